@@ -1,0 +1,135 @@
+//! Errors of issuing, using and opening grants.
+
+use crate::ids::{ConsentId, GrantId, StaffId, SubjectId};
+
+/// Why a read through a grant was refused. Exhaustive on purpose: a new refusal reason must
+/// break callers' matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    /// The grant names another subject than the data belongs to.
+    #[error("{grant} was issued for another subject")]
+    WrongSubject {
+        /// The grant.
+        grant: GrantId,
+    },
+    /// The grant has expired.
+    #[error("{grant} has expired")]
+    Expired {
+        /// The grant.
+        grant: GrantId,
+    },
+    /// The grant id is on the revocation list.
+    #[error("{grant} has been revoked")]
+    Revoked {
+        /// The grant.
+        grant: GrantId,
+    },
+    /// The consent the grant was issued under has been withdrawn (clauses 3.3, 3.7).
+    #[error("{consent} behind {grant} has been withdrawn")]
+    ConsentWithdrawn {
+        /// The grant.
+        grant: GrantId,
+        /// The withdrawn consent.
+        consent: ConsentId,
+    },
+    /// Processing for the subject is restricted (clause 9.1).
+    #[error("processing for {subject} is restricted")]
+    Restricted {
+        /// The subject.
+        subject: SubjectId,
+    },
+    /// The subject has been erased (clause 6.2).
+    #[error("{subject} has been erased")]
+    Erased {
+        /// The subject.
+        subject: SubjectId,
+    },
+    /// The staff member holding the grant no longer has a non-disclosure agreement on file.
+    #[error("{staff} has no non-disclosure agreement on file")]
+    NdaMissing {
+        /// The staff member.
+        staff: StaffId,
+    },
+}
+
+/// Why a grant was not issued. Exhaustive on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IssueError {
+    /// The session presented has expired.
+    #[error("the session has expired")]
+    SessionExpired,
+    /// The proof of a user-initiated request is too old or from the future (clause 3.7).
+    #[error("the user-initiated request is stale")]
+    StaleRequest,
+    /// The purpose needs consent of the subject that is not in force (clauses 3.3, 3.6, 4).
+    #[error("no consent in force for {scope} of {subject}")]
+    NoConsent {
+        /// The subject.
+        subject: SubjectId,
+        /// The consent scope that is missing.
+        scope: &'static str,
+    },
+    /// Processing for the subject is restricted (clause 9.1).
+    #[error("processing for {subject} is restricted")]
+    Restricted {
+        /// The subject.
+        subject: SubjectId,
+    },
+    /// The subject has been erased (clause 6.2).
+    #[error("{subject} has been erased")]
+    Erased {
+        /// The subject.
+        subject: SubjectId,
+    },
+    /// A staff member without a valid non-disclosure agreement (clause 8.1).
+    #[error("{staff} has no valid non-disclosure agreement on file")]
+    NdaMissing {
+        /// The staff member.
+        staff: StaffId,
+    },
+}
+
+/// Why a signed grant token was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not a grant token of this format (bad prefix, encoding, length or layout).
+    #[error("malformed grant token")]
+    Malformed,
+    /// A token format version this library does not know.
+    #[error("unsupported grant token version {0}")]
+    UnsupportedVersion(u8),
+    /// Signed with a key id this issuer does not hold.
+    #[error("grant token signed with unknown key {0}")]
+    UnknownKey(u32),
+    /// The signature does not verify: forged or altered.
+    #[error("grant token signature does not verify")]
+    BadSignature,
+    /// The token is for another purpose than the one asked for.
+    #[error("grant token is for another purpose")]
+    WrongPurpose,
+    /// The token's grant has expired.
+    #[error("{0} has expired")]
+    Expired(GrantId),
+    /// The token's grant has been revoked or its basis no longer holds.
+    #[error("grant token refused: {0}")]
+    Refused(AccessError),
+}
+
+/// A configuration error when building an issuer or a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// A signing secret shorter than 32 bytes.
+    #[error("token signing secret must be at least 32 bytes")]
+    SecretTooShort,
+    /// Two keys share one key id.
+    #[error("duplicate token key id {0}")]
+    DuplicateKeyId(u32),
+    /// The system random source failed.
+    #[error("system random source failed")]
+    Random,
+    /// A grant lifetime of zero or less.
+    #[error("grant lifetime must be positive")]
+    InvalidTtl,
+}

@@ -1,0 +1,233 @@
+//! Signed grant tokens: `g1.` followed by unpadded base64url of `payload || tag`, where `tag`
+//! is HMAC-SHA256 over `payload` with the key named inside it.
+//!
+//! Payload layout (big-endian):
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 1 | format version (1) |
+//! | 4 | key id |
+//! | 1 + n | purpose: `0, code` (built-in) or `1, len, name` (host) |
+//! | 16 | grant id |
+//! | 16 | subject id |
+//! | 1 + n | actor: `0, len, component` / `1, session id` / `2, staff id` |
+//! | 8 + 8 | issued at, expires at (milliseconds since the epoch) |
+//! | 1 (+16) | consent: `0` or `1, consent id` |
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use ring::hmac;
+use ring::rand::{SecureRandom, SystemRandom};
+use zeroize::Zeroizing;
+
+use super::{Actor, GrantInfo, KeyError, TokenError};
+use crate::ids::{ConsentId, GrantId, SessionId, StaffId, SubjectId};
+use crate::purpose::{PurposeId, PurposeRef};
+
+const PREFIX: &str = "g1.";
+const VERSION: u8 = 1;
+const TAG_LEN: usize = 32;
+/// Longest token accepted before decoding (bounds work on hostile input).
+const MAX_TOKEN_LEN: usize = 1024;
+
+/// A key that signs grant tokens, with an id so keys can rotate.
+pub struct TokenKey {
+    id: u32,
+    key: hmac::Key,
+}
+
+impl core::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TokenKey").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl TokenKey {
+    /// A key from a secret of at least 32 bytes (share it between processes that exchange
+    /// tokens). The caller should zeroize its copy.
+    ///
+    /// # Errors
+    /// [`KeyError::SecretTooShort`].
+    pub fn from_secret(id: u32, secret: &[u8]) -> Result<Self, KeyError> {
+        if secret.len() < 32 {
+            return Err(KeyError::SecretTooShort);
+        }
+        Ok(Self { id, key: hmac::Key::new(hmac::HMAC_SHA256, secret) })
+    }
+
+    /// A fresh random key.
+    ///
+    /// # Errors
+    /// [`KeyError::Random`] if the system random source fails.
+    pub fn generate(id: u32) -> Result<Self, KeyError> {
+        let mut secret = Zeroizing::new([0_u8; 32]);
+        SystemRandom::new().fill(&mut secret[..]).map_err(|_| KeyError::Random)?;
+        Self::from_secret(id, &secret[..])
+    }
+
+    /// The key id.
+    #[must_use]
+    pub const fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct KeyRing {
+    signing: TokenKey,
+    accepted: Vec<TokenKey>,
+}
+
+impl KeyRing {
+    pub(crate) fn new(signing: TokenKey, accepted: Vec<TokenKey>) -> Result<Self, KeyError> {
+        let mut ids = vec![signing.id];
+        for k in &accepted {
+            if ids.contains(&k.id) {
+                return Err(KeyError::DuplicateKeyId(k.id));
+            }
+            ids.push(k.id);
+        }
+        Ok(Self { signing, accepted })
+    }
+
+    fn key(&self, id: u32) -> Option<&hmac::Key> {
+        if self.signing.id == id {
+            return Some(&self.signing.key);
+        }
+        self.accepted.iter().find(|k| k.id == id).map(|k| &k.key)
+    }
+
+    pub(crate) fn seal(&self, info: &GrantInfo) -> String {
+        let mut p = Vec::with_capacity(96);
+        p.push(VERSION);
+        p.extend_from_slice(&self.signing.id.to_be_bytes());
+        match info.purpose {
+            PurposeRef::Builtin(id) => p.extend_from_slice(&[0, id.code()]),
+            PurposeRef::Host(name) => {
+                p.push(1);
+                push_short(&mut p, name.as_bytes());
+            }
+        }
+        p.extend_from_slice(&info.id.to_bytes());
+        p.extend_from_slice(&info.subject.to_bytes());
+        match &info.actor {
+            Actor::Service { component } => {
+                p.push(0);
+                push_short(&mut p, component.as_bytes());
+            }
+            Actor::Subject { session } => {
+                p.push(1);
+                p.extend_from_slice(&session.to_bytes());
+            }
+            Actor::Staff { staff } => {
+                p.push(2);
+                p.extend_from_slice(&staff.to_bytes());
+            }
+        }
+        p.extend_from_slice(&info.issued_at.timestamp_millis().to_be_bytes());
+        p.extend_from_slice(&info.expires_at.timestamp_millis().to_be_bytes());
+        match info.consent {
+            None => p.push(0),
+            Some(c) => {
+                p.push(1);
+                p.extend_from_slice(&c.to_bytes());
+            }
+        }
+        let tag = hmac::sign(&self.signing.key, &p);
+        p.extend_from_slice(tag.as_ref());
+        let mut out = String::with_capacity(PREFIX.len() + p.len().div_ceil(3) * 4);
+        out.push_str(PREFIX);
+        URL_SAFE_NO_PAD.encode_string(&p, &mut out);
+        out
+    }
+
+    /// Opens a token for the purpose `expected`; any other purpose is [`TokenError::WrongPurpose`].
+    pub(crate) fn open(&self, token: &str, expected: PurposeRef) -> Result<GrantInfo, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::Malformed);
+        }
+        let body = token.strip_prefix(PREFIX).ok_or(TokenError::Malformed)?;
+        let raw = URL_SAFE_NO_PAD.decode(body).map_err(|_| TokenError::Malformed)?;
+        let split = raw.len().checked_sub(TAG_LEN).ok_or(TokenError::Malformed)?;
+        let (payload, tag) = raw.split_at_checked(split).ok_or(TokenError::Malformed)?;
+        let mut r = Cursor(payload);
+        let version = r.u8()?;
+        if version != VERSION {
+            return Err(TokenError::UnsupportedVersion(version));
+        }
+        let kid = u32::from_be_bytes(r.array()?);
+        let key = self.key(kid).ok_or(TokenError::UnknownKey(kid))?;
+        hmac::verify(key, payload, tag).map_err(|_| TokenError::BadSignature)?;
+        // Authentic from here on; layout errors still get a typed error, never a panic.
+        let same_purpose = match (r.u8()?, expected) {
+            (0, PurposeRef::Builtin(want)) => {
+                PurposeId::from_code(r.u8()?).ok_or(TokenError::Malformed)? == want
+            }
+            (0, PurposeRef::Host(_)) => {
+                PurposeId::from_code(r.u8()?).ok_or(TokenError::Malformed)?;
+                false
+            }
+            (1, want) => {
+                let name = r.short()?;
+                matches!(want, PurposeRef::Host(w) if w.as_bytes() == name)
+            }
+            _ => return Err(TokenError::Malformed),
+        };
+        let id = GrantId::from_bytes(r.array()?);
+        let subject = SubjectId::from_bytes(r.array()?);
+        let actor = match r.u8()? {
+            0 => Actor::Service {
+                component: String::from_utf8(r.short()?.to_vec()).map_err(|_| TokenError::Malformed)?,
+            },
+            1 => Actor::Subject { session: SessionId::from_bytes(r.array()?) },
+            2 => Actor::Staff { staff: StaffId::from_bytes(r.array()?) },
+            _ => return Err(TokenError::Malformed),
+        };
+        let issued_at = millis(i64::from_be_bytes(r.array()?))?;
+        let expires_at = millis(i64::from_be_bytes(r.array()?))?;
+        let consent = match r.u8()? {
+            0 => None,
+            1 => Some(ConsentId::from_bytes(r.array()?)),
+            _ => return Err(TokenError::Malformed),
+        };
+        if !r.0.is_empty() {
+            return Err(TokenError::Malformed);
+        }
+        if !same_purpose {
+            return Err(TokenError::WrongPurpose);
+        }
+        Ok(GrantInfo { id, subject, actor, purpose: expected, issued_at, expires_at, consent })
+    }
+}
+
+fn push_short(p: &mut Vec<u8>, b: &[u8]) {
+    let b = b.get(..b.len().min(255)).unwrap_or_default();
+    p.push(u8::try_from(b.len()).unwrap_or(u8::MAX));
+    p.extend_from_slice(b);
+}
+
+fn millis(ms: i64) -> Result<DateTime<Utc>, TokenError> {
+    DateTime::from_timestamp_millis(ms).ok_or(TokenError::Malformed)
+}
+
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn u8(&mut self) -> Result<u8, TokenError> {
+        let (&b, rest) = self.0.split_first().ok_or(TokenError::Malformed)?;
+        self.0 = rest;
+        Ok(b)
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], TokenError> {
+        let (head, rest) = self.0.split_first_chunk::<N>().ok_or(TokenError::Malformed)?;
+        self.0 = rest;
+        Ok(*head)
+    }
+    fn short(&mut self) -> Result<&'a [u8], TokenError> {
+        let n = usize::from(self.u8()?);
+        let (head, rest) = self.0.split_at_checked(n).ok_or(TokenError::Malformed)?;
+        self.0 = rest;
+        Ok(head)
+    }
+}

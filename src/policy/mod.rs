@@ -1,0 +1,208 @@
+//! The one policy table (clauses 1–3.7, 5, 7) and what is derived from it.
+//!
+//! [`policy_table!`] below is the **only** place where a data kind is related to a purpose.
+//! From it come:
+//! - the [`UsableFor`] impls the compiler checks,
+//! - [`permits`], the runtime table for signed tokens and the C ABI,
+//! - [`register`], the record of processing activities (GDPR Art. 30) rendered as JSON and
+//!   Markdown.
+//!
+//! `tests/policy_agreement.rs` walks every (kind, purpose) pair and proves the three agree.
+
+mod register;
+
+pub use register::{HostPolicy, PurposeInfo, Register, RegisterEntry, RecipientInfo};
+
+use crate::data::{
+    Category, ColleagueContact, CookiePreference, CustomerRecord, DataKind, DeviceContact,
+    DeviceInfo, Email, Facebook, Google, HostKind, IpAddress, PersonName, Phone,
+    ProviderAccountId, Zoom, ZoomAccessToken,
+};
+use crate::purpose::{Purpose, PurposeId, sealed};
+
+/// `Self` may be read for purpose `P`.
+///
+/// For built-in kinds the impls come only from the policy table: a host crate cannot add
+/// one (the sealed supertrait is not satisfied). For a [`HostKind`] any purpose may be added,
+/// preferably with [`host_policy!`](crate::host_policy) so it also reaches the register.
+///
+/// ```compile_fail
+/// use crm_privacy::{Email, HostPurpose, LegalBasis, UsableFor};
+/// struct Marketing;
+/// impl HostPurpose for Marketing {
+///     const NAME: &'static str = "marketing";
+///     const LEGAL_BASIS: LegalBasis = LegalBasis::Consent;
+///     const DPV_IRI: Option<&'static str> = None;
+/// }
+/// impl UsableFor<Marketing> for Email {} // error: the built-in table is sealed
+/// ```
+pub trait UsableFor<P: Purpose>: DataKind + sealed::Permits<P> {}
+
+impl<K: HostKind, P: Purpose> sealed::Permits<P> for K {}
+
+/// Who receives a kind of data besides the controller (GDPR Art. 30(1)(d)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Processor {
+    /// The cloud hosting provider that runs the service (clause 4.5: the service is cloud based).
+    CloudHosting,
+    /// The email delivery provider that sends notifications (clause 3.1).
+    EmailDelivery,
+    /// The SMS gateway that delivers identity codes (clause 3.2).
+    SmsGateway,
+    /// Zoom, when the user asks for a conference (clause 3.7).
+    Zoom,
+}
+
+impl Processor {
+    /// Every processor the register lists.
+    pub const ALL: &'static [Processor] =
+        &[Self::CloudHosting, Self::EmailDelivery, Self::SmsGateway, Self::Zoom];
+
+    /// Human-readable description.
+    #[must_use]
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::CloudHosting => "cloud hosting provider running the service",
+            Self::EmailDelivery => "email delivery provider sending system notifications",
+            Self::SmsGateway => "sms gateway delivering identity confirmation codes",
+            Self::Zoom => "zoom, creating conferences on the user's initiative",
+        }
+    }
+}
+
+/// One row of the table.
+#[derive(Debug)]
+pub(crate) struct Row {
+    pub(crate) category: Category,
+    pub(crate) purposes: &'static [PurposeId],
+    pub(crate) recipients: &'static [(Processor, PurposeId)],
+    pub(crate) retention: &'static str,
+}
+
+macro_rules! policy_table {
+    ($(
+        $kind:ty as $cat:ident => [$($p:ident),* $(,)?]
+            recipients [$($rp:ident for $rpp:ident),* $(,)?]
+            retention $ret:literal;
+    )*) => {
+        $($(
+            impl sealed::Permits<crate::purpose::$p> for $kind {}
+            impl UsableFor<crate::purpose::$p> for $kind {}
+        )*)*
+
+        pub(crate) const TABLE: &[Row] = &[$(
+            Row {
+                category: Category::$cat,
+                purposes: &[$(PurposeId::$p),*],
+                recipients: &[$((Processor::$rp, PurposeId::$rpp)),*],
+                retention: $ret,
+            },
+        )*];
+
+        #[cfg(test)]
+        pub(crate) fn kind_categories() -> Vec<(crate::data::KindRef, Category)> {
+            vec![$((<$kind as DataKind>::KIND, Category::$cat)),*]
+        }
+    };
+}
+
+policy_table! {
+    PersonName as PersonName => [AccountManagement, TeamCollaboration, ChatSharing, OwnerAccess, LegalCompliance]
+        recipients [CloudHosting for AccountManagement]
+        retention "while the account exists";
+    Email as Email => [Notification, AccountManagement, TeamCollaboration, ChatSharing, OwnerAccess, LegalCompliance]
+        recipients [CloudHosting for AccountManagement, EmailDelivery for Notification]
+        retention "while the account exists";
+    Phone as Phone => [IdentityVerification, SupportContact, AccountManagement, TeamCollaboration, ChatSharing, OwnerAccess, LegalCompliance]
+        recipients [CloudHosting for AccountManagement, SmsGateway for IdentityVerification]
+        retention "while the account exists";
+    ColleagueContact as ColleagueContact => [TeamCollaboration, OwnerAccess]
+        recipients [CloudHosting for TeamCollaboration, EmailDelivery for TeamCollaboration]
+        retention "until the invitation is answered or withdrawn";
+    CustomerRecord as CustomerRecord => [CustomerManagement, OwnerAccess, LegalCompliance]
+        recipients [CloudHosting for CustomerManagement]
+        retention "until the account owner deletes it or the account closes";
+    IpAddress as IpAddress => [Analytics, Troubleshooting, OwnerAccess, LegalCompliance]
+        recipients [CloudHosting for Troubleshooting]
+        retention "for the statistics and troubleshooting period";
+    DeviceInfo as DeviceInfo => [Analytics, Troubleshooting, OwnerAccess]
+        recipients [CloudHosting for Troubleshooting]
+        retention "for the statistics and troubleshooting period";
+    ProviderAccountId<Google> as GoogleAccountId => [Authentication, OwnerAccess]
+        recipients [CloudHosting for Authentication]
+        retention "until the account is unlinked";
+    ProviderAccountId<Facebook> as FacebookAccountId => [Authentication, OwnerAccess]
+        recipients [CloudHosting for Authentication]
+        retention "until the account is unlinked";
+    ProviderAccountId<Zoom> as ZoomAccountId => [ConferenceCreation, OwnerAccess]
+        recipients [CloudHosting for ConferenceCreation, Zoom for ConferenceCreation]
+        retention "until the zoom connection is disabled";
+    ZoomAccessToken as ZoomAccessToken => [ConferenceCreation]
+        recipients [Zoom for ConferenceCreation]
+        retention "until the zoom connection is disabled";
+    DeviceContact as DeviceContact => [OwnerAccess]
+        recipients [CloudHosting for OwnerAccess]
+        retention "until the owner deletes the contact";
+    CookiePreference as CookiePreference => [Preferences, OwnerAccess]
+        recipients []
+        retention "until the cookie consent is withdrawn";
+}
+
+/// Bit `p` of `MASKS[c]` is set when category code `c` may be used for purpose code `p`.
+const MASKS: [u32; 256] = {
+    let mut masks = [0_u32; 256];
+    let mut i = 0;
+    while i < TABLE.len() {
+        let row = &TABLE[i];
+        let mut j = 0;
+        while j < row.purposes.len() {
+            masks[row.category as usize] |= 1 << (row.purposes[j] as u32);
+            j += 1;
+        }
+        i += 1;
+    }
+    masks
+};
+
+/// Whether the built-in table allows data of `category` to be read for `purpose`.
+///
+/// The runtime twin of the [`UsableFor`] impls, for callers whose purpose is a value
+/// (signed tokens, the C ABI). Constant time with respect to the table size.
+#[must_use]
+#[inline]
+pub fn permits(category: Category, purpose: PurposeId) -> bool {
+    let mask = MASKS.get(category as usize).copied().unwrap_or(0);
+    mask & (1_u32 << (purpose as u32)) != 0
+}
+
+/// The register of processing activities for the built-in table.
+#[must_use]
+pub fn register() -> Register {
+    Register::builtin()
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_category_has_exactly_one_row_and_kind() {
+        for &c in Category::ALL {
+            assert_eq!(TABLE.iter().filter(|r| r.category == c).count(), 1, "{c:?}");
+        }
+        for (kind, cat) in kind_categories() {
+            assert_eq!(kind, crate::data::KindRef::Builtin(cat));
+        }
+    }
+
+    #[test]
+    fn recipients_only_for_listed_purposes() {
+        for r in TABLE {
+            for (_, p) in r.recipients {
+                assert!(r.purposes.contains(p), "{:?} {p:?}", r.category);
+            }
+        }
+    }
+}

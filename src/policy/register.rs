@@ -1,0 +1,246 @@
+//! The record of processing activities (GDPR Art. 30(1)) generated from the policy table.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{Processor, TABLE};
+use crate::data::{HostKind, KindRef};
+use crate::purpose::{LegalBasis, Purpose, PurposeId, PurposeRef};
+
+/// A purpose as listed in the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PurposeInfo {
+    /// Purpose name.
+    pub name: &'static str,
+    /// Legal basis.
+    pub legal_basis: LegalBasis,
+    /// GDPR article of the legal basis.
+    pub gdpr_article: &'static str,
+    /// W3C DPV purpose IRI where one fits.
+    pub dpv_iri: Option<&'static str>,
+    /// Whether a host crate declared it.
+    pub host_declared: bool,
+}
+
+impl PurposeInfo {
+    /// The register line of purpose `P`.
+    #[must_use]
+    pub const fn of<P: Purpose>() -> Self {
+        Self {
+            name: P::NAME,
+            legal_basis: P::LEGAL_BASIS,
+            gdpr_article: P::LEGAL_BASIS.gdpr_article(),
+            dpv_iri: P::DPV_IRI,
+            host_declared: matches!(P::ID, PurposeRef::Host(_)),
+        }
+    }
+
+    /// The register line of a built-in purpose.
+    #[must_use]
+    pub const fn builtin(p: PurposeId) -> Self {
+        Self {
+            name: p.name(),
+            legal_basis: p.legal_basis(),
+            gdpr_article: p.legal_basis().gdpr_article(),
+            dpv_iri: p.dpv_iri(),
+            host_declared: false,
+        }
+    }
+}
+
+/// A recipient of one kind of data for one purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RecipientInfo {
+    /// The processor.
+    pub processor: Processor,
+    /// What it does.
+    pub description: &'static str,
+    /// The purpose it receives the data for.
+    pub purpose: &'static str,
+}
+
+/// One kind of data in the register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegisterEntry {
+    /// Kind name.
+    pub kind: &'static str,
+    /// Policy clause introducing it (empty for host kinds).
+    pub clause: &'static str,
+    /// Purposes it may be read for.
+    pub purposes: Vec<PurposeInfo>,
+    /// Processors receiving it.
+    pub recipients: Vec<RecipientInfo>,
+    /// Retention (clause 9.1).
+    pub retention: &'static str,
+    /// Whether a host crate declared it.
+    pub host_declared: bool,
+}
+
+/// The register: every kind, its purposes, legal bases, recipients and retention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Register {
+    /// Controller (GDPR Art. 30(1)(a)).
+    pub controller: &'static str,
+    /// Categories of data subjects (Art. 30(1)(c)).
+    pub data_subjects: &'static [&'static str],
+    /// One entry per data kind.
+    pub entries: Vec<RegisterEntry>,
+    /// Public authorities may receive data on a lawful request (clause 7.2).
+    pub authority_disclosure: &'static str,
+    /// Technical and organisational measures (Art. 30(1)(g), clause 8.1).
+    pub security_measures: &'static [&'static str],
+}
+
+/// Implemented by [`host_policy!`](crate::host_policy) for a host kind: the purposes it
+/// declared, so they reach the register.
+pub trait HostPolicy: HostKind {
+    /// The purposes the host declared for this kind.
+    const PURPOSES: &'static [PurposeInfo];
+    /// Retention statement for the register.
+    const RETENTION: &'static str;
+}
+
+impl Register {
+    pub(crate) fn builtin() -> Self {
+        let entries = TABLE
+            .iter()
+            .map(|row| RegisterEntry {
+                kind: row.category.name(),
+                clause: row.category.clause(),
+                purposes: row.purposes.iter().map(|&p| PurposeInfo::builtin(p)).collect(),
+                recipients: row
+                    .recipients
+                    .iter()
+                    .map(|&(processor, p)| RecipientInfo {
+                        processor,
+                        description: processor.description(),
+                        purpose: p.name(),
+                    })
+                    .collect(),
+                retention: row.retention,
+                host_declared: false,
+            })
+            .collect();
+        Self {
+            controller: "Smarty CRM",
+            data_subjects: &["account owners", "colleagues invited to teamwork", "customers of account owners", "contacts imported from devices"],
+            entries,
+            authority_disclosure: "public authorities and other authorized entities, only on a lawful request with a legal basis and reference (clause 7.2)",
+            security_measures: &[
+                "encryption in transit (tls)",
+                "per-subject envelope encryption at rest (aes-256-gcm)",
+                "keyed blind index for lookups",
+                "purpose-bound, expiring, revocable access grants",
+                "staff access only with a non-disclosure agreement on file",
+                "hash-chained consent ledger and audit log",
+            ],
+        }
+    }
+
+    /// Adds a host-declared kind (see [`host_policy!`](crate::host_policy)).
+    #[must_use]
+    pub fn with_host_kind<K: HostPolicy>(mut self) -> Self {
+        self.entries.push(RegisterEntry {
+            kind: <K as HostKind>::NAME,
+            clause: "",
+            purposes: K::PURPOSES.to_vec(),
+            recipients: Vec::new(),
+            retention: K::RETENTION,
+            host_declared: true,
+        });
+        self
+    }
+
+    /// The entry for a kind.
+    #[must_use]
+    pub fn entry(&self, kind: KindRef) -> Option<&RegisterEntry> {
+        self.entries.iter().find(|e| e.kind == kind.name())
+    }
+
+    /// Pretty JSON.
+    ///
+    /// # Errors
+    /// Only if serialization fails, which it cannot for this type; kept typed for callers.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string_pretty(self)
+    }
+
+    /// The register as a Markdown notice.
+    #[must_use]
+    pub fn to_markdown(&self) -> String {
+        let mut md = String::new();
+        let _ = writeln!(md, "# Record of processing activities — {}\n", self.controller);
+        md.push_str("Generated from the policy table of `crm-privacy`; do not edit by hand.\n\n");
+        md.push_str("| data kind | clause | purposes (legal basis) | recipients | retention |\n");
+        md.push_str("|---|---|---|---|---|\n");
+        for e in &self.entries {
+            let purposes: Vec<String> = e
+                .purposes
+                .iter()
+                .map(|p| format!("{} ({})", p.name, p.gdpr_article))
+                .collect();
+            let recipients: Vec<String> = e
+                .recipients
+                .iter()
+                .map(|r| format!("{} for {}", r.description, r.purpose))
+                .collect();
+            let clause = if e.host_declared { "host" } else { e.clause };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                e.kind,
+                clause,
+                purposes.join(", "),
+                if recipients.is_empty() { "none".to_owned() } else { recipients.join("; ") },
+                e.retention
+            );
+        }
+        let _ = writeln!(md, "\nData subjects: {}.\n", self.data_subjects.join(", "));
+        let _ = writeln!(md, "Disclosure: {}.\n", self.authority_disclosure);
+        md.push_str("Security measures:\n");
+        for m in self.security_measures {
+            let _ = writeln!(md, "- {m}");
+        }
+        md
+    }
+}
+
+/// Declares which purposes a host kind may be read for: implements
+/// [`UsableFor`](crate::UsableFor) for each and [`HostPolicy`] for the register.
+///
+/// ```
+/// use crm_privacy::{host_policy, DataError, HostKind, HostPurpose, LegalBasis, OwnerAccess};
+/// use zeroize::Zeroizing;
+///
+/// /// An invoice address (host-declared kind).
+/// struct InvoiceAddress(String);
+/// impl HostKind for InvoiceAddress {
+///     const NAME: &'static str = "invoice_address";
+///     fn encode(&self) -> Zeroizing<Vec<u8>> { Zeroizing::new(self.0.as_bytes().to_vec()) }
+///     fn decode(b: &[u8]) -> Result<Self, DataError> {
+///         Ok(Self(String::from_utf8_lossy(b).into_owned()))
+///     }
+/// }
+/// struct Invoicing;
+/// impl HostPurpose for Invoicing {
+///     const NAME: &'static str = "invoicing";
+///     const LEGAL_BASIS: LegalBasis = LegalBasis::Contract;
+///     const DPV_IRI: Option<&'static str> = None;
+/// }
+/// host_policy!(InvoiceAddress => [Invoicing, OwnerAccess], retention "ten years after the invoice");
+///
+/// let reg = crm_privacy::policy::register().with_host_kind::<InvoiceAddress>();
+/// assert!(reg.to_markdown().contains("invoice_address"));
+/// ```
+#[macro_export]
+macro_rules! host_policy {
+    ($kind:ty => [$($p:ty),* $(,)?], retention $ret:literal) => {
+        $(impl $crate::UsableFor<$p> for $kind {})*
+        impl $crate::policy::HostPolicy for $kind {
+            const PURPOSES: &'static [$crate::policy::PurposeInfo] =
+                &[$($crate::policy::PurposeInfo::of::<$p>()),*];
+            const RETENTION: &'static str = $ret;
+        }
+    };
+}
