@@ -41,7 +41,10 @@ pub struct Anchor {
 
 impl Default for Anchor {
     fn default() -> Self {
-        Self { len: 0, head: GENESIS }
+        Self {
+            len: 0,
+            head: GENESIS,
+        }
     }
 }
 
@@ -104,7 +107,12 @@ pub fn append(anchor: &mut Anchor, body: Vec<u8>) -> ChainEntry {
     let hash = entry_hash(seq, &prev, &body);
     anchor.len += 1;
     anchor.head = hash;
-    ChainEntry { seq, prev, body, hash }
+    ChainEntry {
+        seq,
+        prev,
+        body,
+        hash,
+    }
 }
 
 /// Checks every link of `entries`, which must start at sequence 0. Returns the anchor.
@@ -133,7 +141,10 @@ pub fn verify_from(start: Anchor, entries: &[ChainEntry]) -> Result<Anchor, Chai
         if h != e.hash {
             return Err(ChainError::BadHash { position });
         }
-        anchor = Anchor { len: position + 1, head: h };
+        anchor = Anchor {
+            len: position + 1,
+            head: h,
+        };
     }
     Ok(anchor)
 }
@@ -145,7 +156,10 @@ pub fn verify_from(start: Anchor, entries: &[ChainEntry]) -> Result<Anchor, Chai
 pub fn verify_anchored(entries: &[ChainEntry], anchor: &Anchor) -> Result<(), ChainError> {
     let got = verify(entries)?;
     if got != *anchor {
-        return Err(ChainError::AnchorMismatch { expected: anchor.len, found: got.len });
+        return Err(ChainError::AnchorMismatch {
+            expected: anchor.len,
+            found: got.len,
+        });
     }
     Ok(())
 }
@@ -157,7 +171,11 @@ pub fn to_bytes(entries: &[ChainEntry]) -> Vec<u8> {
     for e in entries {
         out.extend_from_slice(&e.seq.to_be_bytes());
         out.extend_from_slice(&e.prev);
-        out.extend_from_slice(&u32::try_from(e.body.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(
+            &u32::try_from(e.body.len())
+                .unwrap_or(u32::MAX)
+                .to_be_bytes(),
+        );
         out.extend_from_slice(&e.body);
         out.extend_from_slice(&e.hash);
     }
@@ -176,9 +194,16 @@ pub fn from_bytes(mut bytes: &[u8]) -> Result<Vec<ChainEntry>, ChainError> {
         let (seq, rest) = bytes.split_first_chunk::<8>().ok_or(err)?;
         let (prev, rest) = rest.split_first_chunk::<32>().ok_or(err)?;
         let (len, rest) = rest.split_first_chunk::<4>().ok_or(err)?;
-        let (body, rest) = rest.split_at_checked(u32::from_be_bytes(*len) as usize).ok_or(err)?;
+        let (body, rest) = rest
+            .split_at_checked(u32::from_be_bytes(*len) as usize)
+            .ok_or(err)?;
         let (hash, rest) = rest.split_first_chunk::<32>().ok_or(err)?;
-        out.push(ChainEntry { seq: u64::from_be_bytes(*seq), prev: *prev, body: body.to_vec(), hash: *hash });
+        out.push(ChainEntry {
+            seq: u64::from_be_bytes(*seq),
+            prev: *prev,
+            body: body.to_vec(),
+            hash: *hash,
+        });
         bytes = rest;
     }
     Ok(out)
@@ -191,7 +216,9 @@ mod tests {
 
     fn chain(n: usize) -> (Vec<ChainEntry>, Anchor) {
         let mut a = Anchor::default();
-        let v = (0..n).map(|i| append(&mut a, format!("event {i}").into_bytes())).collect();
+        let v = (0..n)
+            .map(|i| append(&mut a, format!("event {i}").into_bytes()))
+            .collect();
         (v, a)
     }
 
@@ -212,7 +239,10 @@ mod tests {
         inserted.insert(2, v[2].clone());
         assert!(verify(&inserted).is_err());
         let truncated = &v[..5];
-        assert!(matches!(verify_anchored(truncated, &a), Err(ChainError::AnchorMismatch { .. })));
+        assert!(matches!(
+            verify_anchored(truncated, &a),
+            Err(ChainError::AnchorMismatch { .. })
+        ));
     }
 
     #[test]
@@ -223,7 +253,9 @@ mod tests {
         for bit in 0..bytes.len() * 8 {
             let mut b = bytes.clone();
             b[bit / 8] ^= 1 << (bit % 8);
-            let ok = from_bytes(&b).ok().and_then(|e| verify_anchored(&e, &a).ok());
+            let ok = from_bytes(&b)
+                .ok()
+                .and_then(|e| verify_anchored(&e, &a).ok());
             assert!(ok.is_none(), "flip of bit {bit} went unnoticed");
         }
     }

@@ -34,7 +34,7 @@ pub use ids::{ConsentId, GrantId, RecordId, RequestId, SessionId, StaffId, Subje
 pub use policy::UsableFor;
 pub use purpose::{
     AccountManagement, Analytics, Authentication, ChatSharing, ConferenceCreation,
-    CustomerManagement, HostPurpose, IdentityVerification, LegalBasis, LegalCompliance,
-    DPV_NAMESPACE, Notification, OwnerAccess, Preferences, Purpose, PurposeId, PurposeRef, ServicePurpose,
-    SupportContact, TeamCollaboration, Troubleshooting,
+    CustomerManagement, DPV_NAMESPACE, HostPurpose, IdentityVerification, LegalBasis,
+    LegalCompliance, Notification, OwnerAccess, Preferences, Purpose, PurposeId, PurposeRef,
+    ServicePurpose, SupportContact, TeamCollaboration, Troubleshooting,
 };

@@ -143,7 +143,10 @@ impl<'a> Reader<'a> {
     /// # Errors
     /// [`DataReason::Corrupt`] if truncated.
     pub fn u32(&mut self) -> Result<u32, DataError> {
-        let (head, tail) = self.rest.split_first_chunk::<4>().ok_or_else(|| self.err())?;
+        let (head, tail) = self
+            .rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| self.err())?;
         self.rest = tail;
         Ok(u32::from_be_bytes(*head))
     }
@@ -153,6 +156,10 @@ impl<'a> Reader<'a> {
     /// # Errors
     /// [`DataReason::Corrupt`] on trailing bytes.
     pub fn finish(self) -> Result<(), DataError> {
-        if self.rest.is_empty() { Ok(()) } else { Err(self.err()) }
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(self.err())
+        }
     }
 }

@@ -14,5 +14,8 @@ pub(crate) fn normalize_email(input: &str) -> Result<(String, usize), EmailReaso
     if at == 0 || at + 1 == input.len() || !input[at + 1..].contains('.') {
         return Err(EmailReason::MissingAt);
     }
-    Ok((format!("{}@{}", &input[..at], input[at + 1..].to_ascii_lowercase()), at))
+    Ok((
+        format!("{}@{}", &input[..at], input[at + 1..].to_ascii_lowercase()),
+        at,
+    ))
 }

@@ -104,7 +104,10 @@ impl Email {
     pub fn parse(input: &str) -> Result<Self, DataError> {
         let (value, at) = normalize_email(input)
             .map_err(|r| DataError::new(Category::Email.name(), DataReason::Email(r)))?;
-        Ok(Self { value: SecretString::from(value), at })
+        Ok(Self {
+            value: SecretString::from(value),
+            at,
+        })
     }
     /// The normalized address.
     #[must_use]
@@ -114,7 +117,9 @@ impl Email {
     /// The domain part (ASCII, lowercase).
     #[must_use]
     pub fn domain(&self) -> &str {
-        self.as_str().get(self.at.saturating_add(1)..).unwrap_or_default()
+        self.as_str()
+            .get(self.at.saturating_add(1)..)
+            .unwrap_or_default()
     }
     fn write(&self, w: &mut Writer) {
         w.str(self.as_str());
@@ -140,7 +145,10 @@ impl Phone {
     pub fn parse(input: &str) -> Result<Self, DataError> {
         let (value, country_code) = normalize_phone(input)
             .map_err(|r| DataError::new(Category::Phone.name(), DataReason::Phone(r)))?;
-        Ok(Self { value: SecretString::from(value), country_code })
+        Ok(Self {
+            value: SecretString::from(value),
+            country_code,
+        })
     }
     /// The number in E.164 form, e.g. `+14155550100`.
     #[must_use]
@@ -188,7 +196,10 @@ impl ColleagueContact {
         self.email.write(w);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DataError> {
-        Ok(Self { name: PersonName::read(r)?, email: Email::read(r)? })
+        Ok(Self {
+            name: PersonName::read(r)?,
+            email: Email::read(r)?,
+        })
     }
 }
 
@@ -222,7 +233,9 @@ impl CustomerRecord {
         let kind = Category::CustomerRecord.name();
         let ok_name = !name.is_empty()
             && name.len() <= Self::MAX_FIELD_NAME
-            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !ok_name {
             return Err(DataError::new(kind, DataReason::Field("name")));
         }
@@ -286,7 +299,10 @@ impl IpAddress {
             IpAddr::V4(a) => (a.to_ipv6_mapped().octets(), true),
             IpAddr::V6(a) => (a.octets(), false),
         };
-        Self { octets: SecretBox::new(Box::new(octets)), v4 }
+        Self {
+            octets: SecretBox::new(Box::new(octets)),
+            v4,
+        }
     }
     /// The address.
     #[must_use]
@@ -305,16 +321,27 @@ impl IpAddress {
         let v4 = match r.u8()? {
             0 => false,
             1 => true,
-            _ => return Err(DataError::new(Category::IpAddress.name(), DataReason::Corrupt)),
+            _ => {
+                return Err(DataError::new(
+                    Category::IpAddress.name(),
+                    DataReason::Corrupt,
+                ));
+            }
         };
         let b: [u8; 16] = r
             .bytes()?
             .try_into()
             .map_err(|_| DataError::new(Category::IpAddress.name(), DataReason::Corrupt))?;
         if v4 && Ipv6Addr::from(b).to_ipv4_mapped().is_none() {
-            return Err(DataError::new(Category::IpAddress.name(), DataReason::Corrupt));
+            return Err(DataError::new(
+                Category::IpAddress.name(),
+                DataReason::Corrupt,
+            ));
         }
-        Ok(Self { octets: SecretBox::new(Box::new(b)), v4 })
+        Ok(Self {
+            octets: SecretBox::new(Box::new(b)),
+            v4,
+        })
     }
 }
 
@@ -373,7 +400,11 @@ impl DeviceInfo {
     }
     fn write(&self, w: &mut Writer) {
         let (sw, sh) = self.screen_resolution();
-        w.str(self.model()).str(self.os_version()).str(self.app_version()).u32(sw).u32(sh);
+        w.str(self.model())
+            .str(self.os_version())
+            .str(self.app_version())
+            .u32(sw)
+            .u32(sh);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DataError> {
         let (m, o, a) = (r.str()?, r.str()?, r.str()?);
@@ -448,7 +479,10 @@ impl<P: Provider> ProviderAccountId<P> {
     pub fn parse(input: &str) -> Result<Self, DataError> {
         let kind = P::CATEGORY.name();
         let v = token_text(kind, input, 255)?;
-        Ok(Self { value: v, _provider: PhantomData })
+        Ok(Self {
+            value: v,
+            _provider: PhantomData,
+        })
     }
     /// The profile id.
     #[must_use]
@@ -561,7 +595,10 @@ impl CookiePreference {
             && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && !tag.starts_with('-');
         if !ok {
-            return Err(DataError::new(Category::CookiePreference.name(), DataReason::Field("language")));
+            return Err(DataError::new(
+                Category::CookiePreference.name(),
+                DataReason::Field("language"),
+            ));
         }
         self.language = Some(SecretString::from(tag));
         Ok(self)
@@ -574,11 +611,14 @@ impl CookiePreference {
         let kind = Category::CookiePreference.name();
         let ok = !field.is_empty()
             && field.len() <= 64
-            && field.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && field
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !ok {
             return Err(DataError::new(kind, DataReason::Field("draft_name")));
         }
-        self.drafts.insert(field.to_owned(), text(kind, value, 4096)?);
+        self.drafts
+            .insert(field.to_owned(), text(kind, value, 4096)?);
         Ok(self)
     }
     /// The site language.

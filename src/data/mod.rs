@@ -17,9 +17,8 @@ mod phone;
 pub use codec::{Reader, Writer};
 pub use email::EmailReason;
 pub use kinds::{
-    ColleagueContact, CookiePreference, CustomerRecord, DeviceContact, DeviceInfo, Email,
-    Facebook, Google, IpAddress, PersonName, Phone, Provider, ProviderAccountId, Zoom,
-    ZoomAccessToken,
+    ColleagueContact, CookiePreference, CustomerRecord, DeviceContact, DeviceInfo, Email, Facebook,
+    Google, IpAddress, PersonName, Phone, Provider, ProviderAccountId, Zoom, ZoomAccessToken,
 };
 pub use phone::PhoneReason;
 

@@ -13,6 +13,10 @@ pub(crate) fn normalize_phone(input: &str) -> Result<(String, u16), PhoneReason>
     if !input.trim_start().starts_with('+') || d.len() < 6 {
         return Err(PhoneReason::MissingCountryCode);
     }
-    let cc = if d.starts_with('1') || d.starts_with('7') { &d[..1] } else { &d[..2] };
+    let cc = if d.starts_with('1') || d.starts_with('7') {
+        &d[..1]
+    } else {
+        &d[..2]
+    };
     Ok((format!("+{d}"), cc.parse().unwrap_or(0)))
 }

@@ -84,13 +84,19 @@ impl GrantIssuerBuilder {
         self
     }
 
-    #[allow(dead_code, reason = "wired by the consent, restriction and staff gates")]
+    #[allow(
+        dead_code,
+        reason = "wired by the consent, restriction and staff gates"
+    )]
     pub(crate) fn gate(mut self, gate: Arc<dyn GrantGate>) -> Self {
         self.gates.push(gate);
         self
     }
 
-    #[allow(dead_code, reason = "wired by the consent, restriction and staff gates")]
+    #[allow(
+        dead_code,
+        reason = "wired by the consent, restriction and staff gates"
+    )]
     pub(crate) fn epoch(mut self, epoch: Arc<Epoch>) -> Self {
         self.epoch = Some(epoch);
         self
@@ -110,8 +116,9 @@ impl GrantIssuerBuilder {
             None => TokenKey::generate(0)?,
         };
         let keys = KeyRing::new(signing, self.accepted)?;
-        let revocations =
-            self.revocations.unwrap_or_else(|| Arc::new(InMemoryRevocations::new()));
+        let revocations = self
+            .revocations
+            .unwrap_or_else(|| Arc::new(InMemoryRevocations::new()));
         let fast_path = !revocations.is_shared() && self.gates.iter().all(|g| !g.is_shared());
         Ok(GrantIssuer {
             authority: Arc::new(Authority {
@@ -201,7 +208,13 @@ impl GrantIssuer {
         if now >= session.expires_at() {
             return Err(IssueError::SessionExpired);
         }
-        self.mint(session.subject(), Actor::Subject { session: session.id() }, now)
+        self.mint(
+            session.subject(),
+            Actor::Subject {
+                session: session.id(),
+            },
+            now,
+        )
     }
 
     /// Issues an [`OwnerAccess`] grant: only ever to the subject's own session (clauses 3.5, 6.1).
@@ -216,7 +229,13 @@ impl GrantIssuer {
         if now >= session.expires_at() {
             return Err(IssueError::SessionExpired);
         }
-        self.mint(session.subject(), Actor::Subject { session: session.id() }, now)
+        self.mint(
+            session.subject(),
+            Actor::Subject {
+                session: session.id(),
+            },
+            now,
+        )
     }
 
     /// Issues a [`ConferenceCreation`] grant: only on a fresh user-initiated request
@@ -237,7 +256,13 @@ impl GrantIssuer {
         if age < TimeDelta::zero() || age > self.request_max_age {
             return Err(IssueError::StaleRequest);
         }
-        self.mint(session.subject(), Actor::Subject { session: session.id() }, now)
+        self.mint(
+            session.subject(),
+            Actor::Subject {
+                session: session.id(),
+            },
+            now,
+        )
     }
 
     /// Issues a grant to a staff member with a valid NDA on file (clause 8.1).
@@ -276,14 +301,25 @@ impl GrantIssuer {
     /// # Errors
     /// A [`TokenError`] for every malformed, forged, unknown-key, cross-purpose, expired or
     /// revoked token.
-    pub fn open<P: Purpose>(&self, token: &str, now: DateTime<Utc>) -> Result<Grant<P>, TokenError> {
+    pub fn open<P: Purpose>(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Grant<P>, TokenError> {
         let info = self.keys.open(token, P::ID)?;
         if now >= info.expires_at {
             return Err(TokenError::Expired(info.id));
         }
         let epoch = self.authority.epoch.current();
-        self.authority.check_slow(&info, now).map_err(TokenError::Refused)?;
-        Ok(Grant { info, epoch, authority: Arc::clone(&self.authority), purpose: PhantomData })
+        self.authority
+            .check_slow(&info, now)
+            .map_err(TokenError::Refused)?;
+        Ok(Grant {
+            info,
+            epoch,
+            authority: Arc::clone(&self.authority),
+            purpose: PhantomData,
+        })
     }
 
     /// Checks a grant of any purpose without exposing data (for hosts that only need the
@@ -300,7 +336,10 @@ impl GrantIssuer {
         grant.check(subject, now)
     }
 
-    #[allow(dead_code, reason = "wired by the consent, restriction and staff gates")]
+    #[allow(
+        dead_code,
+        reason = "wired by the consent, restriction and staff gates"
+    )]
     pub(crate) fn bump_epoch(&self) {
         self.authority.epoch.bump();
     }

@@ -76,7 +76,12 @@ impl UserSession {
         authenticated_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Self {
-        Self { subject, session, authenticated_at, expires_at }
+        Self {
+            subject,
+            session,
+            authenticated_at,
+            expires_at,
+        }
     }
     /// The subject.
     #[must_use]
@@ -114,7 +119,11 @@ impl UserInitiated {
     /// The subject of `session` asked for request `request` at `requested_at`.
     #[must_use]
     pub fn new(session: &UserSession, request: RequestId, requested_at: DateTime<Utc>) -> Self {
-        Self { session: session.clone(), request, requested_at }
+        Self {
+            session: session.clone(),
+            request,
+            requested_at,
+        }
     }
     /// The session the request came from.
     #[must_use]
@@ -152,7 +161,12 @@ impl NdaAttestation {
         signed_at: DateTime<Utc>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Self {
-        Self { staff, document_ref: document_ref.into(), signed_at, expires_at }
+        Self {
+            staff,
+            document_ref: document_ref.into(),
+            signed_at,
+            expires_at,
+        }
     }
     /// The staff member.
     #[must_use]
@@ -267,7 +281,10 @@ pub struct Grant<P: Purpose> {
 
 impl<P: Purpose> fmt::Debug for Grant<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Grant").field("purpose", &P::NAME).field("info", &self.info).finish()
+        f.debug_struct("Grant")
+            .field("purpose", &P::NAME)
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -307,10 +324,14 @@ impl<P: Purpose> Grant<P> {
     #[inline]
     pub fn check(&self, subject: SubjectId, now: DateTime<Utc>) -> Result<(), AccessError> {
         if self.info.subject != subject {
-            return Err(AccessError::WrongSubject { grant: self.info.id });
+            return Err(AccessError::WrongSubject {
+                grant: self.info.id,
+            });
         }
         if now >= self.info.expires_at {
-            return Err(AccessError::Expired { grant: self.info.id });
+            return Err(AccessError::Expired {
+                grant: self.info.id,
+            });
         }
         let a = &*self.authority;
         if a.fast_path && a.epoch.current() == self.epoch {
@@ -374,7 +395,11 @@ impl<T: DataKind> Personal<T> {
     /// An [`AccessError`] when the grant is for another subject, expired, revoked, or its
     /// consent, restriction or erasure checks fail.
     #[inline]
-    pub fn expose<P: Purpose>(&self, grant: &Grant<P>, now: DateTime<Utc>) -> Result<&T, AccessError>
+    pub fn expose<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        now: DateTime<Utc>,
+    ) -> Result<&T, AccessError>
     where
         T: UsableFor<P>,
     {

@@ -35,9 +35,15 @@ impl InMemoryRevocations {
 
 impl RevocationList for InMemoryRevocations {
     fn revoke(&self, grant: GrantId) {
-        self.revoked.write().unwrap_or_else(PoisonError::into_inner).insert(grant);
+        self.revoked
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(grant);
     }
     fn is_revoked(&self, grant: GrantId) -> bool {
-        self.revoked.read().unwrap_or_else(PoisonError::into_inner).contains(&grant)
+        self.revoked
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&grant)
     }
 }

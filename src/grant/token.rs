@@ -39,7 +39,9 @@ pub struct TokenKey {
 
 impl core::fmt::Debug for TokenKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("TokenKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("TokenKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -53,7 +55,10 @@ impl TokenKey {
         if secret.len() < 32 {
             return Err(KeyError::SecretTooShort);
         }
-        Ok(Self { id, key: hmac::Key::new(hmac::HMAC_SHA256, secret) })
+        Ok(Self {
+            id,
+            key: hmac::Key::new(hmac::HMAC_SHA256, secret),
+        })
     }
 
     /// A fresh random key.
@@ -62,7 +67,9 @@ impl TokenKey {
     /// [`KeyError::Random`] if the system random source fails.
     pub fn generate(id: u32) -> Result<Self, KeyError> {
         let mut secret = Zeroizing::new([0_u8; 32]);
-        SystemRandom::new().fill(&mut secret[..]).map_err(|_| KeyError::Random)?;
+        SystemRandom::new()
+            .fill(&mut secret[..])
+            .map_err(|_| KeyError::Random)?;
         Self::from_secret(id, &secret[..])
     }
 
@@ -148,8 +155,16 @@ impl KeyRing {
             return Err(TokenError::Malformed);
         }
         let body = token.strip_prefix(PREFIX).ok_or(TokenError::Malformed)?;
-        let raw = URL_SAFE_NO_PAD.decode(body).map_err(|_| TokenError::Malformed)?;
-        let split = raw.len().checked_sub(TAG_LEN).ok_or(TokenError::Malformed)?;
+        // Decode on the stack: MAX_TOKEN_LEN base64 characters fit in 3/4 as many bytes.
+        let mut buf = [0_u8; MAX_TOKEN_LEN / 4 * 3 + 3];
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(body, &mut buf)
+            .map_err(|_| TokenError::Malformed)?;
+        let raw = buf.get(..n).ok_or(TokenError::Malformed)?;
+        let split = raw
+            .len()
+            .checked_sub(TAG_LEN)
+            .ok_or(TokenError::Malformed)?;
         let (payload, tag) = raw.split_at_checked(split).ok_or(TokenError::Malformed)?;
         let mut r = Cursor(payload);
         let version = r.u8()?;
@@ -178,10 +193,15 @@ impl KeyRing {
         let subject = SubjectId::from_bytes(r.array()?);
         let actor = match r.u8()? {
             0 => Actor::Service {
-                component: String::from_utf8(r.short()?.to_vec()).map_err(|_| TokenError::Malformed)?,
+                component: String::from_utf8(r.short()?.to_vec())
+                    .map_err(|_| TokenError::Malformed)?,
             },
-            1 => Actor::Subject { session: SessionId::from_bytes(r.array()?) },
-            2 => Actor::Staff { staff: StaffId::from_bytes(r.array()?) },
+            1 => Actor::Subject {
+                session: SessionId::from_bytes(r.array()?),
+            },
+            2 => Actor::Staff {
+                staff: StaffId::from_bytes(r.array()?),
+            },
             _ => return Err(TokenError::Malformed),
         };
         let issued_at = millis(i64::from_be_bytes(r.array()?))?;
@@ -197,7 +217,15 @@ impl KeyRing {
         if !same_purpose {
             return Err(TokenError::WrongPurpose);
         }
-        Ok(GrantInfo { id, subject, actor, purpose: expected, issued_at, expires_at, consent })
+        Ok(GrantInfo {
+            id,
+            subject,
+            actor,
+            purpose: expected,
+            issued_at,
+            expires_at,
+            consent,
+        })
     }
 }
 
@@ -220,7 +248,10 @@ impl<'a> Cursor<'a> {
         Ok(b)
     }
     fn array<const N: usize>(&mut self) -> Result<[u8; N], TokenError> {
-        let (head, rest) = self.0.split_first_chunk::<N>().ok_or(TokenError::Malformed)?;
+        let (head, rest) = self
+            .0
+            .split_first_chunk::<N>()
+            .ok_or(TokenError::Malformed)?;
         self.0 = rest;
         Ok(*head)
     }

@@ -11,12 +11,12 @@
 
 mod register;
 
-pub use register::{HostPolicy, PurposeInfo, Register, RegisterEntry, RecipientInfo};
+pub use register::{HostPolicy, PurposeInfo, RecipientInfo, Register, RegisterEntry};
 
 use crate::data::{
     Category, ColleagueContact, CookiePreference, CustomerRecord, DataKind, DeviceContact,
-    DeviceInfo, Email, Facebook, Google, HostKind, IpAddress, PersonName, Phone,
-    ProviderAccountId, Zoom, ZoomAccessToken,
+    DeviceInfo, Email, Facebook, Google, HostKind, IpAddress, PersonName, Phone, ProviderAccountId,
+    Zoom, ZoomAccessToken,
 };
 use crate::purpose::{Purpose, PurposeId, sealed};
 
@@ -56,8 +56,12 @@ pub enum Processor {
 
 impl Processor {
     /// Every processor the register lists.
-    pub const ALL: &'static [Processor] =
-        &[Self::CloudHosting, Self::EmailDelivery, Self::SmsGateway, Self::Zoom];
+    pub const ALL: &'static [Processor] = &[
+        Self::CloudHosting,
+        Self::EmailDelivery,
+        Self::SmsGateway,
+        Self::Zoom,
+    ];
 
     /// Human-readable description.
     #[must_use]
@@ -181,7 +185,6 @@ pub fn permits(category: Category, purpose: PurposeId) -> bool {
 pub fn register() -> Register {
     Register::builtin()
 }
-
 
 #[cfg(test)]
 mod tests {

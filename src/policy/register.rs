@@ -108,7 +108,11 @@ impl Register {
             .map(|row| RegisterEntry {
                 kind: row.category.name(),
                 clause: row.category.clause(),
-                purposes: row.purposes.iter().map(|&p| PurposeInfo::builtin(p)).collect(),
+                purposes: row
+                    .purposes
+                    .iter()
+                    .map(|&p| PurposeInfo::builtin(p))
+                    .collect(),
                 recipients: row
                     .recipients
                     .iter()
@@ -124,7 +128,12 @@ impl Register {
             .collect();
         Self {
             controller: "Smarty CRM",
-            data_subjects: &["account owners", "colleagues invited to teamwork", "customers of account owners", "contacts imported from devices"],
+            data_subjects: &[
+                "account owners",
+                "colleagues invited to teamwork",
+                "customers of account owners",
+                "contacts imported from devices",
+            ],
             entries,
             authority_disclosure: "public authorities and other authorized entities, only on a lawful request with a legal basis and reference (clause 7.2)",
             security_measures: &[
@@ -170,7 +179,11 @@ impl Register {
     #[must_use]
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
-        let _ = writeln!(md, "# Record of processing activities — {}\n", self.controller);
+        let _ = writeln!(
+            md,
+            "# Record of processing activities — {}\n",
+            self.controller
+        );
         md.push_str("Generated from the policy table of `crm-privacy`; do not edit by hand.\n\n");
         md.push_str("| data kind | clause | purposes (legal basis) | recipients | retention |\n");
         md.push_str("|---|---|---|---|---|\n");
@@ -192,7 +205,11 @@ impl Register {
                 e.kind,
                 clause,
                 purposes.join(", "),
-                if recipients.is_empty() { "none".to_owned() } else { recipients.join("; ") },
+                if recipients.is_empty() {
+                    "none".to_owned()
+                } else {
+                    recipients.join("; ")
+                },
                 e.retention
             );
         }

@@ -1,0 +1,72 @@
+//! A host crate declares its own data kind and purpose (clause 1: the customer base holds
+//! what the owner decides), uses them with grants, and sees them in the register.
+//!
+//! What it cannot do — widen the policy for a built-in kind — is shown by
+//! `tests/compile_fail/widen_builtin_kind.rs`.
+//!
+//! Run: `cargo run --example host_kinds`
+
+use chrono::Utc;
+use crm_privacy::{
+    DataError, DataReason, GrantIssuer, HostKind, HostPurpose, LegalBasis, OwnerAccess, Personal,
+    Reader, SubjectId, Writer, host_policy,
+};
+use zeroize::Zeroizing;
+
+/// A billing address, kept by the host for invoicing.
+struct BillingAddress {
+    line: secrecy::SecretString,
+}
+
+impl HostKind for BillingAddress {
+    const NAME: &'static str = "billing_address";
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
+        use secrecy::ExposeSecret;
+        let mut w = Writer::new();
+        w.str(self.line.expose_secret());
+        w.finish()
+    }
+    fn decode(bytes: &[u8]) -> Result<Self, DataError> {
+        let mut r = Reader::new(Self::NAME, bytes);
+        let line = r.str()?;
+        r.finish()?;
+        if line.is_empty() {
+            return Err(DataError::new(Self::NAME, DataReason::Empty));
+        }
+        Ok(Self { line: line.into() })
+    }
+}
+
+/// Sending invoices.
+struct Invoicing;
+impl HostPurpose for Invoicing {
+    const NAME: &'static str = "invoicing";
+    const LEGAL_BASIS: LegalBasis = LegalBasis::Contract;
+    const DPV_IRI: Option<&'static str> = Some("https://w3id.org/dpv#ServiceProvision");
+}
+
+host_policy!(BillingAddress => [Invoicing, OwnerAccess], retention "ten years after the last invoice");
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let issuer = GrantIssuer::builder().build()?;
+    let subject = SubjectId::new_random();
+    let address = Personal::new(
+        subject,
+        BillingAddress {
+            line: "Rue du Rhône 1, Genève".into(),
+        },
+    );
+    let now = Utc::now();
+    let grant = issuer.issue::<Invoicing>(subject, "billing", now)?;
+    let value = address.expose(&grant, now)?;
+    let _ = value; // hand the address to the invoice renderer here
+    println!("read {address:?} for invoicing with {}", grant.id());
+    let register = crm_privacy::policy::register().with_host_kind::<BillingAddress>();
+    let entry = register.entries.last().ok_or("register is empty")?;
+    println!(
+        "register: {} -> {:?}",
+        entry.kind,
+        entry.purposes.iter().map(|p| p.name).collect::<Vec<_>>()
+    );
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! Type-level guarantees: what must not compile (with committed `.stderr`) and what must.
+
+#[test]
+fn type_rules() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/compile_fail/*.rs");
+    t.pass("tests/pass/*.rs");
+}
