@@ -5,6 +5,7 @@
 //! `tests/compile_fail/widen_builtin_kind.rs`.
 //!
 //! Run: `cargo run --example host_kinds`
+#![allow(clippy::print_stdout, reason = "examples print their walk-through")]
 
 use chrono::Utc;
 use crm_privacy::{

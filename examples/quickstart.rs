@@ -1,6 +1,7 @@
 //! End-to-end walk through clauses 3.1–3.7 of the policy. Prints only redacted values.
 //!
 //! Run: `cargo run --example quickstart`
+#![allow(clippy::print_stdout, reason = "examples print their walk-through")]
 
 use chrono::Utc;
 use crm_privacy::{

@@ -105,6 +105,7 @@ pub trait ServicePurpose: Purpose {}
 ///     const LEGAL_BASIS: LegalBasis = LegalBasis::Contract;
 ///     const DPV_IRI: Option<&'static str> = Some("https://w3id.org/dpv#ServiceProvision");
 /// }
+/// assert_eq!(<Invoicing as crm_privacy::Purpose>::NAME, "invoicing");
 /// ```
 pub trait HostPurpose: Send + Sync + 'static {
     /// Unique name of the purpose (lowercase, `snake_case`).

@@ -81,7 +81,7 @@ fn debug_of_every_kind_is_redacted() {
 fn parse_errors_never_echo_input() {
     let long = CANARY.repeat(100);
     let bad_emails = [
-        format!("{CANARY}"),
+        CANARY.to_string(),
         format!("{CANARY}@"),
         format!("@{CANARY}"),
         format!("{CANARY}..x@example.com"),
@@ -95,7 +95,7 @@ fn parse_errors_never_echo_input() {
     }
     for p in [
         format!("+{CANARY}"),
-        format!("{CANARY}"),
+        CANARY.to_string(),
         "415 555 0100".to_owned(),
         format!("+1 {long}"),
     ] {

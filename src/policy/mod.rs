@@ -1,6 +1,6 @@
 //! The one policy table (clauses 1–3.7, 5, 7) and what is derived from it.
 //!
-//! [`policy_table!`] below is the **only** place where a data kind is related to a purpose.
+//! The `policy_table!` invocation in this module is the **only** place where a data kind is related to a purpose.
 //! From it come:
 //! - the [`UsableFor`] impls the compiler checks,
 //! - [`permits`], the runtime table for signed tokens and the C ABI,
@@ -154,6 +154,10 @@ policy_table! {
 }
 
 /// Bit `p` of `MASKS[c]` is set when category code `c` may be used for purpose code `p`.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an out-of-range index fails the build, it cannot panic at run time"
+)]
 const MASKS: [u32; 256] = {
     let mut masks = [0_u32; 256];
     let mut i = 0;
