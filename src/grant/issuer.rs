@@ -18,7 +18,7 @@ use crate::purpose::{ConferenceCreation, OwnerAccess, Purpose, ServicePurpose};
 /// Cheap to clone (`Arc` inside); share one per process.
 ///
 /// ```
-/// use chrono::{TimeDelta, Utc};
+/// use chrono::Utc;
 /// use crm_privacy::{Email, GrantIssuer, Notification, Personal, SubjectId};
 ///
 /// let issuer = GrantIssuer::builder().build()?;
