@@ -210,7 +210,6 @@ pub fn from_bytes(mut bytes: &[u8]) -> Result<Vec<ChainEntry>, ChainError> {
 }
 
 #[cfg(test)]
-#[expect(clippy::indexing_slicing, clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
