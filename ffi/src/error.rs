@@ -84,7 +84,9 @@ impl crm_result {
             Self::CRM_INVALID_HANDLE => "the handle is not live",
             Self::CRM_KEY_TOO_SHORT => "the secret key is too short",
             Self::CRM_INVALID_DATA => "the value was rejected by validation",
-            Self::CRM_PURPOSE_NOT_PERMITTED => "the policy does not allow this data for this purpose",
+            Self::CRM_PURPOSE_NOT_PERMITTED => {
+                "the policy does not allow this data for this purpose"
+            }
             Self::CRM_WRONG_SUBJECT => "the grant is for another subject",
             Self::CRM_GRANT_EXPIRED => "the grant has expired",
             Self::CRM_GRANT_REVOKED => "the grant has been revoked",

@@ -1,6 +1,6 @@
 //! Exported functions and the helpers that keep them sound.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -33,9 +33,11 @@ fn boundary(f: impl FnOnce() -> Result<(), crm_result>) -> crm_result {
     }
 }
 
-fn live() -> std::sync::MutexGuard<'static, HashSet<usize>> {
-    static LIVE: OnceLock<Mutex<HashSet<usize>>> = OnceLock::new();
-    LIVE.get_or_init(Default::default).lock().unwrap_or_else(PoisonError::into_inner)
+fn live() -> std::sync::MutexGuard<'static, BTreeSet<usize>> {
+    static LIVE: OnceLock<Mutex<BTreeSet<usize>>> = OnceLock::new();
+    LIVE.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Boxes `value`, registers the address and returns it as an opaque handle.
@@ -137,18 +139,54 @@ fn purpose_in(code: u8) -> Result<PurposeId, crm_result> {
 macro_rules! with_purpose {
     ($id:expr, |$P:ident| $body:expr, otherwise $other:expr) => {
         match $id {
-            PurposeId::Notification => { type $P = Notification; $body }
-            PurposeId::IdentityVerification => { type $P = IdentityVerification; $body }
-            PurposeId::SupportContact => { type $P = SupportContact; $body }
-            PurposeId::Authentication => { type $P = Authentication; $body }
-            PurposeId::Analytics => { type $P = Analytics; $body }
-            PurposeId::Troubleshooting => { type $P = Troubleshooting; $body }
-            PurposeId::Preferences => { type $P = Preferences; $body }
-            PurposeId::TeamCollaboration => { type $P = TeamCollaboration; $body }
-            PurposeId::AccountManagement => { type $P = AccountManagement; $body }
-            PurposeId::CustomerManagement => { type $P = CustomerManagement; $body }
-            PurposeId::ChatSharing => { type $P = ChatSharing; $body }
-            PurposeId::LegalCompliance => { type $P = LegalCompliance; $body }
+            PurposeId::Notification => {
+                type $P = Notification;
+                $body
+            }
+            PurposeId::IdentityVerification => {
+                type $P = IdentityVerification;
+                $body
+            }
+            PurposeId::SupportContact => {
+                type $P = SupportContact;
+                $body
+            }
+            PurposeId::Authentication => {
+                type $P = Authentication;
+                $body
+            }
+            PurposeId::Analytics => {
+                type $P = Analytics;
+                $body
+            }
+            PurposeId::Troubleshooting => {
+                type $P = Troubleshooting;
+                $body
+            }
+            PurposeId::Preferences => {
+                type $P = Preferences;
+                $body
+            }
+            PurposeId::TeamCollaboration => {
+                type $P = TeamCollaboration;
+                $body
+            }
+            PurposeId::AccountManagement => {
+                type $P = AccountManagement;
+                $body
+            }
+            PurposeId::CustomerManagement => {
+                type $P = CustomerManagement;
+                $body
+            }
+            PurposeId::ChatSharing => {
+                type $P = ChatSharing;
+                $body
+            }
+            PurposeId::LegalCompliance => {
+                type $P = LegalCompliance;
+                $body
+            }
             PurposeId::OwnerAccess | PurposeId::ConferenceCreation => $other,
         }
     };
@@ -174,7 +212,12 @@ macro_rules! with_any_purpose {
 /// # Safety
 /// `buf` must be valid for `cap` writable bytes; `out_len` must be writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn crm_result_message(code: u32, buf: *mut u8, cap: usize, out_len: *mut usize) -> crm_result {
+pub unsafe extern "C" fn crm_result_message(
+    code: u32,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> crm_result {
     boundary(|| {
         let msg = RESULTS
             .iter()
@@ -187,13 +230,36 @@ pub unsafe extern "C" fn crm_result_message(code: u32, buf: *mut u8, cap: usize,
 const RESULTS: &[crm_result] = {
     use crm_result::*;
     &[
-        CRM_OK, CRM_NULL_PARAMETER, CRM_INVALID_UTF8, CRM_BUFFER_TOO_SMALL, CRM_INVALID_ARGUMENT,
-        CRM_INVALID_HANDLE, CRM_KEY_TOO_SHORT, CRM_INVALID_DATA, CRM_PURPOSE_NOT_PERMITTED,
-        CRM_WRONG_SUBJECT, CRM_GRANT_EXPIRED, CRM_GRANT_REVOKED, CRM_CONSENT_WITHDRAWN,
-        CRM_RESTRICTED, CRM_ERASED, CRM_NDA_MISSING, CRM_NO_CONSENT, CRM_SESSION_EXPIRED,
-        CRM_STALE_REQUEST, CRM_PURPOSE_NEEDS_SESSION, CRM_TOKEN_MALFORMED, CRM_TOKEN_BAD_SIGNATURE,
-        CRM_TOKEN_UNKNOWN_KEY, CRM_TOKEN_WRONG_PURPOSE, CRM_TOKEN_EXPIRED, CRM_STORE_ERROR,
-        CRM_NOT_FOUND, CRM_CORRUPT, CRM_SHREDDED, CRM_PANIC,
+        CRM_OK,
+        CRM_NULL_PARAMETER,
+        CRM_INVALID_UTF8,
+        CRM_BUFFER_TOO_SMALL,
+        CRM_INVALID_ARGUMENT,
+        CRM_INVALID_HANDLE,
+        CRM_KEY_TOO_SHORT,
+        CRM_INVALID_DATA,
+        CRM_PURPOSE_NOT_PERMITTED,
+        CRM_WRONG_SUBJECT,
+        CRM_GRANT_EXPIRED,
+        CRM_GRANT_REVOKED,
+        CRM_CONSENT_WITHDRAWN,
+        CRM_RESTRICTED,
+        CRM_ERASED,
+        CRM_NDA_MISSING,
+        CRM_NO_CONSENT,
+        CRM_SESSION_EXPIRED,
+        CRM_STALE_REQUEST,
+        CRM_PURPOSE_NEEDS_SESSION,
+        CRM_TOKEN_MALFORMED,
+        CRM_TOKEN_BAD_SIGNATURE,
+        CRM_TOKEN_UNKNOWN_KEY,
+        CRM_TOKEN_WRONG_PURPOSE,
+        CRM_TOKEN_EXPIRED,
+        CRM_STORE_ERROR,
+        CRM_NOT_FOUND,
+        CRM_CORRUPT,
+        CRM_SHREDDED,
+        CRM_PANIC,
     ]
 };
 
@@ -202,7 +268,10 @@ const RESULTS: &[crm_result] = {
 #[unsafe(no_mangle)]
 pub extern "C" fn crm_policy_permits(category: u8, purpose: u8) -> bool {
     catch_unwind(|| {
-        match (crm_privacy::Category::from_code(category), PurposeId::from_code(purpose)) {
+        match (
+            crm_privacy::Category::from_code(category),
+            PurposeId::from_code(purpose),
+        ) {
             (Some(c), Some(p)) => policy::permits(c, p),
             _ => false,
         }
@@ -252,7 +321,8 @@ pub unsafe extern "C" fn crm_issuer_new(
         if !(1..=86_400).contains(&ttl_secs) {
             return Err(crm_result::CRM_INVALID_ARGUMENT);
         }
-        let key = TokenKey::from_secret(key_id, &secret).map_err(|_| crm_result::CRM_KEY_TOO_SHORT)?;
+        let key =
+            TokenKey::from_secret(key_id, &secret).map_err(|_| crm_result::CRM_KEY_TOO_SHORT)?;
         let issuer = GrantIssuer::builder()
             .signing_key(key)
             .ttl(TimeDelta::seconds(i64::from(ttl_secs)))
@@ -319,7 +389,8 @@ pub unsafe extern "C" fn crm_grant_check(
         let token = input_str(token, token_len)?;
         let subject = subject_in(subject)?;
         let p = purpose_in(purpose)?;
-        let c = crm_privacy::Category::from_code(category).ok_or(crm_result::CRM_INVALID_ARGUMENT)?;
+        let c =
+            crm_privacy::Category::from_code(category).ok_or(crm_result::CRM_INVALID_ARGUMENT)?;
         if !policy::permits(c, p) {
             return Err(crm_result::CRM_PURPOSE_NOT_PERMITTED);
         }

@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, reason = "test driver")]
 //! The committed header equals what cbindgen generates from the sources.
 //! Set `CRM_BLESS=1` to rewrite it.
 
@@ -18,5 +19,8 @@ fn header_is_up_to_date() {
         std::fs::write(&path, &generated).expect("write header");
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == generated, "ffi/include/crm_privacy.h is stale: run `CRM_BLESS=1 cargo test -p crm-privacy-ffi --test header`");
+    assert!(
+        committed == generated,
+        "ffi/include/crm_privacy.h is stale: run `CRM_BLESS=1 cargo test -p crm-privacy-ffi --test header`"
+    );
 }
