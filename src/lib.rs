@@ -12,6 +12,7 @@
 //! proves it.
 
 pub mod chain;
+pub mod crypto;
 pub mod danger;
 mod data;
 mod grant;

@@ -1,0 +1,389 @@
+//! Encryption at rest (clause 8.1) and crypto-shredding (clause 6.2).
+//!
+//! - **Envelope encryption**: one random 256-bit data key per subject seals that subject's
+//!   field values with AES-256-GCM; the data key is stored only *wrapped* (AES-256-GCM) by a
+//!   key-encryption key (KEK). The associated data binds subject, kind and record id, so a
+//!   ciphertext moved to another row, subject or kind fails to open.
+//! - **KEK rotation** re-wraps data keys; field ciphertexts are untouched.
+//! - **Crypto-shredding**: erasing a subject destroys its wrapped data key; every copy of its
+//!   ciphertexts (including old database files and backups) becomes unreadable.
+//! - **Blind index**: HMAC-SHA256 under its own key over the normalized email or E.164 phone,
+//!   so a store can find a subject by address without seeing it.
+//!
+//! Nonces are 96-bit random values from ring's `SystemRandom`; with one key per subject the
+//! number of encryptions per key stays far below the 2^32 random-nonce bound.
+//! Callers never see nonces or raw keys.
+//!
+//! Key hygiene: raw key bytes only ever live in `Zeroizing` buffers and are cleared after the
+//! ring key is built. ring's expanded AES key schedule (inside `LessSafeKey`) cannot be
+//! zeroized from outside the crate; keys are therefore kept only as long as an operation
+//! needs them (the custodian unwraps a data key per call and drops it).
+
+mod error;
+
+use core::fmt;
+
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::hmac;
+use ring::rand::{SecureRandom, SystemRandom};
+use zeroize::Zeroizing;
+
+pub use error::CryptoError;
+
+use crate::data::{Category, KindRef};
+use crate::ids::{RecordId, SubjectId};
+
+const FIELD_VERSION: u8 = 1;
+const WRAP_VERSION: u8 = 1;
+const TAG_LEN: usize = 16;
+const KEY_LEN: usize = 32;
+
+fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>, CryptoError> {
+    let mut b = Zeroizing::new([0_u8; N]);
+    SystemRandom::new().fill(&mut b[..]).map_err(|_| CryptoError::Random)?;
+    Ok(b)
+}
+
+fn aead_key(bytes: &[u8]) -> Result<LessSafeKey, CryptoError> {
+    UnboundKey::new(&AES_256_GCM, bytes).map(LessSafeKey::new).map_err(|_| CryptoError::InvalidKey)
+}
+
+/// Seals `plaintext` as `version ‖ nonce ‖ ciphertext ‖ tag`.
+fn seal(key: &LessSafeKey, version: u8, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let nonce = random::<NONCE_LEN>()?;
+    let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + TAG_LEN);
+    out.push(version);
+    out.extend_from_slice(&nonce[..]);
+    out.extend_from_slice(plaintext);
+    let (_, body) = out.split_at_mut(1 + NONCE_LEN);
+    let tag = key
+        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), body)
+        .map_err(|_| CryptoError::Seal)?;
+    out.extend_from_slice(tag.as_ref());
+    Ok(out)
+}
+
+/// Opens what [`seal`] made; any change to the bytes or the associated data fails.
+fn open(key: &LessSafeKey, version: u8, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let (&v, rest) = sealed.split_first().ok_or(CryptoError::Truncated)?;
+    if v != version {
+        return Err(CryptoError::UnsupportedVersion(v));
+    }
+    let (nonce, ct) = rest.split_first_chunk::<NONCE_LEN>().ok_or(CryptoError::Truncated)?;
+    if ct.len() < TAG_LEN {
+        return Err(CryptoError::Truncated);
+    }
+    let mut buf = Zeroizing::new(ct.to_vec());
+    let n = key
+        .open_in_place(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf[..])
+        .map_err(|_| CryptoError::Authentication)?
+        .len();
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// A key-encryption key with its id. Zeroized on drop; `Debug` shows only the id.
+pub struct Kek {
+    id: u32,
+    key: LessSafeKey,
+}
+
+impl fmt::Debug for Kek {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Kek").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl Kek {
+    /// A KEK from 32 secret bytes (from the host's secret manager). The caller should
+    /// zeroize its copy.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidKey`] unless exactly 32 bytes.
+    pub fn from_bytes(id: u32, bytes: &[u8]) -> Result<Self, CryptoError> {
+        if bytes.len() != KEY_LEN {
+            return Err(CryptoError::InvalidKey);
+        }
+        Ok(Self { id, key: aead_key(bytes)? })
+    }
+
+    /// A fresh random KEK (for tests and single-process demos).
+    ///
+    /// # Errors
+    /// [`CryptoError::Random`].
+    pub fn generate(id: u32) -> Result<Self, CryptoError> {
+        Self::from_bytes(id, &random::<KEY_LEN>()?[..])
+    }
+
+    /// The key id.
+    #[must_use]
+    pub const fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+/// A subject's data key, unwrapped in memory only while used. Zeroized on drop.
+pub struct DataKey {
+    subject: SubjectId,
+    key: LessSafeKey,
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataKey").field("subject", &self.subject).finish_non_exhaustive()
+    }
+}
+
+/// A data key wrapped by a KEK: safe to store. Format: `version ‖ kek id ‖ sealed key`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WrappedKey(Vec<u8>);
+
+impl fmt::Debug for WrappedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WrappedKey(kek {:?}, {} bytes)", self.kek_id(), self.0.len())
+    }
+}
+
+impl WrappedKey {
+    /// Rebuilds a wrapped key read from storage.
+    #[must_use]
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+    /// The bytes to store.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    /// The id of the KEK that wrapped it, if the bytes are long enough.
+    #[must_use]
+    pub fn kek_id(&self) -> Option<u32> {
+        self.0.get(1..5).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes)
+    }
+}
+
+/// Holds the current KEK (and older ones still able to unwrap) and the blind-index key.
+pub struct Keyring {
+    current: Kek,
+    previous: Vec<Kek>,
+    index: hmac::Key,
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring")
+            .field("current", &self.current.id)
+            .field("previous", &self.previous.iter().map(|k| k.id).collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+fn wrap_aad(subject: SubjectId, kek: u32) -> [u8; 28] {
+    let mut aad = [0_u8; 28];
+    aad[..8].copy_from_slice(b"crm-dk1\0");
+    aad[8..24].copy_from_slice(&subject.to_bytes());
+    aad[24..].copy_from_slice(&kek.to_be_bytes());
+    aad
+}
+
+fn field_aad(subject: SubjectId, kind: KindRef, record: RecordId) -> Vec<u8> {
+    let name = kind.name().as_bytes();
+    let mut aad = Vec::with_capacity(8 + 16 + 16 + 1 + name.len());
+    aad.extend_from_slice(b"crm-fv1\0");
+    aad.extend_from_slice(&subject.to_bytes());
+    aad.extend_from_slice(&record.to_bytes());
+    aad.push(u8::from(matches!(kind, KindRef::Host(_))));
+    aad.extend_from_slice(name);
+    aad
+}
+
+impl Keyring {
+    /// A keyring with KEK `current` and a 32-byte blind-index secret (keep it separate from
+    /// the KEK so the index can be rotated or revealed independently).
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidKey`] unless the index secret is at least 32 bytes.
+    pub fn new(current: Kek, index_secret: &[u8]) -> Result<Self, CryptoError> {
+        if index_secret.len() < KEY_LEN {
+            return Err(CryptoError::InvalidKey);
+        }
+        Ok(Self { current, previous: Vec::new(), index: hmac::Key::new(hmac::HMAC_SHA256, index_secret) })
+    }
+
+    /// Keeps `kek` able to unwrap keys it wrapped earlier (rotation).
+    #[must_use]
+    pub fn with_previous(mut self, kek: Kek) -> Self {
+        self.previous.push(kek);
+        self
+    }
+
+    /// The id of the KEK new keys are wrapped with.
+    #[must_use]
+    pub const fn current_kek_id(&self) -> u32 {
+        self.current.id
+    }
+
+    /// A new random data key for `subject`, and its wrapped form to store.
+    ///
+    /// # Errors
+    /// [`CryptoError::Random`] or [`CryptoError::Seal`].
+    pub fn new_data_key(&self, subject: SubjectId) -> Result<(DataKey, WrappedKey), CryptoError> {
+        let raw = random::<KEY_LEN>()?;
+        let wrapped = self.wrap_raw(subject, &raw[..])?;
+        Ok((DataKey { subject, key: aead_key(&raw[..])? }, wrapped))
+    }
+
+    fn wrap_raw(&self, subject: SubjectId, raw: &[u8]) -> Result<WrappedKey, CryptoError> {
+        let id = self.current.id;
+        let sealed = seal(&self.current.key, WRAP_VERSION, &wrap_aad(subject, id), raw)?;
+        let mut out = Vec::with_capacity(4 + sealed.len());
+        out.push(WRAP_VERSION);
+        out.extend_from_slice(&id.to_be_bytes());
+        out.extend_from_slice(sealed.get(1..).unwrap_or_default());
+        Ok(WrappedKey(out))
+    }
+
+    fn unwrap_raw(&self, subject: SubjectId, wrapped: &WrappedKey) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let id = wrapped.kek_id().ok_or(CryptoError::Truncated)?;
+        let kek = std::iter::once(&self.current)
+            .chain(&self.previous)
+            .find(|k| k.id == id)
+            .ok_or(CryptoError::UnknownKek(id))?;
+        let version = *wrapped.0.first().ok_or(CryptoError::Truncated)?;
+        let mut sealed = Vec::with_capacity(wrapped.0.len().saturating_sub(4));
+        sealed.push(version);
+        sealed.extend_from_slice(wrapped.0.get(5..).ok_or(CryptoError::Truncated)?);
+        let raw = open(&kek.key, WRAP_VERSION, &wrap_aad(subject, id), &sealed)?;
+        if raw.len() != KEY_LEN {
+            return Err(CryptoError::InvalidKey);
+        }
+        Ok(raw)
+    }
+
+    /// Unwraps a stored data key of `subject`.
+    ///
+    /// # Errors
+    /// [`CryptoError::UnknownKek`] if no held KEK wrapped it, [`CryptoError::Authentication`]
+    /// if it was altered or belongs to another subject.
+    pub fn unwrap(&self, subject: SubjectId, wrapped: &WrappedKey) -> Result<DataKey, CryptoError> {
+        let raw = self.unwrap_raw(subject, wrapped)?;
+        Ok(DataKey { subject, key: aead_key(&raw)? })
+    }
+
+    /// Re-wraps a data key under the current KEK (KEK rotation). Field ciphertexts stay as
+    /// they are.
+    ///
+    /// # Errors
+    /// As [`unwrap`](Self::unwrap).
+    pub fn rewrap(&self, subject: SubjectId, wrapped: &WrappedKey) -> Result<WrappedKey, CryptoError> {
+        let raw = self.unwrap_raw(subject, wrapped)?;
+        self.wrap_raw(subject, &raw)
+    }
+
+    /// Blind index of a normalized lookup value (`Email::as_str`, `Phone::as_e164`), domain
+    /// separated by category.
+    #[must_use]
+    pub fn blind_index(&self, category: Category, normalized: &str) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.index);
+        ctx.update(&[category.code()]);
+        ctx.update(normalized.as_bytes());
+        let mut out = [0_u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
+    }
+}
+
+impl DataKey {
+    /// The subject this key belongs to.
+    #[must_use]
+    pub const fn subject(&self) -> SubjectId {
+        self.subject
+    }
+
+    /// Seals a field value of `kind` for record `record` of this key's subject.
+    ///
+    /// # Errors
+    /// [`CryptoError::Random`] or [`CryptoError::Seal`].
+    pub fn seal(&self, kind: KindRef, record: RecordId, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        seal(&self.key, FIELD_VERSION, &field_aad(self.subject, kind, record), plaintext)
+    }
+
+    /// Opens a field value sealed for exactly this subject, kind and record.
+    ///
+    /// # Errors
+    /// [`CryptoError::Authentication`] when the ciphertext was altered or moved to another
+    /// row, kind or subject; [`CryptoError::Truncated`] when it is cut short.
+    pub fn open(&self, kind: KindRef, record: RecordId, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        open(&self.key, FIELD_VERSION, &field_aad(self.subject, kind, record), sealed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring() -> Keyring {
+        Keyring::new(Kek::generate(1).unwrap(), &[9; 32]).unwrap()
+    }
+
+    #[test]
+    fn seal_open_and_binding() {
+        let kr = ring();
+        let (s, other) = (SubjectId::new_random(), SubjectId::new_random());
+        let (dk, wrapped) = kr.new_data_key(s).unwrap();
+        let (r1, r2) = (RecordId::new_random(), RecordId::new_random());
+        let email = KindRef::Builtin(Category::Email);
+        let ct = dk.seal(email, r1, b"alice@example.com").unwrap();
+        assert_eq!(&dk.open(email, r1, &ct).unwrap()[..], b"alice@example.com");
+        // Moved to another row or kind: refused.
+        assert_eq!(dk.open(email, r2, &ct).unwrap_err(), CryptoError::Authentication);
+        assert_eq!(dk.open(KindRef::Builtin(Category::Phone), r1, &ct).unwrap_err(), CryptoError::Authentication);
+        // Another subject's key, or this key unwrapped as another subject: refused.
+        let (dk2, _) = kr.new_data_key(other).unwrap();
+        assert_eq!(dk2.open(email, r1, &ct).unwrap_err(), CryptoError::Authentication);
+        assert_eq!(kr.unwrap(other, &wrapped).unwrap_err(), CryptoError::Authentication);
+        // Round trip through the wrapped form.
+        let again = kr.unwrap(s, &wrapped).unwrap();
+        assert_eq!(&again.open(email, r1, &ct).unwrap()[..], b"alice@example.com");
+        // Every truncation and every bit flip is refused.
+        for n in 0..ct.len() {
+            assert!(dk.open(email, r1, &ct[..n]).is_err());
+        }
+        for i in 0..ct.len() * 8 {
+            let mut c = ct.clone();
+            c[i / 8] ^= 1 << (i % 8);
+            assert!(dk.open(email, r1, &c).is_err(), "flip {i}");
+        }
+    }
+
+    #[test]
+    fn kek_rotation_rewraps_without_touching_fields() {
+        let old = Kek::from_bytes(1, &[1; 32]).unwrap();
+        let kr_old = Keyring::new(old, &[9; 32]).unwrap();
+        let s = SubjectId::new_random();
+        let (dk, wrapped) = kr_old.new_data_key(s).unwrap();
+        let r = RecordId::new_random();
+        let kind = KindRef::Builtin(Category::Phone);
+        let ct = dk.seal(kind, r, b"+41446681800").unwrap();
+        let kr_new = Keyring::new(Kek::from_bytes(2, &[2; 32]).unwrap(), &[9; 32])
+            .unwrap()
+            .with_previous(Kek::from_bytes(1, &[1; 32]).unwrap());
+        let rewrapped = kr_new.rewrap(s, &wrapped).unwrap();
+        assert_eq!(rewrapped.kek_id(), Some(2));
+        let kr_only_new = Keyring::new(Kek::from_bytes(2, &[2; 32]).unwrap(), &[9; 32]).unwrap();
+        assert_eq!(kr_only_new.unwrap(s, &wrapped).unwrap_err(), CryptoError::UnknownKek(1));
+        let dk2 = kr_only_new.unwrap(s, &rewrapped).unwrap();
+        assert_eq!(&dk2.open(kind, r, &ct).unwrap()[..], b"+41446681800");
+    }
+
+    #[test]
+    fn blind_index_is_keyed_and_domain_separated() {
+        let kr = ring();
+        let a = kr.blind_index(Category::Email, "alice@example.com");
+        assert_eq!(a, kr.blind_index(Category::Email, "alice@example.com"));
+        assert_ne!(a, kr.blind_index(Category::Phone, "alice@example.com"));
+        let other = Keyring::new(Kek::generate(1).unwrap(), &[8; 32]).unwrap();
+        assert_ne!(a, other.blind_index(Category::Email, "alice@example.com"));
+        assert!(format!("{kr:?}").contains("current"));
+    }
+}
