@@ -19,6 +19,7 @@ mod grant;
 mod ids;
 pub mod policy;
 mod purpose;
+pub mod store;
 
 pub use data::{
     Category, ColleagueContact, CookiePreference, CustomerRecord, DataError, DataKind, DataReason,

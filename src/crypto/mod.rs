@@ -40,16 +40,25 @@ const KEY_LEN: usize = 32;
 
 fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>, CryptoError> {
     let mut b = Zeroizing::new([0_u8; N]);
-    SystemRandom::new().fill(&mut b[..]).map_err(|_| CryptoError::Random)?;
+    SystemRandom::new()
+        .fill(&mut b[..])
+        .map_err(|_| CryptoError::Random)?;
     Ok(b)
 }
 
 fn aead_key(bytes: &[u8]) -> Result<LessSafeKey, CryptoError> {
-    UnboundKey::new(&AES_256_GCM, bytes).map(LessSafeKey::new).map_err(|_| CryptoError::InvalidKey)
+    UnboundKey::new(&AES_256_GCM, bytes)
+        .map(LessSafeKey::new)
+        .map_err(|_| CryptoError::InvalidKey)
 }
 
 /// Seals `plaintext` as `version ‖ nonce ‖ ciphertext ‖ tag`.
-fn seal(key: &LessSafeKey, version: u8, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+fn seal(
+    key: &LessSafeKey,
+    version: u8,
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     let nonce = random::<NONCE_LEN>()?;
     let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + TAG_LEN);
     out.push(version);
@@ -64,18 +73,29 @@ fn seal(key: &LessSafeKey, version: u8, aad: &[u8], plaintext: &[u8]) -> Result<
 }
 
 /// Opens what [`seal`] made; any change to the bytes or the associated data fails.
-fn open(key: &LessSafeKey, version: u8, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+fn open(
+    key: &LessSafeKey,
+    version: u8,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let (&v, rest) = sealed.split_first().ok_or(CryptoError::Truncated)?;
     if v != version {
         return Err(CryptoError::UnsupportedVersion(v));
     }
-    let (nonce, ct) = rest.split_first_chunk::<NONCE_LEN>().ok_or(CryptoError::Truncated)?;
+    let (nonce, ct) = rest
+        .split_first_chunk::<NONCE_LEN>()
+        .ok_or(CryptoError::Truncated)?;
     if ct.len() < TAG_LEN {
         return Err(CryptoError::Truncated);
     }
     let mut buf = Zeroizing::new(ct.to_vec());
     let n = key
-        .open_in_place(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf[..])
+        .open_in_place(
+            Nonce::assume_unique_for_key(*nonce),
+            Aad::from(aad),
+            &mut buf[..],
+        )
         .map_err(|_| CryptoError::Authentication)?
         .len();
     buf.truncate(n);
@@ -90,7 +110,9 @@ pub struct Kek {
 
 impl fmt::Debug for Kek {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Kek").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Kek")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -104,7 +126,10 @@ impl Kek {
         if bytes.len() != KEY_LEN {
             return Err(CryptoError::InvalidKey);
         }
-        Ok(Self { id, key: aead_key(bytes)? })
+        Ok(Self {
+            id,
+            key: aead_key(bytes)?,
+        })
     }
 
     /// A fresh random KEK (for tests and single-process demos).
@@ -130,7 +155,9 @@ pub struct DataKey {
 
 impl fmt::Debug for DataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DataKey").field("subject", &self.subject).finish_non_exhaustive()
+        f.debug_struct("DataKey")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
     }
 }
 
@@ -140,7 +167,12 @@ pub struct WrappedKey(Vec<u8>);
 
 impl fmt::Debug for WrappedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WrappedKey(kek {:?}, {} bytes)", self.kek_id(), self.0.len())
+        write!(
+            f,
+            "WrappedKey(kek {:?}, {} bytes)",
+            self.kek_id(),
+            self.0.len()
+        )
     }
 }
 
@@ -158,7 +190,10 @@ impl WrappedKey {
     /// The id of the KEK that wrapped it, if the bytes are long enough.
     #[must_use]
     pub fn kek_id(&self) -> Option<u32> {
-        self.0.get(1..5).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes)
+        self.0
+            .get(1..5)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
     }
 }
 
@@ -173,7 +208,10 @@ impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Keyring")
             .field("current", &self.current.id)
-            .field("previous", &self.previous.iter().map(|k| k.id).collect::<Vec<_>>())
+            .field(
+                "previous",
+                &self.previous.iter().map(|k| k.id).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -207,7 +245,11 @@ impl Keyring {
         if index_secret.len() < KEY_LEN {
             return Err(CryptoError::InvalidKey);
         }
-        Ok(Self { current, previous: Vec::new(), index: hmac::Key::new(hmac::HMAC_SHA256, index_secret) })
+        Ok(Self {
+            current,
+            previous: Vec::new(),
+            index: hmac::Key::new(hmac::HMAC_SHA256, index_secret),
+        })
     }
 
     /// Keeps `kek` able to unwrap keys it wrapped earlier (rotation).
@@ -230,7 +272,13 @@ impl Keyring {
     pub fn new_data_key(&self, subject: SubjectId) -> Result<(DataKey, WrappedKey), CryptoError> {
         let raw = random::<KEY_LEN>()?;
         let wrapped = self.wrap_raw(subject, &raw[..])?;
-        Ok((DataKey { subject, key: aead_key(&raw[..])? }, wrapped))
+        Ok((
+            DataKey {
+                subject,
+                key: aead_key(&raw[..])?,
+            },
+            wrapped,
+        ))
     }
 
     fn wrap_raw(&self, subject: SubjectId, raw: &[u8]) -> Result<WrappedKey, CryptoError> {
@@ -243,7 +291,11 @@ impl Keyring {
         Ok(WrappedKey(out))
     }
 
-    fn unwrap_raw(&self, subject: SubjectId, wrapped: &WrappedKey) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    fn unwrap_raw(
+        &self,
+        subject: SubjectId,
+        wrapped: &WrappedKey,
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         let id = wrapped.kek_id().ok_or(CryptoError::Truncated)?;
         let kek = std::iter::once(&self.current)
             .chain(&self.previous)
@@ -267,7 +319,10 @@ impl Keyring {
     /// if it was altered or belongs to another subject.
     pub fn unwrap(&self, subject: SubjectId, wrapped: &WrappedKey) -> Result<DataKey, CryptoError> {
         let raw = self.unwrap_raw(subject, wrapped)?;
-        Ok(DataKey { subject, key: aead_key(&raw)? })
+        Ok(DataKey {
+            subject,
+            key: aead_key(&raw)?,
+        })
     }
 
     /// Re-wraps a data key under the current KEK (KEK rotation). Field ciphertexts stay as
@@ -275,7 +330,11 @@ impl Keyring {
     ///
     /// # Errors
     /// As [`unwrap`](Self::unwrap).
-    pub fn rewrap(&self, subject: SubjectId, wrapped: &WrappedKey) -> Result<WrappedKey, CryptoError> {
+    pub fn rewrap(
+        &self,
+        subject: SubjectId,
+        wrapped: &WrappedKey,
+    ) -> Result<WrappedKey, CryptoError> {
         let raw = self.unwrap_raw(subject, wrapped)?;
         self.wrap_raw(subject, &raw)
     }
@@ -304,8 +363,18 @@ impl DataKey {
     ///
     /// # Errors
     /// [`CryptoError::Random`] or [`CryptoError::Seal`].
-    pub fn seal(&self, kind: KindRef, record: RecordId, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        seal(&self.key, FIELD_VERSION, &field_aad(self.subject, kind, record), plaintext)
+    pub fn seal(
+        &self,
+        kind: KindRef,
+        record: RecordId,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        seal(
+            &self.key,
+            FIELD_VERSION,
+            &field_aad(self.subject, kind, record),
+            plaintext,
+        )
     }
 
     /// Opens a field value sealed for exactly this subject, kind and record.
@@ -313,8 +382,18 @@ impl DataKey {
     /// # Errors
     /// [`CryptoError::Authentication`] when the ciphertext was altered or moved to another
     /// row, kind or subject; [`CryptoError::Truncated`] when it is cut short.
-    pub fn open(&self, kind: KindRef, record: RecordId, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        open(&self.key, FIELD_VERSION, &field_aad(self.subject, kind, record), sealed)
+    pub fn open(
+        &self,
+        kind: KindRef,
+        record: RecordId,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        open(
+            &self.key,
+            FIELD_VERSION,
+            &field_aad(self.subject, kind, record),
+            sealed,
+        )
     }
 }
 
@@ -336,15 +415,31 @@ mod tests {
         let ct = dk.seal(email, r1, b"alice@example.com").unwrap();
         assert_eq!(&dk.open(email, r1, &ct).unwrap()[..], b"alice@example.com");
         // Moved to another row or kind: refused.
-        assert_eq!(dk.open(email, r2, &ct).unwrap_err(), CryptoError::Authentication);
-        assert_eq!(dk.open(KindRef::Builtin(Category::Phone), r1, &ct).unwrap_err(), CryptoError::Authentication);
+        assert_eq!(
+            dk.open(email, r2, &ct).unwrap_err(),
+            CryptoError::Authentication
+        );
+        assert_eq!(
+            dk.open(KindRef::Builtin(Category::Phone), r1, &ct)
+                .unwrap_err(),
+            CryptoError::Authentication
+        );
         // Another subject's key, or this key unwrapped as another subject: refused.
         let (dk2, _) = kr.new_data_key(other).unwrap();
-        assert_eq!(dk2.open(email, r1, &ct).unwrap_err(), CryptoError::Authentication);
-        assert_eq!(kr.unwrap(other, &wrapped).unwrap_err(), CryptoError::Authentication);
+        assert_eq!(
+            dk2.open(email, r1, &ct).unwrap_err(),
+            CryptoError::Authentication
+        );
+        assert_eq!(
+            kr.unwrap(other, &wrapped).unwrap_err(),
+            CryptoError::Authentication
+        );
         // Round trip through the wrapped form.
         let again = kr.unwrap(s, &wrapped).unwrap();
-        assert_eq!(&again.open(email, r1, &ct).unwrap()[..], b"alice@example.com");
+        assert_eq!(
+            &again.open(email, r1, &ct).unwrap()[..],
+            b"alice@example.com"
+        );
         // Every truncation and every bit flip is refused.
         for n in 0..ct.len() {
             assert!(dk.open(email, r1, &ct[..n]).is_err());
@@ -371,7 +466,10 @@ mod tests {
         let rewrapped = kr_new.rewrap(s, &wrapped).unwrap();
         assert_eq!(rewrapped.kek_id(), Some(2));
         let kr_only_new = Keyring::new(Kek::from_bytes(2, &[2; 32]).unwrap(), &[9; 32]).unwrap();
-        assert_eq!(kr_only_new.unwrap(s, &wrapped).unwrap_err(), CryptoError::UnknownKek(1));
+        assert_eq!(
+            kr_only_new.unwrap(s, &wrapped).unwrap_err(),
+            CryptoError::UnknownKek(1)
+        );
         let dk2 = kr_only_new.unwrap(s, &rewrapped).unwrap();
         assert_eq!(&dk2.open(kind, r, &ct).unwrap()[..], b"+41446681800");
     }

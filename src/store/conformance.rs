@@ -1,0 +1,339 @@
+//! The storage conformance suite: one async function per trait contract. Every backend in
+//! this repository runs it, and a host runs it on its own backend:
+//!
+//! ```ignore
+//! #[tokio::test]
+//! async fn my_store_conforms() {
+//!     let store = Arc::new(MyStore::connect(...).await.unwrap());
+//!     crm_privacy::store::conformance::run_all(store.clone(), store.clone(), store).await;
+//! }
+//! ```
+//!
+//! Each function panics with a description of the broken contract (it is test code).
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "test suite"
+)]
+
+use std::sync::Arc;
+
+use chrono::{TimeDelta, Utc};
+
+use super::{ChainAppend, ChainName, ChainStore, KeyStore, RecordStore, SealedRecord, StoreError};
+use crate::chain::{self, Anchor};
+use crate::crypto::WrappedKey;
+use crate::ids::{RecordId, SubjectId};
+
+fn record(subject: SubjectId, kind: &str, index: Option<[u8; 32]>) -> SealedRecord {
+    let now = Utc::now();
+    SealedRecord {
+        record: RecordId::new_random(),
+        subject,
+        kind: kind.to_owned(),
+        ciphertext: vec![1, 2, 3, 4, 5],
+        blind_index: index,
+        created_at: now - TimeDelta::days(3),
+        updated_at: now,
+    }
+}
+
+/// Reads after writes, replace, lookup by blind index, errors on missing rows, erasure
+/// removes, paging visits every record once.
+pub async fn record_store(store: Arc<dyn RecordStore>) {
+    let (a, b) = (SubjectId::new_random(), SubjectId::new_random());
+    let idx = [7_u8; 32];
+    let r1 = record(a, "email", Some(idx));
+    let r2 = record(a, "phone", None);
+    let r3 = record(b, "email", None);
+    for r in [&r1, &r2, &r3] {
+        store.put(r.clone()).await.unwrap();
+    }
+    let got = store.get(r1.record).await.unwrap();
+    assert_eq!(got.subject, a);
+    assert_eq!(got.ciphertext, r1.ciphertext);
+    assert_eq!(got.kind, "email");
+    assert_eq!(got.blind_index, Some(idx));
+    assert_eq!(
+        got.created_at.timestamp_micros(),
+        r1.created_at.timestamp_micros(),
+        "timestamps keep microseconds"
+    );
+    let mut replaced = r1.clone();
+    replaced.ciphertext = vec![9; 40];
+    store.put(replaced.clone()).await.unwrap();
+    assert_eq!(
+        store.get(r1.record).await.unwrap().ciphertext,
+        vec![9; 40],
+        "put replaces"
+    );
+    assert_eq!(store.list_subject(a).await.unwrap().len(), 2);
+    let found = store.find_by_index(&idx).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].record, r1.record);
+    assert!(store.find_by_index(&[8; 32]).await.unwrap().is_empty());
+    let missing = RecordId::new_random();
+    assert!(
+        matches!(store.get(missing).await, Err(StoreError::NotFound { .. })),
+        "missing row is NotFound"
+    );
+    assert!(!store.delete(missing).await.unwrap());
+    assert!(store.delete(r2.record).await.unwrap());
+    assert!(matches!(
+        store.get(r2.record).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(store.delete_subject(a).await.unwrap(), 1);
+    assert!(
+        store.list_subject(a).await.unwrap().is_empty(),
+        "erasure removes every record"
+    );
+    assert!(
+        store.find_by_index(&idx).await.unwrap().is_empty(),
+        "erasure removes index entries"
+    );
+    assert_eq!(
+        store.list_subject(b).await.unwrap().len(),
+        1,
+        "other subjects untouched"
+    );
+
+    // Paging visits each record exactly once.
+    let c = SubjectId::new_random();
+    let mut ids = Vec::new();
+    for _ in 0..25 {
+        let r = record(c, "ip_address", None);
+        ids.push(r.record);
+        store.put(r).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.metadata_page(after, 7).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 7);
+        after = page.last().map(|m| m.record);
+        seen.extend(
+            page.into_iter()
+                .filter(|m| m.subject == c)
+                .map(|m| m.record),
+        );
+    }
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids, "paging visits every record once");
+    store.delete_subject(c).await.unwrap();
+    store.delete_subject(b).await.unwrap();
+}
+
+async fn append_one(
+    store: &dyn ChainStore,
+    chain: ChainName,
+    body: &[u8],
+) -> Result<Anchor, StoreError> {
+    let expected = store.anchor(chain).await?;
+    let mut next = expected;
+    let entry = chain::append(&mut next, body.to_vec());
+    store
+        .append(vec![ChainAppend {
+            chain,
+            expected,
+            entry,
+        }])
+        .await?;
+    Ok(next)
+}
+
+/// Append-only really is append-only (stale anchors refused), joint appends are all or
+/// none, and concurrent appenders keep each chain valid.
+pub async fn chain_store(store: Arc<dyn ChainStore>) {
+    let base_ledger = store.anchor(ChainName::Ledger).await.unwrap();
+    let base_audit = store.anchor(ChainName::Audit).await.unwrap();
+    let a1 = append_one(&*store, ChainName::Ledger, b"given")
+        .await
+        .unwrap();
+    assert_eq!(a1.len, base_ledger.len + 1);
+    assert_eq!(
+        store.anchor(ChainName::Ledger).await.unwrap(),
+        a1,
+        "read after write"
+    );
+    assert_eq!(
+        store.anchor(ChainName::Audit).await.unwrap(),
+        base_audit,
+        "chains are independent"
+    );
+
+    // A stale anchor (overwriting entry n) is refused.
+    let mut stale = base_ledger;
+    let entry = chain::append(&mut stale, b"rewrite history".to_vec());
+    let r = store
+        .append(vec![ChainAppend {
+            chain: ChainName::Ledger,
+            expected: base_ledger,
+            entry,
+        }])
+        .await;
+    assert!(
+        matches!(r, Err(StoreError::Conflict(ChainName::Ledger))),
+        "stale append refused: {r:?}"
+    );
+
+    // Joint append: both or neither.
+    let la = store.anchor(ChainName::Ledger).await.unwrap();
+    let aa = store.anchor(ChainName::Audit).await.unwrap();
+    let (mut ln, mut an) = (la, aa);
+    let le = chain::append(&mut ln, b"withdrawn".to_vec());
+    let ae = chain::append(&mut an, b"audit: withdrawn".to_vec());
+    let mut bad = aa;
+    bad.len += 5;
+    let r = store
+        .append(vec![
+            ChainAppend {
+                chain: ChainName::Ledger,
+                expected: la,
+                entry: le.clone(),
+            },
+            ChainAppend {
+                chain: ChainName::Audit,
+                expected: bad,
+                entry: ae.clone(),
+            },
+        ])
+        .await;
+    assert!(r.is_err(), "a joint append with one stale anchor fails");
+    assert_eq!(
+        store.anchor(ChainName::Ledger).await.unwrap(),
+        la,
+        "…and writes nothing"
+    );
+    store
+        .append(vec![
+            ChainAppend {
+                chain: ChainName::Ledger,
+                expected: la,
+                entry: le,
+            },
+            ChainAppend {
+                chain: ChainName::Audit,
+                expected: aa,
+                entry: ae,
+            },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.anchor(ChainName::Ledger).await.unwrap(), ln);
+    assert_eq!(store.anchor(ChainName::Audit).await.unwrap(), an);
+
+    // Concurrent appenders with retry keep one valid chain and lose nothing.
+    let before = store.anchor(ChainName::Audit).await.unwrap().len;
+    let mut tasks = Vec::new();
+    for t in 0..4_u8 {
+        let s = Arc::clone(&store);
+        tasks.push(async move {
+            for i in 0..10_u8 {
+                loop {
+                    match append_one(&*s, ChainName::Audit, &[t, i]).await {
+                        Ok(_) => break,
+                        Err(StoreError::Conflict(_)) => continue,
+                        Err(e) => panic!("append failed: {e}"),
+                    }
+                }
+            }
+        });
+    }
+    futures_join_all(tasks).await;
+    let entries = store.entries(ChainName::Audit).await.unwrap();
+    let anchor = chain::verify(&entries).expect("chain stays valid under concurrent appends");
+    assert_eq!(anchor, store.anchor(ChainName::Audit).await.unwrap());
+    assert_eq!(anchor.len, before + 40, "no append lost");
+    let tail = store.entries_from(ChainName::Audit, before).await.unwrap();
+    assert_eq!(tail.len(), 40);
+    assert_eq!(
+        chain::verify_from(
+            Anchor {
+                len: before,
+                head: entries[usize::try_from(before).unwrap() - 1].hash
+            },
+            &tail
+        )
+        .unwrap(),
+        anchor
+    );
+}
+
+/// Polls the futures round-robin on the current task (keeps the suite runtime-agnostic).
+async fn futures_join_all<F: std::future::Future<Output = ()>>(futs: Vec<F>) {
+    let mut futs: Vec<_> = futs.into_iter().map(Box::pin).map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for slot in &mut futs {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(()) => *slot = None,
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+}
+
+/// Key deletion is final; missing keys are errors; rotation may replace a live key.
+pub async fn key_store(store: Arc<dyn KeyStore>) {
+    let s = SubjectId::new_random();
+    assert!(matches!(
+        store.get(s).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    store
+        .put(s, WrappedKey::from_bytes(vec![1; 60]))
+        .await
+        .unwrap();
+    assert_eq!(store.get(s).await.unwrap().as_bytes(), &[1; 60][..]);
+    store
+        .put(s, WrappedKey::from_bytes(vec![2; 60]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(s).await.unwrap().as_bytes(),
+        &[2; 60][..],
+        "rotation replaces"
+    );
+    assert!(store.subjects().await.unwrap().contains(&s));
+    store.delete(s).await.unwrap();
+    assert_eq!(
+        store.get(s).await.unwrap_err(),
+        StoreError::Shredded(s),
+        "deleted key is gone"
+    );
+    assert_eq!(
+        store
+            .put(s, WrappedKey::from_bytes(vec![3; 60]))
+            .await
+            .unwrap_err(),
+        StoreError::Shredded(s),
+        "and can never come back"
+    );
+    assert!(!store.subjects().await.unwrap().contains(&s));
+}
+
+/// Runs every contract.
+pub async fn run_all(
+    records: Arc<dyn RecordStore>,
+    chains: Arc<dyn ChainStore>,
+    keys: Arc<dyn KeyStore>,
+) {
+    record_store(records).await;
+    chain_store(chains).await;
+    key_store(keys).await;
+}

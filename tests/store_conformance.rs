@@ -1,0 +1,15 @@
+//! The conformance suite on the in-memory stores.
+
+use std::sync::Arc;
+
+use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore, conformance};
+
+#[tokio::test]
+async fn in_memory_stores_conform() {
+    conformance::run_all(
+        Arc::new(InMemoryRecordStore::new()),
+        Arc::new(InMemoryChainStore::new()),
+        Arc::new(InMemoryKeyStore::new()),
+    )
+    .await;
+}
