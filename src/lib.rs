@@ -13,6 +13,7 @@
 
 pub mod chain;
 pub mod crypto;
+pub mod custodian;
 pub mod danger;
 mod data;
 mod grant;

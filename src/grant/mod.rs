@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use error::{AccessError, IssueError, KeyError, TokenError};
 pub use issuer::{GrantIssuer, GrantIssuerBuilder};
@@ -34,7 +34,7 @@ use crate::policy::UsableFor;
 use crate::purpose::{Purpose, PurposeRef};
 
 /// Who holds a grant.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Actor {
     /// A component of the service (for example `"mailer"`), acting for the controller.

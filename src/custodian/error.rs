@@ -1,0 +1,78 @@
+//! Errors of the custodian.
+
+use crate::chain::ChainError;
+use crate::crypto::CryptoError;
+use crate::data::DataError;
+use crate::grant::{AccessError, IssueError, TokenError};
+use crate::ids::{RecordId, SubjectId};
+use crate::store::{ChainName, StoreError};
+
+use super::events::EventDecodeError;
+
+/// Why a custodian operation failed. Names ids, kinds and scopes, never values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CustodianError {
+    /// A read was refused.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// A grant was not issued.
+    #[error(transparent)]
+    Issue(#[from] IssueError),
+    /// A token was not accepted.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Sealing or opening failed (tampered, moved or shredded data).
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// A value did not validate.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// A hash chain is broken.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// A chain entry does not hold a valid event.
+    #[error(transparent)]
+    Event(#[from] EventDecodeError),
+    /// The record holds another kind of data than asked for.
+    #[error("{record} holds {actual}, not {expected}")]
+    WrongKind {
+        /// The record.
+        record: RecordId,
+        /// The kind asked for.
+        expected: &'static str,
+        /// The kind stored.
+        actual: String,
+    },
+    /// Rectification of a field kept immutable for commercial or legal reasons (6.1).
+    #[error("{kind} cannot be changed: kept immutable for {reason} reasons")]
+    Immutable {
+        /// The kind (field).
+        kind: &'static str,
+        /// `commercial` or `legal`.
+        reason: &'static str,
+    },
+    /// The subject was never registered.
+    #[error("{0} is not registered")]
+    UnknownSubject(SubjectId),
+    /// The subject has been erased; nothing more can be stored for it.
+    #[error("{0} has been erased")]
+    Erased(SubjectId),
+    /// No consent of this scope is in force for the subject.
+    #[error("no {scope} consent in force for {subject}")]
+    NoActiveConsent {
+        /// The subject.
+        subject: SubjectId,
+        /// The scope.
+        scope: &'static str,
+    },
+    /// Concurrent writers kept moving the chain; the operation was not applied.
+    #[error("chain {0} stayed contended; the operation was not applied")]
+    Contended(ChainName),
+    /// The grant does not belong to the subject's own session.
+    #[error("only the subject's own session may do this")]
+    NotOwnSession,
+}

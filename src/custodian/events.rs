@@ -1,0 +1,228 @@
+//! Ledger and audit events: what the two hash chains record. Ids, codes and instants only —
+//! never a value of personal data. Bodies are serde_json with a fixed field order (structs
+//! only, no maps), so the bytes hashed are the bytes stored.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::chain::ChainEntry;
+use crate::grant::Actor;
+use crate::ids::{ConsentId, GrantId, RecordId, SubjectId};
+
+/// Device permissions of clause 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// 4.1: access to the Google account (authorization and registration).
+    GoogleAccount,
+    /// 4.2: making calls.
+    Calls,
+    /// 4.3: file storage (attachments).
+    FileStorage,
+    /// 4.4: camera.
+    Camera,
+    /// 4.5: internet access.
+    Network,
+}
+
+/// What a consent covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "scope", content = "detail", rename_all = "snake_case")]
+pub enum ConsentScope {
+    /// 3.3: Google account linked for sign-in.
+    GoogleLink,
+    /// 3.3: Facebook account linked for sign-in.
+    FacebookLink,
+    /// 3.3, 3.7: Zoom account connected for conferences.
+    ZoomLink,
+    /// 4: a device permission.
+    Device(Permission),
+    /// 3.5: importing device contacts.
+    ContactsImport,
+    /// 3.6: cookies (language, form drafts).
+    Cookies,
+    /// 10: acknowledgment of a policy version.
+    PolicyVersion(u32),
+}
+
+impl ConsentScope {
+    /// A short stable name (for errors and receipts).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::GoogleLink => "google_link",
+            Self::FacebookLink => "facebook_link",
+            Self::ZoomLink => "zoom_link",
+            Self::Device(Permission::GoogleAccount) => "device_google_account",
+            Self::Device(Permission::Calls) => "device_calls",
+            Self::Device(Permission::FileStorage) => "device_file_storage",
+            Self::Device(Permission::Camera) => "device_camera",
+            Self::Device(Permission::Network) => "device_network",
+            Self::ContactsImport => "contacts_import",
+            Self::Cookies => "cookies",
+            Self::PolicyVersion(_) => "policy_version",
+        }
+    }
+
+    /// Data kinds stored under this consent, deleted when it is withdrawn (3.7: disconnecting
+    /// Zoom makes the stored token unreadable and removes it).
+    #[must_use]
+    pub const fn dependent_kinds(self) -> &'static [crate::Category] {
+        use crate::Category as C;
+        match self {
+            Self::GoogleLink => &[C::GoogleAccountId],
+            Self::FacebookLink => &[C::FacebookAccountId],
+            Self::ZoomLink => &[C::ZoomAccountId, C::ZoomAccessToken],
+            Self::Cookies => &[C::CookiePreference],
+            _ => &[],
+        }
+    }
+}
+
+/// How a consent was collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CollectionMethod {
+    /// A UI action of the subject.
+    UiAction,
+    /// An API call on the subject's behalf.
+    Api,
+    /// Imported from an earlier system.
+    Import,
+}
+
+/// One event of the ledger (the chain grants are checked against).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEvent {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Whose.
+    pub subject: SubjectId,
+    /// What happened.
+    pub change: LedgerChange,
+}
+
+/// A change of consent or of the subject's processing status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LedgerChange {
+    /// Consent given (again, if an earlier one was withdrawn).
+    ConsentGiven {
+        /// The record id.
+        consent: ConsentId,
+        /// Its scope.
+        scope: ConsentScope,
+        /// How it was collected.
+        method: CollectionMethod,
+        /// Policy version in force.
+        policy_version: u32,
+        /// Evidence reference (for example a UI event id), never personal data.
+        evidence: Option<String>,
+    },
+    /// Consent withdrawn.
+    ConsentWithdrawn {
+        /// The record id.
+        consent: ConsentId,
+        /// Its scope.
+        scope: ConsentScope,
+    },
+    /// Processing restricted (9.1, Art. 18/21).
+    Restricted,
+    /// Restriction lifted.
+    RestrictionLifted,
+    /// Erased (6.2): key destroyed, records deleted.
+    Erased,
+}
+
+/// What the audit log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    /// A subject was registered (data key created).
+    SubjectRegistered,
+    /// A field value was stored.
+    Stored,
+    /// A grant was issued.
+    GrantIssued,
+    /// A value was read through a grant.
+    Exposed,
+    /// A grant was revoked.
+    GrantRevoked,
+    /// Consent given.
+    ConsentGiven,
+    /// Consent withdrawn.
+    ConsentWithdrawn,
+    /// A field was rectified (6.1).
+    Rectified,
+    /// Processing restricted.
+    Restricted,
+    /// Restriction lifted.
+    RestrictionLifted,
+    /// Subject erased.
+    Erased,
+    /// A record deleted by the retention sweep (9.1).
+    RetentionDeleted,
+    /// Data disclosed to a recipient (7).
+    Disclosed,
+    /// An export was produced for the subject (Art. 15/20).
+    Exported,
+}
+
+/// One audit event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What.
+    pub kind: AuditKind,
+    /// Whose data.
+    pub subject: SubjectId,
+    /// The grant involved.
+    pub grant: Option<GrantId>,
+    /// The record involved.
+    pub record: Option<RecordId>,
+    /// The data kind name.
+    pub data_kind: Option<String>,
+    /// The purpose name.
+    pub purpose: Option<String>,
+    /// Who acted.
+    pub actor: Option<Actor>,
+    /// A reference without personal data (consent id, recipient, authority reference).
+    pub reference: Option<String>,
+}
+
+impl AuditEvent {
+    pub(crate) fn new(at: DateTime<Utc>, kind: AuditKind, subject: SubjectId) -> Self {
+        Self {
+            at,
+            kind,
+            subject,
+            grant: None,
+            record: None,
+            data_kind: None,
+            purpose: None,
+            actor: None,
+            reference: None,
+        }
+    }
+}
+
+/// An event body did not decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("chain entry {seq} does not hold a valid event")]
+pub struct EventDecodeError {
+    /// The entry's sequence number.
+    pub seq: u64,
+}
+
+pub(crate) fn encode<T: Serialize>(event: &T) -> Vec<u8> {
+    serde_json::to_vec(event).unwrap_or_default()
+}
+
+/// Decodes the event in a chain entry.
+///
+/// # Errors
+/// [`EventDecodeError`] when the body is not a valid event.
+pub fn decode<T: for<'de> Deserialize<'de>>(entry: &ChainEntry) -> Result<T, EventDecodeError> {
+    serde_json::from_slice(&entry.body).map_err(|_| EventDecodeError { seq: entry.seq })
+}

@@ -1,0 +1,1083 @@
+//! The [`Custodian`]: the facade a host application holds.
+//!
+//! It wires every guarantee together: typed data sealed per subject (8.1), grants issued only
+//! through consent, restriction and erasure checks (3.3–3.7, 9.1, 6.2), every read and every
+//! rights action audited in a hash chain, consent changes and their audit events committed
+//! together, crypto-shredding on erasure, and a retention sweep (9.1). No method returns
+//! plaintext without a grant; [`crate::danger`] is the only other way in.
+//!
+//! ```
+//! # tokio_test_block(async {
+//! use chrono::Utc;
+//! use crm_privacy::{Email, Notification};
+//! use crm_privacy::crypto::{Kek, Keyring};
+//! use crm_privacy::custodian::Custodian;
+//!
+//! let keyring = Keyring::new(Kek::generate(1)?, &[7; 32])?;
+//! let custodian = Custodian::builder(keyring).build().await?;
+//! let now = Utc::now();
+//! let alice = custodian.register_subject(now).await?;
+//! let record = custodian.store(alice, Email::parse("alice@example.com")?, now).await?;
+//! let grant = custodian.grant::<Notification>(alice, "mailer", now).await?;
+//! let domain = custodian.with::<Email, _, _>(&grant, record, now, |e| e.domain().to_owned()).await?;
+//! assert_eq!(domain, "example.com");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # });
+//! # fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+//! # }
+//! ```
+
+mod error;
+mod events;
+mod export;
+mod state;
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Months, TimeDelta, Utc};
+use serde::Serialize;
+
+pub use error::CustodianError;
+pub use events::{
+    AuditEvent, AuditKind, CollectionMethod, ConsentScope, EventDecodeError, LedgerChange,
+    LedgerEvent, Permission, decode,
+};
+pub use export::{ExportedRecord, SubjectExport};
+
+use self::events::encode;
+use self::state::PolicyState;
+use crate::chain::{self, Anchor, ChainEntry};
+use crate::crypto::{DataKey, Keyring};
+use crate::data::{Category, DataKind, Email, KindRef, Phone};
+use crate::grant::{
+    Epoch, Grant, GrantIssuer, NdaAttestation, TokenKey, UserInitiated, UserSession,
+};
+use crate::ids::{ConsentId, GrantId, RecordId, SubjectId};
+use crate::policy::UsableFor;
+use crate::purpose::{ConferenceCreation, OwnerAccess, Purpose, ServicePurpose};
+use crate::store::{
+    ChainAppend, ChainName, ChainStore, DynChainStore, DynKeyStore, DynRecordStore,
+    InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore, KeyStore, RecordStore, SealedRecord,
+    StoreError,
+};
+
+/// How many times a write retries when another writer moved a chain first.
+const MAX_RETRIES: usize = 64;
+
+/// Configures a [`Custodian`].
+#[derive(Debug)]
+#[must_use]
+pub struct CustodianBuilder {
+    keyring: Keyring,
+    records: Option<DynRecordStore>,
+    chains: Option<DynChainStore>,
+    keys: Option<DynKeyStore>,
+    token_key: Option<TokenKey>,
+    accepted: Vec<TokenKey>,
+    ttl: TimeDelta,
+    shared: bool,
+    policy_version: u32,
+    backup_window: TimeDelta,
+    immutable: HashMap<Category, &'static str>,
+    retention: HashMap<Category, RetentionRule>,
+}
+
+/// A retention rule (clause 9.1): delete a record of this kind once `months` have passed
+/// since it was last updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RetentionRule {
+    /// Months after the last update.
+    pub months: u32,
+}
+
+/// The default retention of the policy's kinds: device facts and IP addresses serve
+/// statistics and troubleshooting for 13 months; cookie preferences 12 months. Other kinds
+/// are kept while the account exists and go with erasure.
+pub const DEFAULT_RETENTION: &[(Category, RetentionRule)] = &[
+    (Category::IpAddress, RetentionRule { months: 13 }),
+    (Category::DeviceInfo, RetentionRule { months: 13 }),
+    (Category::CookiePreference, RetentionRule { months: 12 }),
+];
+
+impl CustodianBuilder {
+    /// Stores everything in `store` (for example `crm_privacy_sqlite::SqliteStore`).
+    pub fn store<S: RecordStore + ChainStore + KeyStore>(mut self, store: Arc<S>) -> Self {
+        self.records = Some(store.clone());
+        self.chains = Some(store.clone());
+        self.keys = Some(store);
+        self
+    }
+    /// Separate record store.
+    pub fn records(mut self, s: DynRecordStore) -> Self {
+        self.records = Some(s);
+        self
+    }
+    /// Separate chain store.
+    pub fn chains(mut self, s: DynChainStore) -> Self {
+        self.chains = Some(s);
+        self
+    }
+    /// Separate key store.
+    pub fn keys(mut self, s: DynKeyStore) -> Self {
+        self.keys = Some(s);
+        self
+    }
+    /// The key grant tokens are signed with (share it between processes).
+    pub fn token_key(mut self, key: TokenKey) -> Self {
+        self.token_key = Some(key);
+        self
+    }
+    /// An older token key still accepted.
+    pub fn accept_token_key(mut self, key: TokenKey) -> Self {
+        self.accepted.push(key);
+        self
+    }
+    /// Grant lifetime (default 5 minutes).
+    pub fn grant_ttl(mut self, ttl: TimeDelta) -> Self {
+        self.ttl = ttl;
+        self
+    }
+    /// Several processes share the store: every read first catches up with the ledger, so
+    /// a withdrawal, restriction or erasure made elsewhere applies to the very next read.
+    pub fn shared(mut self, shared: bool) -> Self {
+        self.shared = shared;
+        self
+    }
+    /// The policy version consents are given under (clause 10).
+    pub fn policy_version(mut self, v: u32) -> Self {
+        self.policy_version = v;
+        self
+    }
+    /// How long backups are kept (reported in erasure reports; default 35 days).
+    pub fn backup_window(mut self, w: TimeDelta) -> Self {
+        self.backup_window = w;
+        self
+    }
+    /// Marks a kind immutable for `"commercial"` or `"legal"` reasons (clause 6.1).
+    pub fn immutable(mut self, kind: Category, reason: &'static str) -> Self {
+        self.immutable.insert(kind, reason);
+        self
+    }
+    /// Overrides the retention of a kind.
+    pub fn retention(mut self, kind: Category, rule: RetentionRule) -> Self {
+        self.retention.insert(kind, rule);
+        self
+    }
+
+    /// Builds the custodian: verifies both chains and replays the ledger.
+    ///
+    /// # Errors
+    /// A broken chain, an undecodable event, a store failure or a bad key.
+    pub async fn build(self) -> Result<Custodian, CustodianError> {
+        let records = self
+            .records
+            .unwrap_or_else(|| Arc::new(InMemoryRecordStore::new()));
+        let chains = self
+            .chains
+            .unwrap_or_else(|| Arc::new(InMemoryChainStore::new()));
+        let keys = self
+            .keys
+            .unwrap_or_else(|| Arc::new(InMemoryKeyStore::new()));
+        let state = Arc::new(PolicyState::new(self.shared));
+        let epoch = Arc::new(Epoch::default());
+        let mut ib = GrantIssuer::builder()
+            .ttl(self.ttl)
+            .gate(state.clone())
+            .epoch(epoch.clone());
+        if let Some(k) = self.token_key {
+            ib = ib.signing_key(k);
+        }
+        for k in self.accepted {
+            ib = ib.accept_key(k);
+        }
+        let issuer = ib
+            .build()
+            .map_err(|_| CustodianError::Crypto(crate::crypto::CryptoError::InvalidKey))?;
+        // Verify the audit chain once at start; the ledger is verified while replayed.
+        let audit = chains.entries(ChainName::Audit).await?;
+        chain::verify_anchored(&audit, &chains.anchor(ChainName::Audit).await?)?;
+        let mut retention: HashMap<Category, RetentionRule> =
+            DEFAULT_RETENTION.iter().copied().collect();
+        retention.extend(self.retention);
+        let c = Custodian {
+            inner: Arc::new(Inner {
+                records,
+                chains,
+                keys,
+                keyring: self.keyring,
+                issuer,
+                state,
+                epoch,
+                seen: Mutex::new(Anchor::default()),
+                policy_version: self.policy_version,
+                backup_window: self.backup_window,
+                immutable: self.immutable,
+                retention,
+            }),
+        };
+        c.sync().await?;
+        let anchor = c.inner.chains.anchor(ChainName::Ledger).await?;
+        if *c.seen() != anchor {
+            return Err(chain::ChainError::AnchorMismatch {
+                expected: anchor.len,
+                found: c.seen().len,
+            }
+            .into());
+        }
+        Ok(c)
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    records: DynRecordStore,
+    chains: DynChainStore,
+    keys: DynKeyStore,
+    keyring: Keyring,
+    issuer: GrantIssuer,
+    state: Arc<PolicyState>,
+    epoch: Arc<Epoch>,
+    seen: Mutex<Anchor>,
+    policy_version: u32,
+    backup_window: TimeDelta,
+    immutable: HashMap<Category, &'static str>,
+    retention: HashMap<Category, RetentionRule>,
+}
+
+/// The facade a host application holds: cheap to clone, `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Custodian {
+    inner: Arc<Inner>,
+}
+
+/// What an erasure request did (clause 6.2) — a value the host can show the subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErasureReport {
+    /// The subject.
+    pub subject: SubjectId,
+    /// When the request was carried out.
+    pub erased_at: DateTime<Utc>,
+    /// Records deleted from primary storage.
+    pub records_deleted: u64,
+    /// The subject's data key was destroyed: every copy (backups included) is unreadable now.
+    pub key_destroyed: bool,
+    /// When the last backup holding the (unreadable) ciphertext ages out.
+    pub backups_age_out_by: DateTime<Utc>,
+    /// What is kept and why: the ledger and audit entries (ids only, no personal data),
+    /// kept as evidence of lawful processing.
+    pub kept: Vec<&'static str>,
+}
+
+/// One line of a retention sweep (clause 9.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SweepLine {
+    /// The record.
+    pub record: RecordId,
+    /// Its kind.
+    pub kind: String,
+    /// Deleted by this sweep, or kept until `deadline` (none: kept while the account exists).
+    pub deleted: bool,
+    /// The deadline of its rule, if any.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+/// Result of verifying both chains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ChainReport {
+    /// Ledger entries verified.
+    pub ledger_entries: u64,
+    /// Audit entries verified.
+    pub audit_entries: u64,
+}
+
+fn lookup_value<K: DataKind>(value: &K) -> Option<(Category, String)> {
+    let any = value as &dyn Any;
+    if let Some(e) = any.downcast_ref::<Email>() {
+        return Some((Category::Email, e.as_str().to_owned()));
+    }
+    any.downcast_ref::<Phone>()
+        .map(|p| (Category::Phone, p.as_e164().to_owned()))
+}
+
+impl Custodian {
+    /// Starts configuring a custodian that seals data with `keyring`. Without stores, it
+    /// keeps everything in memory.
+    pub fn builder(keyring: Keyring) -> CustodianBuilder {
+        CustodianBuilder {
+            keyring,
+            records: None,
+            chains: None,
+            keys: None,
+            token_key: None,
+            accepted: Vec::new(),
+            ttl: TimeDelta::minutes(5),
+            shared: false,
+            policy_version: 1,
+            backup_window: TimeDelta::days(35),
+            immutable: HashMap::new(),
+            retention: HashMap::new(),
+        }
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, Anchor> {
+        self.inner
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Catches up with ledger entries written since the last sync (by this or another
+    /// process), verifying each link, applying them in chain order.
+    async fn sync(&self) -> Result<(), CustodianError> {
+        let from = self.seen().len;
+        let entries = self
+            .inner
+            .chains
+            .entries_from(ChainName::Ledger, from)
+            .await?;
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut events = Vec::with_capacity(entries.len());
+        for e in &entries {
+            events.push(events::decode::<LedgerEvent>(e)?);
+        }
+        let mut seen = self.seen();
+        let mut changed = false;
+        for (e, ev) in entries.iter().zip(&events) {
+            if e.seq < seen.len {
+                continue; // applied by a concurrent sync
+            }
+            let next = chain::verify_from(*seen, std::slice::from_ref(e))?;
+            self.inner.state.apply(ev);
+            *seen = next;
+            changed = true;
+        }
+        drop(seen);
+        if changed {
+            self.inner.epoch.bump();
+        }
+        Ok(())
+    }
+
+    /// Appends an optional ledger event and audit events in one all-or-nothing write,
+    /// retrying when another writer moved a chain first; then applies the ledger change.
+    async fn record(
+        &self,
+        ledger: Option<&LedgerEvent>,
+        audit: &[AuditEvent],
+    ) -> Result<(), CustodianError> {
+        for _ in 0..MAX_RETRIES {
+            let mut appends = Vec::with_capacity(audit.len() + 1);
+            if let Some(ev) = ledger {
+                let expected = self.inner.chains.anchor(ChainName::Ledger).await?;
+                let mut next = expected;
+                let entry = chain::append(&mut next, encode(ev));
+                appends.push(ChainAppend {
+                    chain: ChainName::Ledger,
+                    expected,
+                    entry,
+                });
+            }
+            if !audit.is_empty() {
+                let expected = self.inner.chains.anchor(ChainName::Audit).await?;
+                let mut next = expected;
+                for ev in audit {
+                    let entry = chain::append(&mut next, encode(ev));
+                    let exp = Anchor {
+                        len: entry.seq,
+                        head: entry.prev,
+                    };
+                    appends.push(ChainAppend {
+                        chain: ChainName::Audit,
+                        expected: exp,
+                        entry,
+                    });
+                }
+            }
+            match self.inner.chains.append(appends).await {
+                Ok(()) => {
+                    if ledger.is_some() {
+                        self.sync().await?;
+                    }
+                    return Ok(());
+                }
+                Err(StoreError::Conflict(_)) => {
+                    if ledger.is_some() {
+                        self.sync().await?;
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CustodianError::Contended(if ledger.is_some() {
+            ChainName::Ledger
+        } else {
+            ChainName::Audit
+        }))
+    }
+
+    async fn data_key(&self, subject: SubjectId) -> Result<DataKey, CustodianError> {
+        let wrapped = match self.inner.keys.get(subject).await {
+            Ok(w) => w,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(CustodianError::UnknownSubject(subject));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(self.inner.keyring.unwrap(subject, &wrapped)?)
+    }
+
+    /// Registers a new subject: creates its data key (wrapped by the KEK) and returns its id.
+    ///
+    /// # Errors
+    /// Store or key failures.
+    pub async fn register_subject(&self, now: DateTime<Utc>) -> Result<SubjectId, CustodianError> {
+        let subject = SubjectId::new_random();
+        let (_key, wrapped) = self.inner.keyring.new_data_key(subject)?;
+        self.inner.keys.put(subject, wrapped).await?;
+        self.record(
+            None,
+            &[AuditEvent::new(now, AuditKind::SubjectRegistered, subject)],
+        )
+        .await?;
+        Ok(subject)
+    }
+
+    /// Seals and stores a value of `subject` (clause 1: data the subject entered). Email
+    /// and phone values also get a blind index for lookups.
+    ///
+    /// # Errors
+    /// [`CustodianError::Erased`], [`CustodianError::UnknownSubject`], store or crypto failures.
+    pub async fn store<K: DataKind>(
+        &self,
+        subject: SubjectId,
+        value: K,
+        now: DateTime<Utc>,
+    ) -> Result<RecordId, CustodianError> {
+        let record = RecordId::new_random();
+        self.write(subject, record, &value, now, now, AuditKind::Stored)
+            .await?;
+        Ok(record)
+    }
+
+    async fn write<K: DataKind>(
+        &self,
+        subject: SubjectId,
+        record: RecordId,
+        value: &K,
+        created_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        kind: AuditKind,
+    ) -> Result<(), CustodianError> {
+        if self.inner.state.is_erased(subject) {
+            return Err(CustodianError::Erased(subject));
+        }
+        let key = self.data_key(subject).await?;
+        let ciphertext = key.seal(K::KIND, record, &value.encode())?;
+        let blind_index = lookup_value(value).map(|(c, v)| self.inner.keyring.blind_index(c, &v));
+        self.inner
+            .records
+            .put(SealedRecord {
+                record,
+                subject,
+                kind: K::KIND.name().to_owned(),
+                ciphertext,
+                blind_index,
+                created_at,
+                updated_at: now,
+            })
+            .await?;
+        let mut ev = AuditEvent::new(now, kind, subject);
+        ev.record = Some(record);
+        ev.data_kind = Some(K::KIND.name().to_owned());
+        self.record(None, &[ev]).await
+    }
+
+    /// Subjects whose stored email equals `email` (through the blind index).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn find_by_email(&self, email: &Email) -> Result<Vec<SubjectId>, CustodianError> {
+        self.find(Category::Email, email.as_str()).await
+    }
+
+    /// Subjects whose stored phone equals `phone` (through the blind index).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn find_by_phone(&self, phone: &Phone) -> Result<Vec<SubjectId>, CustodianError> {
+        self.find(Category::Phone, phone.as_e164()).await
+    }
+
+    async fn find(&self, c: Category, v: &str) -> Result<Vec<SubjectId>, CustodianError> {
+        let idx = self.inner.keyring.blind_index(c, v);
+        let mut out: Vec<_> = self
+            .inner
+            .records
+            .find_by_index(&idx)
+            .await?
+            .into_iter()
+            .map(|r| r.subject)
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Reads record `record` as a `K` for purpose `P` and passes it to `f`.
+    ///
+    /// Compiles only when `K: UsableFor<P>`. At run time: the record must hold a `K` of the
+    /// grant's subject; the grant must be unexpired, unrevoked, its consent in force, the
+    /// subject neither restricted nor erased. The read is audited before `f` runs.
+    ///
+    /// # Errors
+    /// [`CustodianError::Access`] for refusals, [`CustodianError::WrongKind`], store,
+    /// crypto (tampered, moved, shredded) and decode failures.
+    pub async fn with<K, P, R>(
+        &self,
+        grant: &Grant<P>,
+        record: RecordId,
+        now: DateTime<Utc>,
+        f: impl FnOnce(&K) -> R,
+    ) -> Result<R, CustodianError>
+    where
+        K: DataKind + UsableFor<P>,
+        P: Purpose,
+    {
+        if self.inner.state.is_shared() {
+            self.sync().await?;
+        }
+        let row = self.inner.records.get(record).await?;
+        if row.kind != K::KIND.name() {
+            return Err(CustodianError::WrongKind {
+                record,
+                expected: K::KIND.name(),
+                actual: row.kind,
+            });
+        }
+        grant.check(row.subject, now)?;
+        let key = match self.data_key(row.subject).await {
+            Err(CustodianError::Store(StoreError::Shredded(_))) => {
+                return Err(crate::crypto::CryptoError::Shredded.into());
+            }
+            other => other?,
+        };
+        let plain = key.open(K::KIND, record, &row.ciphertext)?;
+        let value = K::decode(&plain)?;
+        let mut ev = AuditEvent::new(now, AuditKind::Exposed, row.subject);
+        ev.grant = Some(grant.id());
+        ev.record = Some(record);
+        ev.data_kind = Some(K::KIND.name().to_owned());
+        ev.purpose = Some(P::NAME.to_owned());
+        ev.actor = Some(grant.info().actor.clone());
+        self.record(None, &[ev]).await?;
+        Ok(f(&value))
+    }
+
+    async fn audit_grant<P: Purpose>(
+        &self,
+        g: Grant<P>,
+        now: DateTime<Utc>,
+    ) -> Result<Grant<P>, CustodianError> {
+        let mut ev = AuditEvent::new(now, AuditKind::GrantIssued, g.subject());
+        ev.grant = Some(g.id());
+        ev.purpose = Some(P::NAME.to_owned());
+        ev.actor = Some(g.info().actor.clone());
+        ev.reference = g.info().consent.map(|c| c.to_string());
+        if let Err(e) = self.record(None, &[ev]).await {
+            self.inner.issuer.revoke(g.id());
+            return Err(e);
+        }
+        Ok(g)
+    }
+
+    async fn before_issue(&self) -> Result<(), CustodianError> {
+        if self.inner.state.is_shared() {
+            self.sync().await?;
+        }
+        Ok(())
+    }
+
+    /// Issues (and audits) a grant for a service purpose to component `component`.
+    ///
+    /// # Errors
+    /// [`CustodianError::Issue`] when consent, restriction or erasure refuse.
+    pub async fn grant<P: ServicePurpose>(
+        &self,
+        subject: SubjectId,
+        component: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Grant<P>, CustodianError> {
+        self.before_issue().await?;
+        let g = self.inner.issuer.issue::<P>(subject, component, now)?;
+        self.audit_grant(g, now).await
+    }
+
+    /// Issues (and audits) a grant for a service purpose to the subject's own session.
+    ///
+    /// # Errors
+    /// As [`grant`](Self::grant), and an expired session.
+    pub async fn grant_for_session<P: ServicePurpose>(
+        &self,
+        session: &UserSession,
+        now: DateTime<Utc>,
+    ) -> Result<Grant<P>, CustodianError> {
+        self.before_issue().await?;
+        let g = self.inner.issuer.issue_for_session::<P>(session, now)?;
+        self.audit_grant(g, now).await
+    }
+
+    /// Issues (and audits) an [`OwnerAccess`] grant to the subject's own session.
+    ///
+    /// # Errors
+    /// As [`grant_for_session`](Self::grant_for_session).
+    pub async fn grant_owner(
+        &self,
+        session: &UserSession,
+        now: DateTime<Utc>,
+    ) -> Result<Grant<OwnerAccess>, CustodianError> {
+        self.before_issue().await?;
+        let g = self.inner.issuer.issue_owner(session, now)?;
+        self.audit_grant(g, now).await
+    }
+
+    /// Issues (and audits) a [`ConferenceCreation`] grant on a fresh user-initiated request
+    /// while the Zoom connection consent is in force (3.7).
+    ///
+    /// # Errors
+    /// Stale request, expired session, no Zoom consent, restriction, erasure.
+    pub async fn grant_conference(
+        &self,
+        proof: &UserInitiated,
+        now: DateTime<Utc>,
+    ) -> Result<Grant<ConferenceCreation>, CustodianError> {
+        self.before_issue().await?;
+        let g = self.inner.issuer.issue_conference(proof, now)?;
+        self.audit_grant(g, now).await
+    }
+
+    /// Issues (and audits) a grant to a staff member with a valid NDA on file (8.1).
+    ///
+    /// # Errors
+    /// [`IssueError::NdaMissing`](crate::IssueError::NdaMissing) and the other refusals.
+    pub async fn grant_staff<P: ServicePurpose>(
+        &self,
+        subject: SubjectId,
+        nda: &NdaAttestation,
+        now: DateTime<Utc>,
+    ) -> Result<Grant<P>, CustodianError> {
+        self.before_issue().await?;
+        let g = self.inner.issuer.issue_staff::<P>(subject, nda, now)?;
+        self.audit_grant(g, now).await
+    }
+
+    /// Seals a grant into a signed token for another process or the C ABI.
+    #[must_use]
+    pub fn seal_grant<P: Purpose>(&self, grant: &Grant<P>) -> String {
+        self.inner.issuer.seal(grant)
+    }
+
+    /// Opens a signed token as a grant for purpose `P`.
+    ///
+    /// # Errors
+    /// [`CustodianError::Token`] for malformed, forged, cross-purpose, expired or revoked tokens.
+    pub async fn open_grant<P: Purpose>(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Grant<P>, CustodianError> {
+        self.before_issue().await?;
+        Ok(self.inner.issuer.open::<P>(token, now)?)
+    }
+
+    /// Revokes a grant (audited).
+    ///
+    /// # Errors
+    /// Store failures writing the audit event (the revocation itself already applies).
+    pub async fn revoke<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustodianError> {
+        self.inner.issuer.revoke(grant.id());
+        let mut ev = AuditEvent::new(now, AuditKind::GrantRevoked, grant.subject());
+        ev.grant = Some(grant.id());
+        self.record(None, &[ev]).await
+    }
+
+    /// Records consent of `subject` for `scope` (one call; the ledger entry and its audit
+    /// event commit together).
+    ///
+    /// # Errors
+    /// [`CustodianError::Erased`] or store failures.
+    pub async fn give_consent(
+        &self,
+        subject: SubjectId,
+        scope: ConsentScope,
+        method: CollectionMethod,
+        evidence: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ConsentId, CustodianError> {
+        self.before_issue().await?;
+        if self.inner.state.is_erased(subject) {
+            return Err(CustodianError::Erased(subject));
+        }
+        let consent = ConsentId::new_random();
+        let change = LedgerChange::ConsentGiven {
+            consent,
+            scope,
+            method,
+            policy_version: self.inner.policy_version,
+            evidence: evidence.map(str::to_owned),
+        };
+        let mut ev = AuditEvent::new(now, AuditKind::ConsentGiven, subject);
+        ev.reference = Some(format!("{consent} {}", scope.name()));
+        self.record(
+            Some(&LedgerEvent {
+                at: now,
+                subject,
+                change,
+            }),
+            &[ev],
+        )
+        .await?;
+        Ok(consent)
+    }
+
+    /// Withdraws the consent of `scope` in one call (GDPR Art. 7(3)): every grant issued
+    /// under it fails from the moment this returns, and data kept only under it (the Zoom
+    /// token for `ZoomLink`) is deleted.
+    ///
+    /// # Errors
+    /// [`CustodianError::NoActiveConsent`] or store failures.
+    pub async fn withdraw_consent(
+        &self,
+        subject: SubjectId,
+        scope: ConsentScope,
+        now: DateTime<Utc>,
+    ) -> Result<ConsentId, CustodianError> {
+        self.before_issue().await?;
+        let consent = self.inner.state.active_consent(subject, scope).ok_or(
+            CustodianError::NoActiveConsent {
+                subject,
+                scope: scope.name(),
+            },
+        )?;
+        let mut ev = AuditEvent::new(now, AuditKind::ConsentWithdrawn, subject);
+        ev.reference = Some(format!("{consent} {}", scope.name()));
+        let change = LedgerChange::ConsentWithdrawn { consent, scope };
+        self.record(
+            Some(&LedgerEvent {
+                at: now,
+                subject,
+                change,
+            }),
+            &[ev],
+        )
+        .await?;
+        let dependent = scope.dependent_kinds();
+        if !dependent.is_empty() {
+            for r in self.inner.records.list_subject(subject).await? {
+                if dependent.iter().any(|c| c.name() == r.kind) {
+                    self.inner.records.delete(r.record).await?;
+                }
+            }
+        }
+        Ok(consent)
+    }
+
+    /// The consents in force for a subject.
+    #[must_use]
+    pub fn consents(&self, subject: SubjectId) -> Vec<(ConsentScope, ConsentId)> {
+        self.inner.state.active_scopes(subject)
+    }
+
+    /// Restricts processing (9.1, GDPR Art. 18/21): no new grants except for legal
+    /// obligations, and existing grants stop working at once.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn restrict(
+        &self,
+        subject: SubjectId,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustodianError> {
+        self.status_change(
+            subject,
+            LedgerChange::Restricted,
+            AuditKind::Restricted,
+            now,
+        )
+        .await
+    }
+
+    /// Lifts a restriction.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn lift_restriction(
+        &self,
+        subject: SubjectId,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustodianError> {
+        self.status_change(
+            subject,
+            LedgerChange::RestrictionLifted,
+            AuditKind::RestrictionLifted,
+            now,
+        )
+        .await
+    }
+
+    async fn status_change(
+        &self,
+        subject: SubjectId,
+        change: LedgerChange,
+        kind: AuditKind,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustodianError> {
+        self.before_issue().await?;
+        let ev = AuditEvent::new(now, kind, subject);
+        self.record(
+            Some(&LedgerEvent {
+                at: now,
+                subject,
+                change,
+            }),
+            &[ev],
+        )
+        .await
+    }
+
+    /// Erases a subject (6.2): grants stop at once, the data key is destroyed (every copy of
+    /// the ciphertexts, backups included, is unreadable from now on) and the records are
+    /// deleted. Returns the report to show the subject.
+    ///
+    /// # Errors
+    /// Store failures; retrying is safe.
+    pub async fn erase(
+        &self,
+        subject: SubjectId,
+        now: DateTime<Utc>,
+    ) -> Result<ErasureReport, CustodianError> {
+        self.before_issue().await?;
+        if !self.inner.state.is_erased(subject) {
+            let ev = AuditEvent::new(now, AuditKind::Erased, subject);
+            self.record(
+                Some(&LedgerEvent {
+                    at: now,
+                    subject,
+                    change: LedgerChange::Erased,
+                }),
+                &[ev],
+            )
+            .await?;
+        }
+        self.inner.keys.delete(subject).await?;
+        let records_deleted = self.inner.records.delete_subject(subject).await?;
+        Ok(ErasureReport {
+            subject,
+            erased_at: now,
+            records_deleted,
+            key_destroyed: true,
+            backups_age_out_by: now + self.inner.backup_window,
+            kept: vec![
+                "consent ledger entries (ids, scopes, instants): evidence of lawful processing",
+                "audit log entries (ids, kinds, purposes, instants): evidence of lawful processing",
+            ],
+        })
+    }
+
+    /// Rectifies a field (6.1) through the subject's own session. Kinds marked immutable
+    /// for commercial or legal reasons are refused, naming the kind (never the value).
+    ///
+    /// # Errors
+    /// [`CustodianError::Immutable`], [`CustodianError::WrongKind`], access refusals.
+    pub async fn rectify<K: DataKind>(
+        &self,
+        grant: &Grant<OwnerAccess>,
+        record: RecordId,
+        value: K,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustodianError> {
+        if let KindRef::Builtin(c) = K::KIND {
+            if let Some(reason) = self.inner.immutable.get(&c) {
+                return Err(CustodianError::Immutable {
+                    kind: c.name(),
+                    reason,
+                });
+            }
+        }
+        let row = self.inner.records.get(record).await?;
+        if row.kind != K::KIND.name() {
+            return Err(CustodianError::WrongKind {
+                record,
+                expected: K::KIND.name(),
+                actual: row.kind,
+            });
+        }
+        grant.check(row.subject, now)?;
+        self.write(
+            row.subject,
+            record,
+            &value,
+            row.created_at,
+            now,
+            AuditKind::Rectified,
+        )
+        .await
+    }
+
+    /// Everything held about the subject of an [`OwnerAccess`] grant, as one JSON-ready
+    /// document (GDPR Art. 15, 20). Only the subject's own session gets it.
+    ///
+    /// # Errors
+    /// Access refusals, store and crypto failures.
+    pub async fn export(
+        &self,
+        grant: &Grant<OwnerAccess>,
+        now: DateTime<Utc>,
+    ) -> Result<SubjectExport, CustodianError> {
+        if !matches!(grant.info().actor, crate::Actor::Subject { .. }) {
+            return Err(CustodianError::NotOwnSession);
+        }
+        if self.inner.state.is_shared() {
+            self.sync().await?;
+        }
+        let subject = grant.subject();
+        grant.check(subject, now)?;
+        let key = self.data_key(subject).await?;
+        let mut records = Vec::new();
+        for row in self.inner.records.list_subject(subject).await? {
+            let category = Category::from_name(&row.kind);
+            let kind = category.map_or(KindRef::Host(""), KindRef::Builtin);
+            let value = match category {
+                Some(c) => {
+                    let plain = key.open(kind, row.record, &row.ciphertext)?;
+                    export::render(c, &plain)?
+                }
+                None => serde_json::Value::Null,
+            };
+            records.push(ExportedRecord {
+                record: row.record,
+                kind: row.kind,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+                value,
+            });
+        }
+        records
+            .sort_by(|a, b| (a.kind.as_str(), a.created_at).cmp(&(b.kind.as_str(), b.created_at)));
+        let mut ev = AuditEvent::new(now, AuditKind::Exported, subject);
+        ev.grant = Some(grant.id());
+        self.record(None, &[ev]).await?;
+        Ok(SubjectExport {
+            subject,
+            generated_at: now,
+            restricted: self.inner.state.is_restricted(subject),
+            consents: self
+                .consents(subject)
+                .into_iter()
+                .map(|(scope, consent)| export::ExportedConsent { scope, consent })
+                .collect(),
+            records,
+        })
+    }
+
+    /// Runs the retention sweep (9.1): deletes records whose rule's deadline has passed and
+    /// reports every record with its deadline.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<Vec<SweepLine>, CustodianError> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.inner.records.metadata_page(after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.record);
+            for m in page {
+                let rule = Category::from_name(&m.kind).and_then(|c| self.inner.retention.get(&c));
+                let deadline =
+                    rule.and_then(|r| m.updated_at.checked_add_months(Months::new(r.months)));
+                let expired = deadline.is_some_and(|d| now >= d);
+                if expired {
+                    self.inner.records.delete(m.record).await?;
+                    let mut ev = AuditEvent::new(now, AuditKind::RetentionDeleted, m.subject);
+                    ev.record = Some(m.record);
+                    ev.data_kind = Some(m.kind.clone());
+                    self.record(None, &[ev]).await?;
+                }
+                out.push(SweepLine {
+                    record: m.record,
+                    kind: m.kind,
+                    deleted: expired,
+                    deadline,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Verifies both hash chains end to end and that every entry decodes.
+    ///
+    /// # Errors
+    /// The first broken link or undecodable entry.
+    pub async fn verify_chains(&self) -> Result<ChainReport, CustodianError> {
+        let mut report = ChainReport {
+            ledger_entries: 0,
+            audit_entries: 0,
+        };
+        for chain in [ChainName::Ledger, ChainName::Audit] {
+            let entries: Vec<ChainEntry> = self.inner.chains.entries(chain).await?;
+            chain::verify_anchored(&entries, &self.inner.chains.anchor(chain).await?)?;
+            for e in &entries {
+                match chain {
+                    ChainName::Ledger => drop(events::decode::<LedgerEvent>(e)?),
+                    ChainName::Audit => drop(events::decode::<AuditEvent>(e)?),
+                }
+            }
+            let n = entries.len() as u64;
+            match chain {
+                ChainName::Ledger => report.ledger_entries = n,
+                ChainName::Audit => report.audit_entries = n,
+            }
+        }
+        Ok(report)
+    }
+
+    /// The audit events (decoded), for review.
+    ///
+    /// # Errors
+    /// Store failures or an undecodable entry.
+    pub async fn audit_events(&self) -> Result<Vec<AuditEvent>, CustodianError> {
+        let entries = self.inner.chains.entries(ChainName::Audit).await?;
+        entries
+            .iter()
+            .map(|e| Ok(events::decode::<AuditEvent>(e)?))
+            .collect()
+    }
+
+    /// The purpose of a grant id, if it appears in the audit log (for investigations).
+    ///
+    /// # Errors
+    /// As [`audit_events`](Self::audit_events).
+    pub async fn grant_purpose(&self, grant: GrantId) -> Result<Option<String>, CustodianError> {
+        Ok(self
+            .audit_events()
+            .await?
+            .into_iter()
+            .find(|e| e.grant == Some(grant) && e.kind == AuditKind::GrantIssued)
+            .and_then(|e| e.purpose))
+    }
+}
+
+impl PolicyState {
+    pub(crate) fn is_shared(&self) -> bool {
+        crate::grant::GrantGate::is_shared(self)
+    }
+}
