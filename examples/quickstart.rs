@@ -1,101 +1,287 @@
-//! End-to-end walk through clauses 3.1–3.7 of the policy. Prints only redacted values.
+//! End to end on the embedded default store (a SQLite file): clauses 3.1–3.7, consent and
+//! its withdrawal, an erasure request and a retention sweep. Prints only redacted output.
 //!
-//! Run: `cargo run --example quickstart`
+//! Run: `cargo run --example quickstart` (a temporary database), or
+//! `cargo run --example quickstart -- --db crm.db` to keep the file.
+//! `--hold` waits for a line on stdin before closing the store (used by the canary test to
+//! inspect the open database and its WAL).
 #![allow(clippy::print_stdout, reason = "examples print their walk-through")]
 
-use chrono::Utc;
-use crm_privacy::{
-    AccessError, Analytics, ConferenceCreation, CookiePreference, DeviceContact, DeviceInfo, Email,
-    GrantIssuer, IdentityVerification, IpAddress, Notification, PersonName, Personal, Phone,
-    Preferences, ProviderAccountId, RequestId, SessionId, SubjectId, Troubleshooting,
-    UserInitiated, UserSession, Zoom, ZoomAccessToken,
-};
+use std::sync::Arc;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+use chrono::{Months, TimeDelta, Utc};
+use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::custodian::{CollectionMethod, ConsentScope, Custodian, CustodianError};
+use crm_privacy::{
+    AccessError, Analytics, Category, CookiePreference, DeviceContact, DeviceInfo, Email,
+    IdentityVerification, IpAddress, Notification, PersonName, Phone, Preferences,
+    ProviderAccountId, RequestId, SessionId, SupportContact, TokenKey, UserInitiated, UserSession,
+    Zoom, ZoomAccessToken,
+};
+use crm_privacy_sqlite::SqliteStore;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let hold = args.iter().any(|a| a == "--hold");
+    let tmp = tempfile::tempdir()?;
+    let db = match args
+        .iter()
+        .position(|a| a == "--db")
+        .and_then(|i| args.get(i + 1))
+    {
+        Some(p) => std::path::PathBuf::from(p),
+        None => tmp.path().join("crm.db"),
+    };
+
+    // Keys come from the host's secret manager; generated here for the demo.
+    let keyring = Keyring::new(Kek::generate(1)?, &ring_random()?)?;
+    let store = Arc::new(SqliteStore::open(&db)?);
+    let crm = Custodian::builder(keyring)
+        .store(store.clone())
+        .token_key(TokenKey::generate(1)?)
+        .immutable(Category::CustomerRecord, "commercial")
+        .build()
+        .await?;
     let now = Utc::now();
-    let issuer = GrantIssuer::builder().build()?;
-    let alice = SubjectId::new_random();
+    println!("store: a sqlite file (records + chains) and its separate key file");
+
+    // Clause 1: the subject's own profile.
+    let alice = crm.register_subject(now).await?;
     let session = UserSession::new(
         alice,
         SessionId::new_random(),
         now,
-        now + chrono::TimeDelta::hours(8),
+        now + TimeDelta::hours(8),
     );
-    println!("subject {alice}");
+    let name = crm
+        .store(alice, PersonName::parse("Alice Quickstart")?, now)
+        .await?;
+    let email = crm
+        .store(alice, Email::parse("alice.quickstart@example.com")?, now)
+        .await?;
+    let phone = crm
+        .store(alice, Phone::parse("+41 44 668 18 00")?, now)
+        .await?;
+    println!("1   registered {alice} with name {name}, email {email}, phone {phone}");
 
-    // 3.1 Email is read to send notifications.
-    let email = Personal::new(alice, Email::parse("alice@example.com")?);
-    let mailer = issuer.issue::<Notification>(alice, "mailer", now)?;
-    let to = email.expose(&mailer, now)?;
+    // 3.1 Email for notifications.
+    let mailer = crm.grant::<Notification>(alice, "mailer", now).await?;
+    let domain = crm
+        .with::<Email, _, _>(&mailer, email, now, |e| e.domain().to_owned())
+        .await?;
+    println!("3.1 notification sent to an address at {domain}");
+
+    // 3.2 Phone for identity codes and support calls (staff need an NDA, 8.1).
+    let sms = crm.grant::<IdentityVerification>(alice, "sms", now).await?;
+    let cc = crm
+        .with::<Phone, _, _>(&sms, phone, now, Phone::country_code)
+        .await?;
+    println!("3.2 identity code sent to a number with country code +{cc}");
+    let nda = crm_privacy::NdaAttestation::new(
+        crm_privacy::StaffId::new_random(),
+        "nda-2026-014",
+        now - TimeDelta::days(30),
+        None,
+    );
+    let support = crm.grant_staff::<SupportContact>(alice, &nda, now).await?;
     println!(
-        "3.1 notification to an address at {} via {}",
-        to.domain(),
-        mailer.id()
+        "3.2 support call by staff under NDA: {}",
+        crm.with::<Phone, _, _>(&support, phone, now, |_| ())
+            .await
+            .is_ok()
     );
 
-    // 3.2 Phone is read to send an identity code.
-    let phone = Personal::new(alice, Phone::parse("+41 44 668 18 00")?);
-    let sms = issuer.issue::<IdentityVerification>(alice, "sms", now)?;
+    // 3.3 Google sign-in needs the account link consent.
+    let refused = crm
+        .grant::<crm_privacy::Authentication>(alice, "login", now)
+        .await;
     println!(
-        "3.2 code sent to a number with country code +{}",
-        phone.expose(&sms, now)?.country_code()
+        "3.3 sign-in before linking google: {}",
+        refused.err().map(|e| e.to_string()).unwrap_or_default()
     );
-
-    // 3.3 / 3.7 Zoom: token read only for a conference the user asked for.
-    let zoom_id = Personal::new(alice, ProviderAccountId::<Zoom>::parse("zoom-user-42")?);
-    let zoom_token = Personal::new(alice, ZoomAccessToken::parse("eyJhbGciOi.example.token")?);
-    let click = UserInitiated::new(&session, RequestId::new_random(), now);
-    let conf = issuer.issue_conference(&click, now)?;
-    let _bearer = zoom_token.expose(&conf, now)?;
-    println!(
-        "3.7 conference created for {:?} at the user's request",
-        zoom_id
-    );
-
-    // 3.4 Device facts for statistics and troubleshooting.
-    let ip = Personal::new(alice, IpAddress::parse("203.0.113.9")?);
-    let device = Personal::new(
+    crm.give_consent(
         alice,
-        DeviceInfo::new("Pixel 9", "Android 16", "5.2.0", 1080, 2424)?,
-    );
-    let stats = issuer.issue::<Analytics>(alice, "stats", now)?;
-    let debug = issuer.issue::<Troubleshooting>(alice, "oncall", now)?;
+        ConsentScope::GoogleLink,
+        CollectionMethod::UiAction,
+        Some("ui:link-google"),
+        now,
+    )
+    .await?;
+    let gid = crm
+        .store(
+            alice,
+            ProviderAccountId::<crm_privacy::Google>::parse("google-1093")?,
+            now,
+        )
+        .await?;
+    let login = crm
+        .grant::<crm_privacy::Authentication>(alice, "login", now)
+        .await?;
     println!(
-        "3.4 stats: ipv4={} screen={:?}",
-        ip.expose(&stats, now)?.ip().is_ipv4(),
-        device.expose(&debug, now)?.screen_resolution()
+        "3.3 sign-in with linked google account: {}",
+        crm.with::<ProviderAccountId<crm_privacy::Google>, _, _>(&login, gid, now, |_| ())
+            .await
+            .is_ok()
     );
 
-    // 3.5 Imported device contacts: only the owner reads them.
-    let contact = Personal::new(
+    // 3.4 Device facts for statistics.
+    let ip = crm
+        .store(
+            alice,
+            IpAddress::parse("203.0.113.9")?,
+            now - TimeDelta::days(420),
+        )
+        .await?;
+    let device = crm
+        .store(
+            alice,
+            DeviceInfo::new("Pixel 9", "Android 16", "5.2.0", 1080, 2424)?,
+            now,
+        )
+        .await?;
+    let stats = crm.grant::<Analytics>(alice, "stats", now).await?;
+    let screen = crm
+        .with::<DeviceInfo, _, _>(&stats, device, now, DeviceInfo::screen_resolution)
+        .await?;
+    println!("3.4 statistics: screen {screen:?}");
+
+    // 3.5 Imported contacts: only the owner reads them.
+    let contact = crm
+        .store(
+            alice,
+            DeviceContact::new(PersonName::parse("Bob Contact")?, None, None),
+            now,
+        )
+        .await?;
+    let own = crm.grant_owner(&session, now).await?;
+    println!(
+        "3.5 owner reads imported contact: {}",
+        crm.with::<DeviceContact, _, _>(&own, contact, now, |_| ())
+            .await
+            .is_ok()
+    );
+
+    // 3.6 Cookie preferences, with cookie consent.
+    crm.give_consent(
         alice,
-        DeviceContact::new(PersonName::parse("Bob Example")?, None, None),
-    );
-    let own = issuer.issue_owner(&session, now)?;
-    println!(
-        "3.5 owner reads {:?}: {}",
-        contact,
-        contact.expose(&own, now).is_ok()
-    );
-
-    // 3.6 Cookie preferences.
+        ConsentScope::Cookies,
+        CollectionMethod::UiAction,
+        Some("ui:cookie-banner"),
+        now,
+    )
+    .await?;
     let mut prefs = CookiePreference::new();
     prefs.set_language("de-CH")?;
-    let prefs = Personal::new(alice, prefs);
-    let ui = issuer.issue_for_session::<Preferences>(&session, now)?;
+    let prefs = crm.store(alice, prefs, now).await?;
+    let ui = crm.grant_for_session::<Preferences>(&session, now).await?;
     println!(
-        "3.6 language preference present: {}",
-        prefs.expose(&ui, now)?.language().is_some()
+        "3.6 language remembered: {}",
+        crm.with::<CookiePreference, _, _>(&ui, prefs, now, |p| p.language().is_some())
+            .await?
     );
 
-    // Signed grant for another process, then revocation.
-    let token = issuer.seal(&mailer);
-    let reopened = issuer.open::<Notification>(&token, now)?;
-    issuer.revoke(reopened.id());
-    match email.expose(&reopened, now) {
-        Err(e @ AccessError::Revoked { .. }) => println!("revoked grant refused: {e}"),
-        other => return Err(format!("expected a revocation refusal, got {other:?}").into()),
+    // 3.7 Zoom: connect, create a conference at the user's request, disconnect, refusal.
+    crm.give_consent(
+        alice,
+        ConsentScope::ZoomLink,
+        CollectionMethod::UiAction,
+        Some("ui:connect-zoom"),
+        now,
+    )
+    .await?;
+    crm.store(
+        alice,
+        ProviderAccountId::<Zoom>::parse("zoom-user-42")?,
+        now,
+    )
+    .await?;
+    let token = crm
+        .store(alice, ZoomAccessToken::parse("zoom-token-qs-8e2f")?, now)
+        .await?;
+    let click = UserInitiated::new(&session, RequestId::new_random(), now);
+    let conf = crm.grant_conference(&click, now).await?;
+    let created = crm
+        .with::<ZoomAccessToken, _, _>(&conf, token, now, |t| !t.as_str().is_empty())
+        .await?;
+    println!("3.7 conference created at the user's request: {created}");
+    crm.withdraw_consent(alice, ConsentScope::ZoomLink, now)
+        .await?;
+    match crm
+        .with::<ZoomAccessToken, _, _>(&conf, token, now, |_| ())
+        .await
+    {
+        Err(e) => println!("3.7 after disconnecting zoom: {e}"),
+        Ok(()) => return Err("a zoom token was readable after disconnect".into()),
     }
-    let _ = ConferenceCreation; // the only purpose that opens the zoom token
+
+    // 6.1 Rectification, 9.1 restriction.
+    crm.rectify(&own, name, PersonName::parse("Alice Q. Start")?, now)
+        .await?;
+    println!("6.1 name rectified by the owner");
+    crm.restrict(alice, now).await?;
+    match crm.with::<Email, _, _>(&mailer, email, now, |_| ()).await {
+        Err(CustodianError::Access(e @ AccessError::Restricted { .. })) => {
+            println!("9.1 restricted: {e}")
+        }
+        other => return Err(format!("expected a restriction refusal, got {other:?}").into()),
+    }
+    crm.lift_restriction(alice, now).await?;
+
+    // 9.1 Retention sweep (13 months for IP addresses: the old one goes).
+    println!("9.1 retention sweep:");
+    println!(
+        "    {:<44} {:<18} {:<8} deadline",
+        "record", "kind", "action"
+    );
+    for line in crm.sweep(now).await? {
+        let deadline = line
+            .deadline
+            .map_or("while the account exists".to_owned(), |d| {
+                d.format("%Y-%m-%d").to_string()
+            });
+        let action = if line.deleted { "deleted" } else { "kept" };
+        println!(
+            "    {:<44} {:<18} {:<8} {deadline}",
+            line.record.to_string(),
+            line.kind,
+            action
+        );
+    }
+    let _ = (ip, Months::new(13));
+
+    // Another subject, erased on request (6.2).
+    let bob = crm.register_subject(now).await?;
+    crm.store(bob, Email::parse("bob.quickstart@example.com")?, now)
+        .await?;
+    let report = crm.erase(bob, now).await?;
+    println!(
+        "6.2 erased {}: {} records deleted, key destroyed: {}, backups age out by {}",
+        report.subject,
+        report.records_deleted,
+        report.key_destroyed,
+        report.backups_age_out_by.format("%Y-%m-%d")
+    );
+
+    let chains = crm.verify_chains().await?;
+    println!(
+        "audit: ledger {} entries, audit log {} entries, both chains verify",
+        chains.ledger_entries, chains.audit_entries
+    );
+
+    if hold {
+        println!("holding the store open");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+    }
+    drop(crm);
+    drop(store);
     Ok(())
+}
+
+fn ring_random() -> Result<[u8; 32], Box<dyn std::error::Error>> {
+    let mut b = [0_u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
+        .map_err(|_| "random source failed")?;
+    Ok(b)
 }

@@ -1,3 +1,10 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
 //! End-to-end guarantees of the Custodian on the in-memory stores.
 
 use std::sync::Arc;
