@@ -1,0 +1,86 @@
+//! Encryption at rest against raw ring, in one run:
+//! field seal/open vs raw AES-256-GCM on the same bytes (target ≤ 1.3×), blind index vs raw
+//! HMAC-SHA256 (target ≤ 1.1×).
+//!
+//! `cargo bench --bench crypto`
+#![allow(missing_docs, clippy::unwrap_used, reason = "benchmark")]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::{Category, KindRef, RecordId, SubjectId};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use ring::hmac;
+use ring::rand::{SecureRandom, SystemRandom};
+
+fn crypto(c: &mut Criterion) {
+    let kr = Keyring::new(Kek::generate(1).unwrap(), &[4; 32]).unwrap();
+    let s = SubjectId::new_random();
+    let (dk, _) = kr.new_data_key(s).unwrap();
+    let kind = KindRef::Builtin(Category::Email);
+    let rec = RecordId::new_random();
+    let plain = b"\x00\x00\x00\x1ealice.benchmark@example.com..".to_vec();
+    let raw = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[9; 32]).unwrap());
+    let rng = SystemRandom::new();
+    let aad = [0_u8; 41]; // same size as the field AAD for this kind
+
+    let mut g = c.benchmark_group("field_seal");
+    g.bench_function("raw_ring_aes256gcm_seal", |b| {
+        b.iter(|| {
+            let mut nonce = [0_u8; 12];
+            rng.fill(&mut nonce).unwrap();
+            let mut out = Vec::with_capacity(1 + 12 + plain.len() + 16);
+            out.push(1);
+            out.extend_from_slice(&nonce);
+            out.extend_from_slice(&plain);
+            let tag = raw
+                .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad), &mut out[13..])
+                .unwrap();
+            out.extend_from_slice(tag.as_ref());
+            black_box(out)
+        });
+    });
+    g.bench_function("data_key_seal", |b| b.iter(|| black_box(dk.seal(kind, rec, black_box(&plain)).unwrap())));
+    g.finish();
+
+    let sealed = dk.seal(kind, rec, &plain).unwrap();
+    let mut raw_sealed = sealed.clone();
+    {
+        let nonce: [u8; 12] = raw_sealed[1..13].try_into().unwrap();
+        let mut body = plain.clone();
+        let tag = raw.seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad), &mut body).unwrap();
+        raw_sealed.truncate(13);
+        raw_sealed.extend_from_slice(&body);
+        raw_sealed.extend_from_slice(tag.as_ref());
+    }
+    let mut g = c.benchmark_group("field_open");
+    g.bench_function("raw_ring_aes256gcm_open", |b| {
+        b.iter(|| {
+            let nonce: [u8; 12] = raw_sealed[1..13].try_into().unwrap();
+            let mut buf = raw_sealed[13..].to_vec();
+            let n = raw.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(&aad), &mut buf).unwrap().len();
+            buf.truncate(n);
+            black_box(buf)
+        });
+    });
+    g.bench_function("data_key_open", |b| b.iter(|| black_box(dk.open(kind, rec, black_box(&sealed)).unwrap())));
+    g.finish();
+
+    let mut g = c.benchmark_group("blind_index");
+    let key = hmac::Key::new(hmac::HMAC_SHA256, &[4; 32]);
+    let email = "alice.benchmark@example.com";
+    g.bench_function("raw_ring_hmac_sha256", |b| {
+        b.iter(|| {
+            let mut ctx = hmac::Context::with_key(&key);
+            ctx.update(&[2]);
+            ctx.update(black_box(email).as_bytes());
+            black_box(ctx.sign())
+        });
+    });
+    g.bench_function("keyring_blind_index", |b| b.iter(|| black_box(kr.blind_index(Category::Email, black_box(email)))));
+    g.finish();
+}
+
+criterion_group!(benches, crypto);
+criterion_main!(benches);
