@@ -35,13 +35,19 @@ fn crypto(c: &mut Criterion) {
             out.extend_from_slice(&nonce);
             out.extend_from_slice(&plain);
             let tag = raw
-                .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad), &mut out[13..])
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(nonce),
+                    Aad::from(&aad),
+                    &mut out[13..],
+                )
                 .unwrap();
             out.extend_from_slice(tag.as_ref());
             black_box(out)
         });
     });
-    g.bench_function("data_key_seal", |b| b.iter(|| black_box(dk.seal(kind, rec, black_box(&plain)).unwrap())));
+    g.bench_function("data_key_seal", |b| {
+        b.iter(|| black_box(dk.seal(kind, rec, black_box(&plain)).unwrap()))
+    });
     g.finish();
 
     let sealed = dk.seal(kind, rec, &plain).unwrap();
@@ -49,7 +55,13 @@ fn crypto(c: &mut Criterion) {
     {
         let nonce: [u8; 12] = raw_sealed[1..13].try_into().unwrap();
         let mut body = plain.clone();
-        let tag = raw.seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad), &mut body).unwrap();
+        let tag = raw
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&aad),
+                &mut body,
+            )
+            .unwrap();
         raw_sealed.truncate(13);
         raw_sealed.extend_from_slice(&body);
         raw_sealed.extend_from_slice(tag.as_ref());
@@ -59,12 +71,21 @@ fn crypto(c: &mut Criterion) {
         b.iter(|| {
             let nonce: [u8; 12] = raw_sealed[1..13].try_into().unwrap();
             let mut buf = raw_sealed[13..].to_vec();
-            let n = raw.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(&aad), &mut buf).unwrap().len();
+            let n = raw
+                .open_in_place(
+                    Nonce::assume_unique_for_key(nonce),
+                    Aad::from(&aad),
+                    &mut buf,
+                )
+                .unwrap()
+                .len();
             buf.truncate(n);
             black_box(buf)
         });
     });
-    g.bench_function("data_key_open", |b| b.iter(|| black_box(dk.open(kind, rec, black_box(&sealed)).unwrap())));
+    g.bench_function("data_key_open", |b| {
+        b.iter(|| black_box(dk.open(kind, rec, black_box(&sealed)).unwrap()))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("blind_index");
@@ -78,7 +99,9 @@ fn crypto(c: &mut Criterion) {
             black_box(ctx.sign())
         });
     });
-    g.bench_function("keyring_blind_index", |b| b.iter(|| black_box(kr.blind_index(Category::Email, black_box(email)))));
+    g.bench_function("keyring_blind_index", |b| {
+        b.iter(|| black_box(kr.blind_index(Category::Email, black_box(email))))
+    });
     g.finish();
 }
 

@@ -90,12 +90,160 @@ typedef uint32_t crm_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// A custodian on a SQLite file (opaque).
+typedef struct crm_custodian crm_custodian;
+
 // An issuer of signed grants (opaque).
 typedef struct crm_issuer crm_issuer;
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Opens a custodian on the SQLite file `path` (keys in `<path>.keys`). `kek` must be exactly
+// 32 bytes; `index_key` and `token_key` at least 32. All are copied.
+//
+// # Safety
+// Every pointer must be valid for its length; `out` must be writable.
+crm_result crm_custodian_open(const uint8_t *path,
+                              size_t path_len,
+                              const uint8_t *kek,
+                              size_t kek_len,
+                              const uint8_t *index_key,
+                              size_t index_key_len,
+                              const uint8_t *token_key,
+                              size_t token_key_len,
+                              struct crm_custodian **out);
+
+// Frees a custodian (closing its files). NULL or an already freed handle is a no-op. Must
+// not race with calls using the same handle.
+void crm_custodian_free(struct crm_custodian *c);
+
+// Registers a new subject; writes its 16-byte id into `out_subject`.
+//
+// # Safety
+// `out_subject` must be valid for `cap` bytes.
+crm_result crm_subject_register(const struct crm_custodian *c, uint8_t *out_subject, size_t cap);
+
+// Stores a value of `category` (codes of `crm_privacy::Category`) for `subject`. Simple
+// kinds take their text (an address, an E.164 number…); compound kinds take a JSON object
+// (`{"model","os_version","app_version","screen":[w,h]}` for device info, `{"name","email"}`
+// for colleagues, `{"name","phone"?,"email"?}` for device contacts, `{"language"}` for cookie
+// preferences, `{field: value}` for customer records). Writes the 16-byte record id.
+//
+// # Safety
+// Buffers must be valid for their lengths.
+crm_result crm_field_store(const struct crm_custodian *c,
+                           const uint8_t *subject,
+                           uint8_t category,
+                           const uint8_t *value,
+                           size_t value_len,
+                           uint8_t *out_record,
+                           size_t cap);
+
+// Records consent of `subject` for `scope` (1 google link, 2 facebook link, 3 zoom link,
+// 4 contacts import, 5 cookies, 11–15 device permissions of clause 4).
+//
+// # Safety
+// `subject` must be valid for 16 bytes.
+crm_result crm_consent_give(const struct crm_custodian *c, const uint8_t *subject, uint8_t scope);
+
+// Withdraws consent (one call); grants issued under it fail from now on.
+//
+// # Safety
+// `subject` must be valid for 16 bytes.
+crm_result crm_consent_withdraw(const struct crm_custodian *c,
+                                const uint8_t *subject,
+                                uint8_t scope);
+
+// Issues a grant for service purpose `purpose` to `component` and writes its signed token.
+// Owner access and conference creation need [`crm_grant_issue_owner`] /
+// [`crm_grant_issue_conference`] (`CRM_PURPOSE_NEEDS_SESSION`).
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_custodian_grant(const struct crm_custodian *c,
+                               const uint8_t *subject,
+                               uint8_t purpose,
+                               const uint8_t *component,
+                               size_t component_len,
+                               uint8_t *buf,
+                               size_t cap,
+                               size_t *out_len);
+
+// Issues an owner-access grant to the subject's own session `session_id` (16 bytes). The
+// caller asserts it has authenticated that session (the trust boundary of `UserSession`).
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_grant_issue_owner(const struct crm_custodian *c,
+                                 const uint8_t *subject,
+                                 const uint8_t *session_id,
+                                 uint8_t *buf,
+                                 size_t cap,
+                                 size_t *out_len);
+
+// Issues a conference-creation grant for request `request_id` (16 bytes) the subject just
+// made in session `session_id` (clause 3.7); needs the Zoom link consent.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_grant_issue_conference(const struct crm_custodian *c,
+                                      const uint8_t *subject,
+                                      const uint8_t *session_id,
+                                      const uint8_t *request_id,
+                                      uint8_t *buf,
+                                      size_t cap,
+                                      size_t *out_len);
+
+// Reads record `record` (16 bytes) with the grant in `token` for `purpose` into `buf` (UTF-8
+// text; JSON for compound kinds). Refused unless the policy allows the record's kind for the
+// purpose and the grant is valid for its subject now. Our copies are zeroized.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_field_read(const struct crm_custodian *c,
+                          const uint8_t *token,
+                          size_t token_len,
+                          uint8_t purpose,
+                          const uint8_t *record,
+                          uint8_t *buf,
+                          size_t cap,
+                          size_t *out_len);
+
+// Erases a subject (clause 6.2): key destroyed, records deleted. Writes how many records
+// were deleted to `out_deleted` (may be NULL).
+//
+// # Safety
+// `subject` valid for 16 bytes; `out_deleted` NULL or writable.
+crm_result crm_erase(const struct crm_custodian *c, const uint8_t *subject, uint64_t *out_deleted);
+
+// Runs the retention sweep (clause 9.1); writes records checked and deleted.
+//
+// # Safety
+// Out-params must be writable.
+crm_result crm_retention_sweep(const struct crm_custodian *c,
+                               uint64_t *out_checked,
+                               uint64_t *out_deleted);
+
+// Exports everything held about the subject of an owner-access `token` as JSON into `buf`.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_export_json(const struct crm_custodian *c,
+                           const uint8_t *token,
+                           size_t token_len,
+                           uint8_t *buf,
+                           size_t cap,
+                           size_t *out_len);
+
+// Verifies the ledger and the audit chain; writes their lengths.
+//
+// # Safety
+// Out-params must be writable.
+crm_result crm_audit_verify(const struct crm_custodian *c,
+                            uint64_t *out_ledger,
+                            uint64_t *out_audit);
 
 // Writes the message of result code `code` (UTF-8, no personal data, not NUL-terminated)
 // into `buf` of `cap` bytes and its length into `out_len`.

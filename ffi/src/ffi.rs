@@ -5,12 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use chrono::{TimeDelta, Utc};
-use crm_privacy::{
-    AccountManagement, Analytics, Authentication, ChatSharing, ConferenceCreation,
-    CustomerManagement, GrantIssuer, IdentityVerification, LegalCompliance, Notification,
-    OwnerAccess, Preferences, PurposeId, SubjectId, SupportContact, TeamCollaboration, TokenKey,
-    Troubleshooting, policy,
-};
+use crm_privacy::{GrantIssuer, PurposeId, SubjectId, TokenKey, policy};
 use zeroize::Zeroizing;
 
 use crate::error::crm_result;
@@ -25,7 +20,7 @@ pub const CRM_SUBJECT_ID_LEN: usize = 16;
 // Panic boundary and handle registry
 
 /// Runs `f`, turning a panic into `CRM_PANIC`.
-fn boundary(f: impl FnOnce() -> Result<(), crm_result>) -> crm_result {
+pub(crate) fn boundary(f: impl FnOnce() -> Result<(), crm_result>) -> crm_result {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => crm_result::CRM_OK,
         Ok(Err(e)) => e,
@@ -41,7 +36,7 @@ fn live() -> std::sync::MutexGuard<'static, BTreeSet<usize>> {
 }
 
 /// Boxes `value`, registers the address and returns it as an opaque handle.
-fn into_handle<T, H>(value: T) -> *mut H {
+pub(crate) fn into_handle<T, H>(value: T) -> *mut H {
     let p = Box::into_raw(Box::new(value));
     live().insert(p as usize);
     p.cast()
@@ -51,7 +46,7 @@ fn into_handle<T, H>(value: T) -> *mut H {
 ///
 /// The registry holds only addresses made by `into_handle::<T, H>`, and each handle type `H`
 /// is made from exactly one `T`, so a registered `*const H` points to a live `T`.
-fn borrow_handle<'a, T, H>(h: *const H) -> Result<&'a T, crm_result> {
+pub(crate) fn borrow_handle<'a, T, H>(h: *const H) -> Result<&'a T, crm_result> {
     if h.is_null() {
         return Err(crm_result::CRM_NULL_PARAMETER);
     }
@@ -65,7 +60,7 @@ fn borrow_handle<'a, T, H>(h: *const H) -> Result<&'a T, crm_result> {
 }
 
 /// Unregisters and drops a handle; NULL, freed and foreign handles are ignored.
-fn free_handle<T, H>(h: *mut H) {
+pub(crate) fn free_handle<T, H>(h: *mut H) {
     if h.is_null() || !live().remove(&(h as usize)) {
         return;
     }
@@ -75,7 +70,11 @@ fn free_handle<T, H>(h: *mut H) {
 }
 
 /// Copies a caller buffer (`len` bytes at `ptr`). Zero length is allowed only when `allow_empty`.
-fn input<'a>(ptr: *const u8, len: usize, allow_empty: bool) -> Result<&'a [u8], crm_result> {
+pub(crate) fn input<'a>(
+    ptr: *const u8,
+    len: usize,
+    allow_empty: bool,
+) -> Result<&'a [u8], crm_result> {
     if ptr.is_null() {
         return Err(crm_result::CRM_NULL_PARAMETER);
     }
@@ -87,11 +86,11 @@ fn input<'a>(ptr: *const u8, len: usize, allow_empty: bool) -> Result<&'a [u8], 
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
-fn input_str<'a>(ptr: *const u8, len: usize) -> Result<&'a str, crm_result> {
+pub(crate) fn input_str<'a>(ptr: *const u8, len: usize) -> Result<&'a str, crm_result> {
     std::str::from_utf8(input(ptr, len, false)?).map_err(|_| crm_result::CRM_INVALID_UTF8)
 }
 
-fn subject_in(ptr: *const u8) -> Result<SubjectId, crm_result> {
+pub(crate) fn subject_in(ptr: *const u8) -> Result<SubjectId, crm_result> {
     let b = input(ptr, CRM_SUBJECT_ID_LEN, false)?;
     let arr: [u8; 16] = b.try_into().map_err(|_| crm_result::CRM_INVALID_ARGUMENT)?;
     Ok(SubjectId::from_bytes(arr))
@@ -99,7 +98,12 @@ fn subject_in(ptr: *const u8) -> Result<SubjectId, crm_result> {
 
 /// Writes `bytes` to the caller's buffer. On a short buffer, writes the needed size to
 /// `out_len` (if not NULL) and fails; otherwise writes the bytes and their length.
-fn output(bytes: &[u8], buf: *mut u8, cap: usize, out_len: *mut usize) -> Result<(), crm_result> {
+pub(crate) fn output(
+    bytes: &[u8],
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> Result<(), crm_result> {
     if out_len.is_null() {
         return Err(crm_result::CRM_NULL_PARAMETER);
     }
@@ -121,7 +125,7 @@ fn output(bytes: &[u8], buf: *mut u8, cap: usize, out_len: *mut usize) -> Result
 }
 
 /// Writes one value to a non-NULL out-param.
-fn write_out<T>(out: *mut T, value: T) -> Result<(), crm_result> {
+pub(crate) fn write_out<T>(out: *mut T, value: T) -> Result<(), crm_result> {
     if out.is_null() {
         return Err(crm_result::CRM_NULL_PARAMETER);
     }
@@ -130,75 +134,80 @@ fn write_out<T>(out: *mut T, value: T) -> Result<(), crm_result> {
     Ok(())
 }
 
-fn purpose_in(code: u8) -> Result<PurposeId, crm_result> {
+pub(crate) fn purpose_in(code: u8) -> Result<PurposeId, crm_result> {
     PurposeId::from_code(code).ok_or(crm_result::CRM_INVALID_ARGUMENT)
 }
 
 /// Runs `$body` with `$P` bound to the marker type of a runtime purpose.
 /// `$service_only` excludes purposes that need the subject's session.
+#[macro_export]
+#[doc(hidden)]
 macro_rules! with_purpose {
     ($id:expr, |$P:ident| $body:expr, otherwise $other:expr) => {
         match $id {
-            PurposeId::Notification => {
-                type $P = Notification;
+            ::crm_privacy::PurposeId::Notification => {
+                type $P = ::crm_privacy::Notification;
                 $body
             }
-            PurposeId::IdentityVerification => {
-                type $P = IdentityVerification;
+            ::crm_privacy::PurposeId::IdentityVerification => {
+                type $P = ::crm_privacy::IdentityVerification;
                 $body
             }
-            PurposeId::SupportContact => {
-                type $P = SupportContact;
+            ::crm_privacy::PurposeId::SupportContact => {
+                type $P = ::crm_privacy::SupportContact;
                 $body
             }
-            PurposeId::Authentication => {
-                type $P = Authentication;
+            ::crm_privacy::PurposeId::Authentication => {
+                type $P = ::crm_privacy::Authentication;
                 $body
             }
-            PurposeId::Analytics => {
-                type $P = Analytics;
+            ::crm_privacy::PurposeId::Analytics => {
+                type $P = ::crm_privacy::Analytics;
                 $body
             }
-            PurposeId::Troubleshooting => {
-                type $P = Troubleshooting;
+            ::crm_privacy::PurposeId::Troubleshooting => {
+                type $P = ::crm_privacy::Troubleshooting;
                 $body
             }
-            PurposeId::Preferences => {
-                type $P = Preferences;
+            ::crm_privacy::PurposeId::Preferences => {
+                type $P = ::crm_privacy::Preferences;
                 $body
             }
-            PurposeId::TeamCollaboration => {
-                type $P = TeamCollaboration;
+            ::crm_privacy::PurposeId::TeamCollaboration => {
+                type $P = ::crm_privacy::TeamCollaboration;
                 $body
             }
-            PurposeId::AccountManagement => {
-                type $P = AccountManagement;
+            ::crm_privacy::PurposeId::AccountManagement => {
+                type $P = ::crm_privacy::AccountManagement;
                 $body
             }
-            PurposeId::CustomerManagement => {
-                type $P = CustomerManagement;
+            ::crm_privacy::PurposeId::CustomerManagement => {
+                type $P = ::crm_privacy::CustomerManagement;
                 $body
             }
-            PurposeId::ChatSharing => {
-                type $P = ChatSharing;
+            ::crm_privacy::PurposeId::ChatSharing => {
+                type $P = ::crm_privacy::ChatSharing;
                 $body
             }
-            PurposeId::LegalCompliance => {
-                type $P = LegalCompliance;
+            ::crm_privacy::PurposeId::LegalCompliance => {
+                type $P = ::crm_privacy::LegalCompliance;
                 $body
             }
-            PurposeId::OwnerAccess | PurposeId::ConferenceCreation => $other,
+            ::crm_privacy::PurposeId::OwnerAccess
+            | ::crm_privacy::PurposeId::ConferenceCreation => $other,
         }
     };
 }
 
 /// Like `with_purpose!` but including the session-only purposes (for checking tokens).
+#[macro_export]
+#[doc(hidden)]
 macro_rules! with_any_purpose {
     ($id:expr, |$P:ident| $body:expr) => {
         match $id {
-            PurposeId::OwnerAccess => { type $P = OwnerAccess; $body }
-            PurposeId::ConferenceCreation => { type $P = ConferenceCreation; $body }
-            other => with_purpose!(other, |$P| $body, otherwise return Err(crm_result::CRM_INVALID_ARGUMENT)),
+            ::crm_privacy::PurposeId::OwnerAccess => { type $P = ::crm_privacy::OwnerAccess; $body }
+            ::crm_privacy::PurposeId::ConferenceCreation => { type $P = ::crm_privacy::ConferenceCreation; $body }
+            other => with_purpose!(other, |$P| $body, otherwise return Err($crate::crm_result::CRM_INVALID_ARGUMENT)),
         }
     };
 }

@@ -12,8 +12,10 @@
 //!
 //! This is the only crate of the workspace with `unsafe`; every block says why it is sound.
 
+mod custodian;
 mod error;
 mod ffi;
 
+pub use custodian::*;
 pub use error::crm_result;
 pub use ffi::*;

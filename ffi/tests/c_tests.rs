@@ -56,6 +56,8 @@ fn c_test_program_passes_under_valgrind() {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
+    let db_dir = tempfile::tempdir().expect("temp dir");
+    let db = db_dir.path().join("c.db");
     let output = if valgrind {
         Command::new("valgrind")
             .args([
@@ -66,10 +68,11 @@ fn c_test_program_passes_under_valgrind() {
                 "-q",
             ])
             .arg(&out)
+            .arg(&db)
             .output()
     } else {
         eprintln!("valgrind not installed: running the C tests without memcheck");
-        Command::new(&out).output()
+        Command::new(&out).arg(&db).output()
     }
     .expect("run the C test program");
     let stdout = String::from_utf8_lossy(&output.stdout);

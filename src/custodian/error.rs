@@ -72,6 +72,15 @@ pub enum CustodianError {
     /// Concurrent writers kept moving the chain; the operation was not applied.
     #[error("chain {0} stayed contended; the operation was not applied")]
     Contended(ChainName),
+    /// The policy table does not allow this kind for this purpose (runtime check of the
+    /// C ABI and other callers whose purpose is a value).
+    #[error("the policy does not allow {kind} for {purpose}")]
+    PurposeNotPermitted {
+        /// The kind.
+        kind: &'static str,
+        /// The purpose.
+        purpose: &'static str,
+    },
     /// The grant does not belong to the subject's own session.
     #[error("only the subject's own session may do this")]
     NotOwnSession,

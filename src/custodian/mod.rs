@@ -578,6 +578,67 @@ impl Custodian {
         Ok(f(&value))
     }
 
+    /// The runtime-checked twin of [`with`](Self::with), for callers whose purpose and kind
+    /// are values (the C ABI): the stored kind must be allowed for `P` by
+    /// [`policy::permits`](crate::policy::permits), then every check of `with` runs and the
+    /// read is audited. Returns the value as text (JSON for compound kinds) in a zeroizing
+    /// buffer; the Zoom access token is returned only for [`ConferenceCreation`].
+    ///
+    /// # Errors
+    /// [`CustodianError::PurposeNotPermitted`], and the errors of [`with`](Self::with).
+    pub async fn read_as_text<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        record: RecordId,
+        now: DateTime<Utc>,
+    ) -> Result<zeroize::Zeroizing<String>, CustodianError> {
+        if self.inner.state.is_shared() {
+            self.sync().await?;
+        }
+        let row = self.inner.records.get(record).await?;
+        let category = Category::from_name(&row.kind).ok_or(CustodianError::WrongKind {
+            record,
+            expected: "a built-in kind",
+            actual: row.kind.clone(),
+        })?;
+        let allowed = match P::ID {
+            crate::PurposeRef::Builtin(p) => crate::policy::permits(category, p),
+            crate::PurposeRef::Host(_) => false,
+        };
+        if !allowed {
+            return Err(CustodianError::PurposeNotPermitted {
+                kind: category.name(),
+                purpose: P::NAME,
+            });
+        }
+        grant.check(row.subject, now)?;
+        let key = match self.data_key(row.subject).await {
+            Err(CustodianError::Store(StoreError::Shredded(_))) => {
+                return Err(crate::crypto::CryptoError::Shredded.into());
+            }
+            other => other?,
+        };
+        let kind = KindRef::Builtin(category);
+        let plain = key.open(kind, record, &row.ciphertext)?;
+        let text = if category == Category::ZoomAccessToken {
+            // The export renders the token as a placeholder; a conference grant gets the secret.
+            zeroize::Zeroizing::new(crate::ZoomAccessToken::decode(&plain)?.as_str().to_owned())
+        } else {
+            match export::render(category, &plain)? {
+                serde_json::Value::String(s) => zeroize::Zeroizing::new(s),
+                other => zeroize::Zeroizing::new(other.to_string()),
+            }
+        };
+        let mut ev = AuditEvent::new(now, AuditKind::Exposed, row.subject);
+        ev.grant = Some(grant.id());
+        ev.record = Some(record);
+        ev.data_kind = Some(category.name().to_owned());
+        ev.purpose = Some(P::NAME.to_owned());
+        ev.actor = Some(grant.info().actor.clone());
+        self.record(None, &[ev]).await?;
+        Ok(text)
+    }
+
     async fn audit_grant<P: Purpose>(
         &self,
         g: Grant<P>,

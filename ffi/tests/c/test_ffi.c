@@ -1,6 +1,7 @@
 /* C tests of the crm-privacy ABI: the happy path and every refusal, including bad input at
  * the boundary (NULL for every pointer, invalid UTF-8, zero and huge lengths, freed and
  * foreign handles, short buffers). Prints its own pass/fail counts; exits 1 on failure. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,10 +116,106 @@ static void test_issuer_and_grants(void) {
   crm_issuer_free(NULL);
 }
 
-int main(void) {
+static const uint8_t KEK[32] = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk";
+static const uint8_t IDX[32] = "iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii";
+static const uint8_t TOK[32] = "tttttttttttttttttttttttttttttttt";
+enum { P_SUPPORT = 3, P_AUTH = 4 };
+enum { C_NAME = 1, C_GOOGLE = 8, C_ZOOM_TOKEN = 11, C_DEVICE_INFO = 7 };
+enum { S_GOOGLE = 1, S_ZOOM = 3 };
+
+static void test_custodian(const char *db) {
+  struct crm_custodian *c = NULL;
+  EXPECT(crm_custodian_open((const uint8_t *)db, strlen(db), KEK, 16, IDX, 32, TOK, 32, &c), CRM_KEY_TOO_SHORT);
+  EXPECT(crm_custodian_open(NULL, 3, KEK, 32, IDX, 32, TOK, 32, &c), CRM_NULL_PARAMETER);
+  EXPECT(crm_custodian_open((const uint8_t *)db, strlen(db), KEK, 32, IDX, 32, TOK, 32, &c), CRM_OK);
+
+  uint8_t alice[16], bob[16], rec_email[16], rec_name[16], rec_token[16], rec_google[16], rec_dev[16];
+  EXPECT(crm_subject_register(c, alice, sizeof alice), CRM_OK);
+  EXPECT(crm_subject_register(c, bob, sizeof bob), CRM_OK);
+  const char *email = "alice.c@example.com";
+  EXPECT(crm_field_store(c, alice, C_EMAIL, (const uint8_t *)email, strlen(email), rec_email, 16), CRM_OK);
+  const char *bad_email = "not-an-address";
+  EXPECT(crm_field_store(c, alice, C_EMAIL, (const uint8_t *)bad_email, strlen(bad_email), rec_email + 0, 16), CRM_INVALID_DATA);
+  EXPECT(crm_field_store(c, alice, 99, (const uint8_t *)email, strlen(email), rec_email, 16), CRM_INVALID_ARGUMENT);
+  const char *name = "Alice C";
+  EXPECT(crm_field_store(c, alice, C_NAME, (const uint8_t *)name, strlen(name), rec_name, 16), CRM_OK);
+  const char *dev = "{\"model\":\"Pixel\",\"os_version\":\"16\",\"app_version\":\"5.2\",\"screen\":[1080,2424]}";
+  EXPECT(crm_field_store(c, alice, C_DEVICE_INFO, (const uint8_t *)dev, strlen(dev), rec_dev, 16), CRM_OK);
+
+  /* Happy path: grant + read. */
+  char token[512]; size_t tlen = 0; char out[512]; size_t olen = 0;
+  EXPECT(crm_custodian_grant(c, alice, P_NOTIFICATION, (const uint8_t *)"mailer", 6, (uint8_t *)token, sizeof token, &tlen), CRM_OK);
+  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_NOTIFICATION, rec_email, (uint8_t *)out, sizeof out, &olen), CRM_OK);
+  CHECK(olen == strlen(email) && memcmp(out, email, olen) == 0);
+  size_t need = 0;
+  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_NOTIFICATION, rec_email, (uint8_t *)out, 4, &need), CRM_BUFFER_TOO_SMALL);
+  CHECK(need == strlen(email));
+  /* Refusals: a disallowed pair, a cross-purpose token, another subject's grant. */
+  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_NOTIFICATION, rec_name, (uint8_t *)out, sizeof out, &olen), CRM_PURPOSE_NOT_PERMITTED);
+  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_ANALYTICS, rec_email, (uint8_t *)out, sizeof out, &olen), CRM_TOKEN_WRONG_PURPOSE);
+  char bob_token[512]; size_t blen = 0;
+  EXPECT(crm_custodian_grant(c, bob, P_NOTIFICATION, (const uint8_t *)"mailer", 6, (uint8_t *)bob_token, sizeof bob_token, &blen), CRM_OK);
+  EXPECT(crm_field_read(c, (uint8_t *)bob_token, blen, P_NOTIFICATION, rec_email, (uint8_t *)out, sizeof out, &olen), CRM_WRONG_SUBJECT);
+  EXPECT(crm_custodian_grant(c, alice, P_OWNER, (const uint8_t *)"x", 1, (uint8_t *)token, sizeof token, &tlen), CRM_PURPOSE_NEEDS_SESSION);
+  EXPECT(crm_custodian_grant(c, alice, P_ANALYTICS, (const uint8_t *)"stats", 5, (uint8_t *)token, sizeof token, &tlen), CRM_OK);
+  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_ANALYTICS, rec_dev, (uint8_t *)out, sizeof out, &olen), CRM_OK);
+  CHECK(olen > 0 && memmem(out, olen, "Pixel", 5) != NULL);
+
+  /* Consent: sign-in needs the google link; withdrawing stops the grant at once. */
+  EXPECT(crm_custodian_grant(c, alice, P_AUTH, (const uint8_t *)"login", 5, (uint8_t *)token, sizeof token, &tlen), CRM_NO_CONSENT);
+  EXPECT(crm_consent_give(c, alice, S_GOOGLE), CRM_OK);
+  EXPECT(crm_consent_give(c, alice, 77), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_field_store(c, alice, C_GOOGLE, (const uint8_t *)"g-77", 4, rec_google, 16), CRM_OK);
+  EXPECT(crm_custodian_grant(c, alice, P_AUTH, (const uint8_t *)"login", 5, (uint8_t *)token, sizeof token, &tlen), CRM_OK);
+  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_AUTH, rec_google, (uint8_t *)out, sizeof out, &olen), CRM_OK);
+  EXPECT(crm_consent_withdraw(c, alice, S_GOOGLE), CRM_OK);
+  EXPECT(crm_consent_withdraw(c, alice, S_GOOGLE), CRM_NO_CONSENT);
+  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_AUTH, rec_google, (uint8_t *)out, sizeof out, &olen), CRM_CONSENT_WITHDRAWN);
+
+  /* Zoom: conference only with the link and a user request; owner cannot read the token. */
+  uint8_t session[16], request[16];
+  EXPECT(crm_subject_new(session, 16), CRM_OK);
+  EXPECT(crm_subject_new(request, 16), CRM_OK);
+  EXPECT(crm_grant_issue_conference(c, alice, session, request, (uint8_t *)token, sizeof token, &tlen), CRM_NO_CONSENT);
+  EXPECT(crm_consent_give(c, alice, S_ZOOM), CRM_OK);
+  EXPECT(crm_field_store(c, alice, C_ZOOM_TOKEN, (const uint8_t *)"zoom-secret", 11, rec_token, 16), CRM_OK);
+  EXPECT(crm_grant_issue_conference(c, alice, session, request, (uint8_t *)token, sizeof token, &tlen), CRM_OK);
+  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_CONFERENCE, rec_token, (uint8_t *)out, sizeof out, &olen), CRM_OK);
+  CHECK(olen == 11 && memcmp(out, "zoom-secret", 11) == 0);
+  char own[512]; size_t own_len = 0;
+  EXPECT(crm_grant_issue_owner(c, alice, session, (uint8_t *)own, sizeof own, &own_len), CRM_OK);
+  EXPECT(crm_field_read(c, (uint8_t *)own, own_len, P_OWNER, rec_token, (uint8_t *)out, sizeof out, &olen), CRM_PURPOSE_NOT_PERMITTED);
+  EXPECT(crm_field_read(c, (uint8_t *)own, own_len, P_OWNER, rec_name, (uint8_t *)out, sizeof out, &olen), CRM_OK);
+
+  /* Export for the owner only. */
+  char json[8192]; size_t jlen = 0;
+  EXPECT(crm_export_json(c, (uint8_t *)own, own_len, (uint8_t *)json, sizeof json, &jlen), CRM_OK);
+  CHECK(jlen > 0 && memmem(json, jlen, "alice.c@example.com", 19) != NULL);
+  EXPECT(crm_export_json(c, (uint8_t *)bob_token, blen, (uint8_t *)json, sizeof json, &jlen), CRM_TOKEN_WRONG_PURPOSE);
+
+  /* Retention sweep, audit verify, erasure. */
+  uint64_t checked = 0, deleted = 0, ledger = 0, audit = 0, erased = 0;
+  EXPECT(crm_retention_sweep(c, &checked, &deleted), CRM_OK);
+  CHECK(checked >= 4 && deleted == 0);
+  EXPECT(crm_retention_sweep(c, NULL, &deleted), CRM_NULL_PARAMETER);
+  EXPECT(crm_audit_verify(c, &ledger, &audit), CRM_OK);
+  CHECK(ledger == 3 && audit > ledger); /* give google, withdraw google, give zoom */
+  EXPECT(crm_erase(c, alice, &erased), CRM_OK);
+  CHECK(erased >= 4);
+  EXPECT(crm_field_read(c, (uint8_t *)own, own_len, P_OWNER, rec_name, (uint8_t *)out, sizeof out, &olen), CRM_ERASED);
+  EXPECT(crm_field_store(c, alice, C_NAME, (const uint8_t *)name, strlen(name), rec_name, 16), CRM_ERASED);
+
+  crm_custodian_free(c);
+  EXPECT(crm_subject_register(c, bob, 16), CRM_INVALID_HANDLE);
+  crm_custodian_free(c);
+  crm_custodian_free(NULL);
+}
+
+int main(int argc, char **argv) {
   test_messages();
   test_policy();
   test_issuer_and_grants();
+  if (argc > 1) test_custodian(argv[1]);
   printf("c tests: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

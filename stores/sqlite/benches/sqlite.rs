@@ -4,7 +4,13 @@
 //! - retention sweep over 1 M stored records (target ≤ 2 s on the CI machine).
 //!
 //! `cargo bench -p crm-privacy-sqlite --bench sqlite`
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, reason = "benchmark")]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "benchmark"
+)]
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -23,15 +29,27 @@ fn keyring() -> Keyring {
 }
 
 fn with_read(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.db");
     let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let crm = rt.block_on(Custodian::builder(keyring()).store(store).grant_ttl(TimeDelta::hours(1)).build()).unwrap();
+    let crm = rt
+        .block_on(
+            Custodian::builder(keyring())
+                .store(store)
+                .grant_ttl(TimeDelta::hours(1))
+                .build(),
+        )
+        .unwrap();
     let now = Utc::now();
     let (subject, record, grant) = rt.block_on(async {
         let s = crm.register_subject(now).await.unwrap();
-        let r = crm.store(s, Email::parse("bench@example.com").unwrap(), now).await.unwrap();
+        let r = crm
+            .store(s, Email::parse("bench@example.com").unwrap(), now)
+            .await
+            .unwrap();
         let g = crm.grant::<Notification>(s, "mailer", now).await.unwrap();
         (s, r, g)
     });
@@ -40,7 +58,13 @@ fn with_read(c: &mut Criterion) {
     let conn = rusqlite::Connection::open(&path).unwrap();
     let raw_key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[9; 32]).unwrap());
     let mut sample = b"\x00\x00\x00\x11bench@example.com".to_vec();
-    let tag = raw_key.seal_in_place_separate_tag(Nonce::assume_unique_for_key([0; 12]), Aad::from(&[0_u8; 41]), &mut sample).unwrap();
+    let tag = raw_key
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key([0; 12]),
+            Aad::from(&[0_u8; 41]),
+            &mut sample,
+        )
+        .unwrap();
     sample.extend_from_slice(tag.as_ref());
     let mut g = c.benchmark_group("sqlite_read");
     g.bench_function("raw_sql_select_and_aes_open", |b| {
@@ -51,18 +75,32 @@ fn with_read(c: &mut Criterion) {
                 .query_row([record.to_bytes().as_slice()], |r| r.get(0))
                 .unwrap();
             let mut buf = sample.clone();
-            black_box(raw_key.open_in_place(Nonce::assume_unique_for_key([0; 12]), Aad::from(&[0_u8; 41]), &mut buf).unwrap().len())
+            black_box(
+                raw_key
+                    .open_in_place(
+                        Nonce::assume_unique_for_key([0; 12]),
+                        Aad::from(&[0_u8; 41]),
+                        &mut buf,
+                    )
+                    .unwrap()
+                    .len(),
+            )
         });
     });
     g.bench_function("custodian_with_audited", |b| {
-        b.iter(|| rt.block_on(crm.with::<Email, _, _>(&grant, record, now, |e| e.as_str().len())).unwrap());
+        b.iter(|| {
+            rt.block_on(crm.with::<Email, _, _>(&grant, record, now, |e| e.as_str().len()))
+                .unwrap()
+        });
     });
     g.finish();
 }
 
 fn sweep_1m(c: &mut Criterion) {
     const N: usize = 1_000_000;
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sweep.db");
     drop(SqliteStore::open(&path).unwrap()); // create the schema
@@ -77,14 +115,22 @@ fn sweep_1m(c: &mut Criterion) {
             let kinds = ["email", "ip_address", "device_info", "person_name"];
             let subject = SubjectId::new_random();
             for i in 0..N {
-                st.execute(rusqlite::params![RecordId::new_random().to_bytes().as_slice(), subject.to_bytes().as_slice(), kinds[i % 4], [0_u8; 48].as_slice(), now])
-                    .unwrap();
+                st.execute(rusqlite::params![
+                    RecordId::new_random().to_bytes().as_slice(),
+                    subject.to_bytes().as_slice(),
+                    kinds[i % 4],
+                    [0_u8; 48].as_slice(),
+                    now
+                ])
+                .unwrap();
             }
         }
         tx.commit().unwrap();
     }
     let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let crm = rt.block_on(Custodian::builder(keyring()).store(store).build()).unwrap();
+    let crm = rt
+        .block_on(Custodian::builder(keyring()).store(store).build())
+        .unwrap();
     let now = Utc::now();
     let mut g = c.benchmark_group("sqlite_sweep");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
