@@ -211,3 +211,138 @@ class Issuer:
         """Revokes the grant inside ``token``."""
         t, tn = _buf(token.encode())
         _check(_grant_revoke(self._handle, t, tn, int(purpose)))
+
+
+# --------------------------------------------------------------------------------------------
+# Custodian on a SQLite file
+
+class Scope(enum.IntEnum):
+    """Consent scopes (clauses 3.3–3.7 and 4)."""
+    GOOGLE_LINK = 1
+    FACEBOOK_LINK = 2
+    ZOOM_LINK = 3
+    CONTACTS_IMPORT = 4
+    COOKIES = 5
+    DEVICE_GOOGLE_ACCOUNT = 11
+    DEVICE_CALLS = 12
+    DEVICE_FILE_STORAGE = 13
+    DEVICE_CAMERA = 14
+    DEVICE_NETWORK = 15
+
+
+_c_open = _sig("crm_custodian_open", [_u8p, _sz, _u8p, _sz, _u8p, _sz, _u8p, _sz, ctypes.POINTER(ctypes.c_void_p)])
+_c_free = _sig("crm_custodian_free", [ctypes.c_void_p], None)
+_c_register = _sig("crm_subject_register", [ctypes.c_void_p, _u8p, _sz])
+_c_store = _sig("crm_field_store", [ctypes.c_void_p, _u8p, ctypes.c_uint8, _u8p, _sz, _u8p, _sz])
+_c_give = _sig("crm_consent_give", [ctypes.c_void_p, _u8p, ctypes.c_uint8])
+_c_withdraw = _sig("crm_consent_withdraw", [ctypes.c_void_p, _u8p, ctypes.c_uint8])
+_c_grant = _sig("crm_custodian_grant", [ctypes.c_void_p, _u8p, ctypes.c_uint8, _u8p, _sz, _u8p, _sz, _szp])
+_c_owner = _sig("crm_grant_issue_owner", [ctypes.c_void_p, _u8p, _u8p, _u8p, _sz, _szp])
+_c_conf = _sig("crm_grant_issue_conference", [ctypes.c_void_p, _u8p, _u8p, _u8p, _u8p, _sz, _szp])
+_c_read = _sig("crm_field_read", [ctypes.c_void_p, _u8p, _sz, ctypes.c_uint8, _u8p, _u8p, _sz, _szp])
+_c_erase = _sig("crm_erase", [ctypes.c_void_p, _u8p, ctypes.POINTER(ctypes.c_uint64)])
+_c_sweep = _sig("crm_retention_sweep", [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint64)])
+_c_export = _sig("crm_export_json", [ctypes.c_void_p, _u8p, _sz, _u8p, _sz, _szp])
+_c_verify = _sig("crm_audit_verify", [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint64)])
+
+
+def _id(b: bytes):
+    if len(b) != 16:
+        raise ValueError("ids are 16 bytes")
+    return _buf(b)[0]
+
+
+class Custodian:
+    """A custodian on a SQLite file (keys in ``<path>.keys``). Keys are bytes from the
+    host's secret manager: ``kek`` exactly 32 bytes, ``index_key``/``token_key`` at least 32."""
+
+    _handle = ctypes.c_void_p()
+
+    def __init__(self, path: str, kek: bytes, index_key: bytes, token_key: bytes):
+        handle = ctypes.c_void_p()
+        p, pn = _buf(path.encode())
+        k, kn = _buf(kek)
+        i, inn = _buf(index_key)
+        t, tn = _buf(token_key)
+        _check(_c_open(p, pn, k, kn, i, inn, t, tn, ctypes.byref(handle)))
+        self._handle = handle
+
+    def close(self) -> None:
+        """Closes the store (idempotent)."""
+        if self._handle:
+            _c_free(self._handle)
+            self._handle = ctypes.c_void_p()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    def register_subject(self) -> bytes:
+        """A new subject; returns its 16-byte id."""
+        out = (ctypes.c_uint8 * 16)()
+        _check(_c_register(self._handle, out, 16))
+        return bytes(out)
+
+    def store(self, subject: bytes, category: Category, value: str) -> bytes:
+        """Seals and stores a value (JSON text for compound kinds); returns the record id."""
+        v, vn = _buf(value.encode())
+        out = (ctypes.c_uint8 * 16)()
+        _check(_c_store(self._handle, _id(subject), int(category), v, vn, out, 16))
+        return bytes(out)
+
+    def give_consent(self, subject: bytes, scope: Scope) -> None:
+        """Records consent."""
+        _check(_c_give(self._handle, _id(subject), int(scope)))
+
+    def withdraw_consent(self, subject: bytes, scope: Scope) -> None:
+        """Withdraws consent; grants issued under it stop working at once."""
+        _check(_c_withdraw(self._handle, _id(subject), int(scope)))
+
+    def grant(self, subject: bytes, purpose: Purpose, component: str) -> str:
+        """A signed grant token for a service purpose."""
+        c, cn = _buf(component.encode())
+        return _call_out(_c_grant, self._handle, _id(subject), int(purpose), c, cn).decode()
+
+    def grant_owner(self, subject: bytes, session: bytes) -> str:
+        """An owner-access token for the subject's own (host-authenticated) session."""
+        return _call_out(_c_owner, self._handle, _id(subject), _id(session)).decode()
+
+    def grant_conference(self, subject: bytes, session: bytes, request: bytes) -> str:
+        """A conference-creation token for a request the subject just made (clause 3.7)."""
+        return _call_out(_c_conf, self._handle, _id(subject), _id(session), _id(request)).decode()
+
+    def read(self, token: str, purpose: Purpose, record: bytes) -> str:
+        """Reads a record with a grant token for ``purpose``."""
+        t, tn = _buf(token.encode())
+        return _call_out(_c_read, self._handle, t, tn, int(purpose), _id(record)).decode()
+
+    def export_json(self, owner_token: str) -> str:
+        """Everything held about the token's subject, as JSON."""
+        t, tn = _buf(owner_token.encode())
+        return _call_out(_c_export, self._handle, t, tn).decode()
+
+    def erase(self, subject: bytes) -> int:
+        """Erases a subject; returns how many records were deleted."""
+        n = ctypes.c_uint64(0)
+        _check(_c_erase(self._handle, _id(subject), ctypes.byref(n)))
+        return n.value
+
+    def sweep(self) -> tuple:
+        """Runs the retention sweep; returns (checked, deleted)."""
+        a, b = ctypes.c_uint64(0), ctypes.c_uint64(0)
+        _check(_c_sweep(self._handle, ctypes.byref(a), ctypes.byref(b)))
+        return a.value, b.value
+
+    def verify_audit(self) -> tuple:
+        """Verifies both hash chains; returns (ledger entries, audit entries)."""
+        a, b = ctypes.c_uint64(0), ctypes.c_uint64(0)
+        _check(_c_verify(self._handle, ctypes.byref(a), ctypes.byref(b)))
+        return a.value, b.value
+
+
+__all__ += ["Scope", "Custodian"]

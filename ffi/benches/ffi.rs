@@ -1,0 +1,191 @@
+//! A grant + read round trip through the C ABI vs the same calls in Rust, in one run
+//! (target ≤ 1.5×). Two paths: the full custodian read from SQLite (audited), and the pure
+//! grant check (token open + policy + subject), where the boundary's own cost is visible.
+//!
+//! `cargo bench -p crm-privacy-ffi --bench ffi`
+#![allow(
+    missing_docs,
+    unsafe_code,
+    clippy::unwrap_used,
+    clippy::undocumented_unsafe_blocks,
+    reason = "benchmark"
+)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use chrono::Utc;
+use criterion::{Criterion, criterion_group, criterion_main};
+use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::custodian::Custodian;
+use crm_privacy::{Email, GrantIssuer, Notification, RecordId, SubjectId, TokenKey};
+use crm_privacy_ffi::*;
+
+fn grant_check(c: &mut Criterion) {
+    let secret = [7_u8; 32];
+    let issuer = GrantIssuer::builder()
+        .signing_key(TokenKey::from_secret(1, &secret).unwrap())
+        .build()
+        .unwrap();
+    let s = SubjectId::new_random();
+    let now = Utc::now();
+    let token = issuer.seal(&issuer.issue::<Notification>(s, "mailer", now).unwrap());
+    let mut h: *mut crm_issuer = std::ptr::null_mut();
+    assert_eq!(
+        unsafe { crm_issuer_new(secret.as_ptr(), 32, 1, 300, &mut h) },
+        crm_result::CRM_OK
+    );
+    let sb = s.to_bytes();
+    let mut g = c.benchmark_group("grant_check");
+    g.bench_function("rust_open_and_check", |b| {
+        b.iter(|| {
+            let grant = issuer
+                .open::<Notification>(black_box(&token), Utc::now())
+                .unwrap();
+            assert!(crm_privacy::policy::permits(
+                crm_privacy::Category::Email,
+                crm_privacy::PurposeId::Notification
+            ));
+            grant.check(s, Utc::now()).unwrap();
+        });
+    });
+    g.bench_function("c_abi_crm_grant_check", |b| {
+        b.iter(|| {
+            let r = unsafe { crm_grant_check(h, token.as_ptr(), token.len(), 1, 2, sb.as_ptr()) };
+            assert_eq!(r, crm_result::CRM_OK);
+        });
+    });
+    g.finish();
+    crm_issuer_free(h);
+}
+
+fn grant_read(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let kek = [1_u8; 32];
+    let idx = [2_u8; 32];
+    let tok = [3_u8; 32];
+    // Rust side: its own database.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let store =
+        Arc::new(crm_privacy_sqlite::SqliteStore::open(dir.path().join("rust.db")).unwrap());
+    let keyring = Keyring::new(Kek::from_bytes(1, &kek).unwrap(), &idx).unwrap();
+    let crm = rt
+        .block_on(
+            Custodian::builder(keyring)
+                .store(store)
+                .token_key(TokenKey::from_secret(1, &tok).unwrap())
+                .build(),
+        )
+        .unwrap();
+    let (rec, token) = rt.block_on(async {
+        let s = crm.register_subject(Utc::now()).await.unwrap();
+        let r = crm
+            .store(s, Email::parse("bench@example.com").unwrap(), Utc::now())
+            .await
+            .unwrap();
+        let g = crm
+            .grant::<Notification>(s, "mailer", Utc::now())
+            .await
+            .unwrap();
+        (r, crm.seal_grant(&g))
+    });
+    // C side: a database of its own through the ABI.
+    let path = dir.path().join("c.db");
+    let p = path.to_str().unwrap();
+    let mut h: *mut crm_custodian = std::ptr::null_mut();
+    unsafe {
+        assert_eq!(
+            crm_custodian_open(
+                p.as_ptr(),
+                p.len(),
+                kek.as_ptr(),
+                32,
+                idx.as_ptr(),
+                32,
+                tok.as_ptr(),
+                32,
+                &mut h
+            ),
+            crm_result::CRM_OK
+        );
+    }
+    let mut subject = [0_u8; 16];
+    let mut record = [0_u8; 16];
+    let mut ctoken = vec![0_u8; 512];
+    let mut n = 0_usize;
+    let email = b"bench@example.com";
+    unsafe {
+        assert_eq!(
+            crm_subject_register(h, subject.as_mut_ptr(), 16),
+            crm_result::CRM_OK
+        );
+        assert_eq!(
+            crm_field_store(
+                h,
+                subject.as_ptr(),
+                2,
+                email.as_ptr(),
+                email.len(),
+                record.as_mut_ptr(),
+                16
+            ),
+            crm_result::CRM_OK
+        );
+        assert_eq!(
+            crm_custodian_grant(
+                h,
+                subject.as_ptr(),
+                1,
+                b"mailer".as_ptr(),
+                6,
+                ctoken.as_mut_ptr(),
+                512,
+                &mut n
+            ),
+            crm_result::CRM_OK
+        );
+    }
+    ctoken.truncate(n);
+    let mut g = c.benchmark_group("grant_read_round_trip");
+    g.bench_function("rust_open_grant_and_with", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let g = crm
+                    .open_grant::<Notification>(&token, Utc::now())
+                    .await
+                    .unwrap();
+                crm.with::<Email, _, _>(&g, rec, Utc::now(), |e| e.as_str().len())
+                    .await
+                    .unwrap()
+            })
+        });
+    });
+    let mut out = [0_u8; 256];
+    g.bench_function("c_abi_crm_field_read", |b| {
+        b.iter(|| {
+            let mut len = 0;
+            let r = unsafe {
+                crm_field_read(
+                    h,
+                    ctoken.as_ptr(),
+                    ctoken.len(),
+                    1,
+                    record.as_ptr(),
+                    out.as_mut_ptr(),
+                    out.len(),
+                    &mut len,
+                )
+            };
+            assert_eq!(r, crm_result::CRM_OK);
+            black_box(len)
+        });
+    });
+    g.finish();
+    crm_custodian_free(h);
+    let _ = RecordId::new_random();
+}
+
+criterion_group!(benches, grant_check, grant_read);
+criterion_main!(benches);
