@@ -3,7 +3,12 @@
 //! - signed token open vs raw ring HMAC-SHA256 verify over the same bytes (target ≤ 1.2×).
 //!
 //! `cargo bench --bench core`
-#![allow(missing_docs, clippy::unwrap_used, reason = "benchmark")]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "benchmark"
+)]
 
 use std::hint::black_box;
 

@@ -3,7 +3,12 @@
 //! HMAC-SHA256 (target ≤ 1.1×).
 //!
 //! `cargo bench --bench crypto`
-#![allow(missing_docs, clippy::unwrap_used, reason = "benchmark")]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "benchmark"
+)]
 
 use std::hint::black_box;
 

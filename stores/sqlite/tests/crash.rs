@@ -3,6 +3,7 @@
     clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
+    clippy::print_stdout,
     reason = "tests"
 )]
 //! Crash test: a child process appends consent changes (ledger + audit, committed together)
@@ -48,11 +49,11 @@ fn child(path: &str) {
             )
             .await
             .unwrap();
-            ack(&*store).await;
+            ack(&store).await;
             c.withdraw_consent(subject, ConsentScope::Cookies, Utc::now())
                 .await
                 .unwrap();
-            ack(&*store).await;
+            ack(&store).await;
         }
     });
 }
