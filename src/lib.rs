@@ -12,6 +12,7 @@
 //! proves it.
 
 pub mod chain;
+pub mod consent;
 pub mod crypto;
 pub mod custodian;
 pub mod danger;

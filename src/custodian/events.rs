@@ -6,90 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::chain::ChainEntry;
+pub use crate::consent::{CollectionMethod, ConsentScope, Permission};
 use crate::grant::Actor;
 use crate::ids::{ConsentId, GrantId, RecordId, SubjectId};
-
-/// Device permissions of clause 4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Permission {
-    /// 4.1: access to the Google account (authorization and registration).
-    GoogleAccount,
-    /// 4.2: making calls.
-    Calls,
-    /// 4.3: file storage (attachments).
-    FileStorage,
-    /// 4.4: camera.
-    Camera,
-    /// 4.5: internet access.
-    Network,
-}
-
-/// What a consent covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "scope", content = "detail", rename_all = "snake_case")]
-pub enum ConsentScope {
-    /// 3.3: Google account linked for sign-in.
-    GoogleLink,
-    /// 3.3: Facebook account linked for sign-in.
-    FacebookLink,
-    /// 3.3, 3.7: Zoom account connected for conferences.
-    ZoomLink,
-    /// 4: a device permission.
-    Device(Permission),
-    /// 3.5: importing device contacts.
-    ContactsImport,
-    /// 3.6: cookies (language, form drafts).
-    Cookies,
-    /// 10: acknowledgment of a policy version.
-    PolicyVersion(u32),
-}
-
-impl ConsentScope {
-    /// A short stable name (for errors and receipts).
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::GoogleLink => "google_link",
-            Self::FacebookLink => "facebook_link",
-            Self::ZoomLink => "zoom_link",
-            Self::Device(Permission::GoogleAccount) => "device_google_account",
-            Self::Device(Permission::Calls) => "device_calls",
-            Self::Device(Permission::FileStorage) => "device_file_storage",
-            Self::Device(Permission::Camera) => "device_camera",
-            Self::Device(Permission::Network) => "device_network",
-            Self::ContactsImport => "contacts_import",
-            Self::Cookies => "cookies",
-            Self::PolicyVersion(_) => "policy_version",
-        }
-    }
-
-    /// Data kinds stored under this consent, deleted when it is withdrawn (3.7: disconnecting
-    /// Zoom makes the stored token unreadable and removes it).
-    #[must_use]
-    pub const fn dependent_kinds(self) -> &'static [crate::Category] {
-        use crate::Category as C;
-        match self {
-            Self::GoogleLink => &[C::GoogleAccountId],
-            Self::FacebookLink => &[C::FacebookAccountId],
-            Self::ZoomLink => &[C::ZoomAccountId, C::ZoomAccessToken],
-            Self::Cookies => &[C::CookiePreference],
-            _ => &[],
-        }
-    }
-}
-
-/// How a consent was collected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CollectionMethod {
-    /// A UI action of the subject.
-    UiAction,
-    /// An API call on the subject's behalf.
-    Api,
-    /// Imported from an earlier system.
-    Import,
-}
 
 /// One event of the ledger (the chain grants are checked against).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

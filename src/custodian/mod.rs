@@ -48,7 +48,8 @@ pub use events::{
 pub use export::{ExportedRecord, SubjectExport};
 
 use self::events::encode;
-use self::state::PolicyState;
+pub(crate) use self::events::encode as encode_event;
+pub(crate) use self::state::PolicyState;
 use crate::chain::{self, Anchor, ChainEntry};
 use crate::crypto::{DataKey, Keyring};
 use crate::data::{Category, DataKind, Email, KindRef, Phone};
@@ -83,6 +84,15 @@ pub struct CustodianBuilder {
     backup_window: TimeDelta,
     immutable: HashMap<Category, &'static str>,
     retention: HashMap<Category, RetentionRule>,
+    receipts: ReceiptConfig,
+}
+
+/// Who issues consent receipts, where the policy is published, and under which jurisdiction.
+#[derive(Debug, Clone)]
+struct ReceiptConfig {
+    controller: crate::consent::Controller,
+    policy_url: String,
+    jurisdiction: String,
 }
 
 /// A retention rule (clause 9.1): delete a record of this kind once `months` have passed
@@ -92,15 +102,6 @@ pub struct RetentionRule {
     /// Months after the last update.
     pub months: u32,
 }
-
-/// The default retention of the policy's kinds: device facts and IP addresses serve
-/// statistics and troubleshooting for 13 months; cookie preferences 12 months. Other kinds
-/// are kept while the account exists and go with erasure.
-pub const DEFAULT_RETENTION: &[(Category, RetentionRule)] = &[
-    (Category::IpAddress, RetentionRule { months: 13 }),
-    (Category::DeviceInfo, RetentionRule { months: 13 }),
-    (Category::CookiePreference, RetentionRule { months: 12 }),
-];
 
 impl CustodianBuilder {
     /// Stores everything in `store` (for example `crm_privacy_sqlite::SqliteStore`).
@@ -161,6 +162,20 @@ impl CustodianBuilder {
         self.immutable.insert(kind, reason);
         self
     }
+    /// The controller, policy URL and jurisdiction named in consent receipts.
+    pub fn receipts(
+        mut self,
+        controller: crate::consent::Controller,
+        policy_url: &str,
+        jurisdiction: &str,
+    ) -> Self {
+        self.receipts = ReceiptConfig {
+            controller,
+            policy_url: policy_url.to_owned(),
+            jurisdiction: jurisdiction.to_owned(),
+        };
+        self
+    }
     /// Overrides the retention of a kind.
     pub fn retention(mut self, kind: Category, rule: RetentionRule) -> Self {
         self.retention.insert(kind, rule);
@@ -199,8 +214,13 @@ impl CustodianBuilder {
         // Verify the audit chain once at start; the ledger is verified while replayed.
         let audit = chains.entries(ChainName::Audit).await?;
         chain::verify_anchored(&audit, &chains.anchor(ChainName::Audit).await?)?;
-        let mut retention: HashMap<Category, RetentionRule> =
-            DEFAULT_RETENTION.iter().copied().collect();
+        // Defaults come from the one policy table (clause 9.1); the builder may override.
+        let mut retention: HashMap<Category, RetentionRule> = Category::ALL
+            .iter()
+            .filter_map(|&c| {
+                crate::policy::retention_months(c).map(|months| (c, RetentionRule { months }))
+            })
+            .collect();
         retention.extend(self.retention);
         let c = Custodian {
             inner: Arc::new(Inner {
@@ -216,6 +236,7 @@ impl CustodianBuilder {
                 backup_window: self.backup_window,
                 immutable: self.immutable,
                 retention,
+                receipts: self.receipts,
             }),
         };
         c.sync().await?;
@@ -245,6 +266,7 @@ struct Inner {
     backup_window: TimeDelta,
     immutable: HashMap<Category, &'static str>,
     retention: HashMap<Category, RetentionRule>,
+    receipts: ReceiptConfig,
 }
 
 /// The facade a host application holds: cheap to clone, `Send + Sync`.
@@ -319,6 +341,17 @@ impl Custodian {
             backup_window: TimeDelta::days(35),
             immutable: HashMap::new(),
             retention: HashMap::new(),
+            receipts: ReceiptConfig {
+                controller: crate::consent::Controller {
+                    pii_controller: "Smarty CRM".to_owned(),
+                    contact: "data protection officer".to_owned(),
+                    address: String::new(),
+                    email: String::new(),
+                    phone: String::new(),
+                },
+                policy_url: String::new(),
+                jurisdiction: "EU".to_owned(),
+            },
         }
     }
 
@@ -849,6 +882,59 @@ impl Custodian {
             }
         }
         Ok(consent)
+    }
+
+    /// The consent receipt (Kantara CR v1.1 with ISO/IEC TS 27560 event data) of a consent.
+    ///
+    /// # Errors
+    /// [`CustodianError::NoActiveConsent`] is not used here; an unknown id is
+    /// [`CustodianError::Store`] `NotFound`; store and decode failures.
+    pub async fn consent_receipt(
+        &self,
+        consent: ConsentId,
+    ) -> Result<crate::consent::ConsentReceipt, CustodianError> {
+        let entries = self.inner.chains.entries(ChainName::Ledger).await?;
+        let events = entries
+            .iter()
+            .map(events::decode::<LedgerEvent>)
+            .collect::<Result<Vec<_>, _>>()?;
+        let r = &self.inner.receipts;
+        crate::consent::receipt(
+            &events,
+            consent,
+            &r.controller,
+            &r.policy_url,
+            &r.jurisdiction,
+        )
+        .map_err(|_| {
+            CustodianError::Store(StoreError::NotFound {
+                what: "consent",
+                id: consent.to_string(),
+            })
+        })
+    }
+
+    /// Subjects with a live key that have not acknowledged policy version `version`
+    /// (clause 10.2: notify them of a significant change).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn subjects_to_notify(&self, version: u32) -> Result<Vec<SubjectId>, CustodianError> {
+        let mut out: Vec<_> = self
+            .inner
+            .keys
+            .subjects()
+            .await?
+            .into_iter()
+            .filter(|s| {
+                self.inner
+                    .state
+                    .active_consent(*s, ConsentScope::PolicyVersion(version))
+                    .is_none()
+            })
+            .collect();
+        out.sort();
+        Ok(out)
     }
 
     /// The consents in force for a subject.

@@ -10,6 +10,7 @@
 //! `tests/policy_agreement.rs` walks every (kind, purpose) pair and proves the three agree.
 
 mod register;
+pub mod versions;
 
 pub use register::{HostPolicy, PurposeInfo, RecipientInfo, Register, RegisterEntry};
 
@@ -82,13 +83,18 @@ pub(crate) struct Row {
     pub(crate) purposes: &'static [PurposeId],
     pub(crate) recipients: &'static [(Processor, PurposeId)],
     pub(crate) retention: &'static str,
+    /// Months after the last update after which the retention sweep deletes a record;
+    /// `None`: kept while the account exists, removed by erasure.
+    pub(crate) retention_months: Option<u32>,
 }
 
 macro_rules! policy_table {
+    (@months) => { None };
+    (@months $m:literal) => { Some($m) };
     ($(
         $kind:ty as $cat:ident => [$($p:ident),* $(,)?]
             recipients [$($rp:ident for $rpp:ident),* $(,)?]
-            retention $ret:literal;
+            retention $ret:literal $(months $months:literal)?;
     )*) => {
         $($(
             impl sealed::Permits<crate::purpose::$p> for $kind {}
@@ -101,6 +107,7 @@ macro_rules! policy_table {
                 purposes: &[$(PurposeId::$p),*],
                 recipients: &[$((Processor::$rp, PurposeId::$rpp)),*],
                 retention: $ret,
+                retention_months: policy_table!(@months $($months)?),
             },
         )*];
 
@@ -129,10 +136,10 @@ policy_table! {
         retention "until the account owner deletes it or the account closes";
     IpAddress as IpAddress => [Analytics, Troubleshooting, OwnerAccess, LegalCompliance]
         recipients [CloudHosting for Troubleshooting]
-        retention "for the statistics and troubleshooting period";
+        retention "13 months after collection (statistics, troubleshooting)" months 13;
     DeviceInfo as DeviceInfo => [Analytics, Troubleshooting, OwnerAccess]
         recipients [CloudHosting for Troubleshooting]
-        retention "for the statistics and troubleshooting period";
+        retention "13 months after collection (statistics, troubleshooting)" months 13;
     ProviderAccountId<Google> as GoogleAccountId => [Authentication, OwnerAccess]
         recipients [CloudHosting for Authentication]
         retention "until the account is unlinked";
@@ -150,7 +157,7 @@ policy_table! {
         retention "until the owner deletes the contact";
     CookiePreference as CookiePreference => [Preferences, OwnerAccess]
         recipients []
-        retention "until the cookie consent is withdrawn";
+        retention "12 months after the last update, or when the cookie consent is withdrawn" months 12;
 }
 
 /// Bit `p` of `MASKS[c]` is set when category code `c` may be used for purpose code `p`.
@@ -182,6 +189,16 @@ const MASKS: [u32; 256] = {
 pub fn permits(category: Category, purpose: PurposeId) -> bool {
     let mask = MASKS.get(category as usize).copied().unwrap_or(0);
     mask & (1_u32 << (purpose as u32)) != 0
+}
+
+/// The retention period the table gives a kind, in months after its last update (clause
+/// 9.1); `None` when it is kept while the account exists.
+#[must_use]
+pub fn retention_months(category: Category) -> Option<u32> {
+    TABLE
+        .iter()
+        .find(|r| r.category == category)
+        .and_then(|r| r.retention_months)
 }
 
 /// The register of processing activities for the built-in table.

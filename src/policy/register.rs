@@ -77,6 +77,21 @@ pub struct RegisterEntry {
     pub host_declared: bool,
 }
 
+/// A consent scope as listed in the register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsentScopeInfo {
+    /// Scope name.
+    pub scope: &'static str,
+    /// Clause.
+    pub clause: &'static str,
+    /// Purposes whose grants it backs.
+    pub purposes: Vec<&'static str>,
+    /// Legal basis of processing under it (always consent, GDPR Art. 6(1)(a)).
+    pub legal_basis: LegalBasis,
+    /// Data kinds deleted when it is withdrawn.
+    pub withdrawn_deletes: Vec<&'static str>,
+}
+
 /// The register: every kind, its purposes, legal bases, recipients and retention.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Register {
@@ -86,6 +101,8 @@ pub struct Register {
     pub data_subjects: &'static [&'static str],
     /// One entry per data kind.
     pub entries: Vec<RegisterEntry>,
+    /// Consent scopes (clauses 3.3–3.7, 4) and what they back.
+    pub consent_scopes: Vec<ConsentScopeInfo>,
     /// Public authorities may receive data on a lawful request (clause 7.2).
     pub authority_disclosure: &'static str,
     /// Technical and organisational measures (Art. 30(1)(g), clause 8.1).
@@ -126,7 +143,18 @@ impl Register {
                 host_declared: false,
             })
             .collect();
+        let consent_scopes = crate::consent::SCOPES
+            .iter()
+            .map(|s| ConsentScopeInfo {
+                scope: s.name(),
+                clause: s.clause(),
+                purposes: s.purposes().iter().map(|p| p.name()).collect(),
+                legal_basis: LegalBasis::Consent,
+                withdrawn_deletes: s.dependent_kinds().iter().map(|c| c.name()).collect(),
+            })
+            .collect();
         Self {
+            consent_scopes,
             controller: "Smarty CRM",
             data_subjects: &[
                 "account owners",
@@ -213,6 +241,29 @@ impl Register {
                 e.retention
             );
         }
+        md.push_str("\n## Consent scopes\n\n| scope | clause | backs purposes | legal basis | withdrawal deletes |\n|---|---|---|---|---|\n");
+        for c in &self.consent_scopes {
+            let purposes = if c.purposes.is_empty() {
+                "—".to_owned()
+            } else {
+                c.purposes.join(", ")
+            };
+            let deletes = if c.withdrawn_deletes.is_empty() {
+                "—".to_owned()
+            } else {
+                c.withdrawn_deletes.join(", ")
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                c.scope,
+                c.clause,
+                purposes,
+                c.legal_basis.gdpr_article(),
+                deletes
+            );
+        }
+        md.push_str("\nWithdrawing a consent is one call and stops every grant issued under it at once (GDPR Art. 7(3)).\n");
         let _ = writeln!(md, "\nData subjects: {}.\n", self.data_subjects.join(", "));
         let _ = writeln!(md, "Disclosure: {}.\n", self.authority_disclosure);
         md.push_str("Security measures:\n");
