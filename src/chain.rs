@@ -89,11 +89,18 @@ pub enum ChainError {
 /// The hash of entry `seq` with predecessor `prev` and `body`.
 #[must_use]
 pub fn entry_hash(seq: u64, prev: &Hash, body: &[u8]) -> Hash {
+    // One contiguous header (domain ‖ seq ‖ prev ‖ len) then the body: two updates instead
+    // of five keeps SHA-256 on whole blocks (measured in benches/consent.rs).
+    let mut header = [0_u8; DOMAIN.len() + 8 + 32 + 8];
+    let (d, rest) = header.split_at_mut(DOMAIN.len());
+    d.copy_from_slice(DOMAIN);
+    let (s, rest) = rest.split_at_mut(8);
+    s.copy_from_slice(&seq.to_be_bytes());
+    let (p, l) = rest.split_at_mut(32);
+    p.copy_from_slice(prev);
+    l.copy_from_slice(&(body.len() as u64).to_be_bytes());
     let mut ctx = digest::Context::new(&digest::SHA256);
-    ctx.update(DOMAIN);
-    ctx.update(&seq.to_be_bytes());
-    ctx.update(prev);
-    ctx.update(&(body.len() as u64).to_be_bytes());
+    ctx.update(&header);
     ctx.update(body);
     let mut out = [0; 32];
     out.copy_from_slice(ctx.finish().as_ref());

@@ -1,0 +1,104 @@
+//! Consent costs against raw primitives, in one run:
+//! - ledger append and verify of 1 M entries vs raw SHA-256 over the same event bytes
+//!   (target: verify ≥ 0.8× raw throughput);
+//! - issue + check of a consent-gated grant, in memory (target ≤ 100 ns).
+//!
+//! `cargo bench --bench consent`
+#![allow(missing_docs, clippy::unwrap_used, reason = "benchmark")]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use chrono::Utc;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use crm_privacy::chain::{self, Anchor};
+use crm_privacy::consent::{CollectionMethod, ConsentRegistry, ConsentScope};
+use crm_privacy::{Authentication, SubjectId};
+use ring::digest;
+
+const N: usize = 1_000_000;
+
+fn bodies() -> Vec<Vec<u8>> {
+    // The size of a real ledger event (JSON of a consent change, ~230 bytes).
+    (0..N).map(|i| format!("{{\"at\":\"2026-11-24T12:00:00Z\",\"subject\":\"0c8f2f3e-8d5b-4f0e-9a41-{i:012}\",\"change\":{{\"type\":\"consent_given\",\"consent\":\"5b1d3c55-0f0e-4a6e-8c3d-{i:012}\",\"scope\":{{\"scope\":\"cookies\"}},\"method\":\"ui_action\",\"policy_version\":1,\"evidence\":null}}}}").into_bytes()).collect()
+}
+
+fn ledger(c: &mut Criterion) {
+    let bodies = bodies();
+    let bytes: u64 = bodies.iter().map(|b| b.len() as u64).sum();
+    let mut g = c.benchmark_group("ledger_1m");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(8))
+        .throughput(Throughput::Bytes(bytes));
+    g.bench_function("raw_sha256_each_entry", |b| {
+        b.iter(|| {
+            for body in &bodies {
+                black_box(digest::digest(&digest::SHA256, body));
+            }
+        });
+    });
+    // The same bytes the chain hashes: domain tag, sequence, previous hash, length, body.
+    let chained: Vec<Vec<u8>> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut v = b"crm-privacy/chain/v1".to_vec();
+            v.extend_from_slice(&(i as u64).to_be_bytes());
+            v.extend_from_slice(&[7; 32]);
+            v.extend_from_slice(&(body.len() as u64).to_be_bytes());
+            v.extend_from_slice(body);
+            v
+        })
+        .collect();
+    g.bench_function("raw_sha256_chained_bytes", |b| {
+        b.iter(|| {
+            for v in &chained {
+                black_box(digest::digest(&digest::SHA256, v));
+            }
+        });
+    });
+    g.bench_function("append", |b| {
+        b.iter(|| {
+            let mut a = Anchor::default();
+            let v: Vec<_> = bodies
+                .iter()
+                .map(|body| chain::append(&mut a, body.clone()))
+                .collect();
+            black_box(v.len())
+        });
+    });
+    let mut a = Anchor::default();
+    let entries: Vec<_> = bodies
+        .iter()
+        .map(|body| chain::append(&mut a, body.clone()))
+        .collect();
+    g.bench_function("verify", |b| {
+        b.iter(|| chain::verify_anchored(black_box(&entries), &a).unwrap())
+    });
+    g.finish();
+}
+
+fn gated_grant(c: &mut Criterion) {
+    let reg = ConsentRegistry::new();
+    let issuer = reg.issuer_builder().build().unwrap();
+    let s = SubjectId::new_random();
+    let now = Utc::now();
+    reg.give(s, ConsentScope::GoogleLink, CollectionMethod::Api, 1, now);
+    let mut g = c.benchmark_group("consent_gated_grant");
+    g.bench_function("issue_and_check", |b| {
+        b.iter(|| {
+            let grant = issuer
+                .issue::<Authentication>(black_box(s), "login", now)
+                .unwrap();
+            grant.check(s, now).unwrap();
+        });
+    });
+    let grant = issuer.issue::<Authentication>(s, "login", now).unwrap();
+    g.bench_function("check_only", |b| {
+        b.iter(|| black_box(&grant).check(s, now).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, gated_grant, ledger);
+criterion_main!(benches);
