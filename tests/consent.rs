@@ -353,6 +353,9 @@ enum Op {
     Expose(usize),
 }
 
+/// A grant of either purpose the model issues.
+type ModelGrant = Result<Grant<Authentication>, Grant<Preferences>>;
+
 const MODEL_SCOPES: [ConsentScope; 3] = [
     ConsentScope::GoogleLink,
     ConsentScope::FacebookLink,
@@ -379,7 +382,7 @@ proptest! {
         // Model: active consent per scope; grants with the consent they depend on.
         let mut active: [Option<ConsentId>; 3] = [None; 3];
         let mut withdrawn: Vec<ConsentId> = Vec::new();
-        let mut grants: Vec<(Result<Grant<Authentication>, Grant<Preferences>>, ConsentId)> = Vec::new();
+        let mut grants: Vec<(ModelGrant, ConsentId)> = Vec::new();
         for op in ops {
             match op {
                 Op::Give(i) => {
