@@ -171,6 +171,29 @@ pub fn verify_anchored(entries: &[ChainEntry], anchor: &Anchor) -> Result<(), Ch
     Ok(())
 }
 
+/// [`verify`], and checks that the chain reaches `anchor` — an anchor read *before* the
+/// entries, so concurrent appends after it are allowed but removed entries are not.
+///
+/// # Errors
+/// The first broken link, or [`ChainError::AnchorMismatch`] when the chain is shorter than
+/// the anchor or passes its length with another head.
+pub fn verify_reaches(entries: &[ChainEntry], anchor: &Anchor) -> Result<Anchor, ChainError> {
+    let got = verify(entries)?;
+    let at = usize::try_from(anchor.len).unwrap_or(usize::MAX);
+    let head = if at == 0 {
+        Some(GENESIS)
+    } else {
+        entries.get(at - 1).map(|e| e.hash)
+    };
+    if head != Some(anchor.head) {
+        return Err(ChainError::AnchorMismatch {
+            expected: anchor.len,
+            found: got.len,
+        });
+    }
+    Ok(got)
+}
+
 /// Serializes entries: per entry `seq (8) ‖ prev (32) ‖ len (4) ‖ body ‖ hash (32)`.
 #[must_use]
 pub fn to_bytes(entries: &[ChainEntry]) -> Vec<u8> {

@@ -211,9 +211,11 @@ impl CustodianBuilder {
         let issuer = ib
             .build()
             .map_err(|_| CustodianError::Crypto(crate::crypto::CryptoError::InvalidKey))?;
-        // Verify the audit chain once at start; the ledger is verified while replayed.
-        let audit = chains.entries(ChainName::Audit).await?;
-        chain::verify_anchored(&audit, &chains.anchor(ChainName::Audit).await?)?;
+        // Verify the audit chain once at start. Anchors are read before entries, so writers in
+        // other processes may append meanwhile; truncation is still detected.
+        let audit_anchor = chains.anchor(ChainName::Audit).await?;
+        chain::verify_reaches(&chains.entries(ChainName::Audit).await?, &audit_anchor)?;
+        let ledger_anchor = chains.anchor(ChainName::Ledger).await?;
         // Defaults come from the one policy table (clause 9.1); the builder may override.
         let mut retention: HashMap<Category, RetentionRule> = Category::ALL
             .iter()
@@ -240,14 +242,18 @@ impl CustodianBuilder {
             }),
         };
         c.sync().await?;
-        let anchor = c.inner.chains.anchor(ChainName::Ledger).await?;
-        if *c.seen() != anchor {
+        let seen = *c.seen();
+        if seen.len < ledger_anchor.len {
             return Err(chain::ChainError::AnchorMismatch {
-                expected: anchor.len,
-                found: c.seen().len,
+                expected: ledger_anchor.len,
+                found: seen.len,
             }
             .into());
         }
+        chain::verify_reaches(
+            &c.inner.chains.entries(ChainName::Ledger).await?,
+            &ledger_anchor,
+        )?;
         Ok(c)
     }
 }
@@ -1180,8 +1186,9 @@ impl Custodian {
             audit_entries: 0,
         };
         for chain in [ChainName::Ledger, ChainName::Audit] {
+            let anchor = self.inner.chains.anchor(chain).await?;
             let entries: Vec<ChainEntry> = self.inner.chains.entries(chain).await?;
-            chain::verify_anchored(&entries, &self.inner.chains.anchor(chain).await?)?;
+            chain::verify_reaches(&entries, &anchor)?;
             for e in &entries {
                 match chain {
                     ChainName::Ledger => drop(events::decode::<LedgerEvent>(e)?),

@@ -1,0 +1,508 @@
+//! PostgreSQL store for `crm-privacy`: several app servers (processes) on one database keep
+//! every guarantee.
+//!
+//! - **One chain under concurrent writers.** Each chain (ledger, audit) has an anchor row;
+//!   an append locks the anchor rows it extends with `SELECT … FOR UPDATE`, always in the
+//!   same order (ledger, then audit, so joint appends cannot deadlock), checks the caller's
+//!   expected anchor, inserts and commits. A writer that lost the race gets
+//!   `StoreError::Conflict` and retries on the new head (`Custodian` does). Cost: appends to
+//!   one chain are serialized database-wide, one short transaction at a time; reads never
+//!   take the lock. We chose row locks over `SERIALIZABLE` + retry because they fail fast
+//!   without aborted work and keep the hot read path at the default isolation level.
+//! - **Revocation across processes.** Consent withdrawals, restrictions and erasures are
+//!   ledger entries; a `Custodian` built with `.shared(true)` catches up with the ledger
+//!   before every read, so a change acknowledged by one process applies to the very next
+//!   read in every other process (no cache, so no staleness bound to configure).
+//! - **Keys** live in their own table; deleting one writes a tombstone (`destroyed_at`), so
+//!   the subject can never be given a key again.
+//! - **Migrations** are numbered and recorded in `crm_schema_version`.
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crm_privacy::chain::{Anchor, ChainEntry, Hash};
+use crm_privacy::crypto::WrappedKey;
+use crm_privacy::store::{
+    ChainAppend, ChainName, ChainStore, KeyStore, RecordMeta, RecordStore, SealedRecord, StoreError,
+};
+use crm_privacy::{RecordId, SubjectId};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Executor, Row};
+
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS crm_records (
+        id BYTEA PRIMARY KEY,
+        subject BYTEA NOT NULL,
+        kind TEXT NOT NULL,
+        ciphertext BYTEA NOT NULL,
+        blind_index BYTEA,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS crm_records_subject ON crm_records(subject);
+    CREATE INDEX IF NOT EXISTS crm_records_blind_index ON crm_records(blind_index) WHERE blind_index IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS crm_chain_entries (
+        chain TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        prev BYTEA NOT NULL,
+        body BYTEA NOT NULL,
+        hash BYTEA NOT NULL,
+        PRIMARY KEY (chain, seq)
+    );
+    CREATE TABLE IF NOT EXISTS crm_chain_anchors (
+        chain TEXT PRIMARY KEY,
+        len BIGINT NOT NULL,
+        head BYTEA NOT NULL
+    );
+    INSERT INTO crm_chain_anchors (chain, len, head) VALUES
+        ('ledger', 0, '\\x0000000000000000000000000000000000000000000000000000000000000000'),
+        ('audit', 0, '\\x0000000000000000000000000000000000000000000000000000000000000000')
+        ON CONFLICT DO NOTHING;
+    CREATE TABLE IF NOT EXISTS crm_data_keys (
+        subject BYTEA PRIMARY KEY,
+        wrapped BYTEA,
+        destroyed_at BIGINT
+    );",
+];
+
+fn backend(e: sqlx::Error) -> StoreError {
+    // Database errors name SQL states and constraints, never bound values.
+    match e {
+        sqlx::Error::Database(d) => {
+            StoreError::Backend(format!("database error {}", d.code().unwrap_or_default()))
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+fn id16(b: Vec<u8>, what: &'static str) -> Result<[u8; 16], StoreError> {
+    b.try_into().map_err(|_| StoreError::Corrupt { what })
+}
+
+fn hash32(b: Vec<u8>, what: &'static str) -> Result<Hash, StoreError> {
+    b.try_into().map_err(|_| StoreError::Corrupt { what })
+}
+
+fn ts(v: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_micros(v).ok_or(StoreError::Corrupt { what: "timestamp" })
+}
+
+fn len_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// The PostgreSQL store.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects with a pool of up to `max_connections` and runs pending migrations.
+    /// `url` is a libpq-style URL, e.g. `postgres://user@127.0.0.1:5432/db`; `schema`, if
+    /// given, is created and used as the search path (one schema per tenant or test run).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] if the server is unreachable or a migration fails.
+    pub async fn connect(
+        url: &str,
+        schema: Option<&str>,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
+        let mut opts = PgConnectOptions::from_str(url)
+            .map_err(backend)?
+            .application_name("crm-privacy");
+        if let Some(s) = schema {
+            if !s
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(StoreError::Backend("schema names are [a-z0-9_]".into()));
+            }
+            let admin = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await
+                .map_err(backend)?;
+            admin
+                .execute(format!("CREATE SCHEMA IF NOT EXISTS {s}").as_str())
+                .await
+                .map_err(backend)?;
+            admin.close().await;
+            // The schema in the application name lets operators (and the fault test) tell
+            // tenants' connections apart in pg_stat_activity.
+            let name: String = format!("crm-privacy:{s}").chars().take(63).collect();
+            opts = opts.options([("search_path", s)]).application_name(&name);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(backend)?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // One migrator at a time across processes.
+        sqlx::query("SELECT pg_advisory_xact_lock(7243567890123)")
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.execute("CREATE TABLE IF NOT EXISTS crm_schema_version (version INTEGER NOT NULL)")
+            .await
+            .map_err(backend)?;
+        let current: i32 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM crm_schema_version")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+        let current = usize::try_from(current).map_err(|_| StoreError::Corrupt {
+            what: "schema version",
+        })?;
+        if current > MIGRATIONS.len() {
+            return Err(StoreError::Backend(format!(
+                "database schema {current} is newer than this library"
+            )));
+        }
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(current) {
+            tx.execute(*m).await.map_err(backend)?;
+            sqlx::query("INSERT INTO crm_schema_version (version) VALUES ($1)")
+                .bind(i32::try_from(i + 1).unwrap_or(i32::MAX))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    /// The pool (for health checks and the host's own queries).
+    #[must_use]
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Drops a schema and everything in it (test clean-up).
+    ///
+    /// # Errors
+    /// Backend failures.
+    pub async fn drop_schema(&self, schema: &str) -> Result<(), StoreError> {
+        if !schema
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(StoreError::Backend("schema names are [a-z0-9_]".into()));
+        }
+        self.pool
+            .execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+const COLS: &str = "id, subject, kind, ciphertext, blind_index, created_at, updated_at";
+
+fn to_record(r: &sqlx::postgres::PgRow) -> Result<SealedRecord, StoreError> {
+    let g = |e: sqlx::Error| backend(e);
+    Ok(SealedRecord {
+        record: RecordId::from_bytes(id16(r.try_get("id").map_err(g)?, "record id")?),
+        subject: SubjectId::from_bytes(id16(r.try_get("subject").map_err(g)?, "subject id")?),
+        kind: r.try_get("kind").map_err(g)?,
+        ciphertext: r.try_get("ciphertext").map_err(g)?,
+        blind_index: r
+            .try_get::<Option<Vec<u8>>, _>("blind_index")
+            .map_err(g)?
+            .map(|b| hash32(b, "blind index"))
+            .transpose()?,
+        created_at: ts(r.try_get("created_at").map_err(g)?)?,
+        updated_at: ts(r.try_get("updated_at").map_err(g)?)?,
+    })
+}
+
+#[async_trait]
+impl RecordStore for PostgresStore {
+    async fn put(&self, r: SealedRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO crm_records ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (id) DO UPDATE SET subject = EXCLUDED.subject, kind = EXCLUDED.kind,
+               ciphertext = EXCLUDED.ciphertext, blind_index = EXCLUDED.blind_index,
+               created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at"
+        ))
+        .bind(r.record.to_bytes().to_vec())
+        .bind(r.subject.to_bytes().to_vec())
+        .bind(r.kind)
+        .bind(r.ciphertext)
+        .bind(r.blind_index.map(|b| b.to_vec()))
+        .bind(r.created_at.timestamp_micros())
+        .bind(r.updated_at.timestamp_micros())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn get(&self, record: RecordId) -> Result<SealedRecord, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLS} FROM crm_records WHERE id = $1"))
+            .bind(record.to_bytes().to_vec())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref()
+            .map(to_record)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "record",
+                id: record.to_string(),
+            })
+    }
+
+    async fn list_subject(&self, subject: SubjectId) -> Result<Vec<SealedRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM crm_records WHERE subject = $1 ORDER BY id"
+        ))
+        .bind(subject.to_bytes().to_vec())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(to_record).collect()
+    }
+
+    async fn find_by_index(&self, index: &[u8; 32]) -> Result<Vec<SealedRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM crm_records WHERE blind_index = $1 ORDER BY id"
+        ))
+        .bind(index.to_vec())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(to_record).collect()
+    }
+
+    async fn delete(&self, record: RecordId) -> Result<bool, StoreError> {
+        let r = sqlx::query("DELETE FROM crm_records WHERE id = $1")
+            .bind(record.to_bytes().to_vec())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn delete_subject(&self, subject: SubjectId) -> Result<u64, StoreError> {
+        let r = sqlx::query("DELETE FROM crm_records WHERE subject = $1")
+            .bind(subject.to_bytes().to_vec())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn metadata_page(
+        &self,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<RecordMeta>, StoreError> {
+        let rows = sqlx::query("SELECT id, subject, kind, created_at, updated_at FROM crm_records WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after.map(|a| a.to_bytes().to_vec()).unwrap_or_default())
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok(RecordMeta {
+                    record: RecordId::from_bytes(id16(
+                        r.try_get("id").map_err(backend)?,
+                        "record id",
+                    )?),
+                    subject: SubjectId::from_bytes(id16(
+                        r.try_get("subject").map_err(backend)?,
+                        "subject id",
+                    )?),
+                    kind: r.try_get("kind").map_err(backend)?,
+                    created_at: ts(r.try_get("created_at").map_err(backend)?)?,
+                    updated_at: ts(r.try_get("updated_at").map_err(backend)?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn row_anchor(r: &sqlx::postgres::PgRow) -> Result<Anchor, StoreError> {
+    let len: i64 = r.try_get("len").map_err(backend)?;
+    Ok(Anchor {
+        len: u64::try_from(len).map_err(|_| StoreError::Corrupt {
+            what: "chain anchor",
+        })?,
+        head: hash32(r.try_get("head").map_err(backend)?, "chain anchor")?,
+    })
+}
+
+#[async_trait]
+impl ChainStore for PostgresStore {
+    async fn append(&self, appends: Vec<ChainAppend>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Lock the anchors in a fixed order (ledger before audit): no deadlocks.
+        let mut chains: Vec<ChainName> = appends.iter().map(|a| a.chain).collect();
+        chains.sort();
+        chains.dedup();
+        let mut heads = Vec::with_capacity(chains.len());
+        for c in chains {
+            let row =
+                sqlx::query("SELECT len, head FROM crm_chain_anchors WHERE chain = $1 FOR UPDATE")
+                    .bind(c.as_str())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            heads.push((c, row_anchor(&row)?));
+        }
+        for a in &appends {
+            let slot = heads
+                .iter_mut()
+                .find(|(c, _)| *c == a.chain)
+                .ok_or(StoreError::Conflict(a.chain))?;
+            let current = slot.1;
+            if current != a.expected || a.entry.seq != current.len || a.entry.prev != current.head {
+                return Err(StoreError::Conflict(a.chain)); // the transaction rolls back on drop
+            }
+            sqlx::query("INSERT INTO crm_chain_entries (chain, seq, prev, body, hash) VALUES ($1, $2, $3, $4, $5)")
+                .bind(a.chain.as_str())
+                .bind(len_i64(a.entry.seq))
+                .bind(a.entry.prev.to_vec())
+                .bind(a.entry.body.clone())
+                .bind(a.entry.hash.to_vec())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            slot.1 = Anchor {
+                len: current.len + 1,
+                head: a.entry.hash,
+            };
+        }
+        for (c, anchor) in heads {
+            sqlx::query("UPDATE crm_chain_anchors SET len = $2, head = $3 WHERE chain = $1")
+                .bind(c.as_str())
+                .bind(len_i64(anchor.len))
+                .bind(anchor.head.to_vec())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn entries(&self, chain: ChainName) -> Result<Vec<ChainEntry>, StoreError> {
+        self.entries_from(chain, 0).await
+    }
+
+    async fn entries_from(
+        &self,
+        chain: ChainName,
+        from: u64,
+    ) -> Result<Vec<ChainEntry>, StoreError> {
+        let rows = sqlx::query("SELECT seq, prev, body, hash FROM crm_chain_entries WHERE chain = $1 AND seq >= $2 ORDER BY seq")
+            .bind(chain.as_str())
+            .bind(len_i64(from))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.try_get("seq").map_err(backend)?;
+                Ok(ChainEntry {
+                    seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt {
+                        what: "chain entry",
+                    })?,
+                    prev: hash32(r.try_get("prev").map_err(backend)?, "chain entry")?,
+                    body: r.try_get("body").map_err(backend)?,
+                    hash: hash32(r.try_get("hash").map_err(backend)?, "chain entry")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn anchor(&self, chain: ChainName) -> Result<Anchor, StoreError> {
+        let row = sqlx::query("SELECT len, head FROM crm_chain_anchors WHERE chain = $1")
+            .bind(chain.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        row_anchor(&row)
+    }
+}
+
+#[async_trait]
+impl KeyStore for PostgresStore {
+    async fn put(&self, subject: SubjectId, key: WrappedKey) -> Result<(), StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO crm_data_keys (subject, wrapped, destroyed_at) VALUES ($1, $2, NULL)
+             ON CONFLICT (subject) DO UPDATE SET wrapped = EXCLUDED.wrapped
+             WHERE crm_data_keys.destroyed_at IS NULL",
+        )
+        .bind(subject.to_bytes().to_vec())
+        .bind(key.as_bytes().to_vec())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::Shredded(subject));
+        }
+        Ok(())
+    }
+
+    async fn get(&self, subject: SubjectId) -> Result<WrappedKey, StoreError> {
+        let row = sqlx::query("SELECT wrapped, destroyed_at FROM crm_data_keys WHERE subject = $1")
+            .bind(subject.to_bytes().to_vec())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound {
+                what: "key",
+                id: subject.to_string(),
+            });
+        };
+        let destroyed: Option<i64> = row.try_get("destroyed_at").map_err(backend)?;
+        if destroyed.is_some() {
+            return Err(StoreError::Shredded(subject));
+        }
+        let wrapped: Option<Vec<u8>> = row.try_get("wrapped").map_err(backend)?;
+        wrapped
+            .map(WrappedKey::from_bytes)
+            .ok_or(StoreError::Corrupt { what: "data key" })
+    }
+
+    async fn delete(&self, subject: SubjectId) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO crm_data_keys (subject, wrapped, destroyed_at) VALUES ($1, NULL, $2)
+             ON CONFLICT (subject) DO UPDATE SET wrapped = NULL, destroyed_at = EXCLUDED.destroyed_at",
+        )
+        .bind(subject.to_bytes().to_vec())
+        .bind(Utc::now().timestamp_micros())
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn subjects(&self) -> Result<Vec<SubjectId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT subject FROM crm_data_keys WHERE destroyed_at IS NULL ORDER BY subject",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok(SubjectId::from_bytes(id16(
+                    r.try_get("subject").map_err(backend)?,
+                    "subject id",
+                )?))
+            })
+            .collect()
+    }
+}
