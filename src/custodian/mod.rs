@@ -60,13 +60,9 @@ use crate::ids::{ConsentId, GrantId, RecordId, SubjectId};
 use crate::policy::UsableFor;
 use crate::purpose::{ConferenceCreation, OwnerAccess, Purpose, ServicePurpose};
 use crate::store::{
-    ChainAppend, ChainName, ChainStore, DynChainStore, DynKeyStore, DynRecordStore,
-    InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore, KeyStore, RecordStore, SealedRecord,
-    StoreError,
+    ChainName, ChainStore, DynChainStore, DynKeyStore, DynRecordStore, InMemoryChainStore,
+    InMemoryKeyStore, InMemoryRecordStore, KeyStore, RecordStore, SealedRecord, StoreError,
 };
-
-/// How many times a write retries when another writer moved a chain first.
-const MAX_RETRIES: usize = 64;
 
 /// Configures a [`Custodian`].
 #[derive(Debug)]
@@ -402,61 +398,28 @@ impl Custodian {
         Ok(())
     }
 
-    /// Appends an optional ledger event and audit events in one all-or-nothing write,
-    /// retrying when another writer moved a chain first; then applies the ledger change.
+    /// Appends an optional ledger event and audit events in one all-or-nothing write (the
+    /// store places them under its own lock, or retries), then applies the ledger change.
     async fn record(
         &self,
         ledger: Option<&LedgerEvent>,
         audit: &[AuditEvent],
     ) -> Result<(), CustodianError> {
-        for _ in 0..MAX_RETRIES {
-            let mut appends = Vec::with_capacity(audit.len() + 1);
-            if let Some(ev) = ledger {
-                let expected = self.inner.chains.anchor(ChainName::Ledger).await?;
-                let mut next = expected;
-                let entry = chain::append(&mut next, encode(ev));
-                appends.push(ChainAppend {
-                    chain: ChainName::Ledger,
-                    expected,
-                    entry,
-                });
-            }
-            if !audit.is_empty() {
-                let expected = self.inner.chains.anchor(ChainName::Audit).await?;
-                let mut next = expected;
-                for ev in audit {
-                    let entry = chain::append(&mut next, encode(ev));
-                    let exp = Anchor {
-                        len: entry.seq,
-                        head: entry.prev,
-                    };
-                    appends.push(ChainAppend {
-                        chain: ChainName::Audit,
-                        expected: exp,
-                        entry,
-                    });
-                }
-            }
-            match self.inner.chains.append(appends).await {
-                Ok(()) => {
-                    if ledger.is_some() {
-                        self.sync().await?;
-                    }
-                    return Ok(());
-                }
-                Err(StoreError::Conflict(_)) => {
-                    if ledger.is_some() {
-                        self.sync().await?;
-                    }
-                }
-                Err(e) => return Err(e.into()),
-            }
+        let mut bodies = Vec::with_capacity(audit.len() + 1);
+        if let Some(ev) = ledger {
+            bodies.push((ChainName::Ledger, encode(ev)));
         }
-        Err(CustodianError::Contended(if ledger.is_some() {
-            ChainName::Ledger
-        } else {
-            ChainName::Audit
-        }))
+        bodies.extend(audit.iter().map(|ev| (ChainName::Audit, encode(ev))));
+        match self.inner.chains.append_bodies(bodies).await {
+            Ok(_) => {}
+            Err(StoreError::Conflict(c)) => return Err(CustodianError::Contended(c)),
+            Err(e) => return Err(e.into()),
+        }
+        if ledger.is_some() {
+            // Apply in chain order (ours and any other writer's), then bump the epoch.
+            self.sync().await?;
+        }
+        Ok(())
     }
 
     async fn data_key(&self, subject: SubjectId) -> Result<DataKey, CustodianError> {

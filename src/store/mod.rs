@@ -161,6 +161,43 @@ pub trait ChainStore: Debug + Send + Sync + 'static {
     /// Appends every entry, all or none: each chain must still be at its `expected` anchor
     /// ([`StoreError::Conflict`] otherwise). Returns once the appends are durable.
     async fn append(&self, appends: Vec<ChainAppend>) -> Result<(), StoreError>;
+    /// Appends event bodies, all or none, the store choosing their position: it builds each
+    /// entry on the chain's current head (with [`chain::append`](crate::chain::append)) and
+    /// returns the entries written. The default reads the anchors and retries on
+    /// [`StoreError::Conflict`]; backends shared by many writers override it to build the
+    /// entries under their own lock, so contended writers queue instead of retrying.
+    async fn append_bodies(
+        &self,
+        bodies: Vec<(ChainName, Vec<u8>)>,
+    ) -> Result<Vec<ChainEntry>, StoreError> {
+        let mut last = StoreError::Conflict(bodies.first().map_or(ChainName::Ledger, |b| b.0));
+        for _ in 0..64 {
+            let mut heads: Vec<(ChainName, Anchor)> = Vec::new();
+            let mut appends = Vec::with_capacity(bodies.len());
+            for (chain, body) in &bodies {
+                let expected = match heads.iter().find(|(c, _)| c == chain) {
+                    Some((_, a)) => *a,
+                    None => self.anchor(*chain).await?,
+                };
+                let mut next = expected;
+                let entry = crate::chain::append(&mut next, body.clone());
+                heads.retain(|(c, _)| c != chain);
+                heads.push((*chain, next));
+                appends.push(ChainAppend {
+                    chain: *chain,
+                    expected,
+                    entry,
+                });
+            }
+            let entries = appends.iter().map(|a| a.entry.clone()).collect();
+            match self.append(appends).await {
+                Ok(()) => return Ok(entries),
+                Err(e @ StoreError::Conflict(_)) => last = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
     /// Every entry of a chain, in order.
     async fn entries(&self, chain: ChainName) -> Result<Vec<ChainEntry>, StoreError>;
     /// Entries from sequence `from` on.

@@ -1,0 +1,233 @@
+//! Throughput on PostgreSQL with 1, 2, 4 and 8 concurrent clients, the SDK against a raw
+//! SQL baseline that makes the same writes without it (target ≥ 0.7× of raw).
+//!
+//! - consent append: `Custodian::give_consent` (ledger + audit entry, committed together)
+//!   vs a transaction that locks both anchors, inserts two precomputed entries and updates
+//!   the anchors;
+//! - grant + read: `Custodian::grant` + `Custodian::with` (two audited operations, a record
+//!   and a key read, decrypt) vs the same SQL: two single-entry audit appends plus the two
+//!   selects.
+//!
+//! `cargo bench -p crm-privacy-postgres --bench pg` (needs the server of `CRM_PG_URL`,
+//! default `postgres://postgres@127.0.0.1:5432/test`).
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::indexing_slicing,
+    reason = "benchmark"
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crm_privacy::consent::{CollectionMethod, ConsentScope};
+use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::custodian::Custodian;
+use crm_privacy::{Email, Notification};
+use crm_privacy_postgres::PostgresStore;
+use sqlx::PgPool;
+
+const SECS: u64 = 3;
+
+async fn custodian(store: &PostgresStore) -> Custodian {
+    Custodian::builder(Keyring::new(Kek::from_bytes(1, &[1; 32]).unwrap(), &[2; 32]).unwrap())
+        .store(Arc::new(store.clone()))
+        .shared(true)
+        .build()
+        .await
+        .unwrap()
+}
+
+async fn raw_append(pool: &PgPool, chains: &[&str]) {
+    loop {
+        let mut tx = pool.begin().await.unwrap();
+        let mut ok = true;
+        for c in chains {
+            let (len,): (i64,) =
+                sqlx::query_as("SELECT len FROM crm_chain_anchors WHERE chain = $1 FOR UPDATE")
+                    .bind(c)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+            let r = sqlx::query("INSERT INTO crm_chain_entries (chain, seq, prev, body, hash) VALUES ($1, $2, $3, $4, $5)")
+                .bind(c)
+                .bind(len)
+                .bind(vec![0_u8; 32])
+                .bind(vec![7_u8; 230])
+                .bind(vec![1_u8; 32])
+                .execute(&mut *tx)
+                .await;
+            if r.is_err() {
+                ok = false;
+                break;
+            }
+            sqlx::query("UPDATE crm_chain_anchors SET len = $2, head = $3 WHERE chain = $1")
+                .bind(c)
+                .bind(len + 1)
+                .bind(vec![1_u8; 32])
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        if ok && tx.commit().await.is_ok() {
+            return;
+        }
+    }
+}
+
+async fn run(
+    clients: usize,
+    f: impl Fn(usize) -> futures_like::BoxFut + Send + Sync + 'static,
+) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let f = Arc::new(f);
+    let end = Instant::now() + Duration::from_secs(SECS);
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        let (done, f) = (done.clone(), f.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < end {
+                f(i).await;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / SECS as f64
+}
+
+mod futures_like {
+    pub(crate) type BoxFut = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let url = std::env::var("CRM_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    println!("| workload | clients | SDK ops/s | raw SQL ops/s | ratio |");
+    println!("|---|---|---|---|---|");
+    for clients in [1_usize, 2, 4, 8] {
+        let schema = format!("crm_bench_{}", uuid::Uuid::new_v4().simple());
+        let Ok(store) = PostgresStore::connect(&url, Some(&schema), 16).await else {
+            println!("PostgreSQL not reachable at {url}: benchmark skipped");
+            return;
+        };
+        // The raw baseline writes to chains of its own: fake entries must not reach the
+        // SDK's ledger (its next sync would rightly refuse to decode them).
+        sqlx::query("INSERT INTO crm_chain_anchors (chain, len, head) VALUES ('raw_ledger', 0, $1), ('raw_audit', 0, $1)")
+            .bind(vec![0_u8; 32])
+            .execute(store.pool())
+            .await
+            .unwrap();
+        // Consent appends.
+        let cs: Vec<Custodian> = futures_collect(clients, |_| custodian(&store)).await;
+        let now = Utc::now();
+        let mut subjects = Vec::new();
+        for c in &cs {
+            subjects.push(c.register_subject(now).await.unwrap());
+        }
+        let cs = Arc::new(cs);
+        let subjects = Arc::new(subjects);
+        let ours = {
+            let (cs, subjects) = (cs.clone(), subjects.clone());
+            run(clients, move |i| {
+                let (cs, subjects) = (cs.clone(), subjects.clone());
+                Box::pin(async move {
+                    cs[i]
+                        .give_consent(
+                            subjects[i],
+                            ConsentScope::Cookies,
+                            CollectionMethod::Api,
+                            None,
+                            Utc::now(),
+                        )
+                        .await
+                        .unwrap();
+                })
+            })
+            .await
+        };
+        let pool = store.pool().clone();
+        let raw = run(clients, move |_| {
+            let pool = pool.clone();
+            Box::pin(async move { raw_append(&pool, &["raw_ledger", "raw_audit"]).await })
+        })
+        .await;
+        println!(
+            "| consent append | {clients} | {ours:.0} | {raw:.0} | {:.2}× |",
+            ours / raw
+        );
+
+        // Grant + read.
+        let mut records = Vec::new();
+        for (i, c) in cs.iter().enumerate() {
+            records.push(
+                c.store(subjects[i], Email::parse("bench@example.com").unwrap(), now)
+                    .await
+                    .unwrap(),
+            );
+        }
+        let records = Arc::new(records);
+        let ours = {
+            let (cs, subjects, records) = (cs.clone(), subjects.clone(), records.clone());
+            run(clients, move |i| {
+                let (cs, subjects, records) = (cs.clone(), subjects.clone(), records.clone());
+                Box::pin(async move {
+                    let g = cs[i]
+                        .grant::<Notification>(subjects[i], "mailer", Utc::now())
+                        .await
+                        .unwrap();
+                    cs[i]
+                        .with::<Email, _, _>(&g, records[i], Utc::now(), |e| e.as_str().len())
+                        .await
+                        .unwrap();
+                })
+            })
+            .await
+        };
+        let pool = store.pool().clone();
+        let (rec0, subj0) = (records[0], subjects[0]);
+        let raw = run(clients, move |_| {
+            let pool = pool.clone();
+            Box::pin(async move {
+                raw_append(&pool, &["raw_audit"]).await;
+                let _: (Vec<u8>,) =
+                    sqlx::query_as("SELECT ciphertext FROM crm_records WHERE id = $1")
+                        .bind(rec0.to_bytes().to_vec())
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                let _: (Option<Vec<u8>>,) =
+                    sqlx::query_as("SELECT wrapped FROM crm_data_keys WHERE subject = $1")
+                        .bind(subj0.to_bytes().to_vec())
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                raw_append(&pool, &["raw_audit"]).await;
+            })
+        })
+        .await;
+        println!(
+            "| grant + read | {clients} | {ours:.0} | {raw:.0} | {:.2}× |",
+            ours / raw
+        );
+        store.drop_schema(&schema).await.unwrap();
+    }
+}
+
+async fn futures_collect<T, F: std::future::Future<Output = T>>(
+    n: usize,
+    f: impl Fn(usize) -> F,
+) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    for i in 0..n {
+        v.push(f(i).await);
+    }
+    v
+}
