@@ -21,6 +21,7 @@ mod grant;
 mod ids;
 pub mod policy;
 mod purpose;
+pub mod retention;
 pub mod store;
 
 pub use data::{

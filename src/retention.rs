@@ -1,0 +1,597 @@
+//! Retention (clause 9.1) and erasure plans (clause 6.2).
+//!
+//! A [`Schedule`] holds one [`Rule`] per (data kind, purpose): a calendar [`Period`] counted
+//! from a [`Trigger`] (collected, last activity, account closed, consent withdrawn, purpose
+//! fulfilled), and an optional [`LegalMinimum`] that overrides it when a law requires a
+//! longer period ("unless a longer retention period is required by law": the later deadline
+//! wins and the decision names the rule that decided). [`Hold`]s suspend deletion.
+//!
+//! Arithmetic is on UTC instants; months are calendar months clamped to the month's end
+//! (31 January + 1 month = 28 or 29 February), then days are added.
+//!
+//! Invalid schedules are refused when built: two rules for one (kind, purpose), an empty
+//! period, a rule for a pair the policy table does not allow, or a built-in kind with no
+//! rule. `docs/retention.md` explains the default schedule.
+
+use chrono::{DateTime, Months, TimeDelta, Utc};
+use serde::Serialize;
+
+use crate::data::Category;
+use crate::ids::{RecordId, SubjectId};
+use crate::purpose::PurposeId;
+
+/// A calendar period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    /// Calendar months.
+    pub months: u32,
+    /// Days after the months.
+    pub days: u32,
+}
+
+impl Period {
+    /// `n` months.
+    #[must_use]
+    pub const fn months(n: u32) -> Self {
+        Self { months: n, days: 0 }
+    }
+    /// `n` days.
+    #[must_use]
+    pub const fn days(n: u32) -> Self {
+        Self { months: 0, days: n }
+    }
+    /// `from` plus this period, or `None` past the representable range.
+    #[must_use]
+    #[inline]
+    pub fn after(self, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        from.checked_add_months(Months::new(self.months))?
+            .checked_add_signed(TimeDelta::days(i64::from(self.days)))
+    }
+    const fn is_empty(self) -> bool {
+        self.months == 0 && self.days == 0
+    }
+}
+
+/// The event a retention period is counted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// When the record was collected.
+    Collected,
+    /// The subject's last activity.
+    LastActivity,
+    /// When the account was closed.
+    AccountClosed,
+    /// When the consent behind the record was withdrawn.
+    ConsentWithdrawn,
+    /// When the purpose was fulfilled.
+    PurposeFulfilled,
+}
+
+/// A longer period required by law, counted from collection; overrides the rule when later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LegalMinimum {
+    /// The period.
+    pub period: Period,
+    /// The law that requires it (a reference, e.g. "commercial code, 10 years").
+    pub reference: String,
+}
+
+/// One retention rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    /// The kind.
+    pub kind: Category,
+    /// The purpose.
+    pub purpose: PurposeId,
+    /// How long after the trigger.
+    pub period: Period,
+    /// Counted from.
+    pub trigger: Trigger,
+    /// A longer legal minimum, if any.
+    pub legal_minimum: Option<LegalMinimum>,
+}
+
+/// Why a schedule was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScheduleError {
+    /// Two rules for the same kind and purpose.
+    #[error("two rules for {kind} / {purpose}")]
+    Overlap {
+        /// Kind.
+        kind: &'static str,
+        /// Purpose.
+        purpose: &'static str,
+    },
+    /// A period of zero length.
+    #[error("the rule for {kind} / {purpose} has an empty period")]
+    EmptyPeriod {
+        /// Kind.
+        kind: &'static str,
+        /// Purpose.
+        purpose: &'static str,
+    },
+    /// The policy table does not allow this kind for this purpose.
+    #[error("the policy does not allow {kind} for {purpose}")]
+    NotPermitted {
+        /// Kind.
+        kind: &'static str,
+        /// Purpose.
+        purpose: &'static str,
+    },
+    /// A built-in kind has no rule at all.
+    #[error("no retention rule for {0}")]
+    MissingKind(&'static str),
+}
+
+/// Builds a validated [`Schedule`].
+#[derive(Debug, Default)]
+#[must_use]
+pub struct ScheduleBuilder {
+    rules: Vec<Rule>,
+}
+
+impl ScheduleBuilder {
+    /// Adds a rule.
+    pub fn rule(
+        mut self,
+        kind: Category,
+        purpose: PurposeId,
+        period: Period,
+        trigger: Trigger,
+    ) -> Self {
+        self.rules.push(Rule {
+            kind,
+            purpose,
+            period,
+            trigger,
+            legal_minimum: None,
+        });
+        self
+    }
+
+    /// Adds a rule with a legal minimum.
+    pub fn rule_with_minimum(
+        mut self,
+        kind: Category,
+        purpose: PurposeId,
+        period: Period,
+        trigger: Trigger,
+        minimum: LegalMinimum,
+    ) -> Self {
+        self.rules.push(Rule {
+            kind,
+            purpose,
+            period,
+            trigger,
+            legal_minimum: Some(minimum),
+        });
+        self
+    }
+
+    /// Validates and builds.
+    ///
+    /// # Errors
+    /// [`ScheduleError`] for overlapping rules, empty periods, pairs the policy does not
+    /// allow, and kinds with no rule.
+    pub fn build(self) -> Result<Schedule, ScheduleError> {
+        let mut index = [[u16::MAX; 16]; 16];
+        for (i, r) in self.rules.iter().enumerate() {
+            let (k, p) = (r.kind.name(), r.purpose.name());
+            if !crate::policy::permits(r.kind, r.purpose) {
+                return Err(ScheduleError::NotPermitted {
+                    kind: k,
+                    purpose: p,
+                });
+            }
+            if r.period.is_empty() {
+                return Err(ScheduleError::EmptyPeriod {
+                    kind: k,
+                    purpose: p,
+                });
+            }
+            if let Some(m) = &r.legal_minimum {
+                if m.period.is_empty() {
+                    return Err(ScheduleError::EmptyPeriod {
+                        kind: k,
+                        purpose: p,
+                    });
+                }
+            }
+            let slot = index
+                .get_mut(usize::from(r.kind.code()))
+                .and_then(|row| row.get_mut(usize::from(r.purpose.code())))
+                .ok_or(ScheduleError::NotPermitted {
+                    kind: k,
+                    purpose: p,
+                })?;
+            if *slot != u16::MAX {
+                return Err(ScheduleError::Overlap {
+                    kind: k,
+                    purpose: p,
+                });
+            }
+            *slot = u16::try_from(i).unwrap_or(u16::MAX - 1);
+        }
+        for &c in Category::ALL {
+            if !self.rules.iter().any(|r| r.kind == c) {
+                return Err(ScheduleError::MissingKind(c.name()));
+            }
+        }
+        Ok(Schedule {
+            rules: self.rules,
+            index,
+        })
+    }
+}
+
+/// A validated retention schedule with O(1) rule lookup.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    rules: Vec<Rule>,
+    index: [[u16; 16]; 16],
+}
+
+/// What a record's retention depends on: instants only, no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordMeta {
+    /// Record id.
+    pub record: RecordId,
+    /// Owner.
+    pub subject: SubjectId,
+    /// Kind.
+    pub kind: Category,
+    /// The purpose it is kept for.
+    pub purpose: PurposeId,
+    /// Collected at.
+    pub collected_at: DateTime<Utc>,
+    /// The subject's last activity.
+    pub last_activity_at: Option<DateTime<Utc>>,
+    /// Account closed at.
+    pub account_closed_at: Option<DateTime<Utc>>,
+    /// Consent withdrawn at.
+    pub consent_withdrawn_at: Option<DateTime<Utc>>,
+    /// Purpose fulfilled at.
+    pub purpose_fulfilled_at: Option<DateTime<Utc>>,
+}
+
+impl RecordMeta {
+    #[inline]
+    const fn trigger_time(&self, t: Trigger) -> Option<DateTime<Utc>> {
+        match t {
+            Trigger::Collected => Some(self.collected_at),
+            Trigger::LastActivity => match self.last_activity_at {
+                Some(a) => Some(a),
+                None => Some(self.collected_at),
+            },
+            Trigger::AccountClosed => self.account_closed_at,
+            Trigger::ConsentWithdrawn => self.consent_withdrawn_at,
+            Trigger::PurposeFulfilled => self.purpose_fulfilled_at,
+        }
+    }
+}
+
+/// A legal hold: suspends deletion for a subject and/or a kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    /// Hold id (a case reference).
+    pub id: String,
+    /// Only this subject, if set.
+    pub subject: Option<SubjectId>,
+    /// Only this kind, if set.
+    pub kind: Option<Category>,
+    /// Placed at.
+    pub placed_at: DateTime<Utc>,
+    /// Lifted at.
+    pub lifted_at: Option<DateTime<Utc>>,
+}
+
+impl Hold {
+    #[inline]
+    fn applies(&self, m: &RecordMeta, now: DateTime<Utc>) -> bool {
+        self.placed_at <= now
+            && self.lifted_at.is_none_or(|l| now < l)
+            && self.subject.is_none_or(|s| s == m.subject)
+            && self.kind.is_none_or(|k| k == m.kind)
+    }
+}
+
+/// Which rule decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Decided {
+    /// Index of the rule in the schedule.
+    pub rule: usize,
+    /// Whether the rule's legal minimum (not its own period) decided.
+    pub by_legal_minimum: bool,
+}
+
+/// The retention decision for a record at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Keep until this instant.
+    Keep {
+        /// The deadline.
+        until: DateTime<Utc>,
+        /// The rule.
+        decided: Decided,
+    },
+    /// Keep: the trigger has not happened yet.
+    AwaitingTrigger {
+        /// The trigger.
+        trigger: Trigger,
+        /// The rule.
+        decided: Decided,
+    },
+    /// Delete: due since this instant.
+    Delete {
+        /// Due since.
+        since: DateTime<Utc>,
+        /// The rule.
+        decided: Decided,
+    },
+    /// Deletion suspended by a legal hold (index into the holds given).
+    Held {
+        /// The hold.
+        hold: usize,
+    },
+    /// No rule covers this (kind, purpose): keep, and fix the schedule.
+    NoRule,
+}
+
+impl Schedule {
+    /// The rules.
+    #[must_use]
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The default schedule of the policy table: for every allowed (kind, purpose), the
+    /// table's period after the last update (statistics data, cookies) or 30 days after the
+    /// account closes (everything kept while the account exists).
+    ///
+    /// # Errors
+    /// Only if the policy table itself is inconsistent (a test guards it).
+    pub fn default_for_policy() -> Result<Self, ScheduleError> {
+        let mut b = ScheduleBuilder::default();
+        for &c in Category::ALL {
+            for &p in PurposeId::ALL {
+                if crate::policy::permits(c, p) {
+                    b = match crate::policy::retention_months(c) {
+                        Some(m) => b.rule(c, p, Period::months(m), Trigger::LastActivity),
+                        None => b.rule(c, p, Period::days(30), Trigger::AccountClosed),
+                    };
+                }
+            }
+        }
+        b.build()
+    }
+
+    /// Decides for one record at `now`.
+    #[must_use]
+    #[inline]
+    pub fn evaluate(&self, m: &RecordMeta, holds: &[Hold], now: DateTime<Utc>) -> Decision {
+        let Some(rule_ix) = self
+            .index
+            .get(usize::from(m.kind.code()))
+            .and_then(|row| row.get(usize::from(m.purpose.code())))
+            .copied()
+            .filter(|&i| i != u16::MAX)
+        else {
+            return Decision::NoRule;
+        };
+        let rule_ix = usize::from(rule_ix);
+        let Some(rule) = self.rules.get(rule_ix) else {
+            return Decision::NoRule;
+        };
+        let own = match m.trigger_time(rule.trigger) {
+            Some(t) => rule.period.after(t),
+            None => {
+                return Decision::AwaitingTrigger {
+                    trigger: rule.trigger,
+                    decided: Decided {
+                        rule: rule_ix,
+                        by_legal_minimum: false,
+                    },
+                };
+            }
+        };
+        let legal = rule
+            .legal_minimum
+            .as_ref()
+            .and_then(|l| l.period.after(m.collected_at));
+        let (deadline, by_legal_minimum) = match (own, legal) {
+            (Some(o), Some(l)) if l > o => (l, true),
+            (Some(o), _) => (o, false),
+            (None, _) => {
+                return Decision::Keep {
+                    until: DateTime::<Utc>::MAX_UTC,
+                    decided: Decided {
+                        rule: rule_ix,
+                        by_legal_minimum: false,
+                    },
+                };
+            }
+        };
+        let decided = Decided {
+            rule: rule_ix,
+            by_legal_minimum,
+        };
+        if now < deadline {
+            return Decision::Keep {
+                until: deadline,
+                decided,
+            };
+        }
+        if let Some(h) = holds.iter().position(|h| h.applies(m, now)) {
+            return Decision::Held { hold: h };
+        }
+        Decision::Delete {
+            since: deadline,
+            decided,
+        }
+    }
+}
+
+/// What happens to one record under an erasure request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum PlanLine {
+    /// Deleted from primary storage by this instant.
+    Delete {
+        /// Record.
+        record: RecordId,
+        /// Kind.
+        kind: &'static str,
+        /// Deadline (without undue delay; at most one month, GDPR Art. 12(3)).
+        by: DateTime<Utc>,
+    },
+    /// Kept, and why.
+    Keep {
+        /// Record.
+        record: RecordId,
+        /// Kind.
+        kind: &'static str,
+        /// Why.
+        reason: KeepReason,
+    },
+}
+
+/// Why a record survives an erasure request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum KeepReason {
+    /// A law requires keeping it until then.
+    LegalMinimum {
+        /// Until.
+        until: DateTime<Utc>,
+        /// The law.
+        reference: String,
+    },
+    /// Immutable for commercial or legal purposes (clause 6.1).
+    Immutable {
+        /// `commercial` or `legal`.
+        basis: &'static str,
+    },
+    /// Under a legal hold.
+    Hold {
+        /// Hold id.
+        id: String,
+    },
+}
+
+/// An erasure plan the host can show the subject (clause 6.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErasurePlan {
+    /// The subject.
+    pub subject: SubjectId,
+    /// When the request was received.
+    pub requested_at: DateTime<Utc>,
+    /// One line per record.
+    pub lines: Vec<PlanLine>,
+    /// Whether the subject's data key is destroyed (backups unreadable at once).
+    pub keys_shredded: bool,
+    /// When the last backup copy ages out (request + backup window).
+    pub backups_age_out_by: DateTime<Utc>,
+}
+
+impl ErasurePlan {
+    /// Plans erasure of `records` (all of one subject) requested at `requested_at`.
+    /// `immutable` lists kinds kept for commercial or legal reasons; `deadline` is how soon
+    /// primary copies go (at most one month, GDPR Art. 12(3)).
+    #[must_use]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "each input is a distinct fact of the plan"
+    )]
+    pub fn build(
+        subject: SubjectId,
+        records: &[RecordMeta],
+        schedule: &Schedule,
+        holds: &[Hold],
+        immutable: &[(Category, &'static str)],
+        requested_at: DateTime<Utc>,
+        deadline: TimeDelta,
+        backup_window: TimeDelta,
+    ) -> Self {
+        let by = requested_at + deadline.min(TimeDelta::days(30));
+        let mut lines = Vec::with_capacity(records.len());
+        let mut shreddable = true;
+        for m in records.iter().filter(|m| m.subject == subject) {
+            let kind = m.kind.name();
+            let keep = if let Some(h) = holds.iter().find(|h| h.applies(m, requested_at)) {
+                Some(KeepReason::Hold { id: h.id.clone() })
+            } else if let Some((_, basis)) = immutable.iter().find(|(c, _)| *c == m.kind) {
+                Some(KeepReason::Immutable { basis })
+            } else {
+                schedule
+                    .rules
+                    .iter()
+                    .find(|r| r.kind == m.kind && r.purpose == m.purpose)
+                    .and_then(|r| {
+                        let l = r.legal_minimum.as_ref()?;
+                        let until = l.period.after(m.collected_at)?;
+                        (until > requested_at).then(|| KeepReason::LegalMinimum {
+                            until,
+                            reference: l.reference.clone(),
+                        })
+                    })
+            };
+            match keep {
+                Some(reason) => {
+                    shreddable = false;
+                    lines.push(PlanLine::Keep {
+                        record: m.record,
+                        kind,
+                        reason,
+                    });
+                }
+                None => lines.push(PlanLine::Delete {
+                    record: m.record,
+                    kind,
+                    by,
+                }),
+            }
+        }
+        Self {
+            subject,
+            requested_at,
+            lines,
+            keys_shredded: shreddable,
+            backups_age_out_by: requested_at + backup_window,
+        }
+    }
+
+    /// A plain-text table (no personal data).
+    #[must_use]
+    pub fn to_table(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = format!(
+            "erasure plan for {} (requested {})\n",
+            self.subject,
+            self.requested_at.format("%Y-%m-%d")
+        );
+        for l in &self.lines {
+            let _ = match l {
+                PlanLine::Delete { record, kind, by } => writeln!(
+                    s,
+                    "  delete {record} {kind:<18} by {}",
+                    by.format("%Y-%m-%d")
+                ),
+                PlanLine::Keep {
+                    record,
+                    kind,
+                    reason,
+                } => writeln!(s, "  keep   {record} {kind:<18} {reason:?}"),
+            };
+        }
+        let _ = writeln!(
+            s,
+            "  keys shredded: {}; backups age out by {}",
+            self.keys_shredded,
+            self.backups_age_out_by.format("%Y-%m-%d")
+        );
+        s
+    }
+}
