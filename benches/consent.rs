@@ -100,5 +100,35 @@ fn gated_grant(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, gated_grant, ledger);
+fn audit_append(c: &mut Criterion) {
+    use crm_privacy::custodian::{AuditEvent, AuditKind};
+    let ev = AuditEvent {
+        at: Utc::now(),
+        kind: AuditKind::Exposed,
+        subject: SubjectId::new_random(),
+        grant: Some(crm_privacy::GrantId::new_random()),
+        record: Some(crm_privacy::RecordId::new_random()),
+        data_kind: Some("email".into()),
+        purpose: Some("notification".into()),
+        actor: Some(crm_privacy::Actor::Service {
+            component: "mailer".into(),
+        }),
+        reference: None,
+    };
+    let body = serde_json::to_vec(&ev).unwrap();
+    let mut g = c.benchmark_group("audit_append");
+    g.bench_function("raw_sha256_of_event_bytes", |b| {
+        b.iter(|| black_box(digest::digest(&digest::SHA256, black_box(&body))))
+    });
+    let mut anchor = Anchor::default();
+    g.bench_function("encode_and_chain_append", |b| {
+        b.iter(|| {
+            let bytes = serde_json::to_vec(black_box(&ev)).unwrap();
+            black_box(chain::append(&mut anchor, bytes))
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, gated_grant, audit_append, ledger);
 criterion_main!(benches);

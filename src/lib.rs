@@ -17,11 +17,14 @@ pub mod crypto;
 pub mod custodian;
 pub mod danger;
 mod data;
+pub mod disclosure;
 mod grant;
 mod ids;
 pub mod policy;
 mod purpose;
 pub mod retention;
+pub mod sharing;
+pub mod staff;
 pub mod store;
 
 pub use data::{

@@ -81,6 +81,15 @@ pub enum CustodianError {
         /// The purpose.
         purpose: &'static str,
     },
+    /// A disclosure was refused (clause 7).
+    #[error(transparent)]
+    Disclosure(#[from] crate::disclosure::DisclosureError),
+    /// A sharing choice was refused (clause 5).
+    #[error(transparent)]
+    Sharing(#[from] crate::sharing::SharingError),
+    /// The grant's purpose is not the audience's purpose (clause 5).
+    #[error("the grant is not for this audience")]
+    WrongAudience,
     /// The grant does not belong to the subject's own session.
     #[error("only the subject's own session may do this")]
     NotOwnSession,

@@ -51,6 +51,11 @@ pub enum LedgerChange {
     RestrictionLifted,
     /// Erased (6.2): key destroyed, records deleted.
     Erased,
+    /// The subject's sharing choices (clause 5), replacing earlier ones.
+    SharingSet {
+        /// The choices.
+        policy: crate::sharing::SharingPolicy,
+    },
 }
 
 /// What the audit log records.
@@ -85,6 +90,8 @@ pub enum AuditKind {
     Disclosed,
     /// An export was produced for the subject (Art. 15/20).
     Exported,
+    /// The subject changed what colleagues and chat participants see (5).
+    SharingChanged,
 }
 
 /// One audit event.

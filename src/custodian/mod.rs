@@ -738,6 +738,123 @@ impl Custodian {
         self.audit_grant(g, now).await
     }
 
+    /// Issues (and audits) a staff grant after looking the member's NDA up in `directory`
+    /// (clause 8.1): no NDA on file, or a lapsed one, is refused.
+    ///
+    /// # Errors
+    /// [`IssueError::NdaMissing`](crate::IssueError::NdaMissing), directory failures, and
+    /// the other refusals.
+    pub async fn grant_staff_via<P: ServicePurpose>(
+        &self,
+        subject: SubjectId,
+        staff: crate::StaffId,
+        directory: &dyn crate::staff::StaffDirectory,
+        now: DateTime<Utc>,
+    ) -> Result<Grant<P>, CustodianError> {
+        let nda = directory
+            .nda(staff)
+            .await?
+            .ok_or(crate::IssueError::NdaMissing { staff })?;
+        self.grant_staff::<P>(subject, &nda, now).await
+    }
+
+    /// Reads record `record` for a permitted [`Disclosure`](crate::disclosure::Disclosure)
+    /// (clause 7) and passes it to `f`; the read and the disclosure, naming the recipient,
+    /// are audited.
+    ///
+    /// # Errors
+    /// [`DisclosureError::Mismatch`](crate::disclosure::DisclosureError::Mismatch) when the
+    /// disclosure is for another kind or purpose; the errors of [`with`](Self::with).
+    pub async fn disclose<K, P, R>(
+        &self,
+        grant: &Grant<P>,
+        record: RecordId,
+        disclosure: &crate::disclosure::Disclosure,
+        now: DateTime<Utc>,
+        f: impl FnOnce(&K) -> R,
+    ) -> Result<R, CustodianError>
+    where
+        K: DataKind + UsableFor<P>,
+        P: Purpose,
+    {
+        let matches = K::KIND == KindRef::Builtin(disclosure.kind())
+            && P::ID == crate::PurposeRef::Builtin(disclosure.purpose());
+        if !matches {
+            return Err(crate::disclosure::DisclosureError::Mismatch.into());
+        }
+        let out = self.with::<K, P, R>(grant, record, now, f).await?;
+        let mut ev = AuditEvent::new(now, AuditKind::Disclosed, grant.subject());
+        ev.grant = Some(grant.id());
+        ev.record = Some(record);
+        ev.data_kind = Some(disclosure.kind().name().to_owned());
+        ev.purpose = Some(disclosure.purpose().name().to_owned());
+        ev.reference = Some(disclosure.audit_reference());
+        self.record(None, &[ev]).await?;
+        Ok(out)
+    }
+
+    /// Sets what colleagues and chat participants may see (clause 5), in the subject's own
+    /// session; recorded in the ledger, so every process applies it.
+    ///
+    /// # Errors
+    /// Access refusals and store failures.
+    pub async fn set_sharing(
+        &self,
+        grant: &Grant<OwnerAccess>,
+        policy: crate::sharing::SharingPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustodianError> {
+        let subject = grant.subject();
+        grant.check(subject, now)?;
+        let mut ev = AuditEvent::new(now, AuditKind::SharingChanged, subject);
+        ev.grant = Some(grant.id());
+        self.record(
+            Some(&LedgerEvent {
+                at: now,
+                subject,
+                change: LedgerChange::SharingSet { policy },
+            }),
+            &[ev],
+        )
+        .await
+    }
+
+    /// The view of the grant's subject for `audience`: only the kinds the subject chose to
+    /// share, read through a grant of the audience's purpose (`TeamCollaboration` for
+    /// colleagues, `ChatSharing` for chat participants). Each read is audited.
+    ///
+    /// # Errors
+    /// [`CustodianError::WrongAudience`], access refusals, store and crypto failures.
+    pub async fn shared_view<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        audience: crate::sharing::Audience,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, CustodianError> {
+        if P::ID != crate::PurposeRef::Builtin(audience.purpose()) {
+            return Err(CustodianError::WrongAudience);
+        }
+        if self.inner.state.is_shared() {
+            self.sync().await?;
+        }
+        let subject = grant.subject();
+        grant.check(subject, now)?;
+        let policy = self.inner.state.sharing(subject);
+        let mut out = Vec::new();
+        for row in self.inner.records.list_subject(subject).await? {
+            let Some(c) = Category::from_name(&row.kind) else {
+                continue;
+            };
+            if policy.allows(audience, c) {
+                out.push((
+                    row.kind.clone(),
+                    self.read_as_text(grant, row.record, now).await?,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
     /// Seals a grant into a signed token for another process or the C ABI.
     #[must_use]
     pub fn seal_grant<P: Purpose>(&self, grant: &Grant<P>) -> String {

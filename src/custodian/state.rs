@@ -19,6 +19,7 @@ struct Inner {
     restricted: HashSet<SubjectId>,
     erased: HashSet<SubjectId>,
     known: HashSet<SubjectId>,
+    sharing: HashMap<SubjectId, crate::sharing::SharingPolicy>,
 }
 
 /// Current consent and status of every subject.
@@ -73,6 +74,10 @@ impl PolicyState {
             LedgerChange::Erased => {
                 s.erased.insert(e.subject);
                 s.active.retain(|(subj, _), _| *subj != e.subject);
+                s.sharing.remove(&e.subject);
+            }
+            LedgerChange::SharingSet { policy } => {
+                s.sharing.insert(e.subject, policy.clone());
             }
         }
     }
@@ -88,6 +93,16 @@ impl PolicyState {
             .active
             .get(&(subject, scope))
             .copied()
+    }
+
+    pub(crate) fn sharing(&self, subject: SubjectId) -> crate::sharing::SharingPolicy {
+        self.inner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sharing
+            .get(&subject)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub(crate) fn is_erased(&self, subject: SubjectId) -> bool {
