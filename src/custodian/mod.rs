@@ -22,7 +22,7 @@
 //! let domain = custodian.with::<Email, _, _>(&grant, record, now, |e| e.domain().to_owned()).await?;
 //! assert_eq!(domain, "example.com");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
-//! # });
+//! # }).unwrap();
 //! # fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
 //! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 //! # }
