@@ -428,9 +428,50 @@ impl Custodian {
             Err(StoreError::NotFound { .. }) => {
                 return Err(CustodianError::UnknownSubject(subject));
             }
+            Err(StoreError::Shredded(_)) => return Err(crate::crypto::CryptoError::Shredded.into()),
             Err(e) => return Err(e.into()),
         };
         Ok(self.inner.keyring.unwrap(subject, &wrapped)?)
+    }
+
+    /// The checked read path shared by [`with`](Self::with) and
+    /// [`read_as_text`](Self::read_as_text): catch up with the ledger (shared mode), fetch
+    /// the row, let `kind_of` accept its kind, check the grant for the row's subject, open
+    /// the ciphertext. Returns the subject, the kind and the plaintext.
+    async fn open_checked<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        record: RecordId,
+        now: DateTime<Utc>,
+        kind_of: impl FnOnce(&SealedRecord) -> Result<KindRef, CustodianError>,
+    ) -> Result<(SubjectId, KindRef, zeroize::Zeroizing<Vec<u8>>), CustodianError> {
+        if self.inner.state.is_shared() {
+            self.sync().await?;
+        }
+        let row = self.inner.records.get(record).await?;
+        let kind = kind_of(&row)?;
+        grant.check(row.subject, now)?;
+        let key = self.data_key(row.subject).await?;
+        let plain = key.open(kind, record, &row.ciphertext)?;
+        Ok((row.subject, kind, plain))
+    }
+
+    /// Audits one read through `grant`.
+    async fn audit_exposed<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        subject: SubjectId,
+        record: RecordId,
+        kind: KindRef,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustodianError> {
+        let mut ev = AuditEvent::new(now, AuditKind::Exposed, subject);
+        ev.grant = Some(grant.id());
+        ev.record = Some(record);
+        ev.data_kind = Some(kind.name().to_owned());
+        ev.purpose = Some(P::NAME.to_owned());
+        ev.actor = Some(grant.info().actor.clone());
+        self.record(None, &[ev]).await
     }
 
     /// Registers a new subject: creates its data key (wrapped by the KEK) and returns its id.
@@ -550,33 +591,22 @@ impl Custodian {
         K: DataKind + UsableFor<P>,
         P: Purpose,
     {
-        if self.inner.state.is_shared() {
-            self.sync().await?;
-        }
-        let row = self.inner.records.get(record).await?;
-        if row.kind != K::KIND.name() {
-            return Err(CustodianError::WrongKind {
-                record,
-                expected: K::KIND.name(),
-                actual: row.kind,
-            });
-        }
-        grant.check(row.subject, now)?;
-        let key = match self.data_key(row.subject).await {
-            Err(CustodianError::Store(StoreError::Shredded(_))) => {
-                return Err(crate::crypto::CryptoError::Shredded.into());
-            }
-            other => other?,
-        };
-        let plain = key.open(K::KIND, record, &row.ciphertext)?;
+        let (subject, kind, plain) = self
+            .open_checked(grant, record, now, |row| {
+                if row.kind == K::KIND.name() {
+                    Ok(K::KIND)
+                } else {
+                    Err(CustodianError::WrongKind {
+                        record,
+                        expected: K::KIND.name(),
+                        actual: row.kind.clone(),
+                    })
+                }
+            })
+            .await?;
         let value = K::decode(&plain)?;
-        let mut ev = AuditEvent::new(now, AuditKind::Exposed, row.subject);
-        ev.grant = Some(grant.id());
-        ev.record = Some(record);
-        ev.data_kind = Some(K::KIND.name().to_owned());
-        ev.purpose = Some(P::NAME.to_owned());
-        ev.actor = Some(grant.info().actor.clone());
-        self.record(None, &[ev]).await?;
+        self.audit_exposed(grant, subject, record, kind, now)
+            .await?;
         Ok(f(&value))
     }
 
@@ -594,34 +624,33 @@ impl Custodian {
         record: RecordId,
         now: DateTime<Utc>,
     ) -> Result<zeroize::Zeroizing<String>, CustodianError> {
-        if self.inner.state.is_shared() {
-            self.sync().await?;
-        }
-        let row = self.inner.records.get(record).await?;
-        let category = Category::from_name(&row.kind).ok_or(CustodianError::WrongKind {
-            record,
-            expected: "a built-in kind",
-            actual: row.kind.clone(),
-        })?;
-        let allowed = match P::ID {
-            crate::PurposeRef::Builtin(p) => crate::policy::permits(category, p),
-            crate::PurposeRef::Host(_) => false,
-        };
-        if !allowed {
-            return Err(CustodianError::PurposeNotPermitted {
-                kind: category.name(),
-                purpose: P::NAME,
+        let (subject, kind, plain) = self
+            .open_checked(grant, record, now, |row| {
+                let category = Category::from_name(&row.kind).ok_or(CustodianError::WrongKind {
+                    record,
+                    expected: "a built-in kind",
+                    actual: row.kind.clone(),
+                })?;
+                let allowed = match P::ID {
+                    crate::PurposeRef::Builtin(p) => crate::policy::permits(category, p),
+                    crate::PurposeRef::Host(_) => false,
+                };
+                if !allowed {
+                    return Err(CustodianError::PurposeNotPermitted {
+                        kind: category.name(),
+                        purpose: P::NAME,
+                    });
+                }
+                Ok(KindRef::Builtin(category))
+            })
+            .await?;
+        let KindRef::Builtin(category) = kind else {
+            return Err(CustodianError::WrongKind {
+                record,
+                expected: "a built-in kind",
+                actual: kind.name().to_owned(),
             });
-        }
-        grant.check(row.subject, now)?;
-        let key = match self.data_key(row.subject).await {
-            Err(CustodianError::Store(StoreError::Shredded(_))) => {
-                return Err(crate::crypto::CryptoError::Shredded.into());
-            }
-            other => other?,
         };
-        let kind = KindRef::Builtin(category);
-        let plain = key.open(kind, record, &row.ciphertext)?;
         let text = if category == Category::ZoomAccessToken {
             // The export renders the token as a placeholder; a conference grant gets the secret.
             zeroize::Zeroizing::new(crate::ZoomAccessToken::decode(&plain)?.as_str().to_owned())
@@ -631,13 +660,8 @@ impl Custodian {
                 other => zeroize::Zeroizing::new(other.to_string()),
             }
         };
-        let mut ev = AuditEvent::new(now, AuditKind::Exposed, row.subject);
-        ev.grant = Some(grant.id());
-        ev.record = Some(record);
-        ev.data_kind = Some(category.name().to_owned());
-        ev.purpose = Some(P::NAME.to_owned());
-        ev.actor = Some(grant.info().actor.clone());
-        self.record(None, &[ev]).await?;
+        self.audit_exposed(grant, subject, record, kind, now)
+            .await?;
         Ok(text)
     }
 
