@@ -2,7 +2,7 @@
 //! are restricted or erased. It is the grant issuer's gate, so issuing and every use of a
 //! grant consult it.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::{PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};

@@ -191,7 +191,12 @@ impl GrantIssuer {
         component: &str,
         now: DateTime<Utc>,
     ) -> Result<Grant<P>, IssueError> {
-        let component: String = component.chars().take(64).collect();
+        // Component names are for audit only; cap them at 64 bytes on a char boundary.
+        let mut end = component.len().min(64);
+        while !component.is_char_boundary(end) {
+            end -= 1;
+        }
+        let component = component.get(..end).unwrap_or_default().to_owned();
         self.mint(subject, Actor::Service { component }, now)
     }
 

@@ -1,6 +1,6 @@
 //! Revocation of individual grants.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::fmt::Debug;
 use std::sync::{PoisonError, RwLock};
 
