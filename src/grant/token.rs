@@ -14,9 +14,8 @@
 //! | 8 + 8 | issued at, expires at (milliseconds since the epoch) |
 //! | 1 (+16) | consent: `0` or `1, consent id` |
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use data_encoding::BASE64URL_NOPAD;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
@@ -143,9 +142,9 @@ impl KeyRing {
         }
         let tag = hmac::sign(&self.signing.key, &p);
         p.extend_from_slice(tag.as_ref());
-        let mut out = String::with_capacity(PREFIX.len() + p.len().div_ceil(3) * 4);
+        let mut out = String::with_capacity(PREFIX.len() + BASE64URL_NOPAD.encode_len(p.len()));
         out.push_str(PREFIX);
-        URL_SAFE_NO_PAD.encode_string(&p, &mut out);
+        BASE64URL_NOPAD.encode_append(&p, &mut out);
         out
     }
 
@@ -157,8 +156,12 @@ impl KeyRing {
         let body = token.strip_prefix(PREFIX).ok_or(TokenError::Malformed)?;
         // Decode on the stack: MAX_TOKEN_LEN base64 characters fit in 3/4 as many bytes.
         let mut buf = [0_u8; MAX_TOKEN_LEN / 4 * 3 + 3];
-        let n = URL_SAFE_NO_PAD
-            .decode_slice(body, &mut buf)
+        let len = BASE64URL_NOPAD
+            .decode_len(body.len())
+            .map_err(|_| TokenError::Malformed)?;
+        let out = buf.get_mut(..len).ok_or(TokenError::Malformed)?;
+        let n = BASE64URL_NOPAD
+            .decode_mut(body.as_bytes(), out)
             .map_err(|_| TokenError::Malformed)?;
         let raw = buf.get(..n).ok_or(TokenError::Malformed)?;
         let split = raw
