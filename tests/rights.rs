@@ -217,3 +217,78 @@ async fn staff_need_an_nda_on_file() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn plans_reports_errors_and_audit_carry_no_personal_data() {
+    use crm_privacy::retention::{ErasurePlan, RecordMeta, Schedule};
+    let c = Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[3; 32]).unwrap())
+        .immutable(Category::CustomerRecord, "commercial")
+        .build()
+        .await
+        .unwrap();
+    let now = t0();
+    let s = c.register_subject(now).await.unwrap();
+    let e = c
+        .store(s, Email::parse(CANARY).unwrap(), now)
+        .await
+        .unwrap();
+    let mut rec = CustomerRecord::new();
+    rec.set("note", CANARY).unwrap();
+    let r = c.store(s, rec, now).await.unwrap();
+    let session = UserSession::new(s, SessionId::new_random(), now, now + TimeDelta::hours(1));
+    let own = c.grant_owner(&session, now).await.unwrap();
+    let mut rec2 = CustomerRecord::new();
+    rec2.set("note", CANARY).unwrap();
+    let err = c.rectify(&own, r, rec2, now).await.unwrap_err();
+    let wrong = c
+        .with::<Email, _, _>(
+            &c.grant::<Notification>(SubjectId::new_random(), "m", now)
+                .await
+                .unwrap(),
+            e,
+            now,
+            |_| (),
+        )
+        .await
+        .unwrap_err();
+    let metas: Vec<RecordMeta> = [
+        (e, Category::Email, PurposeId::Notification),
+        (r, Category::CustomerRecord, PurposeId::CustomerManagement),
+    ]
+    .iter()
+    .map(|&(record, kind, purpose)| RecordMeta {
+        record,
+        subject: s,
+        kind,
+        purpose,
+        collected_at: now,
+        last_activity_at: None,
+        account_closed_at: None,
+        consent_withdrawn_at: None,
+        purpose_fulfilled_at: None,
+    })
+    .collect();
+    let plan = ErasurePlan::build(
+        s,
+        &metas,
+        &Schedule::default_for_policy().unwrap(),
+        &[],
+        &[(Category::CustomerRecord, "commercial")],
+        now,
+        TimeDelta::days(7),
+        TimeDelta::days(35),
+    );
+    let report = c.erase(s, now).await.unwrap();
+    let rendered = format!(
+        "{err} {err:?} {wrong} {wrong:?} {} {} {report:?} {} {:?}",
+        plan.to_table(),
+        serde_json::to_string(&plan).unwrap(),
+        serde_json::to_string(&report).unwrap(),
+        c.audit_events().await.unwrap()
+    );
+    assert!(
+        !rendered.contains(CANARY) && !rendered.contains("rights.canary"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("customer_record"), "the field is named");
+}
