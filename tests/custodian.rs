@@ -618,3 +618,87 @@ fn withdraw_racing_reads_never_reads_after_withdraw_returned() {
         }
     });
 }
+
+#[tokio::test]
+async fn sweep_applies_holds_and_legal_minimums_of_the_schedule() {
+    use crm_privacy::retention::{Hold, LegalMinimum, Period, ScheduleBuilder, Trigger};
+    let t = Utc.with_ymd_and_hms(2027, 1, 31, 10, 0, 0).unwrap();
+    // Every kind: 1 month after last activity; customer records also kept 10 years by law.
+    let mut b = ScheduleBuilder::default();
+    for &c in Category::ALL {
+        for &p in PurposeId::ALL.iter().filter(|&&p| policy::permits(c, p)) {
+            b = if c == Category::CustomerRecord {
+                b.rule_with_minimum(
+                    c,
+                    p,
+                    Period::months(1),
+                    Trigger::LastActivity,
+                    LegalMinimum {
+                        period: Period::months(120),
+                        reference: "commercial code".into(),
+                    },
+                )
+            } else {
+                b.rule(c, p, Period::months(1), Trigger::LastActivity)
+            };
+        }
+    }
+    let c = Custodian::builder(keyring())
+        .schedule(b.build().unwrap())
+        .build()
+        .await
+        .unwrap();
+    let s = c.register_subject(t).await.unwrap();
+    let ip = c
+        .store(s, IpAddress::parse("198.51.100.9").unwrap(), t)
+        .await
+        .unwrap();
+    let email = c
+        .store(s, Email::parse("held@example.com").unwrap(), t)
+        .await
+        .unwrap();
+    let mut r = CustomerRecord::new();
+    r.set("invoice", "INV-9").unwrap();
+    let cust = c.store(s, r, t).await.unwrap();
+    let later = Utc.with_ymd_and_hms(2027, 3, 1, 10, 0, 0).unwrap();
+    let holds = vec![Hold {
+        id: "case-12".into(),
+        subject: Some(s),
+        kind: Some(Category::Email),
+        placed_at: t,
+        lifted_at: None,
+    }];
+    let lines = c.sweep_with_holds(later, &holds).await.unwrap();
+    let line = |rec| lines.iter().find(|l| l.record == rec).unwrap().clone();
+    assert!(line(ip).deleted, "released by every rule of its kind");
+    assert_eq!(
+        line(ip).deadline,
+        Some(Utc.with_ymd_and_hms(2027, 2, 28, 10, 0, 0).unwrap()),
+        "month end clamped"
+    );
+    assert!(!line(email).deleted);
+    assert_eq!(
+        line(email).held_by.as_deref(),
+        Some("case-12"),
+        "a hold suspends deletion"
+    );
+    assert!(!line(cust).deleted, "the legal minimum keeps it");
+    assert_eq!(
+        line(cust).deadline,
+        Some(Utc.with_ymd_and_hms(2037, 1, 31, 10, 0, 0).unwrap())
+    );
+    // Once the hold is lifted, the next sweep deletes the email.
+    let lifted = vec![Hold {
+        lifted_at: Some(later),
+        ..holds[0].clone()
+    }];
+    assert!(
+        c.sweep_with_holds(later, &lifted)
+            .await
+            .unwrap()
+            .iter()
+            .find(|l| l.record == email)
+            .unwrap()
+            .deleted
+    );
+}

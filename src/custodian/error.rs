@@ -81,6 +81,9 @@ pub enum CustodianError {
         /// The purpose.
         purpose: &'static str,
     },
+    /// The retention schedule is invalid (clause 9.1).
+    #[error(transparent)]
+    Schedule(#[from] crate::retention::ScheduleError),
     /// A disclosure was refused (clause 7).
     #[error(transparent)]
     Disclosure(#[from] crate::disclosure::DisclosureError),

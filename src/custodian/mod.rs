@@ -37,7 +37,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::{DateTime, Months, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 pub use error::CustodianError;
@@ -80,6 +80,7 @@ pub struct CustodianBuilder {
     backup_window: TimeDelta,
     immutable: HashMap<Category, &'static str>,
     retention: HashMap<Category, RetentionRule>,
+    schedule: Option<crate::retention::Schedule>,
     receipts: ReceiptConfig,
 }
 
@@ -172,6 +173,12 @@ impl CustodianBuilder {
         };
         self
     }
+    /// The retention schedule the sweep applies (clause 9.1). Without one, the schedule is
+    /// derived from the policy table, with [`retention`](Self::retention) overrides.
+    pub fn schedule(mut self, schedule: crate::retention::Schedule) -> Self {
+        self.schedule = Some(schedule);
+        self
+    }
     /// Overrides the retention of a kind.
     pub fn retention(mut self, kind: Category, rule: RetentionRule) -> Self {
         self.retention.insert(kind, rule);
@@ -212,14 +219,31 @@ impl CustodianBuilder {
         let audit_anchor = chains.anchor(ChainName::Audit).await?;
         chain::verify_reaches(&chains.entries(ChainName::Audit).await?, &audit_anchor)?;
         let ledger_anchor = chains.anchor(ChainName::Ledger).await?;
-        // Defaults come from the one policy table (clause 9.1); the builder may override.
-        let mut retention: HashMap<Category, RetentionRule> = Category::ALL
-            .iter()
-            .filter_map(|&c| {
-                crate::policy::retention_months(c).map(|months| (c, RetentionRule { months }))
-            })
-            .collect();
-        retention.extend(self.retention);
+        // The schedule: given, or derived from the one policy table (clause 9.1) with the
+        // builder's per-kind overrides.
+        let schedule = match self.schedule {
+            Some(s) => s,
+            None => {
+                use crate::retention::{Period, ScheduleBuilder, Trigger};
+                let mut b = ScheduleBuilder::default();
+                for &c in Category::ALL {
+                    let months = self
+                        .retention
+                        .get(&c)
+                        .map(|r| r.months)
+                        .or_else(|| crate::policy::retention_months(c));
+                    for &p in crate::PurposeId::ALL {
+                        if crate::policy::permits(c, p) {
+                            b = match months {
+                                Some(m) => b.rule(c, p, Period::months(m), Trigger::LastActivity),
+                                None => b.rule(c, p, Period::days(30), Trigger::AccountClosed),
+                            };
+                        }
+                    }
+                }
+                b.build()?
+            }
+        };
         let c = Custodian {
             inner: Arc::new(Inner {
                 records,
@@ -233,7 +257,7 @@ impl CustodianBuilder {
                 policy_version: self.policy_version,
                 backup_window: self.backup_window,
                 immutable: self.immutable,
-                retention,
+                schedule,
                 receipts: self.receipts,
             }),
         };
@@ -267,7 +291,7 @@ struct Inner {
     policy_version: u32,
     backup_window: TimeDelta,
     immutable: HashMap<Category, &'static str>,
-    retention: HashMap<Category, RetentionRule>,
+    schedule: crate::retention::Schedule,
     receipts: ReceiptConfig,
 }
 
@@ -304,8 +328,11 @@ pub struct SweepLine {
     pub kind: String,
     /// Deleted by this sweep, or kept until `deadline` (none: kept while the account exists).
     pub deleted: bool,
-    /// The deadline of its rule, if any.
+    /// The deadline of its rules, if any (none: kept until a trigger such as account
+    /// closure happens).
     pub deadline: Option<DateTime<Utc>>,
+    /// The legal hold that suspended its deletion, if any.
+    pub held_by: Option<String>,
 }
 
 /// Result of verifying both chains.
@@ -343,6 +370,7 @@ impl Custodian {
             backup_window: TimeDelta::days(35),
             immutable: HashMap::new(),
             retention: HashMap::new(),
+            schedule: None,
             receipts: ReceiptConfig {
                 controller: crate::consent::Controller {
                     pii_controller: "Smarty CRM".to_owned(),
@@ -1245,12 +1273,28 @@ impl Custodian {
         })
     }
 
-    /// Runs the retention sweep (9.1): deletes records whose rule's deadline has passed and
-    /// reports every record with its deadline.
+    /// Runs the retention sweep (9.1) with no legal holds; see
+    /// [`sweep_with_holds`](Self::sweep_with_holds).
     ///
     /// # Errors
     /// Store failures.
     pub async fn sweep(&self, now: DateTime<Utc>) -> Result<Vec<SweepLine>, CustodianError> {
+        self.sweep_with_holds(now, &[]).await
+    }
+
+    /// Runs the retention sweep (9.1): evaluates the schedule for every stored record
+    /// (collected = stored, last activity = last update), deletes — audited — the records
+    /// that every rule of their kind's allowed purposes has released, unless a legal hold
+    /// applies, and reports every record with its deadline.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn sweep_with_holds(
+        &self,
+        now: DateTime<Utc>,
+        holds: &[crate::retention::Hold],
+    ) -> Result<Vec<SweepLine>, CustodianError> {
+        use crate::retention::{Decision, RecordMeta};
         let mut out = Vec::new();
         let mut after = None;
         loop {
@@ -1258,11 +1302,50 @@ impl Custodian {
             let Some(last) = page.last() else { break };
             after = Some(last.record);
             for m in page {
-                let rule = Category::from_name(&m.kind).and_then(|c| self.inner.retention.get(&c));
-                let deadline =
-                    rule.and_then(|r| m.updated_at.checked_add_months(Months::new(r.months)));
-                let expired = deadline.is_some_and(|d| now >= d);
-                if expired {
+                let (mut deadline, mut all_release, mut awaiting, mut any_rule, mut held_by) =
+                    (None, true, false, false, None);
+                if let Some(c) = Category::from_name(&m.kind) {
+                    for &p in crate::PurposeId::ALL
+                        .iter()
+                        .filter(|&&p| crate::policy::permits(c, p))
+                    {
+                        let meta = RecordMeta {
+                            record: m.record,
+                            subject: m.subject,
+                            kind: c,
+                            purpose: p,
+                            collected_at: m.created_at,
+                            last_activity_at: Some(m.updated_at),
+                            account_closed_at: None,
+                            consent_withdrawn_at: None,
+                            purpose_fulfilled_at: None,
+                        };
+                        match self.inner.schedule.evaluate(&meta, holds, now) {
+                            Decision::Delete { since, .. } => {
+                                any_rule = true;
+                                deadline = deadline.max(Some(since));
+                            }
+                            Decision::Keep { until, .. } => {
+                                any_rule = true;
+                                all_release = false;
+                                deadline = deadline.max(Some(until));
+                            }
+                            Decision::AwaitingTrigger { .. } => {
+                                any_rule = true;
+                                all_release = false;
+                                awaiting = true;
+                            }
+                            Decision::Held { hold } => {
+                                any_rule = true;
+                                all_release = false;
+                                held_by = holds.get(hold).map(|h| h.id.clone());
+                            }
+                            Decision::NoRule => {}
+                        }
+                    }
+                }
+                let deleted = any_rule && all_release;
+                if deleted {
                     self.inner.records.delete(m.record).await?;
                     let mut ev = AuditEvent::new(now, AuditKind::RetentionDeleted, m.subject);
                     ev.record = Some(m.record);
@@ -1272,8 +1355,9 @@ impl Custodian {
                 out.push(SweepLine {
                     record: m.record,
                     kind: m.kind,
-                    deleted: expired,
-                    deadline,
+                    deleted,
+                    deadline: if awaiting { None } else { deadline },
+                    held_by,
                 });
             }
         }
