@@ -340,12 +340,4 @@ impl GrantIssuer {
     ) -> Result<(), AccessError> {
         grant.check(subject, now)
     }
-
-    #[allow(
-        dead_code,
-        reason = "wired by the consent, restriction and staff gates"
-    )]
-    pub(crate) fn bump_epoch(&self) {
-        self.authority.epoch.bump();
-    }
 }
