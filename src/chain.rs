@@ -252,6 +252,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "ring's C and assembly primitives cannot run under Miri"
+    )]
     fn tamper_is_detected() {
         let (v, a) = chain(6);
         verify_anchored(&v, &a).unwrap();
@@ -275,6 +279,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "ring's C and assembly primitives cannot run under Miri"
+    )]
     fn every_bit_flip_of_serialized_chain_is_detected() {
         let (v, a) = chain(4);
         let bytes = to_bytes(&v);

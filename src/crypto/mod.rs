@@ -406,6 +406,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "ring's C and assembly primitives cannot run under Miri"
+    )]
     fn seal_open_and_binding() {
         let kr = ring();
         let (s, other) = (SubjectId::new_random(), SubjectId::new_random());
@@ -452,6 +456,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "ring's C and assembly primitives cannot run under Miri"
+    )]
     fn kek_rotation_rewraps_without_touching_fields() {
         let old = Kek::from_bytes(1, &[1; 32]).unwrap();
         let kr_old = Keyring::new(old, &[9; 32]).unwrap();
@@ -475,6 +483,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "ring's C and assembly primitives cannot run under Miri"
+    )]
     fn blind_index_is_keyed_and_domain_separated() {
         let kr = ring();
         let a = kr.blind_index(Category::Email, "alice@example.com");
