@@ -1,0 +1,1 @@
+//! Benchmarks of `crm-privacy` next to peer libraries; see `benches/peers.rs`.
