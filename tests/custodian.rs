@@ -702,3 +702,60 @@ async fn sweep_applies_holds_and_legal_minimums_of_the_schedule() {
             .deleted
     );
 }
+
+/// Two custodians sharing stores (shared mode), as two app servers would: a grant revoked in
+/// one is refused by the other at its very next read and token open, with the revocation
+/// recorded in the ledger and the audit log.
+#[tokio::test]
+async fn revocation_in_one_process_stops_the_next_read_in_another() {
+    let records: crm_privacy::store::DynRecordStore = Arc::new(InMemoryRecordStore::new());
+    let chains: crm_privacy::store::DynChainStore = Arc::new(InMemoryChainStore::new());
+    let keys: crm_privacy::store::DynKeyStore = Arc::new(InMemoryKeyStore::new());
+    let build = || async {
+        Custodian::builder(keyring())
+            .records(records.clone())
+            .chains(chains.clone())
+            .keys(keys.clone())
+            .token_key(TokenKey::from_secret(1, &[6; 32]).unwrap())
+            .shared(true)
+            .build()
+            .await
+            .unwrap()
+    };
+    let a = build().await;
+    let b = build().await;
+    let now = t0();
+    let alice = a.register_subject(now).await.unwrap();
+    let rec = a
+        .store(alice, Email::parse("alice@example.com").unwrap(), now)
+        .await
+        .unwrap();
+    let g = a.grant::<Notification>(alice, "mailer", now).await.unwrap();
+    let token = a.seal_grant(&g);
+    let in_b = b.open_grant::<Notification>(&token, now).await.unwrap();
+    assert!(b.with::<Email, _, _>(&in_b, rec, now, |_| ()).await.is_ok());
+    assert!(a.with::<Email, _, _>(&g, rec, now, |_| ()).await.is_ok());
+
+    b.revoke(&in_b, now).await.unwrap();
+    let r = a.with::<Email, _, _>(&g, rec, now, |_| ()).await;
+    assert!(
+        matches!(r, Err(CustodianError::Access(AccessError::Revoked { .. }))),
+        "A must refuse the grant B revoked at its very next read: {r:?}"
+    );
+    assert!(a.open_grant::<Notification>(&token, now).await.is_err());
+    // A third process starting later replays the revocation from the ledger.
+    let c = build().await;
+    assert!(c.open_grant::<Notification>(&token, now).await.is_err());
+    // Other grants are untouched.
+    let g2 = a.grant::<Notification>(alice, "mailer", now).await.unwrap();
+    assert!(a.with::<Email, _, _>(&g2, rec, now, |_| ()).await.is_ok());
+    let revoked = a
+        .audit_events()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == AuditKind::GrantRevoked && e.grant == Some(g.id()))
+        .count();
+    assert_eq!(revoked, 1);
+    a.verify_chains().await.unwrap();
+}

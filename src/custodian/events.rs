@@ -56,6 +56,12 @@ pub enum LedgerChange {
         /// The choices.
         policy: crate::sharing::SharingPolicy,
     },
+    /// A grant on the subject's data revoked, so that every process sharing the ledger
+    /// refuses it from its next read on (not only the process that revoked it).
+    GrantRevoked {
+        /// The grant.
+        grant: GrantId,
+    },
 }
 
 /// What the audit log records.

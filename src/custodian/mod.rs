@@ -926,10 +926,13 @@ impl Custodian {
         Ok(self.inner.issuer.open::<P>(token, now)?)
     }
 
-    /// Revokes a grant (audited).
+    /// Revokes a grant: it stops working in this process at once, and — through a ledger
+    /// entry committed with its audit event — in every process sharing the store from its
+    /// next read or token open on (shared mode).
     ///
     /// # Errors
-    /// Store failures writing the audit event (the revocation itself already applies).
+    /// Store failures writing the ledger entry and audit event (the revocation already
+    /// applies in this process; retrying records it for the others).
     pub async fn revoke<P: Purpose>(
         &self,
         grant: &Grant<P>,
@@ -938,7 +941,12 @@ impl Custodian {
         self.inner.issuer.revoke(grant.id());
         let mut ev = AuditEvent::new(now, AuditKind::GrantRevoked, grant.subject());
         ev.grant = Some(grant.id());
-        self.record(None, &[ev]).await
+        let ledger = LedgerEvent {
+            at: now,
+            subject: grant.subject(),
+            change: LedgerChange::GrantRevoked { grant: grant.id() },
+        };
+        self.record(Some(&ledger), &[ev]).await
     }
 
     /// Records consent of `subject` for `scope` (one call; the ledger entry and its audit

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::events::{ConsentScope, LedgerChange, LedgerEvent};
 use crate::grant::{AccessError, Actor, GrantGate, GrantInfo, IssueError};
-use crate::ids::{ConsentId, SubjectId};
+use crate::ids::{ConsentId, GrantId, SubjectId};
 use crate::purpose::{PurposeId, PurposeRef};
 
 #[derive(Debug, Default)]
@@ -20,6 +20,8 @@ struct Inner {
     erased: HashSet<SubjectId>,
     known: HashSet<SubjectId>,
     sharing: HashMap<SubjectId, crate::sharing::SharingPolicy>,
+    /// Grants revoked through the ledger (by this process or another one).
+    revoked: HashSet<GrantId>,
 }
 
 /// Current consent and status of every subject.
@@ -78,6 +80,9 @@ impl PolicyState {
             }
             LedgerChange::SharingSet { policy } => {
                 s.sharing.insert(e.subject, policy.clone());
+            }
+            LedgerChange::GrantRevoked { grant } => {
+                s.revoked.insert(*grant);
             }
         }
     }
@@ -169,6 +174,9 @@ impl GrantGate for PolicyState {
     fn check_use(&self, info: &GrantInfo, _now: DateTime<Utc>) -> Result<(), AccessError> {
         let s = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let subject = info.subject;
+        if s.revoked.contains(&info.id) {
+            return Err(AccessError::Revoked { grant: info.id });
+        }
         if s.erased.contains(&subject) {
             return Err(AccessError::Erased { subject });
         }

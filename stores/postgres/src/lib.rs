@@ -9,7 +9,8 @@
 //!   one chain are serialized database-wide, one short transaction at a time; reads never
 //!   take the lock. We chose row locks over `SERIALIZABLE` + retry because they fail fast
 //!   without aborted work and keep the hot read path at the default isolation level.
-//! - **Revocation across processes.** Consent withdrawals, restrictions and erasures are
+//! - **Revocation across processes.** Consent withdrawals, restrictions, erasures and grant
+//!   revocations (`Custodian::revoke`) are
 //!   ledger entries; a `Custodian` built with `.shared(true)` catches up with the ledger
 //!   before every read, so a change acknowledged by one process applies to the very next
 //!   read in every other process (no cache, so no staleness bound to configure).

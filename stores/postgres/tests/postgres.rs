@@ -104,6 +104,17 @@ async fn withdrawal_in_one_process_stops_the_next_read_in_another() {
             .await
             .is_ok()
     );
+    // A grant revoked in B stops working in A at A's very next read.
+    let in_b = b
+        .open_grant::<Analytics>(&a.seal_grant(&stats), now)
+        .await
+        .unwrap();
+    b.revoke(&in_b, now).await.unwrap();
+    assert!(matches!(
+        a.with::<IpAddress, _, _>(&stats, ip, now, |_| ()).await,
+        Err(CustodianError::Access(AccessError::Revoked { .. }))
+    ));
+    let stats = a.grant::<Analytics>(alice, "stats", now).await.unwrap();
     b.erase(alice, now).await.unwrap();
     let r = a.with::<IpAddress, _, _>(&stats, ip, now, |_| ()).await;
     assert!(
