@@ -155,7 +155,9 @@ fn key_wrapping(c: &mut Criterion) {
     g.bench_function("raw_ring_aes256gcm_open_and_key_setup", |b| {
         b.iter(|| {
             let key = raw_unwrap(black_box(&raw_wrapped));
-            black_box(LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).unwrap()))
+            black_box(LessSafeKey::new(
+                UnboundKey::new(&AES_256_GCM, &key).unwrap(),
+            ))
         });
     });
     g.bench_function("keyring_unwrap", |b| {

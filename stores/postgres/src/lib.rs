@@ -10,10 +10,10 @@
 //!   take the lock. We chose row locks over `SERIALIZABLE` + retry because they fail fast
 //!   without aborted work and keep the hot read path at the default isolation level.
 //! - **Revocation across processes.** Consent withdrawals, restrictions, erasures and grant
-//!   revocations (`Custodian::revoke`) are
-//!   ledger entries; a `Custodian` built with `.shared(true)` catches up with the ledger
-//!   before every read, so a change acknowledged by one process applies to the very next
-//!   read in every other process (no cache, so no staleness bound to configure).
+//!   revocations (`Custodian::revoke`) are ledger entries; a `Custodian` built with
+//!   `.shared(true)` catches up with the ledger before every read, so a change acknowledged
+//!   by one process applies to the very next read in every other process (no cache, so no
+//!   staleness bound to configure).
 //! - **Keys** live in their own table; deleting one writes a tombstone (`destroyed_at`), so
 //!   the subject can never be given a key again.
 //! - **Migrations** are numbered and recorded in `crm_schema_version`.
