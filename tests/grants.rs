@@ -152,6 +152,26 @@ fn staff_need_a_valid_nda() {
             .unwrap_err(),
         IssueError::NdaMissing { staff }
     );
+    // A grant never outlives the NDA it was issued under, whatever the grant lifetime.
+    let long = GrantIssuer::builder()
+        .ttl(TimeDelta::hours(8))
+        .build()
+        .unwrap();
+    let ending = NdaAttestation::new(
+        staff,
+        "nda-2026-015",
+        now - TimeDelta::days(300),
+        Some(now + TimeDelta::minutes(5)),
+    );
+    let g = long
+        .issue_staff::<SupportContact>(subject, &ending, now)
+        .unwrap();
+    assert_eq!(g.info().expires_at, now + TimeDelta::minutes(5));
+    assert!(phone.expose(&g, now + TimeDelta::minutes(4)).is_ok());
+    assert!(matches!(
+        phone.expose(&g, now + TimeDelta::minutes(6)),
+        Err(AccessError::Expired { .. })
+    ));
 }
 
 // ------------------------------------------------------------------------------------------

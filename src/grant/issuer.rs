@@ -270,7 +270,8 @@ impl GrantIssuer {
         )
     }
 
-    /// Issues a grant to a staff member with a valid NDA on file (clause 8.1).
+    /// Issues a grant to a staff member with a valid NDA on file (clause 8.1). The grant
+    /// expires no later than the NDA.
     ///
     /// # Errors
     /// [`IssueError::NdaMissing`] when the attestation is not in force, or another refusal.
@@ -283,7 +284,12 @@ impl GrantIssuer {
         if !nda.is_valid_at(now) {
             return Err(IssueError::NdaMissing { staff: nda.staff() });
         }
-        self.mint(subject, Actor::Staff { staff: nda.staff() }, now)
+        let mut grant = self.mint(subject, Actor::Staff { staff: nda.staff() }, now)?;
+        // Access ends with the NDA (clause 8.1), even when the grant's lifetime is longer.
+        if let Some(end) = nda.expires_at {
+            grant.info.expires_at = grant.info.expires_at.min(end);
+        }
+        Ok(grant)
     }
 
     /// Revokes one grant: every later use fails with [`AccessError::Revoked`].
