@@ -476,6 +476,10 @@ impl Custodian {
         if self.inner.state.is_shared() {
             self.sync().await?;
         }
+        // The grant first, against its own subject: an expired, revoked or withdrawn grant,
+        // or an erased or restricted subject, is refused with that reason before the store
+        // is asked, so a refused caller learns nothing about which records exist.
+        grant.check(grant.subject(), now)?;
         let row = self.inner.records.get(record).await?;
         let kind = kind_of(&row)?;
         grant.check(row.subject, now)?;
