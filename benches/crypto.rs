@@ -144,11 +144,9 @@ fn key_wrapping(c: &mut Criterion) {
     let raw_unwrap = |w: &[u8]| {
         let nonce = Nonce::try_assume_unique_for_key(&w[5..17]).unwrap();
         let mut buf = w[17..].to_vec();
-        let key = kek
-            .open_in_place(nonce, Aad::from(&aad), &mut buf)
+        kek.open_in_place(nonce, Aad::from(&aad), &mut buf)
             .unwrap()
-            .to_vec();
-        key
+            .to_vec()
     };
 
     let mut g = c.benchmark_group("key_unwrap");
