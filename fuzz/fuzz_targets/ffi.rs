@@ -20,7 +20,6 @@ struct Fixture {
     issuer: usize,
     subject: [u8; 16],
     record: [u8; 16],
-    owner_token: Vec<u8>,
     _dir: std::path::PathBuf,
 }
 
@@ -84,21 +83,6 @@ fn fixture() -> &'static Fixture {
                 16,
             )
         });
-        let mut buf = vec![0_u8; 1024];
-        let mut n = 0;
-        let session = [7_u8; 16];
-        // SAFETY: as above; `n` is writable.
-        ok(unsafe {
-            crm_grant_issue_owner(
-                c,
-                subject.as_ptr(),
-                session.as_ptr(),
-                buf.as_mut_ptr(),
-                buf.len(),
-                &raw mut n,
-            )
-        });
-        buf.truncate(n);
         let mut issuer: *mut crm_issuer = std::ptr::null_mut();
         // SAFETY: as above.
         ok(unsafe { crm_issuer_new(token.as_ptr(), 32, 1, 3600, &raw mut issuer) });
@@ -107,7 +91,6 @@ fn fixture() -> &'static Fixture {
             issuer: issuer as usize,
             subject,
             record,
-            owner_token: buf,
             _dir: dir,
         }
     })
@@ -236,12 +219,28 @@ fuzz_target!(|data: &[u8]| {
                 )
             });
             assert_ne!(r, crm_result::CRM_OK, "a forged token exported");
-            // The owner's export fits or reports the size it needs.
+            // The owner's export fits or reports the size it needs. A fresh owner grant each
+            // time: a long run outlives any grant's lifetime.
+            let session = [9_u8; 16];
+            let mut token = vec![0_u8; 1024];
+            // SAFETY: as above.
+            ok(unsafe {
+                crm_grant_issue_owner(
+                    c,
+                    f.subject.as_ptr(),
+                    session.as_ptr(),
+                    token.as_mut_ptr(),
+                    token.len(),
+                    &raw mut n,
+                )
+            });
+            token.truncate(n);
+            // SAFETY: as above.
             let r = not_panic(unsafe {
                 crm_export_json(
                     c,
-                    f.owner_token.as_ptr(),
-                    f.owner_token.len(),
+                    token.as_ptr(),
+                    token.len(),
                     buf.as_mut_ptr(),
                     cap,
                     &raw mut n,
