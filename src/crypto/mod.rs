@@ -224,15 +224,40 @@ fn wrap_aad(subject: SubjectId, kek: u32) -> [u8; 28] {
     aad
 }
 
-fn field_aad(subject: SubjectId, kind: KindRef, record: RecordId) -> Vec<u8> {
+/// The fixed part of a field's associated data: tag, subject, record, host flag.
+const FIELD_AAD_FIXED: usize = 8 + 16 + 16 + 1;
+/// Kind names up to this length (every built-in one) build the AAD on the stack.
+const FIELD_AAD_INLINE_NAME: usize = 48;
+
+/// Calls `f` with the associated data of a field: `crm-fv1\0 ‖ subject ‖ record ‖ host flag ‖
+/// kind name`. Built on the stack for names that fit (every built-in kind), so the hot read
+/// path does not allocate for it.
+fn with_field_aad<R>(
+    subject: SubjectId,
+    kind: KindRef,
+    record: RecordId,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
     let name = kind.name().as_bytes();
-    let mut aad = Vec::with_capacity(8 + 16 + 16 + 1 + name.len());
-    aad.extend_from_slice(b"crm-fv1\0");
-    aad.extend_from_slice(&subject.to_bytes());
-    aad.extend_from_slice(&record.to_bytes());
-    aad.push(u8::from(matches!(kind, KindRef::Host(_))));
-    aad.extend_from_slice(name);
-    aad
+    let mut inline = [0_u8; FIELD_AAD_FIXED + FIELD_AAD_INLINE_NAME];
+    let (fixed, rest) = inline.split_at_mut(FIELD_AAD_FIXED);
+    let (tag, ids) = fixed.split_at_mut(8);
+    tag.copy_from_slice(b"crm-fv1\0");
+    let (s, rest_ids) = ids.split_at_mut(16);
+    s.copy_from_slice(&subject.to_bytes());
+    let (r, flag) = rest_ids.split_at_mut(16);
+    r.copy_from_slice(&record.to_bytes());
+    flag.fill(u8::from(matches!(kind, KindRef::Host(_))));
+    if let Some(slot) = rest.get_mut(..name.len()) {
+        slot.copy_from_slice(name);
+        let len = FIELD_AAD_FIXED + name.len();
+        f(inline.get(..len).unwrap_or_default())
+    } else {
+        let mut aad = Vec::with_capacity(FIELD_AAD_FIXED + name.len());
+        aad.extend_from_slice(inline.get(..FIELD_AAD_FIXED).unwrap_or_default());
+        aad.extend_from_slice(name);
+        f(&aad)
+    }
 }
 
 impl Keyring {
@@ -369,12 +394,9 @@ impl DataKey {
         record: RecordId,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
-        seal(
-            &self.key,
-            FIELD_VERSION,
-            &field_aad(self.subject, kind, record),
-            plaintext,
-        )
+        with_field_aad(self.subject, kind, record, |aad| {
+            seal(&self.key, FIELD_VERSION, aad, plaintext)
+        })
     }
 
     /// Opens a field value sealed for exactly this subject, kind and record.
@@ -388,12 +410,9 @@ impl DataKey {
         record: RecordId,
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        open(
-            &self.key,
-            FIELD_VERSION,
-            &field_aad(self.subject, kind, record),
-            sealed,
-        )
+        with_field_aad(self.subject, kind, record, |aad| {
+            open(&self.key, FIELD_VERSION, aad, sealed)
+        })
     }
 }
 
@@ -403,6 +422,46 @@ mod tests {
 
     fn ring() -> Keyring {
         Keyring::new(Kek::generate(1).unwrap(), &[9; 32]).unwrap()
+    }
+
+    /// The associated data is the same bytes whether it is built on the stack or on the heap
+    /// (ciphertexts already on disk keep opening), and binds the exact kind name on both
+    /// sides of the inline limit.
+    #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "ring's C and assembly primitives cannot run under Miri"
+    )]
+    fn field_aad_layout_and_kind_binding_on_both_paths() {
+        let subject = SubjectId::from_bytes([1; 16]);
+        let record = RecordId::from_bytes([2; 16]);
+        let expected = |host: bool, name: &str| {
+            let mut v = b"crm-fv1\0".to_vec();
+            v.extend_from_slice(&[1; 16]);
+            v.extend_from_slice(&[2; 16]);
+            v.push(u8::from(host));
+            v.extend_from_slice(name.as_bytes());
+            v
+        };
+        let builtin = KindRef::Builtin(Category::Email);
+        with_field_aad(subject, builtin, record, |aad| {
+            assert_eq!(aad, expected(false, "email").as_slice());
+        });
+        let names: Vec<&'static str> = [47, 48, 49, 200]
+            .iter()
+            .map(|&n| &*"k".repeat(n).leak())
+            .collect();
+        let (key, _) = ring().new_data_key(subject).unwrap();
+        for name in &names {
+            let kind = KindRef::Host(name);
+            with_field_aad(subject, kind, record, |aad| {
+                assert_eq!(aad, expected(true, name).as_slice());
+            });
+            let sealed = key.seal(kind, record, b"value").unwrap();
+            assert_eq!(&**key.open(kind, record, &sealed).unwrap(), b"value");
+            let other: &'static str = format!("{name}x").leak();
+            assert!(key.open(KindRef::Host(other), record, &sealed).is_err());
+        }
     }
 
     #[test]
