@@ -113,35 +113,27 @@ fuzz_target!(|data: &[u8]| {
             // export (mode 3) stays the same size however long the run.
             let mut record = [0_u8; 16];
             let mut subject = [0_u8; 16];
-            // SAFETY: pointers valid for their lengths.
-            let r = not_panic(unsafe {
-                crm_field_store(
-                    c,
-                    subject.as_ptr(),
-                    *a,
-                    rest.as_ptr(),
-                    rest.len(),
-                    record.as_mut_ptr(),
-                    16,
-                )
-            });
+            let store = |subject: &[u8; 16], record: &mut [u8; 16]| {
+                // SAFETY: pointers valid for their lengths.
+                not_panic(unsafe {
+                    crm_field_store(
+                        c,
+                        subject.as_ptr(),
+                        *a,
+                        rest.as_ptr(),
+                        rest.len(),
+                        record.as_mut_ptr(),
+                        16,
+                    )
+                })
+            };
+            let r = store(&subject, &mut record);
             assert_ne!(r, crm_result::CRM_OK, "stored for an unregistered subject");
-            // SAFETY: as above.
+            // SAFETY: `c` is live; the buffer holds 16 bytes.
             ok(unsafe { crm_subject_register(c, subject.as_mut_ptr(), 16) });
-            let r = not_panic(unsafe {
-                crm_field_store(
-                    c,
-                    subject.as_ptr(),
-                    *a,
-                    rest.as_ptr(),
-                    rest.len(),
-                    record.as_mut_ptr(),
-                    16,
-                )
-            });
+            let r = store(&subject, &mut record);
             if r == crm_result::CRM_OK {
                 let mut out = vec![0_u8; 64 * 1024];
-                // SAFETY: as above.
                 let session = [8_u8; 16];
                 let mut token = vec![0_u8; 1024];
                 // SAFETY: as above.
