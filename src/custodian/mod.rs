@@ -438,16 +438,42 @@ impl Custodian {
             bodies.push((ChainName::Ledger, encode(ev)));
         }
         bodies.extend(audit.iter().map(|ev| (ChainName::Audit, encode(ev))));
-        match self.inner.chains.append_bodies(bodies).await {
-            Ok(_) => {}
+        let written = match self.inner.chains.append_bodies(bodies).await {
+            Ok(w) => w,
             Err(StoreError::Conflict(c)) => return Err(CustodianError::Contended(c)),
             Err(e) => return Err(e.into()),
-        }
-        if ledger.is_some() {
-            // Apply in chain order (ours and any other writer's), then bump the epoch.
-            self.sync().await?;
+        };
+        if let Some(ev) = ledger {
+            // Our entry is the first written. When it sits right after what this process
+            // has applied, apply it here; otherwise other writers came in between, so catch
+            // up from the store, in chain order (ours included). Either way the epoch bumps.
+            let own = written.first().is_some_and(|e| self.apply_own(e, ev));
+            if !own {
+                self.sync().await?;
+            }
         }
         Ok(())
+    }
+
+    /// Applies this process's own ledger entry without asking the store again, if it
+    /// directly follows what has been applied (or was already applied by a concurrent
+    /// sync). Returns false when there is a gap to catch up on.
+    fn apply_own(&self, entry: &ChainEntry, event: &LedgerEvent) -> bool {
+        let mut seen = self.seen();
+        if entry.seq < seen.len {
+            return true; // a concurrent sync applied it (and bumped the epoch)
+        }
+        if entry.seq > seen.len {
+            return false;
+        }
+        let Ok(next) = chain::verify_from(*seen, std::slice::from_ref(entry)) else {
+            return false; // the store's sync will report the broken link
+        };
+        self.inner.state.apply(event);
+        *seen = next;
+        drop(seen);
+        self.inner.epoch.bump();
+        true
     }
 
     async fn data_key(&self, subject: SubjectId) -> Result<DataKey, CustodianError> {
