@@ -1,14 +1,16 @@
 //! PostgreSQL store for `crm-privacy`: several app servers (processes) on one database keep
 //! every guarantee.
 //!
-//! - **One chain under concurrent writers.** Each chain (ledger, audit) has an anchor row;
-//!   an append locks the anchor rows it extends with `SELECT … FOR UPDATE`, always in the
-//!   same order (ledger, then audit, so joint appends cannot deadlock), checks the caller's
-//!   expected anchor, inserts and commits. A writer that lost the race gets
-//!   `StoreError::Conflict` and retries on the new head (`Custodian` does). Cost: appends to
-//!   one chain are serialized database-wide, one short transaction at a time; reads never
-//!   take the lock. We chose row locks over `SERIALIZABLE` + retry because they fail fast
-//!   without aborted work and keep the hot read path at the default isolation level.
+//! - **One chain under concurrent writers.** Each chain (ledger, audit) has an anchor row.
+//!   `append_bodies` (what `Custodian` uses) locks the anchor rows it extends with
+//!   `SELECT … FOR UPDATE`, always in the same order (ledger, then audit, so joint appends
+//!   cannot deadlock), builds the entries on the locked heads, inserts them, moves the anchors
+//!   and commits: writers from any number of processes queue on the lock and never retry.
+//!   `append` (entries built by the caller) takes the same locks and returns
+//!   `StoreError::Conflict` when the caller's expected anchor is stale. Cost: appends to one
+//!   chain are serialized database-wide, one short transaction at a time; reads never take
+//!   the lock. We chose row locks over `SERIALIZABLE` + retry because they fail fast without
+//!   aborted work and keep the hot read path at the default isolation level.
 //! - **Revocation across processes.** Consent withdrawals, restrictions, erasures and grant
 //!   revocations (`Custodian::revoke`) are ledger entries; a `Custodian` built with
 //!   `.shared(true)` catches up with the ledger before every read, so a change acknowledged
