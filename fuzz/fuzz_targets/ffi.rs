@@ -36,6 +36,25 @@ fn not_panic(r: crm_result) -> crm_result {
     r
 }
 
+/// A fresh owner-access grant token for `subject` (a long run outlives any one grant).
+fn owner_token(c: *const crm_custodian, subject: &[u8; 16], session: [u8; 16]) -> Vec<u8> {
+    let mut token = vec![0_u8; 1024];
+    let mut n = 0_usize;
+    // SAFETY: `c` is live; every buffer is valid for its length; `n` is writable.
+    ok(unsafe {
+        crm_grant_issue_owner(
+            c,
+            subject.as_ptr(),
+            session.as_ptr(),
+            token.as_mut_ptr(),
+            token.len(),
+            &raw mut n,
+        )
+    });
+    token.truncate(n);
+    token
+}
+
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
@@ -134,20 +153,8 @@ fuzz_target!(|data: &[u8]| {
             let r = store(&subject, &mut record);
             if r == crm_result::CRM_OK {
                 let mut out = vec![0_u8; 64 * 1024];
-                let session = [8_u8; 16];
-                let mut token = vec![0_u8; 1024];
-                // SAFETY: as above.
-                ok(unsafe {
-                    crm_grant_issue_owner(
-                        c,
-                        subject.as_ptr(),
-                        session.as_ptr(),
-                        token.as_mut_ptr(),
-                        token.len(),
-                        &raw mut n,
-                    )
-                });
-                token.truncate(n);
+                let token = owner_token(c, &subject, [8; 16]);
+                // SAFETY: `c` is live; every buffer is valid for its length.
                 let r = not_panic(unsafe {
                     crm_field_read(
                         c,
@@ -213,20 +220,7 @@ fuzz_target!(|data: &[u8]| {
             assert_ne!(r, crm_result::CRM_OK, "a forged token exported");
             // The owner's export fits or reports the size it needs. A fresh owner grant each
             // time: a long run outlives any grant's lifetime.
-            let session = [9_u8; 16];
-            let mut token = vec![0_u8; 1024];
-            // SAFETY: as above.
-            ok(unsafe {
-                crm_grant_issue_owner(
-                    c,
-                    f.subject.as_ptr(),
-                    session.as_ptr(),
-                    token.as_mut_ptr(),
-                    token.len(),
-                    &raw mut n,
-                )
-            });
-            token.truncate(n);
+            let token = owner_token(c, &f.subject, [9; 16]);
             // SAFETY: as above.
             let r = not_panic(unsafe {
                 crm_export_json(
