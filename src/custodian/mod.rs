@@ -411,13 +411,7 @@ impl Custodian {
         let mut seen = self.seen();
         let mut changed = false;
         for (e, ev) in entries.iter().zip(&events) {
-            if e.seq < seen.len {
-                continue; // applied by a concurrent sync
-            }
-            let next = chain::verify_from(*seen, std::slice::from_ref(e))?;
-            self.inner.state.apply(ev);
-            *seen = next;
-            changed = true;
+            changed |= self.apply_next(&mut seen, e, ev)?;
         }
         drop(seen);
         if changed {
@@ -455,25 +449,41 @@ impl Custodian {
         Ok(())
     }
 
-    /// Applies this process's own ledger entry without asking the store again, if it
-    /// directly follows what has been applied (or was already applied by a concurrent
-    /// sync). Returns false when there is a gap to catch up on.
-    fn apply_own(&self, entry: &ChainEntry, event: &LedgerEvent) -> bool {
-        let mut seen = self.seen();
+    /// Applies `event`, held by `entry`, if `entry` is the next link after `seen`; an entry
+    /// before `seen` was applied by a concurrent sync and is skipped (`Ok(false)`).
+    ///
+    /// # Errors
+    /// The broken link when `entry` does not continue the chain at `seen`.
+    fn apply_next(
+        &self,
+        seen: &mut Anchor,
+        entry: &ChainEntry,
+        event: &LedgerEvent,
+    ) -> Result<bool, chain::ChainError> {
         if entry.seq < seen.len {
-            return true; // a concurrent sync applied it (and bumped the epoch)
+            return Ok(false);
         }
-        if entry.seq > seen.len {
-            return false;
-        }
-        let Ok(next) = chain::verify_from(*seen, std::slice::from_ref(entry)) else {
-            return false; // the store's sync will report the broken link
-        };
+        let next = chain::verify_from(*seen, std::slice::from_ref(entry))?;
         self.inner.state.apply(event);
         *seen = next;
-        drop(seen);
-        self.inner.epoch.bump();
-        true
+        Ok(true)
+    }
+
+    /// Applies this process's own ledger entry without asking the store again, if it
+    /// directly follows what has been applied (or was already applied by a concurrent
+    /// sync). Returns false when other writers came in between (or the link does not
+    /// verify): the caller then catches up from the store, which reports a broken link.
+    fn apply_own(&self, entry: &ChainEntry, event: &LedgerEvent) -> bool {
+        let mut seen = self.seen();
+        match self.apply_next(&mut seen, entry, event) {
+            Ok(true) => {
+                drop(seen);
+                self.inner.epoch.bump();
+                true
+            }
+            Ok(false) => true, // a concurrent sync applied it (and bumped the epoch)
+            Err(_) => false,
+        }
     }
 
     async fn data_key(&self, subject: SubjectId) -> Result<DataKey, CustodianError> {
