@@ -6,20 +6,29 @@
 //! # Feature flags
 //! - `test-util`: the storage conformance suite, for host applications testing their own
 //!   backends.
+//! - `danger`: [`Custodian::dangerous`](custodian::Custodian::dangerous), escape hatches
+//!   for migrations and tests.
 //!
 //! # Where each clause lives
 //! `docs/policy-map.md` maps every clause of the policy to the API item and the test that
-//! proves it.
+//! proves it; `docs/threat-model.md` says who is trusted; `docs/architecture.md` shows the
+//! layers.
 
+// Layers, lowest first (checked by scripts/layers.sh): ids, chain, clock → purpose → data →
+// policy → grant → crypto, store → consent, retention, sharing, disclosure, staff → ledger
+// → custodian → danger.
 pub mod chain;
+mod clock;
 pub mod consent;
 pub mod crypto;
 pub mod custodian;
+#[cfg(feature = "danger")]
 pub mod danger;
 mod data;
 pub mod disclosure;
 mod grant;
 mod ids;
+pub mod ledger;
 pub mod policy;
 mod purpose;
 pub mod retention;
@@ -27,19 +36,28 @@ pub mod sharing;
 pub mod staff;
 pub mod store;
 
+// The public interface: every type below has exactly this one path (the public modules
+// above hold the rest, each type once).
+
+// Time, owned by the custodian.
+pub use clock::{Clock, ManualClock, SystemClock};
+// Typed personal data and its kinds.
 pub use data::{
     Category, ColleagueContact, CookiePreference, CustomerRecord, DataError, DataKind, DataReason,
     DeviceContact, DeviceInfo, Email, EmailReason, Facebook, Google, HostKind, IpAddress, KindRef,
-    PersonName, Phone, PhoneReason, Provider, ProviderAccountId, Reader, Writer, Zoom,
+    Personal, PersonName, Phone, PhoneReason, Provider, ProviderAccountId, Reader, Writer, Zoom,
     ZoomAccessToken,
 };
+// Grants and the proofs they are issued on (made only by the custodian).
 pub use grant::{
-    AccessError, Actor, Grant, GrantInfo, GrantIssuer, GrantIssuerBuilder, InMemoryRevocations,
-    IssueError, KeyError, NdaAttestation, Personal, RevocationList, TokenError, TokenKey,
-    UserInitiated, UserSession,
+    AccessError, Actor, Grant, GrantInfo, IssueError, KeyError, NdaAttestation, SessionClaims,
+    TokenError, TokenKey, UserInitiated, UserSession,
 };
+// Identifiers.
 pub use ids::{ConsentId, GrantId, RecordId, RequestId, SessionId, StaffId, SubjectId};
+// The policy table's compile-time relation.
 pub use policy::UsableFor;
+// Purposes.
 pub use purpose::{
     AccountManagement, Analytics, Authentication, ChatSharing, ConferenceCreation,
     CustomerManagement, DPV_NAMESPACE, HostPurpose, IdentityVerification, LegalBasis,

@@ -10,8 +10,11 @@ use serde::{Deserialize, Serialize};
 pub(crate) mod sealed {
     /// Seals [`Purpose`](super::Purpose).
     pub trait Sealed {}
-    /// Seals [`DataKind`](crate::DataKind) and [`Provider`](crate::Provider).
+    /// Seals [`DataKind`](crate::DataKind) (host kinds reach it through `HostKind`).
     pub trait SealedKind {}
+    /// Seals [`Provider`](crate::Provider): implemented for the three built-in providers
+    /// only, never through `HostKind`.
+    pub trait SealedProvider {}
     /// Relates a data kind to a purpose in the built-in table; implemented only by the
     /// table macro and, for host kinds, by a blanket impl.
     pub trait Permits<P> {}

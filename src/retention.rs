@@ -354,18 +354,7 @@ impl Schedule {
     /// # Errors
     /// Only if the policy table itself is inconsistent (a test guards it).
     pub fn default_for_policy() -> Result<Self, ScheduleError> {
-        let mut b = ScheduleBuilder::default();
-        for &c in Category::ALL {
-            for &p in PurposeId::ALL {
-                if crate::policy::permits(c, p) {
-                    b = match crate::policy::retention_months(c) {
-                        Some(m) => b.rule(c, p, Period::months(m), Trigger::LastActivity),
-                        None => b.rule(c, p, Period::days(30), Trigger::AccountClosed),
-                    };
-                }
-            }
-        }
-        b.build()
+        default_schedule(crate::policy::retention_months)
     }
 
     /// Decides for one record at `now`.
@@ -397,10 +386,13 @@ impl Schedule {
                 };
             }
         };
-        let legal = rule
-            .legal_minimum
-            .as_ref()
-            .and_then(|l| l.period.after(m.collected_at));
+        // A legal minimum past the representable range keeps the record for good: it is
+        // never dropped (which would delete early).
+        let legal = rule.legal_minimum.as_ref().map(|l| {
+            l.period
+                .after(m.collected_at)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        });
         let (deadline, by_legal_minimum) = match (own, legal) {
             (Some(o), Some(l)) if l > o => (l, true),
             (Some(o), _) => (o, false),
@@ -431,6 +423,77 @@ impl Schedule {
             since: deadline,
             decided,
         }
+    }
+}
+
+/// The default schedule with `months_of(kind)` as each kind's period after the last
+/// update (`None`: kept while the account exists, deleted 30 days after it closes).
+///
+/// # Errors
+/// Only if the policy table itself is inconsistent (a test guards it).
+pub fn default_schedule(
+    months_of: impl Fn(Category) -> Option<u32>,
+) -> Result<Schedule, ScheduleError> {
+    let mut b = ScheduleBuilder::default();
+    for &c in Category::ALL {
+        let months = months_of(c);
+        for &p in PurposeId::ALL {
+            if crate::policy::permits(c, p) {
+                b = match months {
+                    Some(m) => b.rule(c, p, Period::months(m), Trigger::LastActivity),
+                    None => b.rule(c, p, Period::days(30), Trigger::AccountClosed),
+                };
+            }
+        }
+    }
+    b.build()
+}
+
+/// What the decisions of every allowed purpose of one record add up to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verdict {
+    /// Every rule released the record (and at least one rule applied): delete it.
+    pub delete: bool,
+    /// The latest deadline among the rules (`None` while a trigger is awaited).
+    pub deadline: Option<DateTime<Utc>>,
+    /// The hold that suspended deletion, if any (its index in the holds given).
+    pub held_by: Option<usize>,
+}
+
+/// Folds the decisions for one record's allowed purposes: a record is deleted only when
+/// every rule that applies releases it.
+#[must_use]
+pub fn fold(decisions: impl IntoIterator<Item = Decision>) -> Verdict {
+    let (mut deadline, mut all_release, mut awaiting, mut any_rule, mut held_by) =
+        (None, true, false, false, None);
+    for d in decisions {
+        match d {
+            Decision::Delete { since, .. } => {
+                any_rule = true;
+                deadline = deadline.max(Some(since));
+            }
+            Decision::Keep { until, .. } => {
+                any_rule = true;
+                all_release = false;
+                deadline = deadline.max(Some(until));
+            }
+            Decision::AwaitingTrigger { .. } => {
+                any_rule = true;
+                all_release = false;
+                awaiting = true;
+            }
+            Decision::Held { hold } => {
+                any_rule = true;
+                all_release = false;
+                held_by = Some(hold);
+            }
+            Decision::NoRule => {}
+        }
+    }
+    Verdict {
+        delete: any_rule && all_release,
+        deadline: if awaiting { None } else { deadline },
+        held_by,
     }
 }
 
@@ -515,7 +578,9 @@ impl ErasurePlan {
         deadline: TimeDelta,
         backup_window: TimeDelta,
     ) -> Self {
-        let by = requested_at + deadline.min(TimeDelta::days(30));
+        let by = requested_at
+            .checked_add_signed(deadline.clamp(TimeDelta::zero(), TimeDelta::days(30)))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut lines = Vec::with_capacity(records.len());
         let mut shreddable = true;
         for m in records.iter().filter(|m| m.subject == subject) {
@@ -531,7 +596,11 @@ impl ErasurePlan {
                     .find(|r| r.kind == m.kind && r.purpose == m.purpose)
                     .and_then(|r| {
                         let l = r.legal_minimum.as_ref()?;
-                        let until = l.period.after(m.collected_at)?;
+                        // Past the representable range: kept for good, never dropped.
+                        let until = l
+                            .period
+                            .after(m.collected_at)
+                            .unwrap_or(DateTime::<Utc>::MAX_UTC);
                         (until > requested_at).then(|| KeepReason::LegalMinimum {
                             until,
                             reference: l.reference.clone(),
@@ -559,7 +628,9 @@ impl ErasurePlan {
             requested_at,
             lines,
             keys_shredded: shreddable,
-            backups_age_out_by: requested_at + backup_window,
+            backups_age_out_by: requested_at
+                .checked_add_signed(backup_window)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
         }
     }
 

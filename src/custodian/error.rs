@@ -7,7 +7,7 @@ use crate::grant::{AccessError, IssueError, TokenError};
 use crate::ids::{RecordId, SubjectId};
 use crate::store::{ChainName, StoreError};
 
-use super::events::EventDecodeError;
+use crate::ledger::EventDecodeError;
 
 /// Why a custodian operation failed. Names ids, kinds and scopes, never values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,4 +96,36 @@ pub enum CustodianError {
     /// The grant does not belong to the subject's own session.
     #[error("only the subject's own session may do this")]
     NotOwnSession,
+    /// The builder was given no store: the choice of store is explicit (the in-memory
+    /// stores are passed like any other).
+    #[error("no store configured: pass one to the builder")]
+    NoStore,
+    /// A configuration value out of range (named).
+    #[error("{0} is out of range")]
+    Config(&'static str),
+    /// The kind is collected only under a consent that is not in force (3.3, 3.5, 3.7).
+    #[error("{kind} is collected only with {scope} consent in force")]
+    CollectionWithoutConsent {
+        /// The kind.
+        kind: &'static str,
+        /// The scope it needs.
+        scope: &'static str,
+    },
+    /// A host kind whose name is that of a built-in kind.
+    #[error("host kind name {0} is reserved for a built-in kind")]
+    ReservedKindName(&'static str),
+    /// A value larger than the custodian stores (bytes after encoding).
+    #[error("value of {kind} is larger than {max} bytes")]
+    TooLarge {
+        /// The kind.
+        kind: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// The host's authenticator refused the credential.
+    #[error(transparent)]
+    Auth(#[from] crate::store::AuthError),
+    /// An instant out of the representable range.
+    #[error("instant out of range")]
+    TimeOutOfRange,
 }

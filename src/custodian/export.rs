@@ -2,15 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::events::ConsentScope;
-use crate::data::{
-    Category, ColleagueContact, CookiePreference, CustomerRecord, DataError, DataKind,
-    DeviceContact, DeviceInfo, Email, Facebook, Google, IpAddress, PersonName, Phone,
-    ProviderAccountId, Zoom, ZoomAccessToken,
-};
+use super::{Custodian, CustodianError};
+use crate::consent::ConsentScope;
+use crate::data::{Category, KindRef};
+use crate::grant::{Actor, Grant};
 use crate::ids::{ConsentId, RecordId, SubjectId};
+use crate::ledger::{AuditEvent, AuditKind};
+use crate::purpose::OwnerAccess;
 
 /// One record in an export.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,45 +73,59 @@ impl SubjectExport {
     }
 }
 
-pub(crate) fn render(c: Category, plain: &[u8]) -> Result<Value, DataError> {
-    Ok(match c {
-        Category::PersonName => json!(PersonName::decode(plain)?.as_str()),
-        Category::Email => json!(Email::decode(plain)?.as_str()),
-        Category::Phone => json!(Phone::decode(plain)?.as_e164()),
-        Category::ColleagueContact => {
-            let v = ColleagueContact::decode(plain)?;
-            json!({"name": v.name().as_str(), "email": v.email().as_str()})
-        }
-        Category::CustomerRecord => {
-            let v = CustomerRecord::decode(plain)?;
-            Value::Object(
-                v.field_names()
-                    .map(|k| (k.to_owned(), json!(v.get(k))))
+impl Custodian {
+    /// Everything held about the subject of an [`OwnerAccess`] grant, as one JSON-ready
+    /// document (GDPR Art. 15, 20). Only the subject's own session gets it.
+    ///
+    /// # Errors
+    /// Access refusals, store and crypto failures.
+    pub async fn export(&self, grant: &Grant<OwnerAccess>) -> Result<SubjectExport, CustodianError> {
+        let now = self.now();
+        self.audited(grant, None, now, async {
+            if !matches!(grant.info().actor, Actor::Subject { .. }) {
+                return Err(CustodianError::NotOwnSession);
+            }
+            self.catch_up().await?;
+            self.admit(grant, now).await?;
+            let subject = grant.subject();
+            let key = self.data_key(subject).await?;
+            let mut records = Vec::new();
+            for row in self.inner.records.list_subject(subject).await? {
+                let value = match Category::from_name(&row.kind) {
+                    Some(c) => {
+                        let plain = key.open(KindRef::Builtin(c), row.record, &row.ciphertext)?;
+                        crate::data::text::render(c, &plain, false)?
+                    }
+                    None => Value::Null,
+                };
+                records.push(ExportedRecord {
+                    record: row.record,
+                    kind: row.kind,
+                    created_at: row.created_at,
+                    updated_at: row.updated_at,
+                    value,
+                });
+            }
+            records.sort_by(|a, b| {
+                (a.kind.as_str(), a.created_at).cmp(&(b.kind.as_str(), b.created_at))
+            });
+            let mut ev = AuditEvent::new(now, AuditKind::Exported, subject);
+            ev.grant = Some(grant.id());
+            self.commit(None, &[ev]).await?;
+            Ok(SubjectExport {
+                subject,
+                generated_at: now,
+                restricted: self.inner.state.is_restricted(subject),
+                consents: self
+                    .inner
+                    .state
+                    .active_scopes(subject)
+                    .into_iter()
+                    .map(|(scope, consent)| ExportedConsent { scope, consent })
                     .collect(),
-            )
-        }
-        Category::IpAddress => json!(IpAddress::decode(plain)?.ip().to_string()),
-        Category::DeviceInfo => {
-            let v = DeviceInfo::decode(plain)?;
-            let (w, h) = v.screen_resolution();
-            json!({"model": v.model(), "os_version": v.os_version(), "app_version": v.app_version(), "screen": [w, h]})
-        }
-        Category::GoogleAccountId => json!(ProviderAccountId::<Google>::decode(plain)?.as_str()),
-        Category::FacebookAccountId => {
-            json!(ProviderAccountId::<Facebook>::decode(plain)?.as_str())
-        }
-        Category::ZoomAccountId => json!(ProviderAccountId::<Zoom>::decode(plain)?.as_str()),
-        Category::ZoomAccessToken => {
-            ZoomAccessToken::decode(plain)?;
-            json!("<stored secret: used only to create conferences>")
-        }
-        Category::DeviceContact => {
-            let v = DeviceContact::decode(plain)?;
-            json!({"name": v.name().as_str(), "phone": v.phone().map(Phone::as_e164), "email": v.email().map(Email::as_str)})
-        }
-        Category::CookiePreference => {
-            let v = CookiePreference::decode(plain)?;
-            json!({"language": v.language()})
-        }
-    })
+                records,
+            })
+        })
+        .await
+    }
 }

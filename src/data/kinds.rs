@@ -43,9 +43,16 @@ macro_rules! builtin_kind {
 /// The trait impl every built-in kind shares: encode/decode through `to_bytes`/`from_bytes`.
 macro_rules! data_kind {
     ($ty:ty, $cat:ident) => {
+        data_kind!($ty, $cat, |_v| None);
+    };
+    ($ty:ty, $cat:ident, $lookup:expr) => {
         builtin_kind!($ty, $cat);
         impl DataKind for $ty {
             const KIND: KindRef = KindRef::Builtin(Category::$cat);
+            fn lookup_key(&self) -> Option<Zeroizing<String>> {
+                #[allow(clippy::redundant_closure_call, reason = "the macro's one lookup rule")]
+                ($lookup)(self)
+            }
             fn encode(&self) -> Zeroizing<Vec<u8>> {
                 let mut w = Writer::new();
                 self.write(&mut w);
@@ -93,7 +100,7 @@ pub struct Email {
     value: SecretString,
     at: usize,
 }
-data_kind!(Email, Email);
+data_kind!(Email, Email, |v: &Email| Some(Zeroizing::new(v.as_str().to_owned())));
 
 impl Email {
     /// Validates and normalizes an address (see the documented subset in the module docs of
@@ -134,7 +141,7 @@ pub struct Phone {
     value: SecretString,
     country_code: u16,
 }
-data_kind!(Phone, Phone);
+data_kind!(Phone, Phone, |v: &Phone| Some(Zeroizing::new(v.as_e164().to_owned())));
 
 impl Phone {
     /// Validates an international number (`+` or `00` prefix; spaces, dots, dashes and
@@ -414,7 +421,7 @@ impl DeviceInfo {
 }
 
 /// An identity provider whose account can be linked (clause 3.3). Sealed.
-pub trait Provider: sealed::SealedKind + Send + Sync + 'static {
+pub trait Provider: sealed::SealedProvider + Send + Sync + 'static {
     /// Lowercase provider name.
     const NAME: &'static str;
     /// The category of its account ids.
@@ -430,9 +437,9 @@ pub struct Facebook;
 /// Zoom (conference creation, clauses 3.3, 3.7).
 #[derive(Debug, Clone, Copy)]
 pub struct Zoom;
-impl sealed::SealedKind for Google {}
-impl sealed::SealedKind for Facebook {}
-impl sealed::SealedKind for Zoom {}
+impl sealed::SealedProvider for Google {}
+impl sealed::SealedProvider for Facebook {}
+impl sealed::SealedProvider for Zoom {}
 impl Provider for Google {
     const NAME: &'static str = "google";
     const CATEGORY: Category = Category::GoogleAccountId;

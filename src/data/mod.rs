@@ -12,7 +12,9 @@
 mod codec;
 mod email;
 mod kinds;
+mod personal;
 mod phone;
+pub(crate) mod text;
 
 pub use codec::{Reader, Writer};
 pub use email::EmailReason;
@@ -20,6 +22,7 @@ pub use kinds::{
     ColleagueContact, CookiePreference, CustomerRecord, DeviceContact, DeviceInfo, Email, Facebook,
     Google, IpAddress, PersonName, Phone, Provider, ProviderAccountId, Zoom, ZoomAccessToken,
 };
+pub use personal::Personal;
 pub use phone::PhoneReason;
 
 use serde::{Deserialize, Serialize};
@@ -43,6 +46,12 @@ pub trait DataKind: sealed::SealedKind + Send + Sync + Sized + 'static {
     /// # Errors
     /// A [`DataError`] when the bytes are truncated, corrupt or no longer valid.
     fn decode(bytes: &[u8]) -> Result<Self, DataError>;
+
+    /// The normalized value the keyed blind index is computed from, for the kinds that can
+    /// be looked up (email, phone); `None` for every other kind.
+    fn lookup_key(&self) -> Option<Zeroizing<String>> {
+        None
+    }
 }
 
 /// A data kind declared by the host application.

@@ -1,11 +1,49 @@
 //! Errors of issuing, using and opening grants.
 
-use crate::ids::{ConsentId, GrantId, StaffId, SubjectId};
+use crate::ids::{ConsentId, GrantId, RecordId, RequestId, StaffId, SubjectId};
 
 /// Why a read through a grant was refused. Exhaustive on purpose: a new refusal reason must
 /// break callers' matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AccessError {
+    /// The grant (or session) was issued by another authority (deployment) than this
+    /// custodian's.
+    #[error("{grant} was not issued by this custodian's authority")]
+    ForeignAuthority {
+        /// The grant.
+        grant: GrantId,
+    },
+    /// No record the grant may see has this id: the record does not exist or belongs to
+    /// another subject (the two are indistinguishable on purpose).
+    #[error("{record} is not visible through {grant}")]
+    NotVisible {
+        /// The grant.
+        grant: GrantId,
+        /// The record asked for.
+        record: RecordId,
+    },
+    /// No consent of a scope that backs the purpose (or the kind read) is in force.
+    #[error("no {scope} consent in force behind {grant}")]
+    NoConsent {
+        /// The grant.
+        grant: GrantId,
+        /// The scope needed.
+        scope: &'static str,
+    },
+    /// The subject has not chosen to share this kind with the grant's audience (clause 5).
+    #[error("{kind} is not shared with the audience of {grant}")]
+    NotShared {
+        /// The grant.
+        grant: GrantId,
+        /// The kind.
+        kind: &'static str,
+    },
+    /// A legal-compliance grant whose lawful request is not recorded (clause 7.2).
+    #[error("{grant} has no recorded lawful request")]
+    NoLawfulRequest {
+        /// The grant.
+        grant: GrantId,
+    },
     /// The grant names another subject than the data belongs to.
     #[error("{grant} was issued for another subject")]
     WrongSubject {
@@ -58,6 +96,32 @@ pub enum IssueError {
     /// The session presented has expired.
     #[error("the session has expired")]
     SessionExpired,
+    /// The session or proof was made by another custodian's authority.
+    #[error("the session was not made by this custodian")]
+    ForeignSession,
+    /// The purpose needs a proof this call does not carry (for example legal compliance
+    /// needs a recorded lawful request, conferences a user-initiated request).
+    #[error("{purpose} grants need their own proof")]
+    ProofRequired {
+        /// The purpose.
+        purpose: &'static str,
+    },
+    /// The lawful request is not recorded for this subject (clause 7.2).
+    #[error("{0} is not a recorded lawful request for this subject")]
+    UnknownLawfulRequest(RequestId),
+    /// A host purpose whose name is longer than 64 bytes (tokens carry it in full).
+    #[error("host purpose names are limited to 64 bytes")]
+    PurposeNameTooLong,
+    /// A host purpose with consent as its legal basis: no host consent scope can back it
+    /// yet, so it is refused rather than granted without consent.
+    #[error("{purpose} needs consent, and no consent scope backs it")]
+    ConsentScopeMissing {
+        /// The purpose.
+        purpose: &'static str,
+    },
+    /// An instant outside the representable range (a lifetime too long).
+    #[error("the grant's expiry is out of range")]
+    TimeOutOfRange,
     /// The proof of a user-initiated request is too old or from the future (clause 3.7).
     #[error("the user-initiated request is stale")]
     StaleRequest,
@@ -111,6 +175,9 @@ pub enum TokenError {
     /// The token's grant has expired.
     #[error("{0} has expired")]
     Expired(GrantId),
+    /// Signed by a key of another authority.
+    #[error("grant token from another authority")]
+    ForeignAuthority,
     /// The token's grant has been revoked or its basis no longer holds.
     #[error("grant token refused: {0}")]
     Refused(AccessError),
@@ -132,4 +199,29 @@ pub enum KeyError {
     /// A grant lifetime of zero or less.
     #[error("grant lifetime must be positive")]
     InvalidTtl,
+    /// A duration beyond what the custodian accepts (grant lifetime over a day, backup
+    /// window over ten years, user-request age over an hour).
+    #[error("{0} is out of range")]
+    OutOfRange(&'static str),
+}
+
+impl AccessError {
+    /// A stable short code of the reason (for audit events and the C ABI), no data.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::ForeignAuthority { .. } => "foreign_authority",
+            Self::NotVisible { .. } => "not_visible",
+            Self::NoConsent { .. } => "no_consent",
+            Self::NotShared { .. } => "not_shared",
+            Self::NoLawfulRequest { .. } => "no_lawful_request",
+            Self::WrongSubject { .. } => "wrong_subject",
+            Self::Expired { .. } => "expired",
+            Self::Revoked { .. } => "revoked",
+            Self::ConsentWithdrawn { .. } => "consent_withdrawn",
+            Self::Restricted { .. } => "restricted",
+            Self::Erased { .. } => "erased",
+            Self::NdaMissing { .. } => "nda_missing",
+        }
+    }
 }

@@ -13,6 +13,11 @@
 //! | 1 + n | actor: `0, len, component` / `1, session id` / `2, staff id` |
 //! | 8 + 8 | issued at, expires at (milliseconds since the epoch) |
 //! | 1 (+16) | consent: `0` or `1, consent id` |
+//! | 1 (+16) | lawful request: `0` or `1, request id` |
+//!
+//! The key that signs a token is the deployment's authority: a custodian opens only tokens
+//! signed with one of its own keys, and accepts in-process grants only when they carry the
+//! [`AuthorityId`] of one of its keys.
 
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
@@ -21,11 +26,11 @@ use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
 use super::{Actor, GrantInfo, KeyError, TokenError};
-use crate::ids::{ConsentId, GrantId, SessionId, StaffId, SubjectId};
+use crate::ids::{ConsentId, GrantId, RequestId, SessionId, StaffId, SubjectId};
 use crate::purpose::{PurposeId, PurposeRef};
 
 const PREFIX: &str = "g1.";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const TAG_LEN: usize = 32;
 /// Longest token accepted before decoding (bounds work on hostile input).
 const MAX_TOKEN_LEN: usize = 1024;
@@ -79,10 +84,27 @@ impl TokenKey {
     }
 }
 
+/// Names the deployment a grant or session belongs to: derived (HMAC) from a token key, so
+/// only holders of the key — the host's composition root — share it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct AuthorityId([u8; 16]);
+
+impl AuthorityId {
+    fn of(key: &hmac::Key) -> Self {
+        let tag = hmac::sign(key, b"crm-privacy authority v1");
+        let mut id = [0_u8; 16];
+        if let Some(head) = tag.as_ref().get(..16) {
+            id.copy_from_slice(head);
+        }
+        Self(id)
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct KeyRing {
     signing: TokenKey,
     accepted: Vec<TokenKey>,
+    authorities: Vec<AuthorityId>,
 }
 
 impl KeyRing {
@@ -94,7 +116,25 @@ impl KeyRing {
             }
             ids.push(k.id);
         }
-        Ok(Self { signing, accepted })
+        let authorities = std::iter::once(&signing)
+            .chain(&accepted)
+            .map(|k| AuthorityId::of(&k.key))
+            .collect();
+        Ok(Self {
+            signing,
+            accepted,
+            authorities,
+        })
+    }
+
+    /// The authority new grants are issued under (that of the signing key).
+    pub(crate) fn authority(&self) -> AuthorityId {
+        self.authorities.first().copied().unwrap_or(AuthorityId([0; 16]))
+    }
+
+    /// Whether `a` is the authority of one of this ring's keys.
+    pub(crate) fn accepts(&self, a: AuthorityId) -> bool {
+        self.authorities.contains(&a)
     }
 
     fn key(&self, id: u32) -> Option<&hmac::Key> {
@@ -133,11 +173,13 @@ impl KeyRing {
         }
         p.extend_from_slice(&info.issued_at.timestamp_millis().to_be_bytes());
         p.extend_from_slice(&info.expires_at.timestamp_millis().to_be_bytes());
-        match info.consent {
-            None => p.push(0),
-            Some(c) => {
-                p.push(1);
-                p.extend_from_slice(&c.to_bytes());
+        for id in [info.consent.map(|c| c.to_bytes()), info.request.map(|r| r.to_bytes())] {
+            match id {
+                None => p.push(0),
+                Some(b) => {
+                    p.push(1);
+                    p.extend_from_slice(&b);
+                }
             }
         }
         let tag = hmac::sign(&self.signing.key, &p);
@@ -148,8 +190,14 @@ impl KeyRing {
         out
     }
 
-    /// Opens a token for the purpose `expected`; any other purpose is [`TokenError::WrongPurpose`].
-    pub(crate) fn open(&self, token: &str, expected: PurposeRef) -> Result<GrantInfo, TokenError> {
+    /// Opens a token for the purpose `expected`; any other purpose is
+    /// [`TokenError::WrongPurpose`]. Returns the facts and the authority of the key that
+    /// signed it.
+    pub(crate) fn open(
+        &self,
+        token: &str,
+        expected: PurposeRef,
+    ) -> Result<(GrantInfo, AuthorityId), TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Malformed);
         }
@@ -214,21 +262,30 @@ impl KeyRing {
             1 => Some(ConsentId::from_bytes(r.array()?)),
             _ => return Err(TokenError::Malformed),
         };
+        let request = match r.u8()? {
+            0 => None,
+            1 => Some(RequestId::from_bytes(r.array()?)),
+            _ => return Err(TokenError::Malformed),
+        };
         if !r.0.is_empty() {
             return Err(TokenError::Malformed);
         }
         if !same_purpose {
             return Err(TokenError::WrongPurpose);
         }
-        Ok(GrantInfo {
-            id,
-            subject,
-            actor,
-            purpose: expected,
-            issued_at,
-            expires_at,
-            consent,
-        })
+        Ok((
+            GrantInfo {
+                id,
+                subject,
+                actor,
+                purpose: expected,
+                issued_at,
+                expires_at,
+                consent,
+                request,
+            },
+            AuthorityId::of(key),
+        ))
     }
 }
 

@@ -10,6 +10,12 @@
 //! `tests/policy_agreement.rs` walks every (kind, purpose) pair and proves the three agree.
 
 mod register;
+
+/// The service the policy is of, as the register, consent receipts and the default
+/// controller name it (one place; a host names its own controller in the builder).
+pub const SERVICE: &str = "Smarty CRM";
+
+pub(crate) mod scopes;
 pub mod versions;
 
 pub use register::{HostPolicy, PurposeInfo, RecipientInfo, Register, RegisterEntry};

@@ -143,8 +143,9 @@ impl Register {
                 host_declared: false,
             })
             .collect();
-        let consent_scopes = crate::consent::SCOPES
+        let consent_scopes = super::scopes::SCOPE_TABLE
             .iter()
+            .map(|r| r.scope)
             .map(|s| ConsentScopeInfo {
                 scope: s.name(),
                 clause: s.clause(),
@@ -155,7 +156,7 @@ impl Register {
             .collect();
         Self {
             consent_scopes,
-            controller: "Smarty CRM",
+            controller: super::SERVICE,
             data_subjects: &[
                 "account owners",
                 "colleagues invited to teamwork",

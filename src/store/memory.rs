@@ -13,7 +13,7 @@ use super::{
 };
 use crate::chain::{Anchor, ChainEntry};
 use crate::crypto::WrappedKey;
-use crate::grant::UserSession;
+use crate::grant::SessionClaims;
 use crate::ids::{RecordId, SubjectId};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -219,7 +219,7 @@ impl KeyStore for InMemoryKeyStore {
 /// Maps credential digests (SHA-256, so credentials are not held in clear) to sessions.
 #[derive(Debug, Default)]
 pub struct InMemoryAuthenticator {
-    sessions: Mutex<HashMap<[u8; 32], UserSession>>,
+    sessions: Mutex<HashMap<[u8; 32], SessionClaims>>,
 }
 
 fn credential_digest(credential: &str) -> [u8; 32] {
@@ -235,7 +235,7 @@ impl InMemoryAuthenticator {
         Self::default()
     }
     /// Registers a session under a credential (what the host's login would do).
-    pub fn insert(&self, credential: &str, session: UserSession) {
+    pub fn insert(&self, credential: &str, session: SessionClaims) {
         lock(&self.sessions).insert(credential_digest(credential), session);
     }
     /// Logs a session out.
@@ -250,12 +250,12 @@ impl Authenticator for InMemoryAuthenticator {
         &self,
         credential: &str,
         now: DateTime<Utc>,
-    ) -> Result<UserSession, AuthError> {
+    ) -> Result<SessionClaims, AuthError> {
         let s = lock(&self.sessions)
             .get(&credential_digest(credential))
             .cloned()
             .ok_or(AuthError::Rejected)?;
-        if now >= s.expires_at() {
+        if now >= s.expires_at {
             return Err(AuthError::Expired);
         }
         Ok(s)

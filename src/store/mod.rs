@@ -28,7 +28,7 @@ pub use memory::{
 
 use crate::chain::{Anchor, ChainEntry};
 use crate::crypto::WrappedKey;
-use crate::grant::UserSession;
+use crate::grant::SessionClaims;
 use crate::ids::{RecordId, SubjectId};
 
 /// A storage failure. Messages name ids and tables, never values.
@@ -236,8 +236,10 @@ pub enum AuthError {
     Expired,
 }
 
-/// Turns a host session credential into a typed [`UserSession`]: the trust boundary
-/// between the host's login and this library.
+/// Verifies a host session credential and says whose it is: the trust boundary between
+/// the host's login and this library. Part of the composition root: the custodian is
+/// built with one and turns its [`SessionClaims`] into a
+/// [`UserSession`](crate::UserSession); nothing else can.
 #[async_trait]
 pub trait Authenticator: Debug + Send + Sync + 'static {
     /// Verifies `credential` at `now`.
@@ -245,7 +247,7 @@ pub trait Authenticator: Debug + Send + Sync + 'static {
         &self,
         credential: &str,
         now: DateTime<Utc>,
-    ) -> Result<UserSession, AuthError>;
+    ) -> Result<SessionClaims, AuthError>;
 }
 
 /// Shared trait objects.

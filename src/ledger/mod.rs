@@ -1,14 +1,23 @@
-//! Ledger and audit events: what the two hash chains record. Ids, codes and instants only —
-//! never a value of personal data. Bodies are serde_json with a fixed field order (structs
-//! only, no maps), so the bytes hashed are the bytes stored.
+//! The ledger: the events the two hash chains record, their encoding, and the policy state
+//! replayed from them.
+//!
+//! Ids, codes and instants only — never a value of personal data. Bodies are serde_json
+//! with a fixed field order (structs only, no maps), so the bytes hashed are the bytes
+//! stored.
+
+mod receipt;
+mod state;
+
+pub use receipt::{UnknownConsent, receipt};
+pub(crate) use state::PolicyState;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::chain::ChainEntry;
-pub use crate::consent::{CollectionMethod, ConsentScope, Permission};
+use crate::consent::{CollectionMethod, ConsentScope};
 use crate::grant::Actor;
-use crate::ids::{ConsentId, GrantId, RecordId, SubjectId};
+use crate::ids::{ConsentId, GrantId, RecordId, RequestId, SubjectId};
 
 /// One event of the ledger (the chain grants are checked against).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +71,18 @@ pub enum LedgerChange {
         /// The grant.
         grant: GrantId,
     },
+    /// A lawful request of a public authority concerning the subject (clause 7.2), recorded
+    /// before any legal-compliance grant is issued on it. References only.
+    LawfulRequestRecorded {
+        /// The request id legal-compliance grants carry.
+        request: RequestId,
+        /// The requesting authority.
+        authority: String,
+        /// The statute or order invoked.
+        legal_basis: String,
+        /// The authority's file reference.
+        reference: String,
+    },
 }
 
 /// What the audit log records.
@@ -98,6 +119,12 @@ pub enum AuditKind {
     Exported,
     /// The subject changed what colleagues and chat participants see (5).
     SharingChanged,
+    /// An attempt refused by the gate; `reference` names the reason (never data).
+    Refused,
+    /// A lookup through the blind index (email or phone); `reference` gives the count.
+    Lookup,
+    /// A lawful request was recorded (7.2).
+    LawfulRequestRecorded,
 }
 
 /// One audit event.

@@ -1,0 +1,287 @@
+//! [`CustodianBuilder`]: the composition root's one call site.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::TimeDelta;
+use serde::Serialize;
+
+use super::{Custodian, CustodianError, Inner};
+use crate::chain::{self, Anchor};
+use crate::clock::{Clock, SystemClock};
+use crate::crypto::Keyring;
+use crate::data::Category;
+use crate::grant::{Epoch, KeyRing, TokenKey};
+use crate::ledger::PolicyState;
+use crate::staff::StaffDirectory;
+use crate::store::{
+    ChainName, ChainStore, DynAuthenticator, DynChainStore, DynKeyStore, DynRecordStore,
+    KeyStore, RecordStore,
+};
+
+/// Configures a [`Custodian`]. The store is an explicit choice: pass a persistent store
+/// (for example `crm_privacy_sqlite::SqliteStore`) or the in-memory ones.
+#[derive(Debug)]
+#[must_use]
+pub struct CustodianBuilder {
+    keyring: Keyring,
+    records: Option<DynRecordStore>,
+    chains: Option<DynChainStore>,
+    keys: Option<DynKeyStore>,
+    token_key: Option<TokenKey>,
+    accepted: Vec<TokenKey>,
+    clock: Arc<dyn Clock>,
+    authenticator: Option<DynAuthenticator>,
+    staff: Option<Arc<dyn StaffDirectory>>,
+    ttl: TimeDelta,
+    request_max_age: TimeDelta,
+    policy_version: u32,
+    backup_window: TimeDelta,
+    immutable: HashMap<Category, &'static str>,
+    retention: HashMap<Category, RetentionRule>,
+    schedule: Option<crate::retention::Schedule>,
+    receipts: ReceiptConfig,
+}
+
+/// Who issues consent receipts, where the policy is published, and under which jurisdiction.
+#[derive(Debug, Clone)]
+pub(super) struct ReceiptConfig {
+    pub(super) controller: crate::consent::Controller,
+    pub(super) policy_url: String,
+    pub(super) jurisdiction: String,
+}
+
+/// A retention rule (clause 9.1): delete a record of this kind once `months` have passed
+/// since it was last updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RetentionRule {
+    /// Months after the last update.
+    pub months: u32,
+}
+
+const MAX_TTL: TimeDelta = TimeDelta::days(1);
+const MAX_REQUEST_AGE: TimeDelta = TimeDelta::hours(1);
+const MAX_BACKUP_WINDOW: TimeDelta = TimeDelta::days(3653);
+
+impl Custodian {
+    /// Starts configuring a custodian that seals data with `keyring`.
+    pub fn builder(keyring: Keyring) -> CustodianBuilder {
+        CustodianBuilder {
+            keyring,
+            records: None,
+            chains: None,
+            keys: None,
+            token_key: None,
+            accepted: Vec::new(),
+            clock: Arc::new(SystemClock),
+            authenticator: None,
+            staff: None,
+            ttl: TimeDelta::minutes(5),
+            request_max_age: TimeDelta::minutes(2),
+            policy_version: 1,
+            backup_window: TimeDelta::days(35),
+            immutable: HashMap::new(),
+            retention: HashMap::new(),
+            schedule: None,
+            receipts: ReceiptConfig {
+                controller: crate::consent::Controller {
+                    pii_controller: crate::policy::SERVICE.to_owned(),
+                    contact: "data protection officer".to_owned(),
+                    address: String::new(),
+                    email: String::new(),
+                    phone: String::new(),
+                },
+                policy_url: String::new(),
+                jurisdiction: "EU".to_owned(),
+            },
+        }
+    }
+}
+
+impl CustodianBuilder {
+    /// Stores everything in `store` (for example `crm_privacy_sqlite::SqliteStore`).
+    pub fn store<S: RecordStore + ChainStore + KeyStore>(mut self, store: Arc<S>) -> Self {
+        self.records = Some(store.clone());
+        self.chains = Some(store.clone());
+        self.keys = Some(store);
+        self
+    }
+    /// Separate record store.
+    pub fn records(mut self, s: DynRecordStore) -> Self {
+        self.records = Some(s);
+        self
+    }
+    /// Separate chain store.
+    pub fn chains(mut self, s: DynChainStore) -> Self {
+        self.chains = Some(s);
+        self
+    }
+    /// Separate key store.
+    pub fn keys(mut self, s: DynKeyStore) -> Self {
+        self.keys = Some(s);
+        self
+    }
+    /// The key grant tokens are signed with (share it between the processes of one
+    /// deployment). Its authority is the deployment's: grants and tokens of other keys are
+    /// refused. Without one, a random key makes this custodian its own authority.
+    pub fn token_key(mut self, key: TokenKey) -> Self {
+        self.token_key = Some(key);
+        self
+    }
+    /// An older token key still accepted (rotation).
+    pub fn accept_token_key(mut self, key: TokenKey) -> Self {
+        self.accepted.push(key);
+        self
+    }
+    /// The clock every decision and audit entry uses (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+    /// The host's authenticator: the only source of [`UserSession`](crate::UserSession)s.
+    pub fn authenticator(mut self, a: DynAuthenticator) -> Self {
+        self.authenticator = Some(a);
+        self
+    }
+    /// The host's staff directory: staff grants are issued and used only while it holds an
+    /// NDA in force for the member (clause 8.1).
+    pub fn staff_directory(mut self, d: Arc<dyn StaffDirectory>) -> Self {
+        self.staff = Some(d);
+        self
+    }
+    /// Grant lifetime (default 5 minutes, at most a day).
+    pub fn grant_ttl(mut self, ttl: TimeDelta) -> Self {
+        self.ttl = ttl;
+        self
+    }
+    /// How old a [`UserInitiated`](crate::UserInitiated) proof may be (default 2 minutes,
+    /// at most an hour).
+    pub fn user_request_max_age(mut self, age: TimeDelta) -> Self {
+        self.request_max_age = age;
+        self
+    }
+    /// The policy version consents are given under (clause 10).
+    pub fn policy_version(mut self, v: u32) -> Self {
+        self.policy_version = v;
+        self
+    }
+    /// How long backups are kept (reported in erasure reports; default 35 days, at most
+    /// ten years).
+    pub fn backup_window(mut self, w: TimeDelta) -> Self {
+        self.backup_window = w;
+        self
+    }
+    /// Marks a kind immutable for `"commercial"` or `"legal"` reasons (clause 6.1).
+    pub fn immutable(mut self, kind: Category, reason: &'static str) -> Self {
+        self.immutable.insert(kind, reason);
+        self
+    }
+    /// The controller, policy URL and jurisdiction named in consent receipts.
+    pub fn receipts(
+        mut self,
+        controller: crate::consent::Controller,
+        policy_url: &str,
+        jurisdiction: &str,
+    ) -> Self {
+        self.receipts = ReceiptConfig {
+            controller,
+            policy_url: policy_url.to_owned(),
+            jurisdiction: jurisdiction.to_owned(),
+        };
+        self
+    }
+    /// The retention schedule the sweep applies (clause 9.1). Without one, the schedule is
+    /// derived from the policy table, with [`retention`](Self::retention) overrides.
+    pub fn schedule(mut self, schedule: crate::retention::Schedule) -> Self {
+        self.schedule = Some(schedule);
+        self
+    }
+    /// Overrides the retention of a kind.
+    pub fn retention(mut self, kind: Category, rule: RetentionRule) -> Self {
+        self.retention.insert(kind, rule);
+        self
+    }
+
+    /// Builds the custodian: checks the configuration, verifies both chains and replays
+    /// the ledger.
+    ///
+    /// # Errors
+    /// [`CustodianError::NoStore`] without a store, [`CustodianError::Config`] for a value
+    /// out of range, a broken chain, an undecodable event, a store failure or a bad key.
+    pub async fn build(self) -> Result<Custodian, CustodianError> {
+        let (Some(records), Some(chains), Some(keys)) = (self.records, self.chains, self.keys)
+        else {
+            return Err(CustodianError::NoStore);
+        };
+        if self.ttl <= TimeDelta::zero() || self.ttl > MAX_TTL {
+            return Err(CustodianError::Config("grant lifetime"));
+        }
+        if self.request_max_age <= TimeDelta::zero() || self.request_max_age > MAX_REQUEST_AGE {
+            return Err(CustodianError::Config("user request age"));
+        }
+        if self.backup_window < TimeDelta::zero() || self.backup_window > MAX_BACKUP_WINDOW {
+            return Err(CustodianError::Config("backup window"));
+        }
+        let signing = match self.token_key {
+            Some(k) => k,
+            None => TokenKey::generate(0).map_err(|_| CustodianError::Config("token key"))?,
+        };
+        let tokens = KeyRing::new(signing, self.accepted)
+            .map_err(|_| CustodianError::Config("token keys"))?;
+        // Verify the audit chain once at start. Anchors are read before entries, so writers in
+        // other processes may append meanwhile; truncation is still detected.
+        let audit_anchor = chains.anchor(ChainName::Audit).await?;
+        chain::verify_reaches(&chains.entries(ChainName::Audit).await?, &audit_anchor)?;
+        let ledger_anchor = chains.anchor(ChainName::Ledger).await?;
+        let schedule = match self.schedule {
+            Some(s) => s,
+            None => crate::retention::default_schedule(|c| {
+                self.retention
+                    .get(&c)
+                    .map(|r| r.months)
+                    .or_else(|| crate::policy::retention_months(c))
+            })?,
+        };
+        let mut instance = [0_u8; 8];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut instance)
+            .map_err(|_| CustodianError::Config("random source"))?;
+        let c = Custodian {
+            inner: Arc::new(Inner {
+                records,
+                chains,
+                keys,
+                keyring: self.keyring,
+                tokens,
+                clock: self.clock,
+                authenticator: self.authenticator,
+                staff: self.staff,
+                instance: u64::from_le_bytes(instance),
+                state: PolicyState::default(),
+                epoch: Epoch::default(),
+                seen: Mutex::new(Anchor::default()),
+                catch_up: true,
+                ttl: self.ttl,
+                request_max_age: self.request_max_age,
+                policy_version: self.policy_version,
+                backup_window: self.backup_window,
+                immutable: self.immutable,
+                schedule,
+                receipts: self.receipts,
+            }),
+        };
+        c.sync().await?;
+        let seen = *c.seen();
+        if seen.len < ledger_anchor.len {
+            return Err(chain::ChainError::AnchorMismatch {
+                expected: ledger_anchor.len,
+                found: seen.len,
+            }
+            .into());
+        }
+        chain::verify_reaches(
+            &c.inner.chains.entries(ChainName::Ledger).await?,
+            &ledger_anchor,
+        )?;
+        Ok(c)
+    }
+}

@@ -1,0 +1,158 @@
+//! Consent (clauses 3.3–3.7, 4, 10): given in the subject's own session, withdrawn in one
+//! call, receipts, and who still has to acknowledge a policy version.
+
+use super::{Custodian, CustodianError};
+use crate::consent::{CollectionMethod, ConsentScope};
+use crate::grant::UserSession;
+use crate::ids::{ConsentId, SubjectId};
+use crate::ledger::{self, AuditEvent, AuditKind, LedgerChange, LedgerEvent};
+use crate::store::{ChainName, StoreError};
+
+impl Custodian {
+    /// Records the consent of the subject of `session` for `scope` (the ledger entry and its
+    /// audit event commit together). Only the subject, in a session the custodian's
+    /// authenticator verified, gives consent.
+    ///
+    /// # Errors
+    /// A foreign or expired session, [`CustodianError::Erased`] or store failures.
+    pub async fn give_consent(
+        &self,
+        session: &UserSession,
+        scope: ConsentScope,
+        method: CollectionMethod,
+        evidence: Option<&str>,
+    ) -> Result<ConsentId, CustodianError> {
+        let now = self.now();
+        self.check_session(session, now)?;
+        let subject = session.subject();
+        self.catch_up().await?;
+        if self.inner.state.is_erased(subject) {
+            return Err(CustodianError::Erased(subject));
+        }
+        let consent = ConsentId::new_random();
+        let change = LedgerChange::ConsentGiven {
+            consent,
+            scope,
+            method,
+            policy_version: self.inner.policy_version,
+            evidence: evidence.map(str::to_owned),
+        };
+        let mut ev = AuditEvent::new(now, AuditKind::ConsentGiven, subject);
+        ev.reference = Some(format!("{consent} {}", scope.name()));
+        self.commit_change(change, ev).await?;
+        Ok(consent)
+    }
+
+    /// Withdraws the consent of `scope` in one call (GDPR Art. 7(3)): every grant issued
+    /// under it fails from the moment this returns, in every process, and data collected
+    /// only under it (the Zoom token for `ZoomLink`) is deleted. Anyone acting for the
+    /// subject may withdraw (it only ever narrows processing).
+    ///
+    /// # Errors
+    /// [`CustodianError::NoActiveConsent`] or store failures.
+    pub async fn withdraw_consent(
+        &self,
+        subject: SubjectId,
+        scope: ConsentScope,
+    ) -> Result<ConsentId, CustodianError> {
+        self.catch_up().await?;
+        let consent = self.inner.state.active_consent(subject, scope).ok_or(
+            CustodianError::NoActiveConsent {
+                subject,
+                scope: scope.name(),
+            },
+        )?;
+        let mut ev = AuditEvent::new(self.now(), AuditKind::ConsentWithdrawn, subject);
+        ev.reference = Some(format!("{consent} {}", scope.name()));
+        self.commit_change(LedgerChange::ConsentWithdrawn { consent, scope }, ev)
+            .await?;
+        let dependent = scope.dependent_kinds();
+        if !dependent.is_empty() {
+            for r in self.inner.records.list_subject(subject).await? {
+                if dependent.iter().any(|c| c.name() == r.kind) {
+                    self.inner.records.delete(r.record).await?;
+                }
+            }
+        }
+        Ok(consent)
+    }
+
+    /// The consent receipt (Kantara CR v1.1 with ISO/IEC TS 27560 event data) of a consent.
+    ///
+    /// # Errors
+    /// An unknown id is [`CustodianError::Store`] `NotFound`; store and decode failures.
+    pub async fn consent_receipt(
+        &self,
+        consent: ConsentId,
+    ) -> Result<crate::consent::ConsentReceipt, CustodianError> {
+        let entries = self.inner.chains.entries(ChainName::Ledger).await?;
+        let events = entries
+            .iter()
+            .map(ledger::decode::<LedgerEvent>)
+            .collect::<Result<Vec<_>, _>>()?;
+        let r = &self.inner.receipts;
+        ledger::receipt(
+            &events,
+            consent,
+            &r.controller,
+            &r.policy_url,
+            &r.jurisdiction,
+        )
+        .map_err(|_| {
+            CustodianError::Store(StoreError::NotFound {
+                what: "consent",
+                id: consent.to_string(),
+            })
+        })
+    }
+
+    /// Subjects with a live key that have not acknowledged policy version `version`
+    /// (clause 10.2: notify them of a significant change).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn subjects_to_notify(&self, version: u32) -> Result<Vec<SubjectId>, CustodianError> {
+        self.catch_up().await?;
+        let mut out: Vec<_> = self
+            .inner
+            .keys
+            .subjects()
+            .await?
+            .into_iter()
+            .filter(|s| {
+                self.inner
+                    .state
+                    .active_consent(*s, ConsentScope::PolicyVersion(version))
+                    .is_none()
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// The consents in force for a subject (as of the last catch-up with the ledger).
+    ///
+    /// # Errors
+    /// Store failures catching up.
+    pub async fn consents(
+        &self,
+        subject: SubjectId,
+    ) -> Result<Vec<(ConsentScope, ConsentId)>, CustodianError> {
+        self.catch_up().await?;
+        Ok(self.inner.state.active_scopes(subject))
+    }
+
+    pub(super) fn check_session(
+        &self,
+        session: &UserSession,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), CustodianError> {
+        if !self.inner.tokens.accepts(session.authority()) {
+            return Err(crate::grant::IssueError::ForeignSession.into());
+        }
+        if now >= session.expires_at() {
+            return Err(crate::grant::IssueError::SessionExpired.into());
+        }
+        Ok(())
+    }
+}

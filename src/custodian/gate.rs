@@ -1,0 +1,136 @@
+//! The gate every path runs, and the audit of what it lets through or refuses.
+
+use chrono::{DateTime, Utc};
+
+use super::{Custodian, CustodianError};
+use crate::data::KindRef;
+use crate::grant::{AccessError, Actor, Grant, GrantInfo};
+use crate::ids::{GrantId, RecordId, SubjectId};
+use crate::ledger::{AuditEvent, AuditKind};
+use crate::purpose::{LegalBasis, Purpose};
+
+impl Custodian {
+    /// Whether the grant still stands, by this custodian's clock and current state, in the
+    /// order: authority, expiry, revocation, erasure, restriction, consent in force, lawful
+    /// request, NDA on file. The caller has caught up with the ledger.
+    pub(super) async fn admit<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccessError> {
+        self.admit_info(grant.info(), grant.authority_ok(self), P::LEGAL_BASIS, now, || {
+            grant.unchanged_since_issue(self.inner.instance, self.inner.epoch.current())
+        })
+        .await
+    }
+
+    pub(super) async fn admit_info(
+        &self,
+        info: &GrantInfo,
+        authority_ok: bool,
+        basis: LegalBasis,
+        now: DateTime<Utc>,
+        unchanged: impl FnOnce() -> bool,
+    ) -> Result<(), AccessError> {
+        if !authority_ok {
+            return Err(AccessError::ForeignAuthority { grant: info.id });
+        }
+        if now >= info.expires_at {
+            return Err(AccessError::Expired { grant: info.id });
+        }
+        if !unchanged() {
+            self.inner.state.check_use(info, basis)?;
+        }
+        if let Actor::Staff { staff } = info.actor {
+            // The directory is asked at every use: removing an NDA stops staff grants in
+            // every process at their next call (clause 8.1).
+            let on_file = match &self.inner.staff {
+                Some(d) => d.nda(staff).await.ok().flatten(),
+                None => None,
+            };
+            if !on_file.is_some_and(|n| n.staff() == staff && n.is_valid_at(now)) {
+                return Err(AccessError::NdaMissing { staff });
+            }
+        }
+        Ok(())
+    }
+
+    /// Audits a refused attempt: who asked, through which grant, the reason code. Never
+    /// data. A failure to write it leaves the refusal as the answer.
+    pub(super) async fn audit_refusal(
+        &self,
+        subject: SubjectId,
+        grant: Option<GrantId>,
+        record: Option<RecordId>,
+        purpose: &'static str,
+        err: &CustodianError,
+        now: DateTime<Utc>,
+    ) {
+        let Some(reason) = refusal_reason(err) else {
+            return;
+        };
+        let mut ev = AuditEvent::new(now, AuditKind::Refused, subject);
+        ev.grant = grant;
+        ev.record = record;
+        ev.purpose = Some(purpose.to_owned());
+        ev.reference = Some(reason.to_owned());
+        let _ = self.commit(None, &[ev]).await;
+    }
+
+    /// Runs `op` (a read through `grant`) and audits it if it was refused.
+    pub(super) async fn audited<P: Purpose, T>(
+        &self,
+        grant: &Grant<P>,
+        record: Option<RecordId>,
+        now: DateTime<Utc>,
+        op: impl Future<Output = Result<T, CustodianError>>,
+    ) -> Result<T, CustodianError> {
+        let out = op.await;
+        if let Err(e) = &out {
+            self.audit_refusal(grant.subject(), Some(grant.id()), record, P::NAME, e, now)
+                .await;
+        }
+        out
+    }
+
+    /// Audits one exposure through `grant`.
+    pub(super) async fn audit_exposed<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        subject: SubjectId,
+        record: Option<RecordId>,
+        kind: KindRef,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustodianError> {
+        let mut ev = AuditEvent::new(now, AuditKind::Exposed, subject);
+        ev.grant = Some(grant.id());
+        ev.record = record;
+        ev.data_kind = Some(kind.name().to_owned());
+        ev.purpose = Some(P::NAME.to_owned());
+        ev.actor = Some(grant.info().actor.clone());
+        self.commit(None, &[ev]).await
+    }
+}
+
+impl<P: Purpose> Grant<P> {
+    fn authority_ok(&self, c: &Custodian) -> bool {
+        c.inner.tokens.accepts(self.authority())
+    }
+}
+
+/// The reason code a refusal is audited under, or `None` for failures that are not
+/// refusals (store, crypto).
+fn refusal_reason(err: &CustodianError) -> Option<&'static str> {
+    Some(match err {
+        CustodianError::Access(a) => a.code(),
+        CustodianError::Issue(_) => "issue_refused",
+        CustodianError::Token(_) => "token_refused",
+        CustodianError::WrongKind { .. } => "wrong_kind",
+        CustodianError::PurposeNotPermitted { .. } => "purpose_not_permitted",
+        CustodianError::WrongAudience => "wrong_audience",
+        CustodianError::NotOwnSession => "not_own_session",
+        CustodianError::Disclosure(_) => "disclosure_refused",
+        CustodianError::Erased(_) => "erased",
+        _ => return None,
+    })
+}

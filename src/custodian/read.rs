@@ -1,0 +1,203 @@
+//! The checked read paths: typed ([`Custodian::with`]), runtime-typed
+//! ([`Custodian::read_as_text`]) and in-memory values ([`Custodian::expose`]).
+
+use chrono::{DateTime, Utc};
+use zeroize::Zeroizing;
+
+use super::{Custodian, CustodianError};
+use crate::crypto::DataKey;
+use crate::data::{Category, DataKind, KindRef, Personal};
+use crate::grant::{AccessError, Grant};
+use crate::ids::{RecordId, SubjectId};
+use crate::policy::UsableFor;
+use crate::purpose::{ConferenceCreation, Purpose, PurposeRef};
+use crate::store::{SealedRecord, StoreError};
+
+impl Custodian {
+    pub(super) async fn data_key(&self, subject: SubjectId) -> Result<DataKey, CustodianError> {
+        let wrapped = match self.inner.keys.get(subject).await {
+            Ok(w) => w,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(CustodianError::UnknownSubject(subject));
+            }
+            Err(StoreError::Shredded(_)) => return Err(crate::crypto::CryptoError::Shredded.into()),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(self.inner.keyring.unwrap(subject, &wrapped)?)
+    }
+
+    /// The read path every record read shares: catch up with the ledger, run the gate on
+    /// the grant, fetch the row, refuse a row of another subject exactly like a missing
+    /// one, let `kind_of` accept its kind, check the kind's consent and sharing choice,
+    /// open the ciphertext. Returns the subject, the kind and the plaintext.
+    async fn open_checked<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        record: RecordId,
+        now: DateTime<Utc>,
+        kind_of: impl FnOnce(&SealedRecord) -> Result<KindRef, CustodianError>,
+    ) -> Result<(SubjectId, KindRef, Zeroizing<Vec<u8>>), CustodianError> {
+        self.catch_up().await?;
+        // Authority and the grant's own basis first: a refused caller learns nothing about
+        // which records exist.
+        self.admit(grant, now).await?;
+        let not_visible = AccessError::NotVisible {
+            grant: grant.id(),
+            record,
+        };
+        let row = match self.inner.records.get(record).await {
+            Ok(r) => r,
+            Err(StoreError::NotFound { .. }) => return Err(not_visible.into()),
+            Err(e) => return Err(e.into()),
+        };
+        if row.subject != grant.subject() {
+            return Err(not_visible.into());
+        }
+        let kind = kind_of(&row)?;
+        if let KindRef::Builtin(c) = kind {
+            self.inner.state.check_kind(grant.info(), c)?;
+        }
+        let key = self.data_key(row.subject).await?;
+        let plain = key.open(kind, record, &row.ciphertext)?;
+        Ok((row.subject, kind, plain))
+    }
+
+    /// Reads record `record` as a `K` for purpose `P` and passes it to `f`.
+    ///
+    /// Compiles only when `K: UsableFor<P>`. At run time the custodian's gate runs: the
+    /// grant must be its own, unexpired by its clock, unrevoked, its consent in force, the
+    /// subject neither restricted nor erased, a kind collected under consent still
+    /// consented, a sharing purpose limited to what the subject shares, a staff member's
+    /// NDA on file. The read is audited before `f` runs; a refusal is audited too.
+    ///
+    /// # Errors
+    /// [`CustodianError::Access`] for refusals (a record of another subject is
+    /// [`AccessError::NotVisible`], like a missing one), [`CustodianError::WrongKind`],
+    /// store, crypto (tampered, moved, shredded) and decode failures.
+    pub async fn with<K, P, R>(
+        &self,
+        grant: &Grant<P>,
+        record: RecordId,
+        f: impl FnOnce(&K) -> R,
+    ) -> Result<R, CustodianError>
+    where
+        K: DataKind + UsableFor<P>,
+        P: Purpose,
+    {
+        let now = self.now();
+        let value = self
+            .audited(grant, Some(record), now, async {
+                let (subject, kind, plain) = self
+                    .open_checked(grant, record, now, |row| {
+                        if row.kind == K::KIND.name() {
+                            Ok(K::KIND)
+                        } else {
+                            Err(CustodianError::WrongKind {
+                                record,
+                                expected: K::KIND.name(),
+                                actual: row.kind.clone(),
+                            })
+                        }
+                    })
+                    .await?;
+                let value = K::decode(&plain)?;
+                self.audit_exposed(grant, subject, Some(record), kind, now)
+                    .await?;
+                Ok(value)
+            })
+            .await?;
+        Ok(f(&value))
+    }
+
+    /// The runtime-checked twin of [`with`](Self::with), for callers whose purpose and kind
+    /// are values (the C ABI): the stored kind must be allowed for `P` by
+    /// [`policy::permits`](crate::policy::permits), then every check of `with` runs and the
+    /// read is audited. Returns the value as text (JSON for compound kinds, see the text
+    /// forms in `docs/ffi.md`) in a zeroizing buffer; the Zoom access token is revealed only
+    /// for [`ConferenceCreation`].
+    ///
+    /// # Errors
+    /// [`CustodianError::PurposeNotPermitted`], and the errors of [`with`](Self::with).
+    pub async fn read_as_text<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        record: RecordId,
+    ) -> Result<Zeroizing<String>, CustodianError> {
+        let now = self.now();
+        self.audited(grant, Some(record), now, async {
+            let mut category = None;
+            let (subject, kind, plain) = self
+                .open_checked(grant, record, now, |row| {
+                    let c = Category::from_name(&row.kind).ok_or(CustodianError::WrongKind {
+                        record,
+                        expected: "a built-in kind",
+                        actual: row.kind.clone(),
+                    })?;
+                    let allowed = match P::ID {
+                        PurposeRef::Builtin(p) => crate::policy::permits(c, p),
+                        PurposeRef::Host(_) => false,
+                    };
+                    if !allowed {
+                        return Err(CustodianError::PurposeNotPermitted {
+                            kind: c.name(),
+                            purpose: P::NAME,
+                        });
+                    }
+                    category = Some(c);
+                    Ok(KindRef::Builtin(c))
+                })
+                .await?;
+            let c = category.ok_or(CustodianError::WrongKind {
+                record,
+                expected: "a built-in kind",
+                actual: kind.name().to_owned(),
+            })?;
+            let reveal = P::ID == ConferenceCreation::ID;
+            let text = crate::data::text::render_text(c, &plain, reveal)?;
+            self.audit_exposed(grant, subject, Some(record), kind, now)
+                .await?;
+            Ok(text)
+        })
+        .await
+    }
+
+    /// Reads a value held in memory for purpose `P`: the same gate as
+    /// [`with`](Self::with) runs on its subject and the exposure is audited.
+    ///
+    /// Compiles only when `T: UsableFor<P>`:
+    ///
+    /// ```compile_fail
+    /// # use crm_privacy::*;
+    /// # async fn leak(c: &crm_privacy::custodian::Custodian, p: &Personal<Phone>, g: &Grant<Analytics>) {
+    /// let _ = c.expose(p, g).await; // phone numbers are not for analytics
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`with`](Self::with).
+    pub async fn expose<'a, T, P>(
+        &self,
+        value: &'a Personal<T>,
+        grant: &Grant<P>,
+    ) -> Result<&'a T, CustodianError>
+    where
+        T: DataKind + UsableFor<P>,
+        P: Purpose,
+    {
+        let now = self.now();
+        self.audited(grant, None, now, async {
+            self.catch_up().await?;
+            self.admit(grant, now).await?;
+            if value.subject != grant.subject() {
+                return Err(AccessError::WrongSubject { grant: grant.id() }.into());
+            }
+            if let KindRef::Builtin(c) = T::KIND {
+                self.inner.state.check_kind(grant.info(), c)?;
+            }
+            self.audit_exposed(grant, value.subject, None, T::KIND, now)
+                .await
+        })
+        .await?;
+        Ok(&value.value)
+    }
+}

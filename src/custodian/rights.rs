@@ -1,0 +1,134 @@
+//! The subject's rights: restriction (9.1, Art. 18/21), erasure (6.2), rectification (6.1).
+
+use super::write::Plain;
+use super::{Custodian, CustodianError, ErasureReport};
+use crate::data::{DataKind, KindRef};
+use crate::grant::{AccessError, Grant};
+use crate::ids::{RecordId, SubjectId};
+use crate::ledger::{AuditEvent, AuditKind, LedgerChange};
+use crate::purpose::OwnerAccess;
+use crate::store::StoreError;
+
+impl Custodian {
+    /// Restricts processing (9.1, GDPR Art. 18/21): no new grants except for legal
+    /// obligations, and existing grants stop working at once, in every process.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn restrict(&self, subject: SubjectId) -> Result<(), CustodianError> {
+        self.status_change(subject, LedgerChange::Restricted, AuditKind::Restricted)
+            .await
+    }
+
+    /// Lifts a restriction.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn lift_restriction(&self, subject: SubjectId) -> Result<(), CustodianError> {
+        self.status_change(
+            subject,
+            LedgerChange::RestrictionLifted,
+            AuditKind::RestrictionLifted,
+        )
+        .await
+    }
+
+    async fn status_change(
+        &self,
+        subject: SubjectId,
+        change: LedgerChange,
+        kind: AuditKind,
+    ) -> Result<(), CustodianError> {
+        self.catch_up().await?;
+        self.commit_change(change, AuditEvent::new(self.now(), kind, subject))
+            .await
+    }
+
+    /// Erases a subject (6.2): grants stop at once, the data key is destroyed (every copy of
+    /// the ciphertexts, backups included, is unreadable from now on) and the records are
+    /// deleted. Returns the report to show the subject.
+    ///
+    /// # Errors
+    /// Store failures; retrying is safe.
+    pub async fn erase(&self, subject: SubjectId) -> Result<ErasureReport, CustodianError> {
+        self.catch_up().await?;
+        let now = self.now();
+        if !self.inner.state.is_erased(subject) {
+            self.commit_change(
+                LedgerChange::Erased,
+                AuditEvent::new(now, AuditKind::Erased, subject),
+            )
+            .await?;
+        }
+        self.inner.keys.delete(subject).await?;
+        let records_deleted = self.inner.records.delete_subject(subject).await?;
+        Ok(ErasureReport {
+            subject,
+            erased_at: now,
+            records_deleted,
+            key_destroyed: true,
+            backups_age_out_by: now
+                .checked_add_signed(self.inner.backup_window)
+                .ok_or(CustodianError::TimeOutOfRange)?,
+            kept: vec![
+                "consent ledger entries (ids, scopes, instants): evidence of lawful processing",
+                "audit log entries (ids, kinds, purposes, instants): evidence of lawful processing",
+            ],
+        })
+    }
+
+    /// Rectifies a field (6.1) through the subject's own session. Kinds marked immutable
+    /// for commercial or legal reasons are refused, naming the kind (never the value).
+    ///
+    /// # Errors
+    /// [`CustodianError::Immutable`], [`CustodianError::WrongKind`], access refusals.
+    pub async fn rectify<K: DataKind>(
+        &self,
+        grant: &Grant<OwnerAccess>,
+        record: RecordId,
+        value: K,
+    ) -> Result<(), CustodianError> {
+        let now = self.now();
+        self.audited(grant, Some(record), now, async {
+            if let KindRef::Builtin(c) = K::KIND {
+                if let Some(reason) = self.inner.immutable.get(&c) {
+                    return Err(CustodianError::Immutable {
+                        kind: c.name(),
+                        reason,
+                    });
+                }
+            }
+            self.catch_up().await?;
+            self.admit(grant, now).await?;
+            let not_visible = AccessError::NotVisible {
+                grant: grant.id(),
+                record,
+            };
+            let row = match self.inner.records.get(record).await {
+                Ok(r) => r,
+                Err(StoreError::NotFound { .. }) => return Err(not_visible.into()),
+                Err(e) => return Err(e.into()),
+            };
+            if row.subject != grant.subject() {
+                return Err(not_visible.into());
+            }
+            if row.kind != K::KIND.name() {
+                return Err(CustodianError::WrongKind {
+                    record,
+                    expected: K::KIND.name(),
+                    actual: row.kind,
+                });
+            }
+            self.write(
+                row.subject,
+                record,
+                &Plain::of(&value),
+                row.created_at,
+                now,
+                AuditKind::Rectified,
+            )
+            .await
+        })
+        .await
+    }
+}

@@ -1,0 +1,79 @@
+//! The retention sweep (clause 9.1): the decision is `retention`'s, the deletions here.
+
+use super::{Custodian, CustodianError, SweepLine};
+use crate::data::Category;
+use crate::ledger::{AuditEvent, AuditKind};
+use crate::purpose::PurposeId;
+use crate::retention::{Hold, RecordMeta};
+
+impl Custodian {
+    /// Runs the retention sweep (9.1) with no legal holds; see
+    /// [`sweep_with_holds`](Self::sweep_with_holds).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn sweep(&self) -> Result<Vec<SweepLine>, CustodianError> {
+        self.sweep_with_holds(&[]).await
+    }
+
+    /// Runs the retention sweep (9.1) at the custodian's clock: evaluates the schedule for
+    /// every stored record (collected = stored, last activity = last update), deletes —
+    /// audited — the records that every rule of their kind's allowed purposes has released
+    /// ([`retention::fold`](crate::retention::fold)), unless a legal hold applies, and
+    /// reports every record with its deadline.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn sweep_with_holds(&self, holds: &[Hold]) -> Result<Vec<SweepLine>, CustodianError> {
+        let now = self.now();
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.inner.records.metadata_page(after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.record);
+            for m in page {
+                let verdict = match Category::from_name(&m.kind) {
+                    Some(c) => crate::retention::fold(
+                        PurposeId::ALL
+                            .iter()
+                            .filter(|&&p| crate::policy::permits(c, p))
+                            .map(|&p| {
+                                let meta = RecordMeta {
+                                    record: m.record,
+                                    subject: m.subject,
+                                    kind: c,
+                                    purpose: p,
+                                    collected_at: m.created_at,
+                                    last_activity_at: Some(m.updated_at),
+                                    account_closed_at: None,
+                                    consent_withdrawn_at: None,
+                                    purpose_fulfilled_at: None,
+                                };
+                                self.inner.schedule.evaluate(&meta, holds, now)
+                            }),
+                    ),
+                    None => crate::retention::Verdict::default(),
+                };
+                if verdict.delete {
+                    self.inner.records.delete(m.record).await?;
+                    let mut ev = AuditEvent::new(now, AuditKind::RetentionDeleted, m.subject);
+                    ev.record = Some(m.record);
+                    ev.data_kind = Some(m.kind.clone());
+                    self.commit(None, &[ev]).await?;
+                }
+                out.push(SweepLine {
+                    record: m.record,
+                    kind: m.kind,
+                    deleted: verdict.delete,
+                    deadline: verdict.deadline,
+                    held_by: verdict
+                        .held_by
+                        .and_then(|h| holds.get(h))
+                        .map(|h| h.id.clone()),
+                });
+            }
+        }
+        Ok(out)
+    }
+}

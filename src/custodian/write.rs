@@ -1,0 +1,225 @@
+//! Writes (registration, storing values) and blind-index lookups.
+
+use chrono::{DateTime, Utc};
+use zeroize::Zeroizing;
+
+use super::grants::LookupGrant;
+use super::{Custodian, CustodianError, MAX_VALUE_BYTES};
+use crate::data::{Category, DataKind, Email, KindRef, Phone};
+use crate::ids::{RecordId, SubjectId};
+use crate::ledger::{AuditEvent, AuditKind};
+use crate::policy::UsableFor;
+use crate::purpose::ServicePurpose;
+use crate::store::SealedRecord;
+
+/// A value ready to seal: its kind, encoding and lookup key.
+pub(super) struct Plain {
+    pub(super) kind: KindRef,
+    pub(super) bytes: Zeroizing<Vec<u8>>,
+    pub(super) lookup: Option<Zeroizing<String>>,
+}
+
+impl Plain {
+    pub(super) fn of<K: DataKind>(value: &K) -> Self {
+        Self {
+            kind: K::KIND,
+            bytes: value.encode(),
+            lookup: value.lookup_key(),
+        }
+    }
+}
+
+impl Custodian {
+    /// Registers a new subject: creates its data key (wrapped by the KEK) and returns its id.
+    ///
+    /// # Errors
+    /// Store or key failures.
+    pub async fn register_subject(&self) -> Result<SubjectId, CustodianError> {
+        let now = self.now();
+        let subject = SubjectId::new_random();
+        let (_key, wrapped) = self.inner.keyring.new_data_key(subject)?;
+        self.inner.keys.put(subject, wrapped).await?;
+        self.commit(
+            None,
+            &[AuditEvent::new(now, AuditKind::SubjectRegistered, subject)],
+        )
+        .await?;
+        Ok(subject)
+    }
+
+    /// Seals and stores a value of `subject` (clause 1: data the subject entered). Email
+    /// and phone values also get a blind index for lookups. A kind collected only under
+    /// consent (provider account ids, the Zoom token, imported contacts, cookie
+    /// preferences) is refused unless that consent is in force (3.3, 3.5, 3.6, 3.7).
+    ///
+    /// # Errors
+    /// [`CustodianError::CollectionWithoutConsent`], [`CustodianError::Erased`],
+    /// [`CustodianError::UnknownSubject`], [`CustodianError::TooLarge`],
+    /// [`CustodianError::ReservedKindName`], store or crypto failures.
+    pub async fn store<K: DataKind>(
+        &self,
+        subject: SubjectId,
+        value: K,
+    ) -> Result<RecordId, CustodianError> {
+        let record = RecordId::new_random();
+        let now = self.now();
+        self.write(subject, record, &Plain::of(&value), now, now, AuditKind::Stored)
+            .await?;
+        Ok(record)
+    }
+
+    /// Stores a built-in kind given in its text form (the value, or a JSON object for
+    /// compound kinds; see `docs/ffi.md`), for callers whose kind is a value (the C ABI).
+    ///
+    /// # Errors
+    /// [`CustodianError::Data`] for a value that does not parse, and the errors of
+    /// [`store`](Self::store).
+    pub async fn store_text(
+        &self,
+        subject: SubjectId,
+        category: Category,
+        text: &str,
+    ) -> Result<RecordId, CustodianError> {
+        if text.len() > MAX_VALUE_BYTES {
+            return Err(CustodianError::TooLarge {
+                kind: category.name(),
+                max: MAX_VALUE_BYTES,
+            });
+        }
+        let enc = crate::data::text::parse(category, text)?;
+        let plain = Plain {
+            kind: KindRef::Builtin(category),
+            bytes: enc.bytes,
+            lookup: enc.lookup,
+        };
+        let record = RecordId::new_random();
+        let now = self.now();
+        self.write(subject, record, &plain, now, now, AuditKind::Stored)
+            .await?;
+        Ok(record)
+    }
+
+    pub(super) async fn write(
+        &self,
+        subject: SubjectId,
+        record: RecordId,
+        value: &Plain,
+        created_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        kind: AuditKind,
+    ) -> Result<(), CustodianError> {
+        match value.kind {
+            KindRef::Host(name) if Category::from_name(name).is_some() => {
+                return Err(CustodianError::ReservedKindName(name));
+            }
+            _ => {}
+        }
+        if value.bytes.len() > MAX_VALUE_BYTES {
+            return Err(CustodianError::TooLarge {
+                kind: value.kind.name(),
+                max: MAX_VALUE_BYTES,
+            });
+        }
+        self.catch_up().await?;
+        if self.inner.state.is_erased(subject) {
+            return Err(CustodianError::Erased(subject));
+        }
+        if let KindRef::Builtin(c) = value.kind {
+            if let Some(scope) = crate::policy::scopes::scope_of_kind(c) {
+                if self.inner.state.active_consent(subject, scope).is_none() {
+                    return Err(CustodianError::CollectionWithoutConsent {
+                        kind: c.name(),
+                        scope: scope.name(),
+                    });
+                }
+            }
+        }
+        let key = self.data_key(subject).await?;
+        let ciphertext = key.seal(value.kind, record, &value.bytes)?;
+        let blind_index = match (&value.lookup, value.kind) {
+            (Some(v), KindRef::Builtin(c)) => Some(self.inner.keyring.blind_index(c, v)),
+            _ => None,
+        };
+        self.inner
+            .records
+            .put(SealedRecord {
+                record,
+                subject,
+                kind: value.kind.name().to_owned(),
+                ciphertext,
+                blind_index,
+                created_at,
+                updated_at: now,
+            })
+            .await?;
+        let mut ev = AuditEvent::new(now, kind, subject);
+        ev.record = Some(record);
+        ev.data_kind = Some(value.kind.name().to_owned());
+        self.commit(None, &[ev]).await
+    }
+
+    /// Subjects whose stored email equals `email` (through the blind index), for a lookup
+    /// grant of a purpose email serves. Erased subjects are never returned; the lookup is
+    /// audited (purpose, component, count — not the address).
+    ///
+    /// # Errors
+    /// Access refusals of the lookup grant, store failures.
+    pub async fn find_by_email<P>(
+        &self,
+        grant: &LookupGrant<P>,
+        email: &Email,
+    ) -> Result<Vec<SubjectId>, CustodianError>
+    where
+        P: ServicePurpose,
+        Email: UsableFor<P>,
+    {
+        self.find(grant, Category::Email, email.as_str()).await
+    }
+
+    /// Subjects whose stored phone equals `phone` (through the blind index); as
+    /// [`find_by_email`](Self::find_by_email).
+    ///
+    /// # Errors
+    /// As [`find_by_email`](Self::find_by_email).
+    pub async fn find_by_phone<P>(
+        &self,
+        grant: &LookupGrant<P>,
+        phone: &Phone,
+    ) -> Result<Vec<SubjectId>, CustodianError>
+    where
+        P: ServicePurpose,
+        Phone: UsableFor<P>,
+    {
+        self.find(grant, Category::Phone, phone.as_e164()).await
+    }
+
+    async fn find<P: ServicePurpose>(
+        &self,
+        grant: &LookupGrant<P>,
+        c: Category,
+        v: &str,
+    ) -> Result<Vec<SubjectId>, CustodianError> {
+        let now = self.now();
+        self.catch_up().await?;
+        grant.check(self, now)?;
+        let idx = self.inner.keyring.blind_index(c, v);
+        let mut out: Vec<_> = self
+            .inner
+            .records
+            .find_by_index(&idx)
+            .await?
+            .into_iter()
+            .map(|r| r.subject)
+            .filter(|s| !self.inner.state.is_erased(*s))
+            .collect();
+        out.sort();
+        out.dedup();
+        let mut ev = AuditEvent::new(now, AuditKind::Lookup, SubjectId::from_uuid(uuid::Uuid::nil()));
+        ev.grant = Some(grant.id());
+        ev.data_kind = Some(c.name().to_owned());
+        ev.purpose = Some(P::NAME.to_owned());
+        ev.reference = Some(format!("{} result(s)", out.len()));
+        self.commit(None, &[ev]).await?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,237 @@
+//! The policy state replayed from the ledger: which consents are in force, which subjects
+//! are restricted or erased, what each subject shares, which grants are revoked and which
+//! lawful requests are recorded. The custodian's gate reads it at issue and at every use.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
+
+use super::{LedgerChange, LedgerEvent};
+use crate::consent::ConsentScope;
+use crate::data::Category;
+use crate::grant::{AccessError, GrantInfo, IssueError};
+use crate::ids::{ConsentId, GrantId, RequestId, SubjectId};
+use crate::purpose::{LegalBasis, PurposeId, PurposeRef};
+use crate::sharing::{Audience, SharingPolicy};
+
+#[derive(Debug, Default)]
+struct Inner {
+    active: HashMap<(SubjectId, ConsentScope), ConsentId>,
+    restricted: HashSet<SubjectId>,
+    erased: HashSet<SubjectId>,
+    sharing: HashMap<SubjectId, SharingPolicy>,
+    /// Grants revoked through the ledger (by this process or another one).
+    revoked: HashSet<GrantId>,
+    /// Lawful requests recorded (clause 7.2), with the subject they concern.
+    requests: HashMap<RequestId, SubjectId>,
+}
+
+/// Current consent and status of every subject.
+#[derive(Debug, Default)]
+pub(crate) struct PolicyState {
+    inner: RwLock<Inner>,
+}
+
+/// Purposes still allowed for a restricted subject: legal obligations (Art. 18(2)).
+const fn exempt_from_restriction(basis: LegalBasis) -> bool {
+    matches!(basis, LegalBasis::LegalObligation)
+}
+
+/// The audience a sharing purpose serves (clause 5), if it is one.
+pub(crate) const fn audience_of(purpose: PurposeRef) -> Option<Audience> {
+    match purpose {
+        PurposeRef::Builtin(PurposeId::TeamCollaboration) => Some(Audience::Colleagues),
+        PurposeRef::Builtin(PurposeId::ChatSharing) => Some(Audience::ExternalChat),
+        _ => None,
+    }
+}
+
+impl PolicyState {
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn apply(&self, e: &LedgerEvent) {
+        let mut s = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        match &e.change {
+            LedgerChange::ConsentGiven { consent, scope, .. } => {
+                s.active.insert((e.subject, *scope), *consent);
+            }
+            LedgerChange::ConsentWithdrawn { consent, scope } => {
+                if s.active.get(&(e.subject, *scope)) == Some(consent) {
+                    s.active.remove(&(e.subject, *scope));
+                }
+            }
+            LedgerChange::Restricted => {
+                s.restricted.insert(e.subject);
+            }
+            LedgerChange::RestrictionLifted => {
+                s.restricted.remove(&e.subject);
+            }
+            LedgerChange::Erased => {
+                s.erased.insert(e.subject);
+                s.active.retain(|(subj, _), _| *subj != e.subject);
+                s.sharing.remove(&e.subject);
+            }
+            LedgerChange::SharingSet { policy } => {
+                s.sharing.insert(e.subject, policy.clone());
+            }
+            LedgerChange::GrantRevoked { grant } => {
+                s.revoked.insert(*grant);
+            }
+            LedgerChange::LawfulRequestRecorded { request, .. } => {
+                s.requests.insert(*request, e.subject);
+            }
+        }
+    }
+
+    pub(crate) fn active_consent(
+        &self,
+        subject: SubjectId,
+        scope: ConsentScope,
+    ) -> Option<ConsentId> {
+        self.read().active.get(&(subject, scope)).copied()
+    }
+
+    pub(crate) fn sharing(&self, subject: SubjectId) -> SharingPolicy {
+        self.read().sharing.get(&subject).cloned().unwrap_or_default()
+    }
+
+    pub(crate) fn is_erased(&self, subject: SubjectId) -> bool {
+        self.read().erased.contains(&subject)
+    }
+
+    pub(crate) fn is_restricted(&self, subject: SubjectId) -> bool {
+        self.read().restricted.contains(&subject)
+    }
+
+    pub(crate) fn lawful_request_of(&self, request: RequestId) -> Option<SubjectId> {
+        self.read().requests.get(&request).copied()
+    }
+
+    pub(crate) fn active_scopes(&self, subject: SubjectId) -> Vec<(ConsentScope, ConsentId)> {
+        let s = self.read();
+        let mut v: Vec<_> = s
+            .active
+            .iter()
+            .filter(|((subj, _), _)| *subj == subject)
+            .map(|((_, sc), c)| (*sc, *c))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// At issue: refuse, or name the consent the grant will depend on.
+    pub(crate) fn check_issue(
+        &self,
+        subject: SubjectId,
+        purpose: PurposeRef,
+        basis: LegalBasis,
+    ) -> Result<Option<ConsentId>, IssueError> {
+        let s = self.read();
+        if s.erased.contains(&subject) {
+            return Err(IssueError::Erased { subject });
+        }
+        if s.restricted.contains(&subject) && !exempt_from_restriction(basis) {
+            return Err(IssueError::Restricted { subject });
+        }
+        let p = match purpose {
+            PurposeRef::Builtin(p) => p,
+            PurposeRef::Host(name) if matches!(basis, LegalBasis::Consent) => {
+                return Err(IssueError::ConsentScopeMissing { purpose: name });
+            }
+            PurposeRef::Host(_) => return Ok(None),
+        };
+        let mut first = None;
+        for sc in crate::policy::scopes::scopes_for(p) {
+            if let Some(c) = s.active.get(&(subject, sc)) {
+                return Ok(Some(*c));
+            }
+            first.get_or_insert(sc);
+        }
+        match first {
+            None => Ok(None),
+            Some(sc) => Err(IssueError::NoConsent {
+                subject,
+                scope: sc.name(),
+            }),
+        }
+    }
+
+    /// At use: the grant's basis still holds (revocation, erasure, restriction, consent in
+    /// force, lawful request recorded).
+    pub(crate) fn check_use(&self, info: &GrantInfo, basis: LegalBasis) -> Result<(), AccessError> {
+        let s = self.read();
+        let subject = info.subject;
+        if s.revoked.contains(&info.id) {
+            return Err(AccessError::Revoked { grant: info.id });
+        }
+        if s.erased.contains(&subject) {
+            return Err(AccessError::Erased { subject });
+        }
+        if s.restricted.contains(&subject) && !exempt_from_restriction(basis) {
+            return Err(AccessError::Restricted { subject });
+        }
+        if let PurposeRef::Builtin(p) = info.purpose {
+            let mut needed = None;
+            for sc in crate::policy::scopes::scopes_for(p) {
+                needed.get_or_insert(sc);
+                // The consent the grant was issued under must still be the one in force.
+                if info.consent.is_some() && s.active.get(&(subject, sc)).copied() == info.consent {
+                    needed = None;
+                    break;
+                }
+            }
+            if let Some(sc) = needed {
+                return Err(match info.consent {
+                    Some(consent) => AccessError::ConsentWithdrawn {
+                        grant: info.id,
+                        consent,
+                    },
+                    None => AccessError::NoConsent {
+                        grant: info.id,
+                        scope: sc.name(),
+                    },
+                });
+            }
+            if p == PurposeId::LegalCompliance
+                && info.request.and_then(|r| s.requests.get(&r)) != Some(&subject)
+            {
+                return Err(AccessError::NoLawfulRequest { grant: info.id });
+            }
+        } else if matches!(basis, LegalBasis::Consent) {
+            return Err(AccessError::NoConsent {
+                grant: info.id,
+                scope: "host purpose consent",
+            });
+        }
+        Ok(())
+    }
+
+    /// At use, per kind read: a kind collected under a consent is read only while that
+    /// consent is in force, and a sharing purpose reads only what the subject shares with
+    /// its audience (clause 5).
+    pub(crate) fn check_kind(&self, info: &GrantInfo, kind: Category) -> Result<(), AccessError> {
+        if let Some(sc) = crate::policy::scopes::scope_of_kind(kind) {
+            if self.active_consent(info.subject, sc).is_none() {
+                return Err(AccessError::NoConsent {
+                    grant: info.id,
+                    scope: sc.name(),
+                });
+            }
+        }
+        if let Some(audience) = audience_of(info.purpose) {
+            let shared = self
+                .read()
+                .sharing
+                .get(&info.subject)
+                .is_some_and(|p| p.allows(audience, kind));
+            if !shared {
+                return Err(AccessError::NotShared {
+                    grant: info.id,
+                    kind: kind.name(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
