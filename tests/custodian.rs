@@ -5,17 +5,20 @@
     clippy::indexing_slicing,
     reason = "tests"
 )]
-//! End-to-end guarantees of the Custodian on the in-memory stores.
+//! End-to-end guarantees of the Custodian on the in-memory stores. Time is the custodian's:
+//! each test drives a `ManualClock`; sessions come from the custodian's authenticator.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use crm_privacy::consent::{CollectionMethod, ConsentScope};
 use crm_privacy::crypto::{Kek, Keyring};
-use crm_privacy::custodian::{
-    AuditKind, CollectionMethod, ConsentScope, Custodian, CustodianError, RetentionRule,
-};
+use crm_privacy::custodian::{Custodian, CustodianBuilder, CustodianError, RetentionRule};
+use crm_privacy::disclosure::LawfulRequest;
+use crm_privacy::ledger::AuditKind;
 use crm_privacy::store::{
-    ChainName, ChainStore, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
+    ChainName, ChainStore, InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore,
+    InMemoryRecordStore, RecordStore,
 };
 use crm_privacy::*;
 
@@ -29,74 +32,132 @@ fn keyring() -> Keyring {
     Keyring::new(Kek::from_bytes(1, &[1; 32]).unwrap(), &[2; 32]).unwrap()
 }
 
-async fn custodian() -> Custodian {
-    Custodian::builder(keyring())
-        .immutable(Category::CustomerRecord, "commercial")
-        .build()
-        .await
-        .unwrap()
+/// A custodian on fresh in-memory stores, with its clock and the host's login stand-in.
+struct Harness {
+    c: Custodian,
+    clock: Arc<ManualClock>,
+    logins: Arc<InMemoryAuthenticator>,
+    records: Arc<InMemoryRecordStore>,
+    chains: Arc<InMemoryChainStore>,
+    keys: Arc<InMemoryKeyStore>,
 }
 
-fn session(subject: SubjectId, now: DateTime<Utc>) -> UserSession {
-    UserSession::new(
-        subject,
-        SessionId::new_random(),
-        now,
-        now + TimeDelta::hours(1),
-    )
+async fn harness_at(
+    start: DateTime<Utc>,
+    configure: impl FnOnce(CustodianBuilder) -> CustodianBuilder,
+) -> Harness {
+    let clock = Arc::new(ManualClock::new(start));
+    let logins = Arc::new(InMemoryAuthenticator::new());
+    let records = Arc::new(InMemoryRecordStore::new());
+    let chains = Arc::new(InMemoryChainStore::new());
+    let keys = Arc::new(InMemoryKeyStore::new());
+    let b = Custodian::builder(keyring())
+        .records(records.clone())
+        .chains(chains.clone())
+        .keys(keys.clone())
+        .clock(clock.clone())
+        .authenticator(logins.clone());
+    let c = configure(b).build().await.unwrap();
+    Harness {
+        c,
+        clock,
+        logins,
+        records,
+        chains,
+        keys,
+    }
+}
+
+async fn harness() -> Harness {
+    harness_at(t0(), |b| {
+        b.immutable(Category::CustomerRecord, "commercial")
+    })
+    .await
+}
+
+/// Logs `subject` in (for an hour from the clock's now) through `c`'s authenticator.
+async fn login(c: &Custodian, logins: &InMemoryAuthenticator, subject: SubjectId) -> UserSession {
+    let credential = format!("session-of-{subject}");
+    logins.insert(
+        &credential,
+        SessionClaims {
+            subject,
+            session: SessionId::new_random(),
+            authenticated_at: c.now(),
+            expires_at: c.now() + TimeDelta::hours(1),
+        },
+    );
+    c.authenticate(&credential).await.unwrap()
+}
+
+impl Harness {
+    async fn session(&self, subject: SubjectId) -> UserSession {
+        login(&self.c, &self.logins, subject).await
+    }
 }
 
 #[tokio::test]
 async fn store_and_read_through_grants() {
-    let c = custodian().await;
-    let now = t0();
-    let alice = c.register_subject(now).await.unwrap();
-    let bob = c.register_subject(now).await.unwrap();
+    let h = harness().await;
+    let c = &h.c;
+    let alice = c.register_subject().await.unwrap();
+    let bob = c.register_subject().await.unwrap();
     let email = c
-        .store(alice, Email::parse("Alice@Example.com").unwrap(), now)
+        .store(alice, Email::parse("Alice@Example.com").unwrap())
         .await
         .unwrap();
-    let g = c.grant::<Notification>(alice, "mailer", now).await.unwrap();
+    let g = c.grant::<Notification>(alice, "mailer").await.unwrap();
     let got = c
-        .with::<Email, _, _>(&g, email, now, |e| e.as_str().to_owned())
+        .with::<Email, _, _>(&g, email, |e| e.as_str().to_owned())
         .await
         .unwrap();
     assert_eq!(got, "Alice@example.com");
-    // Wrong subject, wrong kind, expired.
-    let gb = c.grant::<Notification>(bob, "mailer", now).await.unwrap();
+    // Wrong subject (refused exactly like a missing record), wrong kind, expired.
+    let gb = c.grant::<Notification>(bob, "mailer").await.unwrap();
     assert!(matches!(
-        c.with::<Email, _, _>(&gb, email, now, |_| ()).await,
-        Err(CustodianError::Access(AccessError::WrongSubject { .. }))
+        c.with::<Email, _, _>(&gb, email, |_| ()).await,
+        Err(CustodianError::Access(AccessError::NotVisible { record, .. })) if record == email
+    ));
+    let missing = RecordId::new_random();
+    assert!(matches!(
+        c.with::<Email, _, _>(&gb, missing, |_| ()).await,
+        Err(CustodianError::Access(AccessError::NotVisible { record, .. })) if record == missing
     ));
     let phone = c
-        .store(alice, Phone::parse("+41 44 668 18 00").unwrap(), now)
+        .store(alice, Phone::parse("+41 44 668 18 00").unwrap())
         .await
         .unwrap();
     assert!(matches!(
-        c.with::<Email, _, _>(&g, phone, now, |_| ()).await,
+        c.with::<Email, _, _>(&g, phone, |_| ()).await,
         Err(CustodianError::WrongKind { .. })
     ));
+    // The grant lives 5 minutes by the custodian's clock: an hour later it has expired.
+    h.clock.advance(TimeDelta::hours(1));
     assert!(matches!(
-        c.with::<Email, _, _>(&g, email, now + TimeDelta::hours(1), |_| ())
-            .await,
+        c.with::<Email, _, _>(&g, email, |_| ()).await,
         Err(CustodianError::Access(AccessError::Expired { .. }))
     ));
-    // Lookup through the blind index.
+    // Lookup through the blind index, with lookup grants.
+    let by_email = c.grant_lookup::<Notification>("recovery").await.unwrap();
+    let by_phone = c
+        .grant_lookup::<IdentityVerification>("recovery")
+        .await
+        .unwrap();
     assert_eq!(
-        c.find_by_email(&Email::parse("alice@EXAMPLE.com").unwrap())
+        c.find_by_email(&by_email, &Email::parse("alice@EXAMPLE.com").unwrap())
             .await
             .unwrap(),
         Vec::<SubjectId>::new(),
         "local part is case-sensitive"
     );
     assert_eq!(
-        c.find_by_email(&Email::parse("Alice@example.COM").unwrap())
+        c.find_by_email(&by_email, &Email::parse("Alice@example.COM").unwrap())
             .await
             .unwrap(),
         vec![alice]
     );
     assert_eq!(
-        c.find_by_phone(&Phone::parse("+41446681800").unwrap())
+        c.find_by_phone(&by_phone, &Phone::parse("+41446681800").unwrap())
             .await
             .unwrap(),
         vec![alice]
@@ -116,99 +177,82 @@ async fn store_and_read_through_grants() {
 
 #[tokio::test]
 async fn provider_and_zoom_consent_gate_grants() {
-    let c = custodian().await;
-    let now = t0();
-    let alice = c.register_subject(now).await.unwrap();
-    let s = session(alice, now);
+    let h = harness().await;
+    let c = &h.c;
+    let alice = c.register_subject().await.unwrap();
+    let s = h.session(alice).await;
     // 3.3: no sign-in grant without a linked provider.
     assert!(matches!(
-        c.grant::<Authentication>(alice, "login", now).await,
+        c.grant::<Authentication>(alice, "login").await,
         Err(CustodianError::Issue(IssueError::NoConsent { .. }))
     ));
     let google = c
         .give_consent(
-            alice,
+            &s,
             ConsentScope::GoogleLink,
             CollectionMethod::UiAction,
             Some("ui-evt-1"),
-            now,
         )
         .await
         .unwrap();
     let gid = c
-        .store(
-            alice,
-            ProviderAccountId::<Google>::parse("g-1234").unwrap(),
-            now,
-        )
+        .store(alice, ProviderAccountId::<Google>::parse("g-1234").unwrap())
         .await
         .unwrap();
-    let auth = c
-        .grant::<Authentication>(alice, "login", now)
-        .await
-        .unwrap();
+    let auth = c.grant::<Authentication>(alice, "login").await.unwrap();
     assert_eq!(auth.info().consent, Some(google));
     assert!(
-        c.with::<ProviderAccountId<Google>, _, _>(&auth, gid, now, |_| ())
+        c.with::<ProviderAccountId<Google>, _, _>(&auth, gid, |_| ())
             .await
             .is_ok()
     );
     // Unlinking: the grant stops at once, and the linked id is gone.
-    c.withdraw_consent(alice, ConsentScope::GoogleLink, now)
+    c.withdraw_consent(alice, ConsentScope::GoogleLink)
         .await
         .unwrap();
     assert!(matches!(
-        c.with::<ProviderAccountId<Google>, _, _>(&auth, gid, now, |_| ())
+        c.with::<ProviderAccountId<Google>, _, _>(&auth, gid, |_| ())
             .await,
         Err(CustodianError::Access(AccessError::ConsentWithdrawn { .. }))
             | Err(CustodianError::Store(_))
     ));
     assert!(matches!(
-        c.grant::<Authentication>(alice, "login", now).await,
+        h.records.get(gid).await,
+        Err(crm_privacy::store::StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        c.grant::<Authentication>(alice, "login").await,
         Err(CustodianError::Issue(IssueError::NoConsent { .. }))
     ));
     assert!(matches!(
-        c.withdraw_consent(alice, ConsentScope::GoogleLink, now)
-            .await,
+        c.withdraw_consent(alice, ConsentScope::GoogleLink).await,
         Err(CustodianError::NoActiveConsent { .. })
     ));
 
     // 3.7: Zoom — a conference only on the user's request and while connected.
-    let proof = UserInitiated::new(&s, RequestId::new_random(), now);
+    let proof = c.user_request(&s).unwrap();
     assert!(matches!(
-        c.grant_conference(&proof, now).await,
+        c.grant_conference(&proof).await,
         Err(CustodianError::Issue(IssueError::NoConsent { .. }))
     ));
-    c.give_consent(
-        alice,
-        ConsentScope::ZoomLink,
-        CollectionMethod::UiAction,
-        None,
-        now,
-    )
-    .await
-    .unwrap();
-    let token = c
-        .store(
-            alice,
-            ZoomAccessToken::parse("zoom-secret-token").unwrap(),
-            now,
-        )
+    c.give_consent(&s, ConsentScope::ZoomLink, CollectionMethod::UiAction, None)
         .await
         .unwrap();
-    let conf = c.grant_conference(&proof, now).await.unwrap();
+    let token = c
+        .store(alice, ZoomAccessToken::parse("zoom-secret-token").unwrap())
+        .await
+        .unwrap();
+    let conf = c.grant_conference(&proof).await.unwrap();
     assert!(
-        c.with::<ZoomAccessToken, _, _>(&conf, token, now, |t| t.as_str().len())
+        c.with::<ZoomAccessToken, _, _>(&conf, token, |t| t.as_str().len())
             .await
             .is_ok()
     );
-    c.withdraw_consent(alice, ConsentScope::ZoomLink, now)
+    c.withdraw_consent(alice, ConsentScope::ZoomLink)
         .await
         .unwrap();
     // The grant fails at once, with the reason.
-    let r = c
-        .with::<ZoomAccessToken, _, _>(&conf, token, now, |_| ())
-        .await;
+    let r = c.with::<ZoomAccessToken, _, _>(&conf, token, |_| ()).await;
     assert!(
         matches!(
             r,
@@ -217,48 +261,40 @@ async fn provider_and_zoom_consent_gate_grants() {
         "{r:?}"
     );
     // Re-giving consent does not revive old grants.
-    c.give_consent(
-        alice,
-        ConsentScope::ZoomLink,
-        CollectionMethod::UiAction,
-        None,
-        now,
-    )
-    .await
-    .unwrap();
+    c.give_consent(&s, ConsentScope::ZoomLink, CollectionMethod::UiAction, None)
+        .await
+        .unwrap();
     let token2 = c
         .store(
             alice,
             ZoomAccessToken::parse("zoom-secret-token-2").unwrap(),
-            now,
         )
         .await
         .unwrap();
     assert!(matches!(
-        c.with::<ZoomAccessToken, _, _>(&conf, token2, now, |_| ())
-            .await,
+        c.with::<ZoomAccessToken, _, _>(&conf, token2, |_| ()).await,
         Err(CustodianError::Access(AccessError::ConsentWithdrawn { .. }))
     ));
-    // And the token stored before the disconnect is gone: even a new, valid grant cannot
-    // read it.
+    // And the token stored before the disconnect is gone from the store: even a new, valid
+    // grant cannot read it.
     let conf2 = c
-        .grant_conference(&UserInitiated::new(&s, RequestId::new_random(), now), now)
+        .grant_conference(&c.user_request(&s).unwrap())
         .await
         .unwrap();
-    let r = c
-        .with::<ZoomAccessToken, _, _>(&conf2, token, now, |_| ())
-        .await;
+    let r = c.with::<ZoomAccessToken, _, _>(&conf2, token, |_| ()).await;
     assert!(
         matches!(
             r,
-            Err(CustodianError::Store(
-                crm_privacy::store::StoreError::NotFound { .. }
-            ))
+            Err(CustodianError::Access(AccessError::NotVisible { record, .. })) if record == token
         ),
         "{r:?}"
     );
+    assert!(matches!(
+        h.records.get(token).await,
+        Err(crm_privacy::store::StoreError::NotFound { .. })
+    ));
     assert!(
-        c.with::<ZoomAccessToken, _, _>(&conf2, token2, now, |_| ())
+        c.with::<ZoomAccessToken, _, _>(&conf2, token2, |_| ())
             .await
             .is_ok()
     );
@@ -267,55 +303,52 @@ async fn provider_and_zoom_consent_gate_grants() {
 
 #[tokio::test]
 async fn restriction_erasure_and_shredding() {
-    let c = custodian().await;
+    let h = harness().await;
+    let c = &h.c;
     let now = t0();
-    let alice = c.register_subject(now).await.unwrap();
+    let alice = c.register_subject().await.unwrap();
     let ip = c
-        .store(alice, IpAddress::parse("203.0.113.7").unwrap(), now)
+        .store(alice, IpAddress::parse("203.0.113.7").unwrap())
         .await
         .unwrap();
-    let stats = c.grant::<Analytics>(alice, "stats", now).await.unwrap();
-    let legal = c
-        .grant::<LegalCompliance>(alice, "legal", now)
+    let stats = c.grant::<Analytics>(alice, "stats").await.unwrap();
+    let request = c
+        .record_lawful_request(
+            alice,
+            &LawfulRequest::new("cantonal police", "CrimPC s. 95", "case 2026/3", now).unwrap(),
+        )
         .await
         .unwrap();
-    c.restrict(alice, now).await.unwrap();
+    let legal = c.grant_lawful(alice, request, "legal").await.unwrap();
+    c.restrict(alice).await.unwrap();
     assert!(matches!(
-        c.with::<IpAddress, _, _>(&stats, ip, now, |_| ()).await,
+        c.with::<IpAddress, _, _>(&stats, ip, |_| ()).await,
         Err(CustodianError::Access(AccessError::Restricted { .. }))
     ));
     assert!(matches!(
-        c.grant::<Analytics>(alice, "stats", now).await,
+        c.grant::<Analytics>(alice, "stats").await,
         Err(CustodianError::Issue(IssueError::Restricted { .. }))
     ));
     // Legal obligations stay possible (Art. 18(2)).
-    assert!(
-        c.with::<IpAddress, _, _>(&legal, ip, now, |_| ())
-            .await
-            .is_ok()
-    );
-    c.lift_restriction(alice, now).await.unwrap();
-    assert!(
-        c.with::<IpAddress, _, _>(&stats, ip, now, |_| ())
-            .await
-            .is_ok()
-    );
+    assert!(c.with::<IpAddress, _, _>(&legal, ip, |_| ()).await.is_ok());
+    c.lift_restriction(alice).await.unwrap();
+    assert!(c.with::<IpAddress, _, _>(&stats, ip, |_| ()).await.is_ok());
 
-    let report = c.erase(alice, now).await.unwrap();
+    let report = c.erase(alice).await.unwrap();
     assert_eq!(report.records_deleted, 1);
     assert!(report.key_destroyed);
+    assert_eq!(report.erased_at, now);
     assert_eq!(report.backups_age_out_by, now + TimeDelta::days(35));
     assert!(matches!(
-        c.with::<IpAddress, _, _>(&legal, ip, now, |_| ()).await,
+        c.with::<IpAddress, _, _>(&legal, ip, |_| ()).await,
         Err(CustodianError::Access(AccessError::Erased { .. }))
     ));
     assert!(matches!(
-        c.store(alice, Email::parse("a@example.com").unwrap(), now)
-            .await,
+        c.store(alice, Email::parse("a@example.com").unwrap()).await,
         Err(CustodianError::Erased(_))
     ));
     assert!(matches!(
-        c.grant::<LegalCompliance>(alice, "legal", now).await,
+        c.grant_lawful(alice, request, "legal").await,
         Err(CustodianError::Issue(IssueError::Erased { .. }))
     ));
     assert!(format!("{report:?}").contains("key_destroyed: true"));
@@ -324,43 +357,48 @@ async fn restriction_erasure_and_shredding() {
 #[tokio::test]
 async fn erased_subject_copies_are_unreadable() {
     // A backup copy of the records taken before erasure cannot be opened afterwards.
-    let records = Arc::new(InMemoryRecordStore::new());
-    let keys = Arc::new(InMemoryKeyStore::new());
-    let chains = Arc::new(InMemoryChainStore::new());
-    let c = Custodian::builder(keyring())
-        .records(records.clone())
-        .keys(keys.clone())
-        .chains(chains.clone())
-        .build()
-        .await
-        .unwrap();
-    let now = t0();
-    let alice = c.register_subject(now).await.unwrap();
+    let h = harness_at(t0(), |b| b).await;
+    let c = &h.c;
+    let alice = c.register_subject().await.unwrap();
     let rec = c
-        .store(alice, Email::parse("alice@example.com").unwrap(), now)
+        .store(alice, Email::parse("alice@example.com").unwrap())
         .await
         .unwrap();
-    use crm_privacy::store::RecordStore;
-    let backup = records.get(rec).await.unwrap();
-    c.erase(alice, now).await.unwrap();
-    records.put(backup).await.unwrap(); // restore the old row from "backup"
-    // A fresh custodian on the same stores (as after a restore) still cannot read it.
+    let backup = h.records.get(rec).await.unwrap();
+    c.erase(alice).await.unwrap();
+    h.records.put(backup.clone()).await.unwrap(); // restore the old row from "backup"
+    // A fresh custodian on the same stores (as after a restore) refuses every grant.
+    let logins2 = Arc::new(InMemoryAuthenticator::new());
     let c2 = Custodian::builder(keyring())
-        .records(records)
-        .keys(keys)
-        .chains(chains)
+        .records(h.records.clone())
+        .keys(h.keys.clone())
+        .chains(h.chains.clone())
+        .clock(h.clock.clone())
+        .authenticator(logins2.clone())
         .build()
         .await
         .unwrap();
-    let s = session(alice, now);
-    let r = c2.grant_owner(&s, now).await;
+    let s = login(&c2, &logins2, alice).await;
+    let r = c2.grant_owner(&s).await;
     assert!(matches!(
         r,
         Err(CustodianError::Issue(IssueError::Erased { .. }))
     ));
-    let issuer = GrantIssuer::builder().build().unwrap();
-    let foreign = issuer.issue_owner(&s, now).unwrap();
-    let r = c2.with::<Email, _, _>(&foreign, rec, now, |_| ()).await;
+    // Even an authority that never learned of the erasure (the ledger lost, only records
+    // and keys restored) and so issues a grant cannot open the row: the key is destroyed.
+    let logins3 = Arc::new(InMemoryAuthenticator::new());
+    let c3 = Custodian::builder(keyring())
+        .records(h.records.clone())
+        .keys(h.keys.clone())
+        .chains(Arc::new(InMemoryChainStore::new()))
+        .clock(h.clock.clone())
+        .authenticator(logins3.clone())
+        .build()
+        .await
+        .unwrap();
+    let s3 = login(&c3, &logins3, alice).await;
+    let unaware = c3.grant_owner(&s3).await.unwrap();
+    let r = c3.with::<Email, _, _>(&unaware, rec, |_| ()).await;
     assert!(
         matches!(
             r,
@@ -368,37 +406,43 @@ async fn erased_subject_copies_are_unreadable() {
         ),
         "{r:?}"
     );
+    // A grant of that other authority is refused by the original one outright.
+    assert!(matches!(
+        c.with::<Email, _, _>(&unaware, rec, |_| ()).await,
+        Err(CustodianError::Access(AccessError::ForeignAuthority { .. }))
+    ));
 }
 
 #[tokio::test]
 async fn rectification_and_export() {
-    let c = custodian().await;
-    let now = t0();
-    let alice = c.register_subject(now).await.unwrap();
-    let bob = c.register_subject(now).await.unwrap();
+    let h = harness().await;
+    let c = &h.c;
+    let alice = c.register_subject().await.unwrap();
+    let bob = c.register_subject().await.unwrap();
     let name = c
-        .store(alice, PersonName::parse("Alice Smith").unwrap(), now)
+        .store(alice, PersonName::parse("Alice Smith").unwrap())
         .await
         .unwrap();
     let mut rec = CustomerRecord::new();
     rec.set("invoice_number", "INV-1").unwrap();
-    let cust = c.store(alice, rec, now).await.unwrap();
-    c.store(bob, PersonName::parse(CANARY).unwrap(), now)
+    let cust = c.store(alice, rec).await.unwrap();
+    c.store(bob, PersonName::parse(CANARY).unwrap())
         .await
         .unwrap();
-    let own = c.grant_owner(&session(alice, now), now).await.unwrap();
-    c.rectify(&own, name, PersonName::parse("Alice Jones").unwrap(), now)
+    let alice_session = h.session(alice).await;
+    let own = c.grant_owner(&alice_session).await.unwrap();
+    c.rectify(&own, name, PersonName::parse("Alice Jones").unwrap())
         .await
         .unwrap();
     assert_eq!(
-        c.with::<PersonName, _, _>(&own, name, now, |n| n.as_str().to_owned())
+        c.with::<PersonName, _, _>(&own, name, |n| n.as_str().to_owned())
             .await
             .unwrap(),
         "Alice Jones"
     );
     let mut rec2 = CustomerRecord::new();
     rec2.set("invoice_number", "INV-2").unwrap();
-    let err = c.rectify(&own, cust, rec2, now).await.unwrap_err();
+    let err = c.rectify(&own, cust, rec2).await.unwrap_err();
     assert!(matches!(
         err,
         CustodianError::Immutable {
@@ -410,24 +454,30 @@ async fn rectification_and_export() {
         !err.to_string().contains("INV"),
         "error names the field, never the value"
     );
-    // Bob's session cannot rectify Alice's data.
-    let bob_own = c.grant_owner(&session(bob, now), now).await.unwrap();
+    // Bob's session cannot rectify Alice's data (her record is not visible to him).
+    let bob_own = c.grant_owner(&h.session(bob).await).await.unwrap();
     assert!(matches!(
-        c.rectify(&bob_own, name, PersonName::parse("X").unwrap(), now)
+        c.rectify(&bob_own, name, PersonName::parse("X").unwrap())
             .await,
-        Err(CustodianError::Access(AccessError::WrongSubject { .. }))
+        Err(CustodianError::Access(AccessError::NotVisible { .. }))
     ));
+    assert_eq!(
+        c.with::<PersonName, _, _>(&own, name, |n| n.as_str().to_owned())
+            .await
+            .unwrap(),
+        "Alice Jones",
+        "the refused rectification changed nothing"
+    );
 
     c.give_consent(
-        alice,
+        &alice_session,
         ConsentScope::Cookies,
         CollectionMethod::UiAction,
         None,
-        now,
     )
     .await
     .unwrap();
-    let export = c.export(&own, now).await.unwrap();
+    let export = c.export(&own).await.unwrap();
     let json = export.to_json().unwrap();
     assert!(json.contains("Alice Jones") && json.contains("INV-1") && json.contains("cookies"));
     assert!(
@@ -444,28 +494,29 @@ async fn rectification_and_export() {
 
 #[tokio::test]
 async fn retention_sweep_deletes_expired_records() {
-    let c = Custodian::builder(keyring())
-        .retention(Category::PersonName, RetentionRule { months: 24 })
-        .build()
-        .await
-        .unwrap();
     let jan31 = Utc.with_ymd_and_hms(2027, 1, 31, 10, 0, 0).unwrap();
-    let alice = c.register_subject(jan31).await.unwrap();
+    let h = harness_at(jan31, |b| {
+        b.retention(Category::PersonName, RetentionRule { months: 24 })
+    })
+    .await;
+    let c = &h.c;
+    let alice = c.register_subject().await.unwrap();
     let ip = c
-        .store(alice, IpAddress::parse("198.51.100.1").unwrap(), jan31)
+        .store(alice, IpAddress::parse("198.51.100.1").unwrap())
         .await
         .unwrap();
     let email = c
-        .store(alice, Email::parse("a@example.com").unwrap(), jan31)
+        .store(alice, Email::parse("a@example.com").unwrap())
         .await
         .unwrap();
     let name = c
-        .store(alice, PersonName::parse("A").unwrap(), jan31)
+        .store(alice, PersonName::parse("A").unwrap())
         .await
         .unwrap();
     // 13 months after Jan 31 2027 is Feb 29 2028 (leap year, month-end clamped).
     let deadline = Utc.with_ymd_and_hms(2028, 2, 29, 10, 0, 0).unwrap();
-    let before = c.sweep(deadline - TimeDelta::seconds(1)).await.unwrap();
+    h.clock.set(deadline - TimeDelta::seconds(1));
+    let before = c.sweep().await.unwrap();
     assert!(before.iter().all(|l| !l.deleted));
     let line = before.iter().find(|l| l.record == ip).unwrap();
     assert_eq!(line.deadline, Some(deadline));
@@ -473,7 +524,8 @@ async fn retention_sweep_deletes_expired_records() {
         before.iter().find(|l| l.record == email).unwrap().deadline,
         None
     );
-    let after = c.sweep(deadline).await.unwrap();
+    h.clock.set(deadline);
+    let after = c.sweep().await.unwrap();
     assert!(after.iter().find(|l| l.record == ip).unwrap().deleted);
     assert!(!after.iter().find(|l| l.record == name).unwrap().deleted);
     assert!(
@@ -487,28 +539,18 @@ async fn retention_sweep_deletes_expired_records() {
 
 #[tokio::test]
 async fn tampered_chain_is_refused_at_start() {
-    let chains = Arc::new(InMemoryChainStore::new());
-    let c = Custodian::builder(keyring())
-        .chains(chains.clone())
-        .build()
+    let h = harness().await;
+    let c = &h.c;
+    let alice = c.register_subject().await.unwrap();
+    let s = h.session(alice).await;
+    c.give_consent(&s, ConsentScope::Cookies, CollectionMethod::Api, None)
         .await
         .unwrap();
-    let now = t0();
-    let alice = c.register_subject(now).await.unwrap();
-    c.give_consent(
-        alice,
-        ConsentScope::Cookies,
-        CollectionMethod::Api,
-        None,
-        now,
-    )
-    .await
-    .unwrap();
     // Copy the chains with one ledger entry altered into a new store.
     let forged = Arc::new(InMemoryChainStore::new());
     for name in [ChainName::Ledger, ChainName::Audit] {
         let mut anchor = crm_privacy::chain::Anchor::default();
-        for mut e in chains.entries(name).await.unwrap() {
+        for mut e in h.chains.entries(name).await.unwrap() {
             if name == ChainName::Ledger {
                 e.body = String::from_utf8(e.body)
                     .unwrap()
@@ -528,20 +570,24 @@ async fn tampered_chain_is_refused_at_start() {
                 .unwrap();
         }
     }
-    let r = Custodian::builder(keyring()).chains(forged).build().await;
+    let r = Custodian::builder(keyring())
+        .records(h.records.clone())
+        .keys(h.keys.clone())
+        .chains(forged)
+        .build()
+        .await;
     assert!(matches!(r, Err(CustodianError::Chain(_))), "{r:?}");
 }
 
 #[tokio::test]
 async fn audit_and_errors_carry_no_personal_data() {
-    let c = custodian().await;
-    let now = t0();
-    let alice = c.register_subject(now).await.unwrap();
+    let h = harness().await;
+    let c = &h.c;
+    let alice = c.register_subject().await.unwrap();
     let e = c
         .store(
             alice,
             Email::parse(&format!("{CANARY}@example.com")).unwrap(),
-            now,
         )
         .await
         .unwrap();
@@ -549,33 +595,30 @@ async fn audit_and_errors_carry_no_personal_data() {
         .store(
             alice,
             DeviceInfo::new(CANARY, CANARY, CANARY, 10, 10).unwrap(),
-            now,
         )
         .await
         .unwrap();
-    let g = c.grant::<Notification>(alice, "mailer", now).await.unwrap();
-    c.with::<Email, _, _>(&g, e, now, |_| ()).await.unwrap();
+    let g = c.grant::<Notification>(alice, "mailer").await.unwrap();
+    c.with::<Email, _, _>(&g, e, |_| ()).await.unwrap();
     let err = c
-        .with::<DeviceInfo, _, _>(
-            &c.grant::<Analytics>(alice, "s", now).await.unwrap(),
-            e,
-            now,
-            |_| (),
-        )
+        .with::<DeviceInfo, _, _>(&c.grant::<Analytics>(alice, "s").await.unwrap(), e, |_| ())
         .await
         .unwrap_err();
     let err2 = c
         .with::<DeviceInfo, _, _>(
-            &c.grant::<Analytics>(SubjectId::new_random(), "s", now)
+            &c.grant::<Analytics>(SubjectId::new_random(), "s")
                 .await
                 .unwrap(),
             d,
-            now,
             |_| (),
         )
         .await
         .unwrap_err();
     let events = c.audit_events().await.unwrap();
+    assert!(
+        events.iter().any(|e| e.kind == AuditKind::Refused),
+        "the refusals are audited"
+    );
     let rendered = format!(
         "{events:?} {} {err} {err:?} {err2} {c:?}",
         serde_json::to_string(&events).unwrap()
@@ -591,22 +634,17 @@ fn withdraw_racing_reads_never_reads_after_withdraw_returned() {
         .unwrap();
     rt.block_on(async {
         for round in 0..50 {
-            let c = custodian().await;
-            let now = t0();
-            let alice = c.register_subject(now).await.unwrap();
-            c.give_consent(
-                alice,
-                ConsentScope::Cookies,
-                CollectionMethod::UiAction,
-                None,
-                now,
-            )
-            .await
-            .unwrap();
+            let h = harness().await;
+            let c = h.c.clone();
+            let alice = c.register_subject().await.unwrap();
+            let s = h.session(alice).await;
+            c.give_consent(&s, ConsentScope::Cookies, CollectionMethod::UiAction, None)
+                .await
+                .unwrap();
             let mut p = CookiePreference::new();
             p.set_language("fr").unwrap();
-            let rec = c.store(alice, p, now).await.unwrap();
-            let g = c.grant::<Preferences>(alice, "ui", now).await.unwrap();
+            let rec = c.store(alice, p).await.unwrap();
+            let g = c.grant::<Preferences>(alice, "ui").await.unwrap();
             let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let reader = {
                 let (c, g, done) = (c.clone(), g.clone(), done.clone());
@@ -615,7 +653,7 @@ fn withdraw_racing_reads_never_reads_after_withdraw_returned() {
                     for _ in 0..200 {
                         let withdrawn_before = done.load(std::sync::atomic::Ordering::SeqCst);
                         let ok = c
-                            .with::<CookiePreference, _, _>(&g, rec, now, |_| ())
+                            .with::<CookiePreference, _, _>(&g, rec, |_| ())
                             .await
                             .is_ok();
                         if withdrawn_before && ok {
@@ -627,7 +665,7 @@ fn withdraw_racing_reads_never_reads_after_withdraw_returned() {
                 })
             };
             tokio::task::yield_now().await;
-            c.withdraw_consent(alice, ConsentScope::Cookies, now)
+            c.withdraw_consent(alice, ConsentScope::Cookies)
                 .await
                 .unwrap();
             done.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -664,24 +702,23 @@ async fn sweep_applies_holds_and_legal_minimums_of_the_schedule() {
             };
         }
     }
-    let c = Custodian::builder(keyring())
-        .schedule(b.build().unwrap())
-        .build()
-        .await
-        .unwrap();
-    let s = c.register_subject(t).await.unwrap();
+    let schedule = b.build().unwrap();
+    let h = harness_at(t, |b| b.schedule(schedule)).await;
+    let c = &h.c;
+    let s = c.register_subject().await.unwrap();
     let ip = c
-        .store(s, IpAddress::parse("198.51.100.9").unwrap(), t)
+        .store(s, IpAddress::parse("198.51.100.9").unwrap())
         .await
         .unwrap();
     let email = c
-        .store(s, Email::parse("held@example.com").unwrap(), t)
+        .store(s, Email::parse("held@example.com").unwrap())
         .await
         .unwrap();
     let mut r = CustomerRecord::new();
     r.set("invoice", "INV-9").unwrap();
-    let cust = c.store(s, r, t).await.unwrap();
+    let cust = c.store(s, r).await.unwrap();
     let later = Utc.with_ymd_and_hms(2027, 3, 1, 10, 0, 0).unwrap();
+    h.clock.set(later);
     let holds = vec![Hold {
         id: "case-12".into(),
         subject: Some(s),
@@ -689,7 +726,7 @@ async fn sweep_applies_holds_and_legal_minimums_of_the_schedule() {
         placed_at: t,
         lifted_at: None,
     }];
-    let lines = c.sweep_with_holds(later, &holds).await.unwrap();
+    let lines = c.sweep_with_holds(&holds).await.unwrap();
     let line = |rec| lines.iter().find(|l| l.record == rec).unwrap().clone();
     assert!(line(ip).deleted, "released by every rule of its kind");
     assert_eq!(
@@ -714,7 +751,7 @@ async fn sweep_applies_holds_and_legal_minimums_of_the_schedule() {
         ..holds[0].clone()
     }];
     assert!(
-        c.sweep_with_holds(later, &lifted)
+        c.sweep_with_holds(&lifted)
             .await
             .unwrap()
             .iter()
@@ -724,52 +761,53 @@ async fn sweep_applies_holds_and_legal_minimums_of_the_schedule() {
     );
 }
 
-/// Two custodians sharing stores (shared mode), as two app servers would: a grant revoked in
-/// one is refused by the other at its very next read and token open, with the revocation
-/// recorded in the ledger and the audit log.
+/// Two custodians sharing stores, as two app servers would (every custodian catches up with
+/// the ledger before each decision): a grant revoked in one is refused by the other at its
+/// very next read and token open, with the revocation recorded in the ledger and the audit
+/// log.
 #[tokio::test]
 async fn revocation_in_one_process_stops_the_next_read_in_another() {
     let records: crm_privacy::store::DynRecordStore = Arc::new(InMemoryRecordStore::new());
     let chains: crm_privacy::store::DynChainStore = Arc::new(InMemoryChainStore::new());
     let keys: crm_privacy::store::DynKeyStore = Arc::new(InMemoryKeyStore::new());
+    let clock = Arc::new(ManualClock::new(t0()));
     let build = || async {
         Custodian::builder(keyring())
             .records(records.clone())
             .chains(chains.clone())
             .keys(keys.clone())
+            .clock(clock.clone())
             .token_key(TokenKey::from_secret(1, &[6; 32]).unwrap())
-            .shared(true)
             .build()
             .await
             .unwrap()
     };
     let a = build().await;
     let b = build().await;
-    let now = t0();
-    let alice = a.register_subject(now).await.unwrap();
+    let alice = a.register_subject().await.unwrap();
     let rec = a
-        .store(alice, Email::parse("alice@example.com").unwrap(), now)
+        .store(alice, Email::parse("alice@example.com").unwrap())
         .await
         .unwrap();
-    let g = a.grant::<Notification>(alice, "mailer", now).await.unwrap();
-    let token = a.seal_grant(&g);
-    let in_b = b.open_grant::<Notification>(&token, now).await.unwrap();
-    assert!(b.with::<Email, _, _>(&in_b, rec, now, |_| ()).await.is_ok());
-    assert!(a.with::<Email, _, _>(&g, rec, now, |_| ()).await.is_ok());
+    let g = a.grant::<Notification>(alice, "mailer").await.unwrap();
+    let token = a.seal_grant(&g).unwrap();
+    let in_b = b.open_grant::<Notification>(&token).await.unwrap();
+    assert!(b.with::<Email, _, _>(&in_b, rec, |_| ()).await.is_ok());
+    assert!(a.with::<Email, _, _>(&g, rec, |_| ()).await.is_ok());
 
-    b.revoke(&in_b, now).await.unwrap();
-    let r = a.with::<Email, _, _>(&g, rec, now, |_| ()).await;
+    b.revoke(&in_b).await.unwrap();
+    let r = a.with::<Email, _, _>(&g, rec, |_| ()).await;
     assert!(
         matches!(r, Err(CustodianError::Access(AccessError::Revoked { .. }))),
         "A must refuse the grant B revoked at its very next read: {r:?}"
     );
-    assert!(a.open_grant::<Notification>(&token, now).await.is_err());
+    assert!(a.open_grant::<Notification>(&token).await.is_err());
     // A third process starting later replays the revocation from the ledger.
     let c = build().await;
-    assert!(c.open_grant::<Notification>(&token, now).await.is_err());
+    assert!(c.open_grant::<Notification>(&token).await.is_err());
     // Other grants are untouched.
-    let g2 = a.grant::<Notification>(alice, "mailer", now).await.unwrap();
-    assert!(a.with::<Email, _, _>(&g2, rec, now, |_| ()).await.is_ok());
+    let g2 = a.grant::<Notification>(alice, "mailer").await.unwrap();
+    assert!(a.with::<Email, _, _>(&g2, rec, |_| ()).await.is_ok());
     let revoked = a
         .audit_events()
         .await
