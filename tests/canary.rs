@@ -7,7 +7,12 @@
 //! Canary test: a distinctive plaintext goes into every data type; no Debug output, error
 //! message or serialized form contains it.
 
+use std::sync::Arc;
+
 use chrono::{TimeDelta, Utc};
+use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::custodian::Custodian;
+use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore};
 use crm_privacy::*;
 
 const CANARY: &str = "cnry7f3a";
@@ -122,21 +127,34 @@ fn parse_errors_never_echo_input() {
     assert_clean("decode error", &format!("{err} {err:?}"));
 }
 
-#[test]
-fn grants_tokens_and_register_carry_no_values() {
-    let issuer = GrantIssuer::builder().build().unwrap();
-    let now = Utc::now();
-    let s = SubjectId::new_random();
+#[tokio::test]
+async fn grants_tokens_and_register_carry_no_values() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let c = Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[9; 32]).unwrap())
+        .records(Arc::new(InMemoryRecordStore::new()))
+        .chains(Arc::new(InMemoryChainStore::new()))
+        .keys(Arc::new(InMemoryKeyStore::new()))
+        .clock(clock.clone())
+        .build()
+        .await
+        .unwrap();
+    let s = c.register_subject().await.unwrap();
     let email = Personal::new(s, Email::parse(&format!("{CANARY}@x.example")).unwrap());
-    let g = issuer.issue::<Notification>(s, "mailer", now).unwrap();
-    let _ = email.expose(&g, now).unwrap();
+    let g = c.grant::<Notification>(s, "mailer").await.unwrap();
+    let _ = c.expose(&email, &g).await.unwrap();
     assert_clean(
         "grant",
         &format!("{g:?} {}", serde_json::to_string(g.info()).unwrap()),
     );
-    assert_clean("token", &issuer.seal(&g));
-    let err = email.expose(&g, now + TimeDelta::hours(1)).unwrap_err();
+    assert_clean("token", &c.seal_grant(&g).unwrap());
+    clock.advance(TimeDelta::hours(1));
+    let err = c.expose(&email, &g).await.unwrap_err();
     assert_clean("access error", &format!("{err} {err:?}"));
+    let events = c.audit_events().await.unwrap();
+    assert_clean(
+        "audit",
+        &format!("{events:?} {}", serde_json::to_string(&events).unwrap()),
+    );
     let reg = policy::register();
     assert_clean(
         "register",
