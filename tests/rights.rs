@@ -7,13 +7,19 @@
 )]
 //! Disclosure (clause 7), sharing (clause 5) and staff access (clause 8.1) through the custodian.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use crm_privacy::crypto::{Kek, Keyring};
-use crm_privacy::custodian::{AuditKind, Custodian, CustodianError};
+use crm_privacy::custodian::{Custodian, CustodianBuilder, CustodianError};
 use crm_privacy::disclosure::{Disclosure, DisclosureError, LawfulRequest};
+use crm_privacy::ledger::AuditKind;
 use crm_privacy::policy::Processor;
 use crm_privacy::sharing::{Audience, SharingError, SharingPolicy};
 use crm_privacy::staff::InMemoryStaffDirectory;
+use crm_privacy::store::{
+    InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
+};
 use crm_privacy::*;
 
 const CANARY: &str = "rights.canary.91@example.com";
@@ -22,22 +28,59 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
 }
 
-async fn custodian() -> Custodian {
-    Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[3; 32]).unwrap())
-        .build()
-        .await
-        .unwrap()
+/// A custodian on in-memory stores whose clock reads `t0()`, with the host's login and staff
+/// directory stand-ins.
+struct Harness {
+    c: Custodian,
+    logins: Arc<InMemoryAuthenticator>,
+    staff: Arc<InMemoryStaffDirectory>,
+}
+
+async fn harness_with(configure: impl FnOnce(CustodianBuilder) -> CustodianBuilder) -> Harness {
+    let logins = Arc::new(InMemoryAuthenticator::new());
+    let staff = Arc::new(InMemoryStaffDirectory::new());
+    let b = Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[3; 32]).unwrap())
+        .records(Arc::new(InMemoryRecordStore::new()))
+        .chains(Arc::new(InMemoryChainStore::new()))
+        .keys(Arc::new(InMemoryKeyStore::new()))
+        .clock(Arc::new(ManualClock::new(t0())))
+        .authenticator(logins.clone())
+        .staff_directory(staff.clone());
+    Harness {
+        c: configure(b).build().await.unwrap(),
+        logins,
+        staff,
+    }
+}
+
+async fn harness() -> Harness {
+    harness_with(|b| b).await
+}
+
+impl Harness {
+    /// Logs `subject` in for an hour through the custodian's authenticator.
+    async fn session(&self, subject: SubjectId) -> UserSession {
+        let credential = format!("session-of-{subject}");
+        self.logins.insert(
+            &credential,
+            SessionClaims {
+                subject,
+                session: SessionId::new_random(),
+                authenticated_at: t0(),
+                expires_at: t0() + TimeDelta::hours(1),
+            },
+        );
+        self.c.authenticate(&credential).await.unwrap()
+    }
 }
 
 #[tokio::test]
 async fn disclosures_only_to_listed_processors_and_lawful_requests() {
-    let c = custodian().await;
+    let h = harness().await;
+    let c = &h.c;
     let now = t0();
-    let s = c.register_subject(now).await.unwrap();
-    let email = c
-        .store(s, Email::parse(CANARY).unwrap(), now)
-        .await
-        .unwrap();
+    let s = c.register_subject().await.unwrap();
+    let email = c.store(s, Email::parse(CANARY).unwrap()).await.unwrap();
     // 7.1: the email delivery provider is listed for notifications.
     let d = Disclosure::to_processor(
         Processor::EmailDelivery,
@@ -45,9 +88,9 @@ async fn disclosures_only_to_listed_processors_and_lawful_requests() {
         PurposeId::Notification,
     )
     .unwrap();
-    let g = c.grant::<Notification>(s, "mailer", now).await.unwrap();
+    let g = c.grant::<Notification>(s, "mailer").await.unwrap();
     let sent = c
-        .disclose::<Email, _, _>(&g, email, &d, now, |e| e.as_str().len())
+        .disclose::<Email, _, _>(&g, email, &d, |e| e.as_str().len())
         .await
         .unwrap();
     assert_eq!(sent, CANARY.len());
@@ -85,14 +128,15 @@ async fn disclosures_only_to_listed_processors_and_lawful_requests() {
         Disclosure::to_authority(req.clone(), Category::DeviceContact).unwrap_err(),
         DisclosureError::NotForAuthorities("device_contact")
     );
+    let request = c.record_lawful_request(s, &req).await.unwrap();
     let to_police = Disclosure::to_authority(req, Category::Email).unwrap();
-    let legal = c.grant::<LegalCompliance>(s, "legal", now).await.unwrap();
-    c.disclose::<Email, _, _>(&legal, email, &to_police, now, |_| ())
+    let legal = c.grant_lawful(s, request, "legal").await.unwrap();
+    c.disclose::<Email, _, _>(&legal, email, &to_police, |_| ())
         .await
         .unwrap();
     // A disclosure must match what is read.
     assert!(matches!(
-        c.disclose::<Email, _, _>(&g, email, &to_police, now, |_| ())
+        c.disclose::<Email, _, _>(&g, email, &to_police, |_| ())
             .await,
         Err(CustodianError::Disclosure(DisclosureError::Mismatch))
     ));
@@ -122,29 +166,29 @@ async fn disclosures_only_to_listed_processors_and_lawful_requests() {
 
 #[tokio::test]
 async fn sharing_views_contain_only_what_the_subject_allowed() {
-    let c = custodian().await;
-    let now = t0();
-    let s = c.register_subject(now).await.unwrap();
-    c.store(s, PersonName::parse("Alice Share").unwrap(), now)
+    let h = harness().await;
+    let c = &h.c;
+    let s = c.register_subject().await.unwrap();
+    c.store(s, PersonName::parse("Alice Share").unwrap())
         .await
         .unwrap();
-    c.store(s, Email::parse("alice.share@example.com").unwrap(), now)
+    c.store(s, Email::parse("alice.share@example.com").unwrap())
         .await
         .unwrap();
-    c.store(s, Phone::parse("+41446681800").unwrap(), now)
+    let phone = c
+        .store(s, Phone::parse("+41446681800").unwrap())
         .await
         .unwrap();
-    let team = c.grant::<TeamCollaboration>(s, "team", now).await.unwrap();
-    let chat = c.grant::<ChatSharing>(s, "chat", now).await.unwrap();
+    let team = c.grant::<TeamCollaboration>(s, "team").await.unwrap();
+    let chat = c.grant::<ChatSharing>(s, "chat").await.unwrap();
     // Nothing is shared by default.
     assert!(
-        c.shared_view(&team, Audience::Colleagues, now)
+        c.shared_view(&team, Audience::Colleagues)
             .await
             .unwrap()
             .is_empty()
     );
-    let session = UserSession::new(s, SessionId::new_random(), now, now + TimeDelta::hours(1));
-    let own = c.grant_owner(&session, now).await.unwrap();
+    let own = c.grant_owner(&h.session(s).await).await.unwrap();
     let mut p = SharingPolicy::new();
     p.allow(Audience::Colleagues, Category::PersonName)
         .unwrap()
@@ -160,9 +204,9 @@ async fn sharing_views_contain_only_what_the_subject_allowed() {
             audience: Audience::ExternalChat
         }
     );
-    c.set_sharing(&own, p, now).await.unwrap();
+    c.set_sharing(&own, p).await.unwrap();
     let colleagues: Vec<String> = c
-        .shared_view(&team, Audience::Colleagues, now)
+        .shared_view(&team, Audience::Colleagues)
         .await
         .unwrap()
         .into_iter()
@@ -172,81 +216,76 @@ async fn sharing_views_contain_only_what_the_subject_allowed() {
     assert!(
         colleagues.contains(&"person_name".to_owned()) && colleagues.contains(&"email".to_owned())
     );
-    let external = c
-        .shared_view(&chat, Audience::ExternalChat, now)
-        .await
-        .unwrap();
+    let external = c.shared_view(&chat, Audience::ExternalChat).await.unwrap();
     assert_eq!(external.len(), 1);
     assert_eq!(&*external[0].1, "Alice Share");
     // A grant for one audience does not open the other's view.
     assert!(matches!(
-        c.shared_view(&team, Audience::ExternalChat, now).await,
+        c.shared_view(&team, Audience::ExternalChat).await,
         Err(CustodianError::WrongAudience)
+    ));
+    // The phone number is not shared: the team grant cannot read it on the direct path either.
+    assert!(matches!(
+        c.with::<Phone, _, _>(&team, phone, |_| ()).await,
+        Err(CustodianError::Access(AccessError::NotShared { .. }))
     ));
 }
 
 #[tokio::test]
 async fn staff_need_an_nda_on_file() {
-    let c = custodian().await;
+    let h = harness().await;
+    let c = &h.c;
     let now = t0();
-    let s = c.register_subject(now).await.unwrap();
-    let dir = InMemoryStaffDirectory::new();
+    let s = c.register_subject().await.unwrap();
+    let phone = c
+        .store(s, Phone::parse("+41446681800").unwrap())
+        .await
+        .unwrap();
     let staff = StaffId::new_random();
-    let r = c
-        .grant_staff_via::<SupportContact>(s, staff, &dir, now)
-        .await;
+    let r = c.grant_staff::<SupportContact>(s, staff).await;
     assert!(
         matches!(r, Err(CustodianError::Issue(IssueError::NdaMissing { .. }))),
         "{r:?}"
     );
-    dir.file(NdaAttestation::new(
+    h.staff.file(NdaAttestation::new(
         staff,
         "nda-2026-031",
         now - TimeDelta::days(1),
         None,
     ));
-    let g = c
-        .grant_staff_via::<SupportContact>(s, staff, &dir, now)
-        .await
-        .unwrap();
+    let g = c.grant_staff::<SupportContact>(s, staff).await.unwrap();
     assert_eq!(g.info().actor, Actor::Staff { staff });
-    dir.remove(staff);
-    assert!(
-        c.grant_staff_via::<SupportContact>(s, staff, &dir, now)
-            .await
-            .is_err()
-    );
+    assert!(c.with::<Phone, _, _>(&g, phone, |_| ()).await.is_ok());
+    h.staff.remove(staff);
+    assert!(c.grant_staff::<SupportContact>(s, staff).await.is_err());
+    // The grant already issued stops at its next use once the NDA is off file.
+    assert!(matches!(
+        c.with::<Phone, _, _>(&g, phone, |_| ()).await,
+        Err(CustodianError::Access(AccessError::NdaMissing { .. }))
+    ));
 }
 
 #[tokio::test]
 async fn plans_reports_errors_and_audit_carry_no_personal_data() {
     use crm_privacy::retention::{ErasurePlan, RecordMeta, Schedule};
-    let c = Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[3; 32]).unwrap())
-        .immutable(Category::CustomerRecord, "commercial")
-        .build()
-        .await
-        .unwrap();
+    let h = harness_with(|b| b.immutable(Category::CustomerRecord, "commercial")).await;
+    let c = &h.c;
     let now = t0();
-    let s = c.register_subject(now).await.unwrap();
-    let e = c
-        .store(s, Email::parse(CANARY).unwrap(), now)
-        .await
-        .unwrap();
+    let s = c.register_subject().await.unwrap();
+    let e = c.store(s, Email::parse(CANARY).unwrap()).await.unwrap();
     let mut rec = CustomerRecord::new();
     rec.set("note", CANARY).unwrap();
-    let r = c.store(s, rec, now).await.unwrap();
-    let session = UserSession::new(s, SessionId::new_random(), now, now + TimeDelta::hours(1));
-    let own = c.grant_owner(&session, now).await.unwrap();
+    let r = c.store(s, rec).await.unwrap();
+    let own = c.grant_owner(&h.session(s).await).await.unwrap();
     let mut rec2 = CustomerRecord::new();
     rec2.set("note", CANARY).unwrap();
-    let err = c.rectify(&own, r, rec2, now).await.unwrap_err();
+    let err = c.rectify(&own, r, rec2).await.unwrap_err();
     let wrong = c
         .with::<Email, _, _>(
-            &c.grant::<Notification>(SubjectId::new_random(), "m", now)
+            &c.grant::<Notification>(SubjectId::new_random(), "m")
                 .await
                 .unwrap(),
             e,
-            now,
             |_| (),
         )
         .await
@@ -278,7 +317,7 @@ async fn plans_reports_errors_and_audit_carry_no_personal_data() {
         TimeDelta::days(7),
         TimeDelta::days(35),
     );
-    let report = c.erase(s, now).await.unwrap();
+    let report = c.erase(s).await.unwrap();
     let rendered = format!(
         "{err} {err:?} {wrong} {wrong:?} {} {} {report:?} {} {:?}",
         plan.to_table(),
