@@ -39,7 +39,8 @@ pub enum DisclosureError {
     /// The policy table does not allow this kind to be disclosed to authorities.
     #[error("{0} is not disclosed to authorities under the policy")]
     NotForAuthorities(&'static str),
-    /// A lawful request without authority, legal basis or reference.
+    /// A lawful request without a meaningful authority (3+ letters or digits), legal basis
+    /// (4+) or reference (3+).
     #[error("a lawful request needs an authority, a legal basis and a reference ({0} missing)")]
     Incomplete(&'static str),
     /// The disclosure is for another kind or purpose than the read.
@@ -56,9 +57,13 @@ pub struct LawfulRequest {
     received_at: DateTime<Utc>,
 }
 
-fn field(v: &str, name: &'static str) -> Result<String, DisclosureError> {
-    let t = v.trim();
-    if t.is_empty() || t.len() > 200 || t.chars().any(char::is_control) {
+/// A field of a lawful request: ASCII white space trimmed, `min` to 200 characters, no
+/// control characters, at least `min` letters or digits (a placeholder such as `"x"` is not
+/// a reference to anything).
+fn field(v: &str, name: &'static str, min: usize) -> Result<String, DisclosureError> {
+    let t = v.trim_matches(|c: char| c.is_ascii_whitespace());
+    let meaningful = t.chars().filter(|c| c.is_alphanumeric()).count();
+    if meaningful < min || t.chars().count() > 200 || t.chars().any(char::is_control) {
         return Err(DisclosureError::Incomplete(name));
     }
     Ok(t.to_owned())
@@ -77,9 +82,9 @@ impl LawfulRequest {
         received_at: DateTime<Utc>,
     ) -> Result<Self, DisclosureError> {
         Ok(Self {
-            authority: field(authority, "authority")?,
-            legal_basis: field(legal_basis, "legal basis")?,
-            reference: field(reference, "reference")?,
+            authority: field(authority, "authority", 3)?,
+            legal_basis: field(legal_basis, "legal basis", 4)?,
+            reference: field(reference, "reference", 3)?,
             received_at,
         })
     }

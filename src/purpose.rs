@@ -90,7 +90,7 @@ pub trait Purpose: sealed::Sealed + Send + Sync + 'static {
 }
 
 /// Marks purposes for which the service itself (a component, or a staff member) may hold a
-/// grant through [`GrantIssuer::issue`](crate::GrantIssuer::issue).
+/// grant through [`Custodian::grant`](crate::custodian::Custodian::grant).
 ///
 /// [`OwnerAccess`] and [`ConferenceCreation`] are deliberately not `ServicePurpose`: their
 /// grants need the subject's own session or proof of a user-initiated request.

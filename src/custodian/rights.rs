@@ -53,6 +53,11 @@ impl Custodian {
     pub async fn erase(&self, subject: SubjectId) -> Result<ErasureReport, CustodianError> {
         self.catch_up().await?;
         let now = self.now();
+        // Computed before anything is changed: an out-of-range instant fails the request
+        // whole instead of after the erasure.
+        let backups_age_out_by = now
+            .checked_add_signed(self.inner.backup_window)
+            .ok_or(CustodianError::TimeOutOfRange)?;
         if !self.inner.state.is_erased(subject) {
             self.commit_change(
                 LedgerChange::Erased,
@@ -67,9 +72,7 @@ impl Custodian {
             erased_at: now,
             records_deleted,
             key_destroyed: true,
-            backups_age_out_by: now
-                .checked_add_signed(self.inner.backup_window)
-                .ok_or(CustodianError::TimeOutOfRange)?,
+            backups_age_out_by,
             kept: vec![
                 "consent ledger entries (ids, scopes, instants): evidence of lawful processing",
                 "audit log entries (ids, kinds, purposes, instants): evidence of lawful processing",

@@ -1,9 +1,8 @@
 // A grant's purpose is part of its type: an analytics grant does not open an email.
+use crm_privacy::custodian::Custodian;
 use crm_privacy::*;
-fn main() {
-    let issuer = GrantIssuer::builder().build().unwrap();
-    let s = SubjectId::new_random();
-    let email = Personal::new(s, Email::parse("alice@example.com").unwrap());
-    let g = issuer.issue::<Analytics>(s, "stats", chrono::Utc::now()).unwrap();
-    let _ = email.expose(&g, chrono::Utc::now());
+async fn read(c: &Custodian, s: SubjectId, r: RecordId) {
+    let g = c.grant::<Analytics>(s, "stats").await.unwrap();
+    let _ = c.with::<Email, _, _>(&g, r, |e| e.domain().len()).await;
 }
+fn main() {}
