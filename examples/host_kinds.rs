@@ -7,10 +7,14 @@
 //! Run: `cargo run --example host_kinds`
 #![allow(clippy::print_stdout, reason = "examples print their walk-through")]
 
-use chrono::Utc;
+use std::sync::Arc;
+
+use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::custodian::Custodian;
+use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore};
 use crm_privacy::{
-    DataError, DataReason, GrantIssuer, HostKind, HostPurpose, LegalBasis, OwnerAccess, Personal,
-    Reader, SubjectId, Writer, host_policy,
+    DataError, DataReason, HostKind, HostPurpose, LegalBasis, OwnerAccess, Personal, Reader,
+    Writer, host_policy,
 };
 use zeroize::Zeroizing;
 
@@ -48,18 +52,24 @@ impl HostPurpose for Invoicing {
 
 host_policy!(BillingAddress => [Invoicing, OwnerAccess], retention "ten years after the last invoice");
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let issuer = GrantIssuer::builder().build()?;
-    let subject = SubjectId::new_random();
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Only the custodian issues grants; in-memory stores and a demo key for this example.
+    let crm = Custodian::builder(Keyring::new(Kek::generate(1)?, &[7; 32])?)
+        .records(Arc::new(InMemoryRecordStore::new()))
+        .chains(Arc::new(InMemoryChainStore::new()))
+        .keys(Arc::new(InMemoryKeyStore::new()))
+        .build()
+        .await?;
+    let subject = crm.register_subject().await?;
     let address = Personal::new(
         subject,
         BillingAddress {
             line: "Rue du Rhône 1, Genève".into(),
         },
     );
-    let now = Utc::now();
-    let grant = issuer.issue::<Invoicing>(subject, "billing", now)?;
-    let value = address.expose(&grant, now)?;
+    let grant = crm.grant::<Invoicing>(subject, "billing").await?;
+    let value = crm.expose(&address, &grant).await?;
     let _ = value; // hand the address to the invoice renderer here
     println!("read {address:?} for invoicing with {}", grant.id());
     let register = crm_privacy::policy::register().with_host_kind::<BillingAddress>();
