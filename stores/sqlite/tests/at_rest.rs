@@ -10,10 +10,10 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use crm_privacy::crypto::{CryptoError, Kek, Keyring};
 use crm_privacy::custodian::{Custodian, CustodianError};
-use crm_privacy::store::{RecordStore, StoreError};
+use crm_privacy::store::{InMemoryAuthenticator, RecordStore, StoreError};
 use crm_privacy::*;
 use crm_privacy_sqlite::SqliteStore;
 
@@ -21,11 +21,18 @@ fn keyring(kek: u8) -> Keyring {
     Keyring::new(Kek::from_bytes(1, &[kek; 32]).unwrap(), &[3; 32]).unwrap()
 }
 
+/// One deployment's token key: grants survive a reopen of the store, as they would a
+/// restart of the process.
+fn token_key() -> TokenKey {
+    TokenKey::from_secret(1, &[4; 32]).unwrap()
+}
+
 async fn open(path: &std::path::Path, kek: u8) -> (Custodian, Arc<SqliteStore>) {
     let store = Arc::new(SqliteStore::open(path).unwrap());
     (
         Custodian::builder(keyring(kek))
             .store(store.clone())
+            .token_key(token_key())
             .build()
             .await
             .unwrap(),
@@ -33,31 +40,41 @@ async fn open(path: &std::path::Path, kek: u8) -> (Custodian, Arc<SqliteStore>) 
     )
 }
 
-fn owner(c: SubjectId) -> UserSession {
-    let now = Utc::now();
-    UserSession::new(c, SessionId::new_random(), now, now + TimeDelta::hours(1))
+/// Logs `subject` in through `logins` (the host's login stand-in) and returns the session
+/// `c` makes of it.
+async fn owner(c: &Custodian, logins: &InMemoryAuthenticator, subject: SubjectId) -> UserSession {
+    let now = c.now();
+    logins.insert(
+        "owner-login",
+        SessionClaims {
+            subject,
+            session: SessionId::new_random(),
+            authenticated_at: now,
+            expires_at: now + TimeDelta::hours(1),
+        },
+    );
+    c.authenticate("owner-login").await.unwrap()
 }
 
 #[tokio::test]
 async fn moved_ciphertext_and_truncated_rows_are_typed_errors() {
     let dir = tempfile::tempdir().unwrap();
     let (c, store) = open(&dir.path().join("crm.db"), 1).await;
-    let now = Utc::now();
-    let alice = c.register_subject(now).await.unwrap();
+    let alice = c.register_subject().await.unwrap();
     let a = c
-        .store(alice, Email::parse("a@example.com").unwrap(), now)
+        .store(alice, Email::parse("a@example.com").unwrap())
         .await
         .unwrap();
     let b = c
-        .store(alice, Email::parse("b@example.com").unwrap(), now)
+        .store(alice, Email::parse("b@example.com").unwrap())
         .await
         .unwrap();
-    let g = c.grant::<Notification>(alice, "mailer", now).await.unwrap();
+    let g = c.grant::<Notification>(alice, "mailer").await.unwrap();
     // Move a's ciphertext into b's row.
     let mut row_b = store.get(b).await.unwrap();
     row_b.ciphertext = store.get(a).await.unwrap().ciphertext;
     store.put(row_b.clone()).await.unwrap();
-    let r = c.with::<Email, _, _>(&g, b, now, |_| ()).await;
+    let r = c.with::<Email, _, _>(&g, b, |_| ()).await;
     assert!(
         matches!(r, Err(CustodianError::Crypto(CryptoError::Authentication))),
         "{r:?}"
@@ -65,7 +82,7 @@ async fn moved_ciphertext_and_truncated_rows_are_typed_errors() {
     // Truncate it.
     row_b.ciphertext.truncate(10);
     store.put(row_b.clone()).await.unwrap();
-    let r = c.with::<Email, _, _>(&g, b, now, |_| ()).await;
+    let r = c.with::<Email, _, _>(&g, b, |_| ()).await;
     assert!(
         matches!(
             r,
@@ -86,7 +103,7 @@ async fn moved_ciphertext_and_truncated_rows_are_typed_errors() {
     .unwrap();
     drop(conn);
     let (c, _store) = open(&dir.path().join("crm.db"), 1).await;
-    let r = c.with::<Email, _, _>(&g, a, now, |_| ()).await;
+    let r = c.with::<Email, _, _>(&g, a, |_| ()).await;
     assert!(
         matches!(r, Err(CustodianError::Store(StoreError::Corrupt { .. }))),
         "{r:?}"
@@ -98,20 +115,16 @@ async fn wrong_kek_is_a_typed_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crm.db");
     let (c, store) = open(&path, 1).await;
-    let now = Utc::now();
-    let alice = c.register_subject(now).await.unwrap();
+    let alice = c.register_subject().await.unwrap();
     let rec = c
-        .store(alice, Phone::parse("+14155550100").unwrap(), now)
+        .store(alice, Phone::parse("+14155550100").unwrap())
         .await
         .unwrap();
     drop(c);
     drop(store);
     let (c, _s) = open(&path, 9).await;
-    let g = c
-        .grant::<IdentityVerification>(alice, "sms", now)
-        .await
-        .unwrap();
-    let r = c.with::<Phone, _, _>(&g, rec, now, |_| ()).await;
+    let g = c.grant::<IdentityVerification>(alice, "sms").await.unwrap();
+    let r = c.with::<Phone, _, _>(&g, rec, |_| ()).await;
     assert!(
         matches!(r, Err(CustodianError::Crypto(CryptoError::Authentication))),
         "{r:?}"
@@ -123,14 +136,9 @@ async fn copy_of_the_database_taken_before_erasure_stays_unreadable() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crm.db");
     let (c, store) = open(&path, 1).await;
-    let now = Utc::now();
-    let alice = c.register_subject(now).await.unwrap();
+    let alice = c.register_subject().await.unwrap();
     let rec = c
-        .store(
-            alice,
-            Email::parse("alice.backup@example.com").unwrap(),
-            now,
-        )
+        .store(alice, Email::parse("alice.backup@example.com").unwrap())
         .await
         .unwrap();
     use crm_privacy::store::KeyStore;
@@ -138,20 +146,27 @@ async fn copy_of_the_database_taken_before_erasure_stays_unreadable() {
     store.checkpoint().unwrap();
     let backup = dir.path().join("backup.db");
     std::fs::copy(&path, &backup).unwrap();
-    c.erase(alice, now).await.unwrap();
+    c.erase(alice).await.unwrap();
     drop(c);
     drop(store);
     // Restore the old data file next to the live key file.
     let keys = dir.path().join("crm.db.keys");
     let restored = Arc::new(SqliteStore::open_with_key_file(&backup, &keys).unwrap());
+    // The restored ledger predates the erasure, so this custodian still issues the owner a
+    // grant: only the destroyed key stands between it and the plaintext.
+    let logins = Arc::new(InMemoryAuthenticator::new());
     let c = Custodian::builder(keyring(1))
         .store(restored)
+        .token_key(token_key())
+        .authenticator(logins.clone())
         .build()
         .await
         .unwrap();
-    let issuer = GrantIssuer::builder().build().unwrap();
-    let g = issuer.issue_owner(&owner(alice), now).unwrap();
-    let r = c.with::<Email, _, _>(&g, rec, now, |_| ()).await;
+    let g = c
+        .grant_owner(&owner(&c, &logins, alice).await)
+        .await
+        .unwrap();
+    let r = c.with::<Email, _, _>(&g, rec, |_| ()).await;
     assert!(
         matches!(r, Err(CustodianError::Crypto(CryptoError::Shredded))),
         "{r:?}"

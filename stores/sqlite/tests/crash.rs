@@ -15,10 +15,13 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
+use crm_privacy::consent::{CollectionMethod, ConsentScope};
 use crm_privacy::crypto::{Kek, Keyring};
-use crm_privacy::custodian::{CollectionMethod, ConsentScope, Custodian};
-use crm_privacy::store::{ChainName, ChainStore};
+use crm_privacy::custodian::Custodian;
+use crm_privacy::ledger::AuditKind;
+use crm_privacy::store::{ChainName, ChainStore, InMemoryAuthenticator};
+use crm_privacy::{SessionClaims, SessionId};
 use crm_privacy_sqlite::SqliteStore;
 
 const RUNS: u64 = 20;
@@ -33,24 +36,30 @@ fn child(path: &str) {
         .unwrap();
     rt.block_on(async {
         let store = Arc::new(SqliteStore::open(path).unwrap());
+        let logins = Arc::new(InMemoryAuthenticator::new());
         let c = Custodian::builder(keyring())
             .store(store.clone())
+            .authenticator(logins.clone())
             .build()
             .await
             .unwrap();
-        let subject = c.register_subject(Utc::now()).await.unwrap();
-        loop {
-            c.give_consent(
+        let subject = c.register_subject().await.unwrap();
+        logins.insert(
+            "child-session",
+            SessionClaims {
                 subject,
-                ConsentScope::Cookies,
-                CollectionMethod::Api,
-                None,
-                Utc::now(),
-            )
-            .await
-            .unwrap();
+                session: SessionId::new_random(),
+                authenticated_at: Utc::now(),
+                expires_at: Utc::now() + TimeDelta::days(1),
+            },
+        );
+        let session = c.authenticate("child-session").await.unwrap();
+        loop {
+            c.give_consent(&session, ConsentScope::Cookies, CollectionMethod::Api, None)
+                .await
+                .unwrap();
             ack(&store).await;
-            c.withdraw_consent(subject, ConsentScope::Cookies, Utc::now())
+            c.withdraw_consent(subject, ConsentScope::Cookies)
                 .await
                 .unwrap();
             ack(&store).await;
@@ -138,8 +147,7 @@ fn sigkill_loses_no_acknowledged_event() {
                 .filter(|e| {
                     matches!(
                         e.kind,
-                        crm_privacy::custodian::AuditKind::ConsentGiven
-                            | crm_privacy::custodian::AuditKind::ConsentWithdrawn
+                        AuditKind::ConsentGiven | AuditKind::ConsentWithdrawn
                     )
                 })
                 .count() as u64;
