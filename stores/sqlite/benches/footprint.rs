@@ -20,9 +20,9 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use crm_privacy::crypto::{Kek, Keyring};
 use crm_privacy::custodian::Custodian;
+use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore};
 use crm_privacy::{DeviceInfo, Email, IpAddress, PersonName, Phone};
 use crm_privacy_sqlite::SqliteStore;
 
@@ -42,41 +42,29 @@ fn rss_bytes() -> u64 {
 }
 
 async fn fill(crm: &Custodian, subjects: usize) {
-    let now = Utc::now();
     for i in 0..subjects {
-        let s = crm.register_subject(now).await.unwrap();
-        crm.store(
-            s,
-            PersonName::parse(&format!("Person Number {i}")).unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
-        crm.store(
-            s,
-            Email::parse(&format!("person.{i}@example.com")).unwrap(),
-            now,
-        )
-        .await
-        .unwrap();
+        let s = crm.register_subject().await.unwrap();
+        crm.store(s, PersonName::parse(&format!("Person Number {i}")).unwrap())
+            .await
+            .unwrap();
+        crm.store(s, Email::parse(&format!("person.{i}@example.com")).unwrap())
+            .await
+            .unwrap();
         crm.store(
             s,
             Phone::parse(&format!("+4179{:07}", i % 10_000_000)).unwrap(),
-            now,
         )
         .await
         .unwrap();
         crm.store(
             s,
             IpAddress::parse(&format!("10.0.{}.{}", (i / 256) % 256, i % 256)).unwrap(),
-            now,
         )
         .await
         .unwrap();
         crm.store(
             s,
             DeviceInfo::new("Pixel 9", "Android 16", "4.2.0", 1080, 2424).unwrap(),
-            now,
         )
         .await
         .unwrap();
@@ -94,7 +82,15 @@ fn main() {
     // In memory: 20 000 subjects, 100 000 records.
     let subjects = 20_000;
     let records = (subjects * KINDS_PER_SUBJECT) as u64;
-    let crm = rt.block_on(Custodian::builder(keyring()).build()).unwrap();
+    let crm = rt
+        .block_on(
+            Custodian::builder(keyring())
+                .records(Arc::new(InMemoryRecordStore::new()))
+                .chains(Arc::new(InMemoryChainStore::new()))
+                .keys(Arc::new(InMemoryKeyStore::new()))
+                .build(),
+        )
+        .unwrap();
     let before = rss_bytes();
     rt.block_on(fill(&crm, subjects));
     let after = rss_bytes();

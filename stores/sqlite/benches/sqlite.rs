@@ -43,14 +43,13 @@ fn with_read(c: &mut Criterion) {
                 .build(),
         )
         .unwrap();
-    let now = Utc::now();
     let (subject, record, grant) = rt.block_on(async {
-        let s = crm.register_subject(now).await.unwrap();
+        let s = crm.register_subject().await.unwrap();
         let r = crm
-            .store(s, Email::parse("bench@example.com").unwrap(), now)
+            .store(s, Email::parse("bench@example.com").unwrap())
             .await
             .unwrap();
-        let g = crm.grant::<Notification>(s, "mailer", now).await.unwrap();
+        let g = crm.grant::<Notification>(s, "mailer").await.unwrap();
         (s, r, g)
     });
     let _ = subject;
@@ -89,7 +88,7 @@ fn with_read(c: &mut Criterion) {
     });
     g.bench_function("custodian_with_audited", |b| {
         b.iter(|| {
-            rt.block_on(crm.with::<Email, _, _>(&grant, record, now, |e| e.as_str().len()))
+            rt.block_on(crm.with::<Email, _, _>(&grant, record, |e| e.as_str().len()))
                 .unwrap()
         });
     });
@@ -131,12 +130,11 @@ fn sweep_1m(c: &mut Criterion) {
     let crm = rt
         .block_on(Custodian::builder(keyring()).store(store).build())
         .unwrap();
-    let now = Utc::now();
     let mut g = c.benchmark_group("sqlite_sweep");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     g.bench_function("retention_sweep_1m_records", |b| {
         b.iter(|| {
-            let lines = rt.block_on(crm.sweep(now)).unwrap();
+            let lines = rt.block_on(crm.sweep()).unwrap();
             assert_eq!(lines.len(), N);
             black_box(lines.len())
         });
