@@ -15,10 +15,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use crm_privacy::custodian::{
-    AuditKind, CollectionMethod, ConsentScope, CustodianError, LedgerChange, LedgerEvent,
-};
+use crm_privacy::consent::{CollectionMethod, ConsentScope};
+use crm_privacy::custodian::CustodianError;
+use crm_privacy::ledger::{AuditKind, LedgerChange, LedgerEvent};
 use crm_privacy::store::{ChainName, ChainStore, conformance};
 use crm_privacy::*;
 
@@ -43,92 +42,73 @@ async fn withdrawal_in_one_process_stops_the_next_read_in_another() {
     // Two custodians sharing nothing but the database, as two app servers would.
     let a = common::custodian(&store_a).await;
     let b = common::custodian(&store_b).await;
-    let now = Utc::now();
-    let alice = a.register_subject(now).await.unwrap();
+    let alice = a.register_subject().await.unwrap();
+    let session = common::session(&b, alice).await;
     b.give_consent(
-        alice,
+        &session,
         ConsentScope::Cookies,
         CollectionMethod::UiAction,
         None,
-        now,
     )
     .await
     .unwrap();
     let mut p = CookiePreference::new();
     p.set_language("fr").unwrap();
-    let rec = a.store(alice, p, now).await.unwrap();
-    let session = UserSession::new(
-        alice,
-        SessionId::new_random(),
-        now,
-        now + chrono::TimeDelta::hours(1),
-    );
-    let g = a
-        .grant_for_session::<Preferences>(&session, now)
-        .await
-        .unwrap(); // A sees B's consent
+    let rec = a.store(alice, p).await.unwrap();
+    let g = a.grant_for_session::<Preferences>(&session).await.unwrap(); // A sees B's consent
     assert!(
-        a.with::<CookiePreference, _, _>(&g, rec, now, |_| ())
+        a.with::<CookiePreference, _, _>(&g, rec, |_| ())
             .await
             .is_ok()
     );
     let ip = a
-        .store(alice, IpAddress::parse("192.0.2.44").unwrap(), now)
+        .store(alice, IpAddress::parse("192.0.2.44").unwrap())
         .await
         .unwrap();
-    let stats = a.grant::<Analytics>(alice, "stats", now).await.unwrap();
+    let stats = a.grant::<Analytics>(alice, "stats").await.unwrap();
 
-    b.withdraw_consent(alice, ConsentScope::Cookies, now)
+    b.withdraw_consent(alice, ConsentScope::Cookies)
         .await
         .unwrap();
-    let r = a.with::<CookiePreference, _, _>(&g, rec, now, |_| ()).await;
+    let r = a.with::<CookiePreference, _, _>(&g, rec, |_| ()).await;
     assert!(
         r.is_err(),
         "the very next read in A after B's withdrawal must fail: {r:?}"
     );
     // A token sealed in A and opened in B carries the same refusal.
     assert!(
-        b.open_grant::<Preferences>(&a.seal_grant(&g), now)
+        b.open_grant::<Preferences>(&a.seal_grant(&g).unwrap())
             .await
             .is_err()
     );
 
-    b.restrict(alice, now).await.unwrap();
+    b.restrict(alice).await.unwrap();
     assert!(matches!(
-        a.with::<IpAddress, _, _>(&stats, ip, now, |_| ()).await,
+        a.with::<IpAddress, _, _>(&stats, ip, |_| ()).await,
         Err(CustodianError::Access(AccessError::Restricted { .. }))
     ));
-    b.lift_restriction(alice, now).await.unwrap();
-    assert!(
-        a.with::<IpAddress, _, _>(&stats, ip, now, |_| ())
-            .await
-            .is_ok()
-    );
+    b.lift_restriction(alice).await.unwrap();
+    assert!(a.with::<IpAddress, _, _>(&stats, ip, |_| ()).await.is_ok());
     // A grant revoked in B stops working in A at A's very next read.
     let in_b = b
-        .open_grant::<Analytics>(&a.seal_grant(&stats), now)
+        .open_grant::<Analytics>(&a.seal_grant(&stats).unwrap())
         .await
         .unwrap();
-    b.revoke(&in_b, now).await.unwrap();
+    b.revoke(&in_b).await.unwrap();
     assert!(matches!(
-        a.with::<IpAddress, _, _>(&stats, ip, now, |_| ()).await,
+        a.with::<IpAddress, _, _>(&stats, ip, |_| ()).await,
         Err(CustodianError::Access(AccessError::Revoked { .. }))
     ));
-    let stats = a.grant::<Analytics>(alice, "stats", now).await.unwrap();
-    b.erase(alice, now).await.unwrap();
-    let r = a.with::<IpAddress, _, _>(&stats, ip, now, |_| ()).await;
+    let stats = a.grant::<Analytics>(alice, "stats").await.unwrap();
+    b.erase(alice).await.unwrap();
+    let r = a.with::<IpAddress, _, _>(&stats, ip, |_| ()).await;
     assert!(
         matches!(r, Err(CustodianError::Access(AccessError::Erased { .. }))),
         "{r:?}"
     );
-    let session2 = UserSession::new(
-        alice,
-        SessionId::new_random(),
-        now,
-        now + chrono::TimeDelta::hours(1),
-    );
+    let session2 = common::session(&a, alice).await;
     assert!(matches!(
-        a.grant_owner(&session2, now).await,
+        a.grant_owner(&session2).await,
         Err(CustodianError::Issue(IssueError::Erased { .. }))
     ));
     a.verify_chains().await.unwrap();
@@ -139,44 +119,28 @@ async fn withdrawal_in_one_process_stops_the_next_read_in_another() {
 async fn child(schema: &str, secs: u64) {
     let store = common::connect(schema, 2).await.unwrap();
     let c = common::custodian(&store).await;
-    let s = c.register_subject(Utc::now()).await.unwrap();
-    let session = UserSession::new(
-        s,
-        SessionId::new_random(),
-        Utc::now(),
-        Utc::now() + chrono::TimeDelta::hours(1),
-    );
+    let s = c.register_subject().await.unwrap();
+    let session = common::session(&c, s).await;
     let end = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < end {
         let consent = c
-            .give_consent(
-                s,
-                ConsentScope::Cookies,
-                CollectionMethod::Api,
-                None,
-                Utc::now(),
-            )
+            .give_consent(&session, ConsentScope::Cookies, CollectionMethod::Api, None)
             .await
             .unwrap();
         println!("ack {consent}");
         let mut p = CookiePreference::new();
         p.set_language("de").unwrap();
-        let rec = c.store(s, p, Utc::now()).await.unwrap();
-        let g = c
-            .grant_for_session::<Preferences>(&session, Utc::now())
-            .await
-            .unwrap();
-        if c.with::<CookiePreference, _, _>(&g, rec, Utc::now(), |_| ())
+        let rec = c.store(s, p).await.unwrap();
+        let g = c.grant_for_session::<Preferences>(&session).await.unwrap();
+        if c.with::<CookiePreference, _, _>(&g, rec, |_| ())
             .await
             .is_err()
         {
             println!("error read-before-withdraw");
         }
-        c.withdraw_consent(s, ConsentScope::Cookies, Utc::now())
-            .await
-            .unwrap();
+        c.withdraw_consent(s, ConsentScope::Cookies).await.unwrap();
         println!("ack-withdraw {consent}");
-        if c.with::<CookiePreference, _, _>(&g, rec, Utc::now(), |_| ())
+        if c.with::<CookiePreference, _, _>(&g, rec, |_| ())
             .await
             .is_ok()
         {
@@ -235,7 +199,7 @@ fn four_processes_keep_one_chain_and_lose_nothing() {
     rt.block_on(async {
         let c = common::custodian(&store).await; // verifies both chains and replays the ledger
         let report = c.verify_chains().await.unwrap();
-        let events: Vec<LedgerEvent> = store.entries(ChainName::Ledger).await.unwrap().iter().map(|e| crm_privacy::custodian::decode(e).unwrap()).collect();
+        let events: Vec<LedgerEvent> = store.entries(ChainName::Ledger).await.unwrap().iter().map(|e| crm_privacy::ledger::decode::<LedgerEvent>(e).unwrap()).collect();
         let given: std::collections::HashSet<String> = events
             .iter()
             .filter_map(|e| match &e.change { LedgerChange::ConsentGiven { consent, .. } => Some(consent.to_string()), _ => None })
@@ -259,7 +223,8 @@ async fn killed_connections_lose_no_acknowledged_event_and_leave_no_half_write()
     };
     let admin = common::connect(&schema, 1).await.unwrap();
     let c = common::custodian(&store).await;
-    let s = c.register_subject(Utc::now()).await.unwrap();
+    let s = c.register_subject().await.unwrap();
+    let session = common::session(&c, s).await;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let app_name: String = format!("crm-privacy:{schema}").chars().take(63).collect();
     let killer = {
@@ -290,24 +255,14 @@ async fn killed_connections_lose_no_acknowledged_event_and_leave_no_half_write()
     let end = Instant::now() + Duration::from_secs(4);
     while Instant::now() < end {
         match c
-            .give_consent(
-                s,
-                ConsentScope::Cookies,
-                CollectionMethod::Api,
-                None,
-                Utc::now(),
-            )
+            .give_consent(&session, ConsentScope::Cookies, CollectionMethod::Api, None)
             .await
         {
             Ok(id) => {
                 acked.push(id);
-                while c
-                    .withdraw_consent(s, ConsentScope::Cookies, Utc::now())
-                    .await
-                    .is_err()
-                {
+                while c.withdraw_consent(s, ConsentScope::Cookies).await.is_err() {
                     failures += 1;
-                    if c.consents(s).is_empty() {
+                    if c.consents(s).await.is_ok_and(|v| v.is_empty()) {
                         break;
                     }
                 }
@@ -325,7 +280,7 @@ async fn killed_connections_lose_no_acknowledged_event_and_leave_no_half_write()
         .await
         .unwrap()
         .iter()
-        .map(|e| crm_privacy::custodian::decode(e).unwrap())
+        .map(|e| crm_privacy::ledger::decode::<LedgerEvent>(e).unwrap())
         .collect();
     for id in &acked {
         assert!(

@@ -9,10 +9,13 @@
     reason = "tests"
 )]
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use chrono::TimeDelta;
 use crm_privacy::crypto::{Kek, Keyring};
 use crm_privacy::custodian::Custodian;
+use crm_privacy::store::InMemoryAuthenticator;
+use crm_privacy::{SessionClaims, SessionId, SubjectId, UserSession};
 use crm_privacy_postgres::PostgresStore;
 
 pub(crate) fn url() -> String {
@@ -59,12 +62,38 @@ pub(crate) fn keyring() -> Keyring {
     Keyring::new(Kek::from_bytes(1, &[4; 32]).unwrap(), &[5; 32]).unwrap()
 }
 
+/// The host's login, shared by every custodian of this process (as app servers share one
+/// identity provider).
+pub(crate) fn logins() -> Arc<InMemoryAuthenticator> {
+    static LOGINS: OnceLock<Arc<InMemoryAuthenticator>> = OnceLock::new();
+    LOGINS
+        .get_or_init(|| Arc::new(InMemoryAuthenticator::new()))
+        .clone()
+}
+
+/// A custodian of the test deployment (one token key) on `store`. Every custodian catches
+/// up with the ledger before each decision, so several share one database safely.
 pub(crate) async fn custodian(store: &PostgresStore) -> Custodian {
     Custodian::builder(keyring())
         .store(Arc::new(store.clone()))
         .token_key(crm_privacy::TokenKey::from_secret(1, &[6; 32]).unwrap())
-        .shared(true)
+        .authenticator(logins())
         .build()
         .await
         .unwrap()
+}
+
+/// Logs `subject` in for an hour and returns the session `c` makes of it.
+pub(crate) async fn session(c: &Custodian, subject: SubjectId) -> UserSession {
+    let credential = format!("login-{}", SessionId::new_random());
+    logins().insert(
+        &credential,
+        SessionClaims {
+            subject,
+            session: SessionId::new_random(),
+            authenticated_at: c.now(),
+            expires_at: c.now() + TimeDelta::hours(1),
+        },
+    );
+    c.authenticate(&credential).await.unwrap()
 }
