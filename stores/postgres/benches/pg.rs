@@ -23,23 +23,49 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use crm_privacy::consent::{CollectionMethod, ConsentScope};
 use crm_privacy::crypto::{Kek, Keyring};
 use crm_privacy::custodian::Custodian;
-use crm_privacy::{Email, Notification};
+use crm_privacy::store::InMemoryAuthenticator;
+use crm_privacy::{Email, Notification, SessionClaims, SessionId, SubjectId, UserSession};
 use crm_privacy_postgres::PostgresStore;
 use sqlx::PgPool;
 
 const SECS: u64 = 3;
 
+/// The host's login stand-in, shared by every client (one identity provider).
+fn logins() -> Arc<InMemoryAuthenticator> {
+    static LOGINS: std::sync::OnceLock<Arc<InMemoryAuthenticator>> = std::sync::OnceLock::new();
+    LOGINS
+        .get_or_init(|| Arc::new(InMemoryAuthenticator::new()))
+        .clone()
+}
+
+/// One app server: every custodian catches up with the ledger before each decision.
 async fn custodian(store: &PostgresStore) -> Custodian {
     Custodian::builder(Keyring::new(Kek::from_bytes(1, &[1; 32]).unwrap(), &[2; 32]).unwrap())
         .store(Arc::new(store.clone()))
-        .shared(true)
+        .authenticator(logins())
         .build()
         .await
         .unwrap()
+}
+
+/// The subject's session (consent is given in it), valid for the run.
+async fn session(c: &Custodian, subject: SubjectId) -> UserSession {
+    let credential = format!("bench-{}", SessionId::new_random());
+    let now = Utc::now();
+    logins().insert(
+        &credential,
+        SessionClaims {
+            subject,
+            session: SessionId::new_random(),
+            authenticated_at: now,
+            expires_at: now + TimeDelta::hours(1),
+        },
+    );
+    c.authenticate(&credential).await.unwrap()
 }
 
 async fn raw_append(pool: &PgPool, chains: &[&str]) {
@@ -127,25 +153,27 @@ async fn main() {
             .unwrap();
         // Consent appends.
         let cs: Vec<Custodian> = futures_collect(clients, |_| custodian(&store)).await;
-        let now = Utc::now();
         let mut subjects = Vec::new();
+        let mut sessions = Vec::new();
         for c in &cs {
-            subjects.push(c.register_subject(now).await.unwrap());
+            let s = c.register_subject().await.unwrap();
+            subjects.push(s);
+            sessions.push(session(c, s).await);
         }
         let cs = Arc::new(cs);
         let subjects = Arc::new(subjects);
+        let sessions = Arc::new(sessions);
         let ours = {
-            let (cs, subjects) = (cs.clone(), subjects.clone());
+            let (cs, sessions) = (cs.clone(), sessions.clone());
             run(clients, move |i| {
-                let (cs, subjects) = (cs.clone(), subjects.clone());
+                let (cs, sessions) = (cs.clone(), sessions.clone());
                 Box::pin(async move {
                     cs[i]
                         .give_consent(
-                            subjects[i],
+                            &sessions[i],
                             ConsentScope::Cookies,
                             CollectionMethod::Api,
                             None,
-                            Utc::now(),
                         )
                         .await
                         .unwrap();
@@ -168,7 +196,7 @@ async fn main() {
         let mut records = Vec::new();
         for (i, c) in cs.iter().enumerate() {
             records.push(
-                c.store(subjects[i], Email::parse("bench@example.com").unwrap(), now)
+                c.store(subjects[i], Email::parse("bench@example.com").unwrap())
                     .await
                     .unwrap(),
             );
@@ -180,11 +208,11 @@ async fn main() {
                 let (cs, subjects, records) = (cs.clone(), subjects.clone(), records.clone());
                 Box::pin(async move {
                     let g = cs[i]
-                        .grant::<Notification>(subjects[i], "mailer", Utc::now())
+                        .grant::<Notification>(subjects[i], "mailer")
                         .await
                         .unwrap();
                     cs[i]
-                        .with::<Email, _, _>(&g, records[i], Utc::now(), |e| e.as_str().len())
+                        .with::<Email, _, _>(&g, records[i], |e| e.as_str().len())
                         .await
                         .unwrap();
                 })
