@@ -1,0 +1,191 @@
+//! Personal data over the C ABI: store by text (the root crate's one codec), read, rectify
+//! and export through grant tokens, the policy table, random ids.
+
+use crm_privacy::{
+    Category, Email, IpAddress, OwnerAccess, PersonName, Phone, PurposeId, RecordId, SubjectId,
+    policy,
+};
+use zeroize::Zeroizing;
+
+use crate::buffer::{id, input_str, output, output_id};
+use crate::custodian::{Handle, crm_custodian, subject_in};
+use crate::error::crm_result;
+use crate::handle::borrow;
+use crate::panic::{boundary, boundary_bool};
+use crate::purpose::{purpose_in, with_any_purpose};
+
+fn category_in(code: u8) -> Result<Category, crm_result> {
+    Category::from_code(code).ok_or(crm_result::CRM_INVALID_ARGUMENT)
+}
+
+/// Stores a value of `category` (a `CRM_CATEGORY_*` code) for `subject` in its text form:
+/// simple kinds take their text (an address, an E.164 number…), compound kinds a JSON
+/// object (see `docs/ffi.md`). Kinds collected under consent need it in force
+/// (`CRM_COLLECTION_WITHOUT_CONSENT`). Writes the 16-byte record id (`cap` >= 16).
+///
+/// # Safety
+/// Buffers must be valid for their lengths.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crm_field_store(
+    c: *const crm_custodian,
+    subject: *const u8,
+    category: u8,
+    value: *const u8,
+    value_len: usize,
+    out_record: *mut u8,
+    cap: usize,
+) -> crm_result {
+    boundary(|| {
+        let h = borrow(c)?;
+        let s = subject_in(subject)?;
+        let category = category_in(category)?;
+        let text = Zeroizing::new(input_str(value, value_len)?.to_owned());
+        let r = h.rt.block_on(h.custodian.store_text(s, category, &text))?;
+        output_id(r.to_bytes(), out_record, cap)
+    })
+}
+
+/// Reads record `record` (16 bytes) with the grant in `token` for `purpose` into `buf`
+/// (UTF-8 text; JSON for compound kinds). The custodian runs its whole gate now: authority,
+/// subject, kind and purpose, consent in force, restriction, erasure, revocation, sharing,
+/// lawful request, NDA, session. Our copies are zeroized.
+///
+/// # Safety
+/// Buffers must be valid for their lengths; `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crm_field_read(
+    c: *const crm_custodian,
+    token: *const u8,
+    token_len: usize,
+    purpose: u8,
+    record: *const u8,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> crm_result {
+    boundary(|| {
+        let h = borrow(c)?;
+        let token = input_str(token, token_len)?;
+        let p = purpose_in(purpose)?;
+        let record = RecordId::from_bytes(id(record)?);
+        let text = with_any_purpose!(p, |P| {
+            h.rt.block_on(async {
+                let g = h.custodian.open_grant::<P>(token).await?;
+                h.custodian.read_as_text(&g, record).await
+            })?
+        });
+        output(text.as_bytes(), buf, cap, out_len)
+    })
+}
+
+fn rectify(
+    h: &Handle,
+    token: &str,
+    record: RecordId,
+    c: Category,
+    text: &str,
+) -> Result<(), crm_result> {
+    h.rt.block_on(async {
+        let g = h.custodian.open_grant::<OwnerAccess>(token).await?;
+        // The root crate has no text form of `rectify` yet: the kinds whose text is the
+        // value itself are parsed here; compound kinds are refused (see docs/ffi.md).
+        let r = match c {
+            Category::PersonName => {
+                h.custodian
+                    .rectify(&g, record, PersonName::parse(text)?)
+                    .await
+            }
+            Category::Email => h.custodian.rectify(&g, record, Email::parse(text)?).await,
+            Category::Phone => h.custodian.rectify(&g, record, Phone::parse(text)?).await,
+            Category::IpAddress => {
+                h.custodian
+                    .rectify(&g, record, IpAddress::parse(text)?)
+                    .await
+            }
+            Category::ColleagueContact
+            | Category::CustomerRecord
+            | Category::DeviceInfo
+            | Category::GoogleAccountId
+            | Category::FacebookAccountId
+            | Category::ZoomAccountId
+            | Category::ZoomAccessToken
+            | Category::DeviceContact
+            | Category::CookiePreference => return Err(crm_result::CRM_INVALID_ARGUMENT),
+        };
+        Ok(r?)
+    })
+}
+
+/// Rectifies record `record` (16 bytes) of `category` (clause 6.1) to `value` (its text
+/// form) with an owner-access `token` (the subject's own session). Supported for person
+/// name, email, phone and IP address; other categories: `CRM_INVALID_ARGUMENT`. Kinds kept
+/// immutable: `CRM_IMMUTABLE`.
+///
+/// # Safety
+/// Buffers must be valid for their lengths.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crm_field_rectify(
+    c: *const crm_custodian,
+    token: *const u8,
+    token_len: usize,
+    record: *const u8,
+    category: u8,
+    value: *const u8,
+    value_len: usize,
+) -> crm_result {
+    boundary(|| {
+        let h = borrow(c)?;
+        let token = input_str(token, token_len)?;
+        let record = RecordId::from_bytes(id(record)?);
+        let category = category_in(category)?;
+        let text = Zeroizing::new(input_str(value, value_len)?.to_owned());
+        rectify(h, token, record, category, &text)
+    })
+}
+
+/// Exports everything held about the subject of an owner-access `token` as JSON into `buf`.
+///
+/// # Safety
+/// Buffers must be valid for their lengths; `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crm_export_json(
+    c: *const crm_custodian,
+    token: *const u8,
+    token_len: usize,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> crm_result {
+    boundary(|| {
+        let h = borrow(c)?;
+        let token = input_str(token, token_len)?;
+        let export = h.rt.block_on(async {
+            let g = h.custodian.open_grant::<OwnerAccess>(token).await?;
+            h.custodian.export(&g).await
+        })?;
+        let text = Zeroizing::new(export.to_json().map_err(|_| crm_result::CRM_INTERNAL)?);
+        output(text.as_bytes(), buf, cap, out_len)
+    })
+}
+
+/// Whether the policy table allows data of `category` to be read for `purpose`
+/// (`CRM_CATEGORY_*`, `CRM_PURPOSE_*`). Unknown codes: false.
+#[unsafe(no_mangle)]
+pub extern "C" fn crm_policy_permits(category: u8, purpose: u8) -> bool {
+    boundary_bool(
+        || match (Category::from_code(category), PurposeId::from_code(purpose)) {
+            (Some(c), Some(p)) => policy::permits(c, p),
+            _ => false,
+        },
+    )
+}
+
+/// Writes a fresh random 16-byte id to `out` (`cap` >= 16): for host session, request and
+/// staff ids. It is not a registered subject (see `crm_subject_register`).
+///
+/// # Safety
+/// `out` must be valid for `cap` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crm_subject_new(out: *mut u8, cap: usize) -> crm_result {
+    boundary(|| output_id(SubjectId::new_random().to_bytes(), out, cap))
+}
