@@ -278,6 +278,14 @@ async fn item06_legal_compliance_needs_a_recorded_lawful_request() {
     let d = Disclosure::to_authority(req, Category::Email).unwrap();
     let domain = a.c.disclose::<Email, _, _>(&g, rec, &d, |e| e.domain().to_owned()).await.unwrap();
     assert_eq!(domain, "example.com");
+    // A legal-compliance token of the same deployment whose request this ledger never
+    // recorded (another process on other stores) is refused at use.
+    let other = fx(&[1; 32]).await;
+    let oid = other.c.record_lawful_request(alice, &LawfulRequest::new("Police of Berlin", "StPO 95", "AZ-2026-18", t0()).unwrap()).await.unwrap();
+    let og = other.c.grant_lawful(alice, oid, "legal").await.unwrap();
+    let token = other.c.seal_grant(&og).unwrap();
+    let e = a.c.open_grant::<LegalCompliance>(&token).await.unwrap_err();
+    assert!(matches!(access(e), AccessError::NoLawfulRequest { .. }));
     // Legal obligations survive a restriction (Art. 18(2)).
     a.c.restrict(alice).await.unwrap();
     assert!(a.c.with::<Email, _, _>(&g, rec, |_| ()).await.is_ok());

@@ -55,6 +55,32 @@ impl Custodian {
         Ok(())
     }
 
+    /// The gate's decision for reading a kind through `grant`, now, against the state as
+    /// of the last catch-up with the ledger — without reading or exposing anything (so
+    /// nothing is audited): for a host that only needs the answer, for example to show or
+    /// hide a button. Every data path runs the same checks, after catching up, plus the
+    /// staff directory lookup for staff grants (which this synchronous call leaves out).
+    ///
+    /// # Errors
+    /// The [`AccessError`] of the first check that fails.
+    pub fn decide<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        kind: crate::data::Category,
+    ) -> Result<(), AccessError> {
+        let info = grant.info();
+        if !grant.authority_ok(self) {
+            return Err(AccessError::ForeignAuthority { grant: info.id });
+        }
+        if self.now() >= info.expires_at {
+            return Err(AccessError::Expired { grant: info.id });
+        }
+        if !grant.unchanged_since_issue(self.inner.instance, self.inner.epoch.current()) {
+            self.inner.state.check_use(info, P::LEGAL_BASIS)?;
+        }
+        self.inner.state.check_kind(info, kind)
+    }
+
     /// Audits a refused attempt: who asked, through which grant, the reason code. Never
     /// data. A failure to write it leaves the refusal as the answer.
     pub(super) async fn audit_refusal(
