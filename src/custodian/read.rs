@@ -26,6 +26,28 @@ impl Custodian {
         Ok(self.inner.keyring.unwrap(subject, &wrapped)?)
     }
 
+    /// The row `record` if the grant's subject owns it. A row of another subject is refused
+    /// exactly like a missing one ([`AccessError::NotVisible`]).
+    pub(super) async fn visible_row<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        record: RecordId,
+    ) -> Result<SealedRecord, CustodianError> {
+        let not_visible = AccessError::NotVisible {
+            grant: grant.id(),
+            record,
+        };
+        let row = match self.inner.records.get(record).await {
+            Ok(r) => r,
+            Err(StoreError::NotFound { .. }) => return Err(not_visible.into()),
+            Err(e) => return Err(e.into()),
+        };
+        if row.subject != grant.subject() {
+            return Err(not_visible.into());
+        }
+        Ok(row)
+    }
+
     /// The read path every record read shares: catch up with the ledger, run the gate on
     /// the grant, fetch the row, refuse a row of another subject exactly like a missing
     /// one, let `kind_of` accept its kind, check the kind's consent and sharing choice,
@@ -41,18 +63,7 @@ impl Custodian {
         // Authority and the grant's own basis first: a refused caller learns nothing about
         // which records exist.
         self.admit(grant, now).await?;
-        let not_visible = AccessError::NotVisible {
-            grant: grant.id(),
-            record,
-        };
-        let row = match self.inner.records.get(record).await {
-            Ok(r) => r,
-            Err(StoreError::NotFound { .. }) => return Err(not_visible.into()),
-            Err(e) => return Err(e.into()),
-        };
-        if row.subject != grant.subject() {
-            return Err(not_visible.into());
-        }
+        let row = self.visible_row(grant, record).await?;
         let kind = kind_of(&row)?;
         if let KindRef::Builtin(c) = kind {
             self.inner.state.check_kind(grant.info(), c)?;

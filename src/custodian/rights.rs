@@ -3,11 +3,10 @@
 use super::write::Plain;
 use super::{Custodian, CustodianError, ErasureReport};
 use crate::data::{DataKind, KindRef};
-use crate::grant::{AccessError, Grant};
+use crate::grant::Grant;
 use crate::ids::{RecordId, SubjectId};
 use crate::ledger::{AuditEvent, AuditKind, LedgerChange};
 use crate::purpose::OwnerAccess;
-use crate::store::StoreError;
 
 impl Custodian {
     /// Restricts processing (9.1, GDPR Art. 18/21): no new grants except for legal
@@ -103,18 +102,7 @@ impl Custodian {
             }
             self.catch_up().await?;
             self.admit(grant, now).await?;
-            let not_visible = AccessError::NotVisible {
-                grant: grant.id(),
-                record,
-            };
-            let row = match self.inner.records.get(record).await {
-                Ok(r) => r,
-                Err(StoreError::NotFound { .. }) => return Err(not_visible.into()),
-                Err(e) => return Err(e.into()),
-            };
-            if row.subject != grant.subject() {
-                return Err(not_visible.into());
-            }
+            let row = self.visible_row(grant, record).await?;
             if row.kind != K::KIND.name() {
                 return Err(CustodianError::WrongKind {
                     record,
