@@ -10,12 +10,141 @@
 // Longest string or buffer accepted from the caller (bounds copies of hostile lengths).
 #define CRM_MAX_INPUT (1 << 20)
 
-// Length of a subject id in bytes.
+// Length of every id (subject, record, session, request, staff) in bytes.
+#define CRM_ID_LEN 16
+
+// Length of a subject id in bytes (kept for callers of the earlier header).
 #define CRM_SUBJECT_ID_LEN 16
+
+// Category code: a subject's name (clause 1).
+#define CRM_CATEGORY_PERSON_NAME 1
+
+// Category code: an email address (clauses 1, 3.1).
+#define CRM_CATEGORY_EMAIL 2
+
+// Category code: a phone number (clauses 1, 3.2).
+#define CRM_CATEGORY_PHONE 3
+
+// Category code: a colleague invited to teamwork (JSON `{"name","email"}`).
+#define CRM_CATEGORY_COLLEAGUE_CONTACT 4
+
+// Category code: a record of the account owner's customer base (JSON `{field: value}`).
+#define CRM_CATEGORY_CUSTOMER_RECORD 5
+
+// Category code: an IP address (clauses 2, 3.4).
+#define CRM_CATEGORY_IP_ADDRESS 6
+
+// Category code: device information (JSON `{"model","os_version","app_version","screen":[w,h]}`).
+#define CRM_CATEGORY_DEVICE_INFO 7
+
+// Category code: Google account id (clause 3.3; needs the Google link consent).
+#define CRM_CATEGORY_GOOGLE_ACCOUNT_ID 8
+
+// Category code: Facebook account id (clause 3.3; needs the Facebook link consent).
+#define CRM_CATEGORY_FACEBOOK_ACCOUNT_ID 9
+
+// Category code: Zoom account id (clause 3.7; needs the Zoom link consent).
+#define CRM_CATEGORY_ZOOM_ACCOUNT_ID 10
+
+// Category code: Zoom access token (clause 3.7; needs the Zoom link consent).
+#define CRM_CATEGORY_ZOOM_ACCESS_TOKEN 11
+
+// Category code: a contact imported from the device (JSON `{"name","phone"?,"email"?}`;
+// needs the contacts import consent).
+#define CRM_CATEGORY_DEVICE_CONTACT 12
+
+// Category code: cookie preferences (JSON `{"language"}`; needs the cookies consent).
+#define CRM_CATEGORY_COOKIE_PREFERENCE 13
+
+// Purpose code: system notifications by email (3.1).
+#define CRM_PURPOSE_NOTIFICATION 1
+
+// Purpose code: one-time identity codes (3.2).
+#define CRM_PURPOSE_IDENTITY_VERIFICATION 2
+
+// Purpose code: support calls (3.2).
+#define CRM_PURPOSE_SUPPORT_CONTACT 3
+
+// Purpose code: sign-in through a linked account (3.3; needs a link consent).
+#define CRM_PURPOSE_AUTHENTICATION 4
+
+// Purpose code: Zoom conference on the user's initiative (3.7; `crm_grant_conference`).
+#define CRM_PURPOSE_CONFERENCE_CREATION 5
+
+// Purpose code: usage statistics (2, 3.4).
+#define CRM_PURPOSE_ANALYTICS 6
+
+// Purpose code: troubleshooting (2).
+#define CRM_PURPOSE_TROUBLESHOOTING 7
+
+// Purpose code: language and drafts (3.6; needs the cookies consent).
+#define CRM_PURPOSE_PREFERENCES 8
+
+// Purpose code: the subject's own session (`crm_grant_owner`).
+#define CRM_PURPOSE_OWNER_ACCESS 9
+
+// Purpose code: teamwork with colleagues (reads only what the subject shared).
+#define CRM_PURPOSE_TEAM_COLLABORATION 10
+
+// Purpose code: the account's own profile.
+#define CRM_PURPOSE_ACCOUNT_MANAGEMENT 11
+
+// Purpose code: the account owner's CRM work.
+#define CRM_PURPOSE_CUSTOMER_MANAGEMENT 12
+
+// Purpose code: chat participants (reads only what the subject shared).
+#define CRM_PURPOSE_CHAT_SHARING 13
+
+// Purpose code: disclosure on a lawful request (7.2; `crm_grant_lawful`).
+#define CRM_PURPOSE_LEGAL_COMPLIANCE 14
+
+// Consent scope code: Google account linked for sign-in (3.3).
+#define CRM_SCOPE_GOOGLE_LINK 1
+
+// Consent scope code: Facebook account linked for sign-in (3.3).
+#define CRM_SCOPE_FACEBOOK_LINK 2
+
+// Consent scope code: Zoom account connected (3.7).
+#define CRM_SCOPE_ZOOM_LINK 3
+
+// Consent scope code: importing device contacts (3.5).
+#define CRM_SCOPE_CONTACTS_IMPORT 4
+
+// Consent scope code: cookies (3.6).
+#define CRM_SCOPE_COOKIES 5
+
+// Consent scope code: device permission, Google account (4.1).
+#define CRM_SCOPE_DEVICE_GOOGLE_ACCOUNT 11
+
+// Consent scope code: device permission, calls (4.2).
+#define CRM_SCOPE_DEVICE_CALLS 12
+
+// Consent scope code: device permission, file storage (4.3).
+#define CRM_SCOPE_DEVICE_FILE_STORAGE 13
+
+// Consent scope code: device permission, camera (4.4).
+#define CRM_SCOPE_DEVICE_CAMERA 14
+
+// Consent scope code: device permission, network (4.5).
+#define CRM_SCOPE_DEVICE_NETWORK 15
+
+// Consent scope code of policy-version acknowledgments (10.2); given only through
+// `crm_policy_acknowledge`, which carries the version.
+#define CRM_SCOPE_POLICY_VERSION 100
+
+// Authenticate callback verdict: the credential is valid; `out` is filled.
+#define CRM_AUTH_ACCEPTED 0
+
+// Authenticate callback verdict: unknown, forged or logged-out credential.
+#define CRM_AUTH_REJECTED 1
+
+// Authenticate callback verdict: the session has expired.
+#define CRM_AUTH_EXPIRED 2
 
 // The result of every fallible call. `CRM_OK` is 0; codes are grouped in blocks of 1000:
 // 1xxx misuse of the API, 2xxx rejected data, 3xxx policy refusals, 4xxx grant tokens,
-// 5xxx storage and keys, 9xxx internal.
+// 5xxx storage, keys and configuration, 6xxx authentication, 9xxx internal. Codes added
+// after the first release start a new hundred inside their block (1101, 3101, 4101, 5101).
 enum crm_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -29,14 +158,17 @@ enum crm_result
   CRM_INVALID_UTF8 = 1002,
   // The output buffer is too small; the needed size was written to the length out-param.
   CRM_BUFFER_TOO_SMALL = 1003,
-  // An argument is out of range (unknown purpose or category code, zero or huge length).
+  // An argument is out of range (unknown purpose, category or scope code, zero or huge
+  // length, a kind the call does not handle).
   CRM_INVALID_ARGUMENT = 1004,
-  // A handle that is not live (freed, or not made by this library), where detectable.
+  // A handle that is not live (freed, not made by this library, or of another type).
   CRM_INVALID_HANDLE = 1005,
   // A secret key shorter than required.
   CRM_KEY_TOO_SHORT = 1006,
-  // A value was rejected by validation (see the message for the rule, never the value).
+  // A value was rejected by validation (the message names the rule, never the value).
   CRM_INVALID_DATA = 2001,
+  // A value larger than the custodian stores.
+  CRM_VALUE_TOO_LARGE = 2101,
   // The policy table does not allow this kind of data for this purpose.
   CRM_PURPOSE_NOT_PERMITTED = 3001,
   // The grant is for another subject.
@@ -51,9 +183,10 @@ enum crm_result
   CRM_RESTRICTED = 3006,
   // The subject has been erased.
   CRM_ERASED = 3007,
-  // The staff member has no NDA on file.
+  // The staff member has no NDA in force on file.
   CRM_NDA_MISSING = 3008,
-  // The purpose needs consent that is not in force.
+  // The purpose needs consent that is not in force (also: withdrawing a consent that is
+  // not in force).
   CRM_NO_CONSENT = 3009,
   // The session has expired.
   CRM_SESSION_EXPIRED = 3010,
@@ -61,6 +194,27 @@ enum crm_result
   CRM_STALE_REQUEST = 3011,
   // The purpose cannot be granted through this call (owner access, conferences).
   CRM_PURPOSE_NEEDS_SESSION = 3012,
+  // The grant was issued by another authority (another custodian deployment).
+  CRM_FOREIGN_AUTHORITY = 3101,
+  // No record visible through the grant has this id (missing or another subject's: the
+  // two are indistinguishable on purpose).
+  CRM_NOT_VISIBLE = 3102,
+  // The subject has not shared this kind with the grant's audience (clause 5).
+  CRM_NOT_SHARED = 3103,
+  // No recorded lawful request behind a legal-compliance grant (clause 7.2).
+  CRM_NO_LAWFUL_REQUEST = 3104,
+  // The purpose needs its own proof (legal compliance: `crm_grant_lawful`).
+  CRM_PROOF_REQUIRED = 3105,
+  // The session was made by another custodian's authority.
+  CRM_FOREIGN_SESSION = 3106,
+  // The kind is collected only under a consent that is not in force.
+  CRM_COLLECTION_WITHOUT_CONSENT = 3107,
+  // The grant is not for this audience.
+  CRM_WRONG_AUDIENCE = 3108,
+  // The field is kept immutable for commercial or legal reasons (clause 6.1).
+  CRM_IMMUTABLE = 3109,
+  // A disclosure or sharing choice the policy does not allow (clauses 5, 7).
+  CRM_DISCLOSURE_REFUSED = 3110,
   // Not a grant token.
   CRM_TOKEN_MALFORMED = 4001,
   // The token's signature does not verify.
@@ -71,6 +225,10 @@ enum crm_result
   CRM_TOKEN_WRONG_PURPOSE = 4004,
   // The token has expired.
   CRM_TOKEN_EXPIRED = 4005,
+  // The token was signed by another authority.
+  CRM_TOKEN_FOREIGN_AUTHORITY = 4101,
+  // A token format version this library does not know.
+  CRM_TOKEN_UNSUPPORTED_VERSION = 4102,
   // A storage backend failed.
   CRM_STORE_ERROR = 5001,
   // No such record or subject.
@@ -79,8 +237,20 @@ enum crm_result
   CRM_CORRUPT = 5003,
   // The subject's key was destroyed (crypto-shredded).
   CRM_SHREDDED = 5004,
+  // Concurrent writers kept moving the chain; nothing was applied (retry).
+  CRM_CONTENDED = 5101,
+  // The custodian's configuration is invalid (out-of-range value, no store, schedule).
+  CRM_INVALID_CONFIG = 5102,
+  // An instant outside the representable range.
+  CRM_TIME_OUT_OF_RANGE = 5103,
+  // The credential was not accepted (unknown, forged or logged out; or no authenticator
+  // configured).
+  CRM_CREDENTIAL_REJECTED = 6001,
   // A panic was caught at the boundary (a bug; please report it).
   CRM_PANIC = 9001,
+  // An error this library version does not know (a newer root crate), or an internal
+  // failure such as the random source; never a refusal turned into success.
+  CRM_INTERNAL = 9002,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -90,18 +260,92 @@ typedef uint32_t crm_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// A custodian on a SQLite file (opaque).
+// An in-memory authenticator (opaque): the host's login fills it with
+// `crm_authenticator_insert`; the custodian it is configured into turns a credential
+// into a session. For tests, examples and hosts whose login runs in the same process.
+typedef struct crm_authenticator crm_authenticator;
+
+// A manual clock (opaque) for tests and simulations: a custodian configured with it
+// reads time only from it. Production custodians use the system clock (the default).
+typedef struct crm_clock crm_clock;
+
+// A custodian on a SQLite file (opaque): the only authority that issues grants.
 typedef struct crm_custodian crm_custodian;
 
-// An issuer of signed grants (opaque).
-typedef struct crm_issuer crm_issuer;
+// Optional parts of a custodian (opaque): authenticator, staff directory, clock, grant
+// lifetime. Read once by `crm_custodian_open`; free it afterwards.
+typedef struct crm_custodian_config crm_custodian_config;
+
+// A subject-less lookup grant (opaque): finds subjects by email or phone for one
+// purpose; issued, checked and audited by the custodian.
+typedef struct crm_lookup_grant crm_lookup_grant;
+
+// An in-memory staff directory (opaque): NDAs on file (clause 8.1). Staff grants are
+// issued and used only while it holds an NDA in force for the member.
+typedef struct crm_staff_directory crm_staff_directory;
+
+// What a host authenticate callback reports about a verified credential.
+typedef struct crm_session_claims {
+  // The authenticated subject's id.
+  uint8_t subject[CRM_ID_LEN];
+  // The host's session id.
+  uint8_t session[CRM_ID_LEN];
+  // When the subject authenticated (seconds since the epoch).
+  int64_t authenticated_at_unix;
+  // When the session ends (seconds since the epoch).
+  int64_t expires_at_unix;
+} crm_session_claims;
+
+// The host's authenticate callback: verifies `credential` (`credential_len` bytes, valid
+// only during the call) and, when it returns `CRM_AUTH_ACCEPTED`, fills `*out`. Any other
+// value refuses. Called from the thread making a custodian call; it must be thread-safe
+// if the custodian is used from several threads.
+typedef uint32_t (*crm_authenticate_callback)(void *userdata,
+                                              const uint8_t *credential,
+                                              size_t credential_len,
+                                              struct crm_session_claims *out);
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
-// Opens a custodian on the SQLite file `path` (keys in `<path>.keys`). `kek` must be exactly
-// 32 bytes; `index_key` and `token_key` at least 32. All are copied.
+// Records the consent of the subject of `credential` (the host's session credential) for
+// `scope` (a `CRM_SCOPE_*` code other than `CRM_SCOPE_POLICY_VERSION`), collected through
+// the API.
+//
+// # Safety
+// `credential` must be valid for `credential_len` bytes.
+crm_result crm_consent_give(const struct crm_custodian *c,
+                            const uint8_t *credential,
+                            size_t credential_len,
+                            uint32_t scope);
+
+// Records that the subject of `credential` acknowledged policy version `version` (10.2).
+//
+// # Safety
+// `credential` must be valid for `credential_len` bytes.
+crm_result crm_policy_acknowledge(const struct crm_custodian *c,
+                                  const uint8_t *credential,
+                                  size_t credential_len,
+                                  uint32_t version);
+
+// Withdraws the consent of `subject` (16 bytes) for `scope` in one call: every grant
+// issued under it fails from now on, and data collected only under it is deleted.
+// Anyone acting for the subject may withdraw (it only narrows processing). Withdrawing a
+// consent that is not in force (for example a second time) returns `CRM_NO_CONSENT` and
+// changes nothing.
+//
+// # Safety
+// `subject` must be valid for 16 bytes.
+crm_result crm_consent_withdraw(const struct crm_custodian *c,
+                                const uint8_t *subject,
+                                uint32_t scope);
+
+// Opens a custodian on the SQLite file `path` (keys in `<path>.keys`) — the composition
+// root. `kek` must be exactly 32 bytes; `index_key` and `token_key` at least 32 (the token
+// key is the deployment's authority: tokens signed with another key are refused). All are
+// copied. `config` (may be NULL: defaults) supplies the authenticator, staff directory,
+// clock and grant lifetime; it is read now and may be freed afterwards.
 //
 // # Safety
 // Every pointer must be valid for its length; `out` must be writable.
@@ -113,103 +357,31 @@ crm_result crm_custodian_open(const uint8_t *path,
                               size_t index_key_len,
                               const uint8_t *token_key,
                               size_t token_key_len,
+                              const struct crm_custodian_config *config,
                               struct crm_custodian **out);
 
 // Frees a custodian (closing its files). NULL or an already freed handle is a no-op. Must
 // not race with calls using the same handle.
 void crm_custodian_free(struct crm_custodian *c);
 
-// Registers a new subject; writes its 16-byte id into `out_subject`.
+// Registers a new subject; writes its 16-byte id into `out_subject` (`cap` >= 16).
 //
 // # Safety
 // `out_subject` must be valid for `cap` bytes.
 crm_result crm_subject_register(const struct crm_custodian *c, uint8_t *out_subject, size_t cap);
 
-// Stores a value of `category` (codes of `crm_privacy::Category`) for `subject`. Simple
-// kinds take their text (an address, an E.164 number…); compound kinds take a JSON object
-// (`{"model","os_version","app_version","screen":[w,h]}` for device info, `{"name","email"}`
-// for colleagues, `{"name","phone"?,"email"?}` for device contacts, `{"language"}` for cookie
-// preferences, `{field: value}` for customer records). Writes the 16-byte record id.
-//
-// # Safety
-// Buffers must be valid for their lengths.
-crm_result crm_field_store(const struct crm_custodian *c,
-                           const uint8_t *subject,
-                           uint8_t category,
-                           const uint8_t *value,
-                           size_t value_len,
-                           uint8_t *out_record,
-                           size_t cap);
-
-// Records consent of `subject` for `scope` (1 google link, 2 facebook link, 3 zoom link,
-// 4 contacts import, 5 cookies, 11–15 device permissions of clause 4).
+// Restricts processing for `subject` (clause 9.1): no new grants except for legal
+// obligations, and existing grants stop at once.
 //
 // # Safety
 // `subject` must be valid for 16 bytes.
-crm_result crm_consent_give(const struct crm_custodian *c, const uint8_t *subject, uint8_t scope);
+crm_result crm_restrict(const struct crm_custodian *c, const uint8_t *subject);
 
-// Withdraws consent (one call); grants issued under it fail from now on.
+// Lifts a restriction of `subject`.
 //
 // # Safety
 // `subject` must be valid for 16 bytes.
-crm_result crm_consent_withdraw(const struct crm_custodian *c,
-                                const uint8_t *subject,
-                                uint8_t scope);
-
-// Issues a grant for service purpose `purpose` to `component` and writes its signed token.
-// Owner access and conference creation need [`crm_grant_issue_owner`] /
-// [`crm_grant_issue_conference`] (`CRM_PURPOSE_NEEDS_SESSION`).
-//
-// # Safety
-// Buffers must be valid for their lengths; `out_len` writable.
-crm_result crm_custodian_grant(const struct crm_custodian *c,
-                               const uint8_t *subject,
-                               uint8_t purpose,
-                               const uint8_t *component,
-                               size_t component_len,
-                               uint8_t *buf,
-                               size_t cap,
-                               size_t *out_len);
-
-// Issues an owner-access grant to the subject's own session `session_id` (16 bytes). The
-// caller asserts it has authenticated that session (the trust boundary of `UserSession`).
-//
-// # Safety
-// Buffers must be valid for their lengths; `out_len` writable.
-crm_result crm_grant_issue_owner(const struct crm_custodian *c,
-                                 const uint8_t *subject,
-                                 const uint8_t *session_id,
-                                 uint8_t *buf,
-                                 size_t cap,
-                                 size_t *out_len);
-
-// Issues a conference-creation grant for request `request_id` (16 bytes) the subject just
-// made in session `session_id` (clause 3.7); needs the Zoom link consent.
-//
-// # Safety
-// Buffers must be valid for their lengths; `out_len` writable.
-crm_result crm_grant_issue_conference(const struct crm_custodian *c,
-                                      const uint8_t *subject,
-                                      const uint8_t *session_id,
-                                      const uint8_t *request_id,
-                                      uint8_t *buf,
-                                      size_t cap,
-                                      size_t *out_len);
-
-// Reads record `record` (16 bytes) with the grant in `token` for `purpose` into `buf` (UTF-8
-// text; JSON for compound kinds). Refused unless the policy allows the record's kind for the
-// purpose and the grant is valid for its subject now. Our copies are zeroized.
-//
-// # Safety
-// Buffers must be valid for their lengths; `out_len` writable.
-crm_result crm_field_read(const struct crm_custodian *c,
-                          const uint8_t *token,
-                          size_t token_len,
-                          uint8_t purpose,
-                          const uint8_t *record,
-                          uint8_t *buf,
-                          size_t cap,
-                          size_t *out_len);
+crm_result crm_lift_restriction(const struct crm_custodian *c, const uint8_t *subject);
 
 // Erases a subject (clause 6.2): key destroyed, records deleted. Writes how many records
 // were deleted to `out_deleted` (may be NULL).
@@ -226,6 +398,60 @@ crm_result crm_retention_sweep(const struct crm_custodian *c,
                                uint64_t *out_checked,
                                uint64_t *out_deleted);
 
+// Verifies the ledger and the audit chain; writes their lengths.
+//
+// # Safety
+// Out-params must be writable.
+crm_result crm_audit_verify(const struct crm_custodian *c,
+                            uint64_t *out_ledger,
+                            uint64_t *out_audit);
+
+// Stores a value of `category` (a `CRM_CATEGORY_*` code) for `subject` in its text form:
+// simple kinds take their text (an address, an E.164 number…), compound kinds a JSON
+// object (see `docs/ffi.md`). Kinds collected under consent need it in force
+// (`CRM_COLLECTION_WITHOUT_CONSENT`). Writes the 16-byte record id (`cap` >= 16).
+//
+// # Safety
+// Buffers must be valid for their lengths.
+crm_result crm_field_store(const struct crm_custodian *c,
+                           const uint8_t *subject,
+                           uint8_t category,
+                           const uint8_t *value,
+                           size_t value_len,
+                           uint8_t *out_record,
+                           size_t cap);
+
+// Reads record `record` (16 bytes) with the grant in `token` for `purpose` into `buf`
+// (UTF-8 text; JSON for compound kinds). The custodian runs its whole gate now: authority,
+// subject, kind and purpose, consent in force, restriction, erasure, revocation, sharing,
+// lawful request, NDA, session. Our copies are zeroized.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_field_read(const struct crm_custodian *c,
+                          const uint8_t *token,
+                          size_t token_len,
+                          uint8_t purpose,
+                          const uint8_t *record,
+                          uint8_t *buf,
+                          size_t cap,
+                          size_t *out_len);
+
+// Rectifies record `record` (16 bytes) of `category` (clause 6.1) to `value` (its text
+// form) with an owner-access `token` (the subject's own session). Supported for person
+// name, email, phone and IP address; other categories: `CRM_INVALID_ARGUMENT`. Kinds kept
+// immutable: `CRM_IMMUTABLE`.
+//
+// # Safety
+// Buffers must be valid for their lengths.
+crm_result crm_field_rectify(const struct crm_custodian *c,
+                             const uint8_t *token,
+                             size_t token_len,
+                             const uint8_t *record,
+                             uint8_t category,
+                             const uint8_t *value,
+                             size_t value_len);
+
 // Exports everything held about the subject of an owner-access `token` as JSON into `buf`.
 //
 // # Safety
@@ -237,81 +463,288 @@ crm_result crm_export_json(const struct crm_custodian *c,
                            size_t cap,
                            size_t *out_len);
 
-// Verifies the ledger and the audit chain; writes their lengths.
+// Whether the policy table allows data of `category` to be read for `purpose`
+// (`CRM_CATEGORY_*`, `CRM_PURPOSE_*`). Unknown codes: false.
+bool crm_policy_permits(uint8_t category, uint8_t purpose);
+
+// Writes a fresh random 16-byte id to `out` (`cap` >= 16): for host session, request and
+// staff ids. It is not a registered subject (see `crm_subject_register`).
 //
 // # Safety
-// Out-params must be writable.
-crm_result crm_audit_verify(const struct crm_custodian *c,
-                            uint64_t *out_ledger,
-                            uint64_t *out_audit);
+// `out` must be valid for `cap` writable bytes.
+crm_result crm_subject_new(uint8_t *out, size_t cap);
 
 // Writes the message of result code `code` (UTF-8, no personal data, not NUL-terminated)
-// into `buf` of `cap` bytes and its length into `out_len`.
+// into `buf` of `cap` bytes and its length into `out_len`. An unknown code gets a generic
+// message.
 //
 // # Safety
 // `buf` must be valid for `cap` writable bytes; `out_len` must be writable.
 crm_result crm_result_message(uint32_t code, uint8_t *buf, size_t cap, size_t *out_len);
 
-// Whether the policy table allows data of `category` to be read for `purpose` (codes as in
-// `crm_privacy::Category` and `crm_privacy::PurposeId`). Unknown codes: false.
-bool crm_policy_permits(uint8_t category, uint8_t purpose);
-
-// Writes a fresh random subject id (16 bytes) to `out`.
-//
-// # Safety
-// `out` must be valid for 16 writable bytes.
-crm_result crm_subject_new(uint8_t *out, size_t cap);
-
-// Makes an issuer that signs grant tokens with `secret` (at least 32 bytes, copied) under
-// key id `key_id`; grants live `ttl_secs` seconds (1..=86400).
-//
-// # Safety
-// `secret` must point to `secret_len` readable bytes; `out` must be writable.
-crm_result crm_issuer_new(const uint8_t *secret,
-                          size_t secret_len,
-                          uint32_t key_id,
-                          uint32_t ttl_secs,
-                          struct crm_issuer **out);
-
-// Frees an issuer. NULL, or a handle already freed, is a no-op. Must not race with calls
-// using the same handle.
-void crm_issuer_free(struct crm_issuer *issuer);
-
-// Issues a grant for a service purpose `purpose` on subject `subject` (16 bytes) to
-// component `component` (UTF-8), and writes its signed token into `buf`.
-// `CRM_PURPOSE_NEEDS_SESSION` for owner access and conference creation.
+// Issues a grant for service purpose `purpose` on `subject` (16 bytes) to `component`
+// (UTF-8, a name for the audit log) and writes its signed token. Owner access and
+// conference creation: `CRM_PURPOSE_NEEDS_SESSION` (see `crm_grant_owner`,
+// `crm_grant_conference`); legal compliance: `CRM_PROOF_REQUIRED` (see `crm_grant_lawful`).
 //
 // # Safety
 // Buffers must be valid for their lengths; `out_len` writable.
-crm_result crm_grant_issue(const struct crm_issuer *issuer,
-                           const uint8_t *subject,
-                           uint8_t purpose,
-                           const uint8_t *component,
-                           size_t component_len,
+crm_result crm_custodian_grant(const struct crm_custodian *c,
+                               const uint8_t *subject,
+                               uint8_t purpose,
+                               const uint8_t *component,
+                               size_t component_len,
+                               uint8_t *buf,
+                               size_t cap,
+                               size_t *out_len);
+
+// Issues a grant for service purpose `purpose` to the session of `credential` (the host's
+// session credential, UTF-8); it ends with the session.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_grant_for_session(const struct crm_custodian *c,
+                                 const uint8_t *credential,
+                                 size_t credential_len,
+                                 uint8_t purpose,
+                                 uint8_t *buf,
+                                 size_t cap,
+                                 size_t *out_len);
+
+// Issues an owner-access grant to the session of `credential`; it ends with the session.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_grant_owner(const struct crm_custodian *c,
+                           const uint8_t *credential,
+                           size_t credential_len,
                            uint8_t *buf,
                            size_t cap,
                            size_t *out_len);
 
-// Checks that `token` is a valid grant for `purpose`, that the policy allows data of
-// `category` for that purpose, and that it opens data of `subject` now.
+// Issues a conference-creation grant for a request the subject of `credential` makes now
+// (clause 3.7: stamped by the custodian's clock); needs the Zoom link consent in force.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_grant_conference(const struct crm_custodian *c,
+                                const uint8_t *credential,
+                                size_t credential_len,
+                                uint8_t *buf,
+                                size_t cap,
+                                size_t *out_len);
+
+// Issues a grant for service purpose `purpose` on `subject` to staff member `staff`
+// (16 bytes), whose NDA the custodian reads from its own staff directory (clause 8.1);
+// `CRM_NDA_MISSING` without one (or without a directory).
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_grant_staff(const struct crm_custodian *c,
+                           const uint8_t *subject,
+                           uint8_t purpose,
+                           const uint8_t *staff,
+                           uint8_t *buf,
+                           size_t cap,
+                           size_t *out_len);
+
+// Records a lawful request of a public authority about `subject` (clause 7.2):
+// `authority`, `legal_basis` (the statute or order) and `reference` (UTF-8, no personal
+// data); received now by the custodian's clock. Writes the 16-byte request id.
 //
 // # Safety
 // Buffers must be valid for their lengths.
-crm_result crm_grant_check(const struct crm_issuer *issuer,
-                           const uint8_t *token,
-                           size_t token_len,
-                           uint8_t purpose,
-                           uint8_t category,
-                           const uint8_t *subject);
+crm_result crm_lawful_request_record(const struct crm_custodian *c,
+                                     const uint8_t *subject,
+                                     const uint8_t *authority,
+                                     size_t authority_len,
+                                     const uint8_t *legal_basis,
+                                     size_t legal_basis_len,
+                                     const uint8_t *reference,
+                                     size_t reference_len,
+                                     uint8_t *out_request,
+                                     size_t cap);
 
-// Revokes the grant inside `token` (which must carry a valid signature of this issuer).
+// Issues a legal-compliance grant on the recorded lawful request `request` (16 bytes) for
+// `subject`, to `component`; every use checks the request is still on record.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_grant_lawful(const struct crm_custodian *c,
+                            const uint8_t *subject,
+                            const uint8_t *request,
+                            const uint8_t *component,
+                            size_t component_len,
+                            uint8_t *buf,
+                            size_t cap,
+                            size_t *out_len);
+
+// Revokes, in the custodian's ledger, the grant inside `token` (for `purpose`): from the
+// moment this returns the token reads nothing, in every process of the deployment. The
+// token must carry this authority's valid signature; its grant need not still be valid.
 //
 // # Safety
 // `token` must be valid for `token_len` bytes.
-crm_result crm_grant_revoke(const struct crm_issuer *issuer,
+crm_result crm_grant_revoke(const struct crm_custodian *c,
                             const uint8_t *token,
                             size_t token_len,
                             uint8_t purpose);
+
+// Issues a lookup grant for `purpose` to `component` (a purpose that email or phone
+// serves: notification, identity verification, support contact, account management, team
+// collaboration, chat sharing, legal compliance; otherwise `CRM_PURPOSE_NOT_PERMITTED`).
+// Free it with `crm_lookup_grant_free`.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out` writable.
+crm_result crm_grant_lookup(const struct crm_custodian *c,
+                            uint8_t purpose,
+                            const uint8_t *component,
+                            size_t component_len,
+                            struct crm_lookup_grant **out);
+
+// Frees a lookup grant. NULL or a freed handle is a no-op.
+void crm_lookup_grant_free(struct crm_lookup_grant *g);
+
+// Finds the subjects whose stored email equals `email` (UTF-8) with lookup grant `g`
+// (audited: purpose, count, never the address). Writes their 16-byte ids back to back
+// into `buf`; `out_len` gets the byte count (16 × subjects).
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_find_by_email(const struct crm_custodian *c,
+                             const struct crm_lookup_grant *g,
+                             const uint8_t *email,
+                             size_t email_len,
+                             uint8_t *buf,
+                             size_t cap,
+                             size_t *out_len);
+
+// Finds the subjects whose stored phone equals `phone` (UTF-8, E.164); as
+// `crm_find_by_email`.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_find_by_phone(const struct crm_custodian *c,
+                             const struct crm_lookup_grant *g,
+                             const uint8_t *phone,
+                             size_t phone_len,
+                             uint8_t *buf,
+                             size_t cap,
+                             size_t *out_len);
+
+// Makes an empty in-memory authenticator.
+//
+// # Safety
+// `out` must be writable.
+crm_result crm_authenticator_new(struct crm_authenticator **out);
+
+// Registers a session under `credential` (UTF-8, copied; only its digest is kept): the
+// subject `subject` (16 bytes) logged in as session `session` (16 bytes) at
+// `authenticated_at_unix` until `expires_at_unix` (seconds since the epoch). Call only
+// from the login side of the host.
+//
+// # Safety
+// Buffers must be valid for their lengths.
+crm_result crm_authenticator_insert(const struct crm_authenticator *auth,
+                                    const uint8_t *credential,
+                                    size_t credential_len,
+                                    const uint8_t *subject,
+                                    const uint8_t *session,
+                                    int64_t authenticated_at_unix,
+                                    int64_t expires_at_unix);
+
+// Logs the session of `credential` out (unknown credentials are ignored).
+//
+// # Safety
+// `credential` must be valid for `credential_len` bytes.
+crm_result crm_authenticator_remove(const struct crm_authenticator *auth,
+                                    const uint8_t *credential,
+                                    size_t credential_len);
+
+// Frees an authenticator handle (a custodian configured with it keeps its own reference).
+// NULL or a freed handle is a no-op. Must not race with calls using the same handle.
+void crm_authenticator_free(struct crm_authenticator *auth);
+
+// Makes an empty staff directory.
+//
+// # Safety
+// `out` must be writable.
+crm_result crm_staff_directory_new(struct crm_staff_directory **out);
+
+// Files the NDA of staff member `staff` (16 bytes) under `document_ref` (UTF-8, a reference
+// to the signed document, never its content), signed at `signed_at_unix`, in force until
+// `expires_at_unix` (0: no end).
+//
+// # Safety
+// Buffers must be valid for their lengths.
+crm_result crm_staff_directory_file(const struct crm_staff_directory *dir,
+                                    const uint8_t *staff,
+                                    const uint8_t *document_ref,
+                                    size_t document_ref_len,
+                                    int64_t signed_at_unix,
+                                    int64_t expires_at_unix);
+
+// Removes the NDA of `staff` (16 bytes): that member's grants stop at once.
+//
+// # Safety
+// `staff` must be valid for 16 bytes.
+crm_result crm_staff_directory_remove(const struct crm_staff_directory *dir, const uint8_t *staff);
+
+// Frees a staff directory handle (a custodian configured with it keeps its own reference).
+// NULL or a freed handle is a no-op.
+void crm_staff_directory_free(struct crm_staff_directory *dir);
+
+// Makes a manual clock reading `start_unix` (seconds since the epoch).
+//
+// # Safety
+// `out` must be writable.
+crm_result crm_clock_new_manual(int64_t start_unix, struct crm_clock **out);
+
+// Sets a manual clock to `at_unix` (seconds since the epoch).
+crm_result crm_clock_set(const struct crm_clock *clock, int64_t at_unix);
+
+// Moves a manual clock by `seconds` (may be negative; saturates at the representable range).
+crm_result crm_clock_advance(const struct crm_clock *clock, int64_t seconds);
+
+// Frees a clock handle (a custodian configured with it keeps its own reference).
+void crm_clock_free(struct crm_clock *clock);
+
+// Makes an empty configuration: no authenticator (every credential is refused), no staff
+// directory (staff grants refused), the system clock, a 5-minute grant lifetime.
+//
+// # Safety
+// `out` must be writable.
+crm_result crm_custodian_config_new(struct crm_custodian_config **out);
+
+// Uses the in-memory authenticator `auth` (replacing any earlier choice).
+crm_result crm_custodian_config_set_authenticator(const struct crm_custodian_config *cfg,
+                                                  const struct crm_authenticator *auth);
+
+// Uses the host's `callback` (called with `userdata`) as the authenticator (replacing any
+// earlier choice).
+//
+// # Safety
+// `callback` and `userdata` must stay valid, and be safe to call from any thread that uses
+// the custodian, until every custodian opened with this configuration is freed.
+crm_result crm_custodian_config_set_authenticate_callback(const struct crm_custodian_config *cfg,
+                                                          crm_authenticate_callback callback,
+                                                          void *userdata);
+
+// Uses the staff directory `dir`.
+crm_result crm_custodian_config_set_staff_directory(const struct crm_custodian_config *cfg,
+                                                    const struct crm_staff_directory *dir);
+
+// Uses the manual clock `clock` instead of the system clock.
+crm_result crm_custodian_config_set_clock(const struct crm_custodian_config *cfg,
+                                          const struct crm_clock *clock);
+
+// Sets the grant lifetime to `seconds` (1..=86400; checked again at open).
+crm_result crm_custodian_config_set_grant_ttl(const struct crm_custodian_config *cfg,
+                                              uint32_t seconds);
+
+// Frees a configuration. NULL or a freed handle is a no-op.
+void crm_custodian_config_free(struct crm_custodian_config *cfg);
 
 #ifdef __cplusplus
 }  // extern "C"

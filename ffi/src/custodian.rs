@@ -11,7 +11,7 @@ use crm_privacy_sqlite::SqliteStore;
 
 use crate::buffer::{id, input_str, key, out_ptr, output_id, write_out};
 use crate::error::crm_result;
-use crate::handle::{borrow, free, into_handle, opaque_handle};
+use crate::handle::{borrow, castable, free, into_handle};
 use crate::host::{config_of, crm_custodian_config};
 use crate::panic::{boundary, boundary_void};
 use crate::runtime::Runtime;
@@ -22,10 +22,12 @@ pub(crate) struct Handle {
     pub(crate) custodian: Custodian,
 }
 
-opaque_handle!(
-    /// A custodian on a SQLite file (opaque): the only authority that issues grants.
-    crm_custodian => Handle
-);
+/// A custodian on a SQLite file (opaque): the only authority that issues grants.
+#[allow(non_camel_case_types, reason = "C naming")]
+pub struct crm_custodian {
+    _private: [u8; 0],
+}
+castable!(crm_custodian => Handle);
 
 /// A subject id argument.
 pub(crate) fn subject_in(ptr: *const u8) -> Result<SubjectId, crm_result> {

@@ -12,7 +12,7 @@ use crm_privacy::{
 use crate::buffer::{CRM_ID_LEN, id, input_str, out_ptr, output, output_id, write_out};
 use crate::custodian::{Handle, crm_custodian, subject_in};
 use crate::error::crm_result;
-use crate::handle::{borrow, free, into_handle, opaque_handle};
+use crate::handle::{borrow, castable, free, into_handle};
 use crate::panic::{boundary, boundary_void};
 use crate::purpose::{purpose_in, with_any_purpose, with_service_purpose};
 
@@ -262,11 +262,13 @@ pub(crate) enum AnyLookup {
     LegalCompliance(LookupGrant<LegalCompliance>),
 }
 
-opaque_handle!(
-    /// A subject-less lookup grant (opaque): finds subjects by email or phone for one
-    /// purpose; issued, checked and audited by the custodian.
-    crm_lookup_grant => AnyLookup
-);
+/// A subject-less lookup grant (opaque): finds subjects by email or phone for one
+/// purpose; issued, checked and audited by the custodian.
+#[allow(non_camel_case_types, reason = "C naming")]
+pub struct crm_lookup_grant {
+    _private: [u8; 0],
+}
+castable!(crm_lookup_grant => AnyLookup);
 
 /// Issues a lookup grant for `purpose` to `component` (a purpose that email or phone
 /// serves: notification, identity verification, support contact, account management, team

@@ -17,20 +17,16 @@ pub(crate) trait Castable: 'static {
     type RustType;
 }
 
-/// Declares an opaque C handle type and the Rust type it stands for.
-macro_rules! opaque_handle {
-    ($(#[$meta:meta])* $name:ident => $rust:ty) => {
-        $(#[$meta])*
-        #[allow(non_camel_case_types, reason = "C naming")]
-        pub struct $name {
-            _private: [u8; 0],
-        }
+/// Ties an opaque C handle type (declared literally, so cbindgen sees it) to the Rust type
+/// it stands for.
+macro_rules! castable {
+    ($name:ident => $rust:ty) => {
         impl $crate::handle::Castable for $name {
             type RustType = $rust;
         }
     };
 }
-pub(crate) use opaque_handle;
+pub(crate) use castable;
 
 fn live() -> MutexGuard<'static, BTreeMap<usize, TypeId>> {
     static LIVE: OnceLock<Mutex<BTreeMap<usize, TypeId>>> = OnceLock::new();

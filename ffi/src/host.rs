@@ -19,7 +19,7 @@ use crm_privacy::{
 
 use crate::buffer::{CRM_ID_LEN, id, input_str, write_out};
 use crate::error::crm_result;
-use crate::handle::{borrow, free, into_handle, opaque_handle};
+use crate::handle::{borrow, castable, free, into_handle};
 use crate::panic::{boundary, boundary_void};
 
 fn instant(unix: i64) -> Result<DateTime<Utc>, crm_result> {
@@ -29,12 +29,14 @@ fn instant(unix: i64) -> Result<DateTime<Utc>, crm_result> {
 // ---------------------------------------------------------------------------------------
 // Authenticator
 
-opaque_handle!(
-    /// An in-memory authenticator (opaque): the host's login fills it with
-    /// `crm_authenticator_insert`; the custodian it is configured into turns a credential
-    /// into a session. For tests, examples and hosts whose login runs in the same process.
-    crm_authenticator => Arc<InMemoryAuthenticator>
-);
+/// An in-memory authenticator (opaque): the host's login fills it with
+/// `crm_authenticator_insert`; the custodian it is configured into turns a credential
+/// into a session. For tests, examples and hosts whose login runs in the same process.
+#[allow(non_camel_case_types, reason = "C naming")]
+pub struct crm_authenticator {
+    _private: [u8; 0],
+}
+castable!(crm_authenticator => Arc<InMemoryAuthenticator>);
 
 /// Makes an empty in-memory authenticator.
 ///
@@ -191,11 +193,13 @@ impl Authenticator for CallbackAuthenticator {
 // ---------------------------------------------------------------------------------------
 // Staff directory
 
-opaque_handle!(
-    /// An in-memory staff directory (opaque): NDAs on file (clause 8.1). Staff grants are
-    /// issued and used only while it holds an NDA in force for the member.
-    crm_staff_directory => Arc<InMemoryStaffDirectory>
-);
+/// An in-memory staff directory (opaque): NDAs on file (clause 8.1). Staff grants are
+/// issued and used only while it holds an NDA in force for the member.
+#[allow(non_camel_case_types, reason = "C naming")]
+pub struct crm_staff_directory {
+    _private: [u8; 0],
+}
+castable!(crm_staff_directory => Arc<InMemoryStaffDirectory>);
 
 /// Makes an empty staff directory.
 ///
@@ -268,11 +272,13 @@ pub extern "C" fn crm_staff_directory_free(dir: *mut crm_staff_directory) {
 // ---------------------------------------------------------------------------------------
 // Clock
 
-opaque_handle!(
-    /// A manual clock (opaque) for tests and simulations: a custodian configured with it
-    /// reads time only from it. Production custodians use the system clock (the default).
-    crm_clock => Arc<ManualClock>
-);
+/// A manual clock (opaque) for tests and simulations: a custodian configured with it
+/// reads time only from it. Production custodians use the system clock (the default).
+#[allow(non_camel_case_types, reason = "C naming")]
+pub struct crm_clock {
+    _private: [u8; 0],
+}
+castable!(crm_clock => Arc<ManualClock>);
 
 /// Makes a manual clock reading `start_unix` (seconds since the epoch).
 ///
@@ -293,12 +299,12 @@ pub unsafe extern "C" fn crm_clock_new_manual(
     })
 }
 
-/// Sets a manual clock to `unix` (seconds since the epoch).
+/// Sets a manual clock to `at_unix` (seconds since the epoch).
 #[unsafe(no_mangle)]
-pub extern "C" fn crm_clock_set(clock: *const crm_clock, unix: i64) -> crm_result {
+pub extern "C" fn crm_clock_set(clock: *const crm_clock, at_unix: i64) -> crm_result {
     boundary(|| {
         let c = borrow(clock)?;
-        c.set(instant(unix)?);
+        c.set(instant(at_unix)?);
         Ok(())
     })
 }
@@ -331,11 +337,13 @@ pub(crate) struct Config {
     pub(crate) grant_ttl: Option<TimeDelta>,
 }
 
-opaque_handle!(
-    /// Optional parts of a custodian (opaque): authenticator, staff directory, clock, grant
-    /// lifetime. Read once by `crm_custodian_open`; free it afterwards.
-    crm_custodian_config => Mutex<Config>
-);
+/// Optional parts of a custodian (opaque): authenticator, staff directory, clock, grant
+/// lifetime. Read once by `crm_custodian_open`; free it afterwards.
+#[allow(non_camel_case_types, reason = "C naming")]
+pub struct crm_custodian_config {
+    _private: [u8; 0],
+}
+castable!(crm_custodian_config => Mutex<Config>);
 
 fn with_config(
     cfg: *const crm_custodian_config,

@@ -1,6 +1,8 @@
 /* C tests of the crm-privacy ABI: the happy path and every refusal, including bad input at
- * the boundary (NULL for every pointer, invalid UTF-8, zero and huge lengths, freed and
- * foreign handles, short buffers). Prints its own pass/fail counts; exits 1 on failure. */
+ * the boundary (NULL for pointers, invalid UTF-8, zero and huge lengths, freed, foreign and
+ * wrong-typed handles, short buffers), forged tokens, tokens of another authority, expired
+ * sessions, withdrawn consent, custodian revocation, restriction, staff NDAs and lawful
+ * requests. Prints its own pass/fail counts; exits 1 on failure. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,212 +12,359 @@
 static int passed = 0, failed = 0;
 #define CHECK(cond) do { if (cond) { passed++; } else { failed++; \
     fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define EXPECT(call, code) CHECK((call) == (code))
+#define EXPECT(call, code) do { crm_result r_ = (call); if (r_ == (code)) { passed++; } else { \
+    failed++; fprintf(stderr, "FAIL %s:%d: %s -> %u, expected %s\n", __FILE__, __LINE__, #call, \
+    (unsigned)r_, #code); } } while (0)
+/* A string argument: pointer and length. */
+#define S(x) (const uint8_t *)(x), strlen(x)
+#define T(tok) (const uint8_t *)(tok).b, (tok).n
 
-/* Purpose and category codes (crm_privacy::PurposeId / Category). */
-enum { P_NOTIFICATION = 1, P_IDENTITY = 2, P_CONFERENCE = 5, P_ANALYTICS = 6, P_OWNER = 9 };
-enum { C_EMAIL = 2, C_PHONE = 3, C_IP = 6, C_DEVICE_CONTACT = 12 };
+typedef struct { char b[1024]; size_t n; } token;
 
-static const uint8_t SECRET[32] = "0123456789abcdef0123456789abcdef";
+static const int64_t T0 = 1800000000; /* 2027-01-15 */
+static const uint8_t KEK[32] = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk";
+static const uint8_t IDX[32] = "iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii";
+static const uint8_t TOK[32] = "tttttttttttttttttttttttttttttttt";
+static const uint8_t TOK_B[32] = "TTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTT";
 
 static void test_messages(void) {
   uint8_t buf[128]; size_t n = 0;
   EXPECT(crm_result_message(CRM_GRANT_REVOKED, buf, sizeof buf, &n), CRM_OK);
   CHECK(n > 0 && memcmp(buf, "the grant has been revoked", n) == 0);
-  /* Too small: the needed size is reported, nothing else written. */
   size_t need = 0;
   EXPECT(crm_result_message(CRM_GRANT_REVOKED, buf, 3, &need), CRM_BUFFER_TOO_SMALL);
   CHECK(need == n);
   EXPECT(crm_result_message(CRM_OK, NULL, 10, &n), CRM_NULL_PARAMETER);
   EXPECT(crm_result_message(CRM_OK, buf, sizeof buf, NULL), CRM_NULL_PARAMETER);
-  EXPECT(crm_result_message(424242, buf, sizeof buf, &n), CRM_OK); /* unknown code: generic text */
+  EXPECT(crm_result_message(424242, buf, sizeof buf, &n), CRM_OK); /* unknown: generic text */
+  EXPECT(crm_result_message(CRM_INTERNAL, buf, sizeof buf, &n), CRM_OK);
 }
 
 static void test_policy(void) {
-  CHECK(crm_policy_permits(C_EMAIL, P_NOTIFICATION));
-  CHECK(!crm_policy_permits(C_PHONE, P_ANALYTICS));
-  CHECK(crm_policy_permits(C_DEVICE_CONTACT, P_OWNER));
-  CHECK(!crm_policy_permits(C_DEVICE_CONTACT, P_NOTIFICATION));
+  CHECK(crm_policy_permits(CRM_CATEGORY_EMAIL, CRM_PURPOSE_NOTIFICATION));
+  CHECK(!crm_policy_permits(CRM_CATEGORY_PHONE, CRM_PURPOSE_ANALYTICS));
+  CHECK(crm_policy_permits(CRM_CATEGORY_DEVICE_CONTACT, CRM_PURPOSE_OWNER_ACCESS));
+  CHECK(!crm_policy_permits(CRM_CATEGORY_DEVICE_CONTACT, CRM_PURPOSE_NOTIFICATION));
   CHECK(!crm_policy_permits(0, 1) && !crm_policy_permits(200, 200));
+  uint8_t a[CRM_ID_LEN], b[CRM_ID_LEN];
+  EXPECT(crm_subject_new(a, sizeof a), CRM_OK);
+  EXPECT(crm_subject_new(b, sizeof b), CRM_OK);
+  EXPECT(crm_subject_new(b, 4), CRM_BUFFER_TOO_SMALL);
+  CHECK(memcmp(a, b, 16) != 0);
 }
 
-static void test_issuer_and_grants(void) {
-  struct crm_issuer *issuer = NULL;
-  EXPECT(crm_issuer_new(NULL, 32, 1, 300, &issuer), CRM_NULL_PARAMETER);
-  EXPECT(crm_issuer_new(SECRET, 0, 1, 300, &issuer), CRM_INVALID_ARGUMENT);
-  EXPECT(crm_issuer_new(SECRET, 16, 1, 300, &issuer), CRM_KEY_TOO_SHORT);
-  EXPECT(crm_issuer_new(SECRET, (size_t)1 << 40, 1, 300, &issuer), CRM_INVALID_ARGUMENT);
-  EXPECT(crm_issuer_new(SECRET, 32, 1, 0, &issuer), CRM_INVALID_ARGUMENT);
-  EXPECT(crm_issuer_new(SECRET, 32, 1, 300, NULL), CRM_NULL_PARAMETER);
-  CHECK(issuer == NULL); /* out-params untouched on failure */
-  EXPECT(crm_issuer_new(SECRET, 32, 1, 300, &issuer), CRM_OK);
-  CHECK(issuer != NULL);
-
-  uint8_t alice[CRM_SUBJECT_ID_LEN], bob[CRM_SUBJECT_ID_LEN];
-  EXPECT(crm_subject_new(alice, sizeof alice), CRM_OK);
-  EXPECT(crm_subject_new(bob, sizeof bob), CRM_OK);
-  EXPECT(crm_subject_new(bob, 4), CRM_BUFFER_TOO_SMALL);
-  CHECK(memcmp(alice, bob, 16) != 0);
-
-  char token[512]; size_t tlen = 0;
-  const char *mailer = "mailer";
-  EXPECT(crm_grant_issue(issuer, alice, P_NOTIFICATION, (const uint8_t *)mailer, strlen(mailer),
-                         (uint8_t *)token, sizeof token, &tlen), CRM_OK);
-  CHECK(tlen > 3 && memcmp(token, "g1.", 3) == 0);
-
-  /* Happy path, then every refusal. */
-  EXPECT(crm_grant_check(issuer, (uint8_t *)token, tlen, P_NOTIFICATION, C_EMAIL, alice), CRM_OK);
-  EXPECT(crm_grant_check(issuer, (uint8_t *)token, tlen, P_NOTIFICATION, C_EMAIL, bob), CRM_WRONG_SUBJECT);
-  EXPECT(crm_grant_check(issuer, (uint8_t *)token, tlen, P_NOTIFICATION, C_PHONE, alice), CRM_PURPOSE_NOT_PERMITTED);
-  EXPECT(crm_grant_check(issuer, (uint8_t *)token, tlen, P_IDENTITY, C_PHONE, alice), CRM_TOKEN_WRONG_PURPOSE);
-  EXPECT(crm_grant_check(issuer, (uint8_t *)token, tlen, 99, C_EMAIL, alice), CRM_INVALID_ARGUMENT);
-  EXPECT(crm_grant_check(issuer, (uint8_t *)token, tlen, P_NOTIFICATION, 99, alice), CRM_INVALID_ARGUMENT);
-  char forged[512]; memcpy(forged, token, tlen);
-  forged[tlen / 2] = forged[tlen / 2] == 'A' ? 'B' : 'A';
-  EXPECT(crm_grant_check(issuer, (uint8_t *)forged, tlen, P_NOTIFICATION, C_EMAIL, alice), CRM_TOKEN_BAD_SIGNATURE);
-  EXPECT(crm_grant_check(issuer, (const uint8_t *)"g1.!!", 5, P_NOTIFICATION, C_EMAIL, alice), CRM_TOKEN_MALFORMED);
-  const uint8_t bad_utf8[] = {0x67, 0x31, 0x2e, 0xff, 0xfe};
-  EXPECT(crm_grant_check(issuer, bad_utf8, sizeof bad_utf8, P_NOTIFICATION, C_EMAIL, alice), CRM_INVALID_UTF8);
-  EXPECT(crm_grant_check(issuer, (uint8_t *)token, 0, P_NOTIFICATION, C_EMAIL, alice), CRM_INVALID_ARGUMENT);
-  EXPECT(crm_grant_check(issuer, NULL, tlen, P_NOTIFICATION, C_EMAIL, alice), CRM_NULL_PARAMETER);
-  EXPECT(crm_grant_check(issuer, (uint8_t *)token, tlen, P_NOTIFICATION, C_EMAIL, NULL), CRM_NULL_PARAMETER);
-  EXPECT(crm_grant_check(NULL, (uint8_t *)token, tlen, P_NOTIFICATION, C_EMAIL, alice), CRM_NULL_PARAMETER);
-
-  /* A token from another key is refused. */
-  struct crm_issuer *other = NULL;
-  const uint8_t other_secret[32] = "ffffffffffffffffffffffffffffffff";
-  EXPECT(crm_issuer_new(other_secret, 32, 1, 300, &other), CRM_OK);
-  EXPECT(crm_grant_check(other, (uint8_t *)token, tlen, P_NOTIFICATION, C_EMAIL, alice), CRM_TOKEN_BAD_SIGNATURE);
-  crm_issuer_free(other);
-
-  /* Session-only purposes cannot be issued to a service component. */
-  EXPECT(crm_grant_issue(issuer, alice, P_OWNER, (const uint8_t *)mailer, strlen(mailer),
-                         (uint8_t *)token, sizeof token, &tlen), CRM_PURPOSE_NEEDS_SESSION);
-  EXPECT(crm_grant_issue(issuer, alice, P_CONFERENCE, (const uint8_t *)mailer, strlen(mailer),
-                         (uint8_t *)token, sizeof token, &tlen), CRM_PURPOSE_NEEDS_SESSION);
-  /* Short output buffer: needed size reported. */
-  size_t need = 0;
-  EXPECT(crm_grant_issue(issuer, alice, P_NOTIFICATION, (const uint8_t *)mailer, strlen(mailer),
-                         (uint8_t *)token, 8, &need), CRM_BUFFER_TOO_SMALL);
-  CHECK(need > 8 && need < sizeof token);
-  EXPECT(crm_grant_issue(issuer, alice, P_NOTIFICATION, (const uint8_t *)mailer, strlen(mailer),
-                         (uint8_t *)token, sizeof token, &tlen), CRM_OK);
-
-  /* Revocation. */
-  EXPECT(crm_grant_revoke(issuer, (uint8_t *)token, tlen, P_NOTIFICATION), CRM_OK);
-  EXPECT(crm_grant_check(issuer, (uint8_t *)token, tlen, P_NOTIFICATION, C_EMAIL, alice), CRM_GRANT_REVOKED);
-
-  /* Freed and foreign handles are refused, not dereferenced; double free is a no-op. */
-  crm_issuer_free(issuer);
-  EXPECT(crm_grant_check(issuer, (uint8_t *)token, tlen, P_NOTIFICATION, C_EMAIL, alice), CRM_INVALID_HANDLE);
-  crm_issuer_free(issuer);
-  int not_a_handle = 7;
-  EXPECT(crm_grant_check((const struct crm_issuer *)&not_a_handle, (uint8_t *)token, tlen,
-                         P_NOTIFICATION, C_EMAIL, alice), CRM_INVALID_HANDLE);
-  crm_issuer_free((struct crm_issuer *)&not_a_handle);
-  crm_issuer_free(NULL);
+/* The host's authenticate callback: accepts "cb-cred" for the subject in userdata. */
+typedef struct { uint8_t subject[16]; int calls; } cb_ctx;
+static uint32_t authenticate_cb(void *userdata, const uint8_t *cred, size_t len, crm_session_claims *out) {
+  cb_ctx *ctx = userdata;
+  ctx->calls++;
+  if (len == 7 && memcmp(cred, "cb-cred", 7) == 0) {
+    memcpy(out->subject, ctx->subject, 16);
+    memset(out->session, 0x5a, 16);
+    out->authenticated_at_unix = T0;
+    out->expires_at_unix = T0 + 600;
+    return CRM_AUTH_ACCEPTED;
+  }
+  if (len == 11 && memcmp(cred, "cb-expired!", 11) == 0) return CRM_AUTH_EXPIRED;
+  return CRM_AUTH_REJECTED;
 }
 
-static const uint8_t KEK[32] = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk";
-static const uint8_t IDX[32] = "iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii";
-static const uint8_t TOK[32] = "tttttttttttttttttttttttttttttttt";
-enum { P_SUPPORT = 3, P_AUTH = 4 };
-enum { C_NAME = 1, C_GOOGLE = 8, C_ZOOM_TOKEN = 11, C_DEVICE_INFO = 7 };
-enum { S_GOOGLE = 1, S_ZOOM = 3 };
+static crm_result grant(crm_custodian *c, const uint8_t *subject, uint8_t purpose, const char *comp, token *t) {
+  return crm_custodian_grant(c, subject, purpose, S(comp), (uint8_t *)t->b, sizeof t->b, &t->n);
+}
+static crm_result rd(crm_custodian *c, const token *t, uint8_t purpose, const uint8_t *rec, char *out, size_t cap, size_t *n) {
+  return crm_field_read(c, T(*t), purpose, rec, (uint8_t *)out, cap, n);
+}
 
 static void test_custodian(const char *db) {
-  struct crm_custodian *c = NULL;
-  EXPECT(crm_custodian_open((const uint8_t *)db, strlen(db), KEK, 16, IDX, 32, TOK, 32, &c), CRM_KEY_TOO_SHORT);
-  EXPECT(crm_custodian_open(NULL, 3, KEK, 32, IDX, 32, TOK, 32, &c), CRM_NULL_PARAMETER);
-  EXPECT(crm_custodian_open((const uint8_t *)db, strlen(db), KEK, 32, IDX, 32, TOK, 32, &c), CRM_OK);
+  /* --- The composition root: clock, authenticator, staff directory, configuration. --- */
+  crm_clock *clock = NULL; crm_authenticator *auth = NULL; crm_staff_directory *staff_dir = NULL;
+  crm_custodian_config *cfg = NULL;
+  EXPECT(crm_clock_new_manual(T0, NULL), CRM_NULL_PARAMETER);
+  EXPECT(crm_clock_new_manual(T0, &clock), CRM_OK);
+  EXPECT(crm_authenticator_new(&auth), CRM_OK);
+  EXPECT(crm_staff_directory_new(&staff_dir), CRM_OK);
+  EXPECT(crm_custodian_config_new(&cfg), CRM_OK);
+  EXPECT(crm_custodian_config_set_clock(cfg, clock), CRM_OK);
+  EXPECT(crm_custodian_config_set_authenticator(cfg, auth), CRM_OK);
+  EXPECT(crm_custodian_config_set_staff_directory(cfg, staff_dir), CRM_OK);
+  EXPECT(crm_custodian_config_set_grant_ttl(cfg, 0), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_custodian_config_set_authenticate_callback(cfg, NULL, NULL), CRM_NULL_PARAMETER);
+  /* A handle of another type is refused, not reinterpreted. */
+  EXPECT(crm_custodian_config_set_clock(cfg, (const crm_clock *)auth), CRM_INVALID_HANDLE);
+  EXPECT(crm_custodian_config_set_authenticator(NULL, auth), CRM_NULL_PARAMETER);
 
-  uint8_t alice[16], bob[16], rec_email[16], rec_name[16], rec_token[16], rec_google[16], rec_dev[16];
+  crm_custodian *c = NULL;
+  EXPECT(crm_custodian_open(S(db), KEK, 16, IDX, 32, TOK, 32, cfg, &c), CRM_KEY_TOO_SHORT);
+  EXPECT(crm_custodian_open(NULL, 3, KEK, 32, IDX, 32, TOK, 32, cfg, &c), CRM_NULL_PARAMETER);
+  EXPECT(crm_custodian_open(S(db), KEK, 32, IDX, 32, TOK, 32, cfg, NULL), CRM_NULL_PARAMETER);
+  CHECK(c == NULL); /* out-params untouched on failure */
+  EXPECT(crm_custodian_open(S(db), KEK, 32, IDX, 32, TOK, 32, cfg, &c), CRM_OK);
+  crm_custodian_config_free(cfg); /* read at open; the custodian keeps what it needs */
+
+  uint8_t alice[16], bob[16], sess_a[16], sess_b[16], sess_s[16];
+  uint8_t rec_email[16], rec_name[16], rec_dev[16], rec_google[16], rec_zoom[16], rec_phone[16];
   EXPECT(crm_subject_register(c, alice, sizeof alice), CRM_OK);
   EXPECT(crm_subject_register(c, bob, sizeof bob), CRM_OK);
-  const char *email = "alice.c@example.com";
-  EXPECT(crm_field_store(c, alice, C_EMAIL, (const uint8_t *)email, strlen(email), rec_email, 16), CRM_OK);
-  const char *bad_email = "not-an-address";
-  EXPECT(crm_field_store(c, alice, C_EMAIL, (const uint8_t *)bad_email, strlen(bad_email), rec_email + 0, 16), CRM_INVALID_DATA);
-  EXPECT(crm_field_store(c, alice, 99, (const uint8_t *)email, strlen(email), rec_email, 16), CRM_INVALID_ARGUMENT);
-  const char *name = "Alice C";
-  EXPECT(crm_field_store(c, alice, C_NAME, (const uint8_t *)name, strlen(name), rec_name, 16), CRM_OK);
-  const char *dev = "{\"model\":\"Pixel\",\"os_version\":\"16\",\"app_version\":\"5.2\",\"screen\":[1080,2424]}";
-  EXPECT(crm_field_store(c, alice, C_DEVICE_INFO, (const uint8_t *)dev, strlen(dev), rec_dev, 16), CRM_OK);
+  EXPECT(crm_subject_register(NULL, bob, sizeof bob), CRM_NULL_PARAMETER);
+  crm_subject_new(sess_a, 16); crm_subject_new(sess_b, 16); crm_subject_new(sess_s, 16);
+  /* The host's login registers sessions; only the custodian turns them into sessions. */
+  EXPECT(crm_authenticator_insert(auth, S("alice-cred"), alice, sess_a, T0, T0 + 3600), CRM_OK);
+  EXPECT(crm_authenticator_insert(auth, S("bob-cred"), bob, sess_b, T0, T0 + 3600), CRM_OK);
+  EXPECT(crm_authenticator_insert(auth, S("alice-short"), alice, sess_s, T0, T0 + 60), CRM_OK);
+  EXPECT(crm_authenticator_insert(auth, NULL, 3, alice, sess_a, T0, T0 + 1), CRM_NULL_PARAMETER);
 
-  /* Happy path: grant + read. */
-  char token[512]; size_t tlen = 0; char out[512]; size_t olen = 0;
-  EXPECT(crm_custodian_grant(c, alice, P_NOTIFICATION, (const uint8_t *)"mailer", 6, (uint8_t *)token, sizeof token, &tlen), CRM_OK);
-  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_NOTIFICATION, rec_email, (uint8_t *)out, sizeof out, &olen), CRM_OK);
+  /* --- Store by text; validation and codes. --- */
+  const char *email = "alice.c@example.com";
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_EMAIL, S(email), rec_email, 16), CRM_OK);
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_EMAIL, S("not-an-address"), rec_name, 16), CRM_INVALID_DATA);
+  EXPECT(crm_field_store(c, alice, 99, S(email), rec_name, 16), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_EMAIL, S(email), rec_name, 8), CRM_BUFFER_TOO_SMALL);
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_EMAIL, (const uint8_t *)email, 0, rec_name, 16), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_EMAIL, (const uint8_t *)email, (size_t)1 << 40, rec_name, 16), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_PERSON_NAME, S("Alice C"), rec_name, 16), CRM_OK);
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_PHONE, S("+4915112345678"), rec_phone, 16), CRM_OK);
+  const char *dev = "{\"model\":\"Pixel\",\"os_version\":\"16\",\"app_version\":\"5.2\",\"screen\":[1080,2424]}";
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_DEVICE_INFO, S(dev), rec_dev, 16), CRM_OK);
+
+  /* --- Service grants and reads. --- */
+  token t, bt; char out[1024]; size_t olen = 0;
+  EXPECT(grant(c, alice, CRM_PURPOSE_NOTIFICATION, "mailer", &t), CRM_OK);
+  CHECK(t.n > 3 && memcmp(t.b, "g1.", 3) == 0);
+  EXPECT(rd(c, &t, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_OK);
   CHECK(olen == strlen(email) && memcmp(out, email, olen) == 0);
   size_t need = 0;
-  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_NOTIFICATION, rec_email, (uint8_t *)out, 4, &need), CRM_BUFFER_TOO_SMALL);
+  EXPECT(rd(c, &t, CRM_PURPOSE_NOTIFICATION, rec_email, out, 4, &need), CRM_BUFFER_TOO_SMALL);
   CHECK(need == strlen(email));
-  /* Refusals: a disallowed pair, a cross-purpose token, another subject's grant. */
-  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_NOTIFICATION, rec_name, (uint8_t *)out, sizeof out, &olen), CRM_PURPOSE_NOT_PERMITTED);
-  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_ANALYTICS, rec_email, (uint8_t *)out, sizeof out, &olen), CRM_TOKEN_WRONG_PURPOSE);
-  char bob_token[512]; size_t blen = 0;
-  EXPECT(crm_custodian_grant(c, bob, P_NOTIFICATION, (const uint8_t *)"mailer", 6, (uint8_t *)bob_token, sizeof bob_token, &blen), CRM_OK);
-  EXPECT(crm_field_read(c, (uint8_t *)bob_token, blen, P_NOTIFICATION, rec_email, (uint8_t *)out, sizeof out, &olen), CRM_WRONG_SUBJECT);
-  EXPECT(crm_custodian_grant(c, alice, P_OWNER, (const uint8_t *)"x", 1, (uint8_t *)token, sizeof token, &tlen), CRM_PURPOSE_NEEDS_SESSION);
-  EXPECT(crm_custodian_grant(c, alice, P_ANALYTICS, (const uint8_t *)"stats", 5, (uint8_t *)token, sizeof token, &tlen), CRM_OK);
-  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_ANALYTICS, rec_dev, (uint8_t *)out, sizeof out, &olen), CRM_OK);
+  EXPECT(rd(c, &t, CRM_PURPOSE_NOTIFICATION, rec_name, out, sizeof out, &olen), CRM_PURPOSE_NOT_PERMITTED);
+  EXPECT(rd(c, &t, CRM_PURPOSE_ANALYTICS, rec_email, out, sizeof out, &olen), CRM_TOKEN_WRONG_PURPOSE);
+  EXPECT(rd(c, &t, 99, rec_email, out, sizeof out, &olen), CRM_INVALID_ARGUMENT);
+  EXPECT(rd(c, &t, CRM_PURPOSE_NOTIFICATION, NULL, out, sizeof out, &olen), CRM_NULL_PARAMETER);
+  EXPECT(rd(c, &t, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, NULL), CRM_NULL_PARAMETER);
+  /* Another subject's record reads exactly like a missing one. */
+  EXPECT(grant(c, bob, CRM_PURPOSE_NOTIFICATION, "mailer", &bt), CRM_OK);
+  EXPECT(rd(c, &bt, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_NOT_VISIBLE);
+  uint8_t nowhere[16]; crm_subject_new(nowhere, 16);
+  EXPECT(rd(c, &bt, CRM_PURPOSE_NOTIFICATION, nowhere, out, sizeof out, &olen), CRM_NOT_VISIBLE);
+  EXPECT(grant(c, alice, CRM_PURPOSE_OWNER_ACCESS, "x", &bt), CRM_PURPOSE_NEEDS_SESSION);
+  EXPECT(grant(c, alice, CRM_PURPOSE_CONFERENCE_CREATION, "x", &bt), CRM_PURPOSE_NEEDS_SESSION);
+  EXPECT(grant(c, alice, CRM_PURPOSE_LEGAL_COMPLIANCE, "x", &bt), CRM_PROOF_REQUIRED);
+  EXPECT(grant(c, alice, 0, "x", &bt), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_custodian_grant(c, alice, CRM_PURPOSE_NOTIFICATION, S("mailer"), (uint8_t *)bt.b, 8, &need), CRM_BUFFER_TOO_SMALL);
+  CHECK(need > 8 && need < sizeof bt.b);
+  token at;
+  EXPECT(grant(c, alice, CRM_PURPOSE_ANALYTICS, "stats", &at), CRM_OK);
+  EXPECT(rd(c, &at, CRM_PURPOSE_ANALYTICS, rec_dev, out, sizeof out, &olen), CRM_OK);
   CHECK(olen > 0 && memmem(out, olen, "Pixel", 5) != NULL);
 
-  /* Consent: sign-in needs the google link; withdrawing stops the grant at once. */
-  EXPECT(crm_custodian_grant(c, alice, P_AUTH, (const uint8_t *)"login", 5, (uint8_t *)token, sizeof token, &tlen), CRM_NO_CONSENT);
-  EXPECT(crm_consent_give(c, alice, S_GOOGLE), CRM_OK);
-  EXPECT(crm_consent_give(c, alice, 77), CRM_INVALID_ARGUMENT);
-  EXPECT(crm_field_store(c, alice, C_GOOGLE, (const uint8_t *)"g-77", 4, rec_google, 16), CRM_OK);
-  EXPECT(crm_custodian_grant(c, alice, P_AUTH, (const uint8_t *)"login", 5, (uint8_t *)token, sizeof token, &tlen), CRM_OK);
-  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_AUTH, rec_google, (uint8_t *)out, sizeof out, &olen), CRM_OK);
-  EXPECT(crm_consent_withdraw(c, alice, S_GOOGLE), CRM_OK);
-  EXPECT(crm_consent_withdraw(c, alice, S_GOOGLE), CRM_NO_CONSENT);
-  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_AUTH, rec_google, (uint8_t *)out, sizeof out, &olen), CRM_CONSENT_WITHDRAWN);
+  /* --- Forged and malformed tokens. --- */
+  token forged = t;
+  forged.b[t.n / 2] = forged.b[t.n / 2] == 'A' ? 'B' : 'A';
+  EXPECT(rd(c, &forged, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_TOKEN_BAD_SIGNATURE);
+  EXPECT(crm_field_read(c, S("g1.!!"), CRM_PURPOSE_NOTIFICATION, rec_email, (uint8_t *)out, sizeof out, &olen), CRM_TOKEN_MALFORMED);
+  const uint8_t bad_utf8[] = {0x67, 0x31, 0x2e, 0xff, 0xfe};
+  EXPECT(crm_field_read(c, bad_utf8, sizeof bad_utf8, CRM_PURPOSE_NOTIFICATION, rec_email, (uint8_t *)out, sizeof out, &olen), CRM_INVALID_UTF8);
+  EXPECT(crm_field_read(c, (const uint8_t *)t.b, 0, CRM_PURPOSE_NOTIFICATION, rec_email, (uint8_t *)out, sizeof out, &olen), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_field_read(c, NULL, t.n, CRM_PURPOSE_NOTIFICATION, rec_email, (uint8_t *)out, sizeof out, &olen), CRM_NULL_PARAMETER);
+  EXPECT(crm_grant_revoke(c, T(forged), CRM_PURPOSE_NOTIFICATION), CRM_TOKEN_BAD_SIGNATURE);
 
-  /* Zoom: conference only with the link and a user request; owner cannot read the token. */
-  uint8_t session[16], request[16];
-  EXPECT(crm_subject_new(session, 16), CRM_OK);
-  EXPECT(crm_subject_new(request, 16), CRM_OK);
-  EXPECT(crm_grant_issue_conference(c, alice, session, request, (uint8_t *)token, sizeof token, &tlen), CRM_NO_CONSENT);
-  EXPECT(crm_consent_give(c, alice, S_ZOOM), CRM_OK);
-  EXPECT(crm_field_store(c, alice, C_ZOOM_TOKEN, (const uint8_t *)"zoom-secret", 11, rec_token, 16), CRM_OK);
-  EXPECT(crm_grant_issue_conference(c, alice, session, request, (uint8_t *)token, sizeof token, &tlen), CRM_OK);
-  EXPECT(crm_field_read(c, (uint8_t *)token, tlen, P_CONFERENCE, rec_token, (uint8_t *)out, sizeof out, &olen), CRM_OK);
+  /* --- Another authority: a second custodian with its own token key. --- */
+  char db_b[512]; snprintf(db_b, sizeof db_b, "%s.b", db);
+  crm_custodian *cb = NULL;
+  EXPECT(crm_custodian_open(S(db_b), KEK, 32, IDX, 32, TOK_B, 32, NULL, &cb), CRM_OK);
+  uint8_t carol[16], rec_carol[16];
+  EXPECT(crm_subject_register(cb, carol, 16), CRM_OK);
+  EXPECT(crm_field_store(cb, carol, CRM_CATEGORY_EMAIL, S("carol@example.com"), rec_carol, 16), CRM_OK);
+  token foreign;
+  EXPECT(grant(cb, carol, CRM_PURPOSE_NOTIFICATION, "mailer", &foreign), CRM_OK);
+  EXPECT(rd(cb, &foreign, CRM_PURPOSE_NOTIFICATION, rec_carol, out, sizeof out, &olen), CRM_OK);
+  /* Same key id, another secret: the signature does not verify under this authority. */
+  EXPECT(rd(c, &foreign, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_TOKEN_BAD_SIGNATURE);
+  EXPECT(rd(cb, &t, CRM_PURPOSE_NOTIFICATION, rec_carol, out, sizeof out, &olen), CRM_TOKEN_BAD_SIGNATURE);
+  EXPECT(crm_grant_revoke(c, T(foreign), CRM_PURPOSE_NOTIFICATION), CRM_TOKEN_BAD_SIGNATURE);
+  /* No authenticator configured there: every credential is refused. */
+  token ot;
+  EXPECT(crm_grant_owner(cb, S("alice-cred"), (uint8_t *)ot.b, sizeof ot.b, &ot.n), CRM_CREDENTIAL_REJECTED);
+  crm_custodian_free(cb);
+
+  /* --- Custodian revocation stops the token at once. --- */
+  token rt;
+  EXPECT(grant(c, alice, CRM_PURPOSE_NOTIFICATION, "mailer", &rt), CRM_OK);
+  EXPECT(rd(c, &rt, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_OK);
+  EXPECT(crm_grant_revoke(c, T(rt), CRM_PURPOSE_ANALYTICS), CRM_TOKEN_WRONG_PURPOSE);
+  EXPECT(crm_grant_revoke(c, T(rt), CRM_PURPOSE_NOTIFICATION), CRM_OK);
+  EXPECT(rd(c, &rt, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_GRANT_REVOKED);
+  EXPECT(rd(c, &t, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_OK); /* others unaffected */
+
+  /* --- Consent: given only in the subject's own session; gates collection and use. --- */
+  token auth_t;
+  EXPECT(grant(c, alice, CRM_PURPOSE_AUTHENTICATION, "login", &auth_t), CRM_NO_CONSENT);
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_GOOGLE_ACCOUNT_ID, S("g-77"), rec_google, 16), CRM_COLLECTION_WITHOUT_CONSENT);
+  EXPECT(crm_consent_give(c, S("mallory-cred"), CRM_SCOPE_GOOGLE_LINK), CRM_CREDENTIAL_REJECTED);
+  EXPECT(crm_consent_give(c, NULL, 4, CRM_SCOPE_GOOGLE_LINK), CRM_NULL_PARAMETER);
+  EXPECT(crm_consent_give(c, S("alice-cred"), 77), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_consent_give(c, S("alice-cred"), CRM_SCOPE_POLICY_VERSION), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_consent_give(c, S("alice-cred"), CRM_SCOPE_GOOGLE_LINK), CRM_OK);
+  EXPECT(crm_policy_acknowledge(c, S("alice-cred"), 2), CRM_OK);
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_GOOGLE_ACCOUNT_ID, S("g-77"), rec_google, 16), CRM_OK);
+  EXPECT(grant(c, alice, CRM_PURPOSE_AUTHENTICATION, "login", &auth_t), CRM_OK);
+  EXPECT(rd(c, &auth_t, CRM_PURPOSE_AUTHENTICATION, rec_google, out, sizeof out, &olen), CRM_OK);
+  CHECK(olen == 4 && memcmp(out, "g-77", 4) == 0);
+  EXPECT(crm_consent_withdraw(c, alice, CRM_SCOPE_GOOGLE_LINK), CRM_OK);
+  EXPECT(crm_consent_withdraw(c, alice, CRM_SCOPE_GOOGLE_LINK), CRM_NO_CONSENT); /* twice: documented */
+  EXPECT(rd(c, &auth_t, CRM_PURPOSE_AUTHENTICATION, rec_google, out, sizeof out, &olen), CRM_CONSENT_WITHDRAWN);
+  EXPECT(grant(c, alice, CRM_PURPOSE_AUTHENTICATION, "login", &auth_t), CRM_NO_CONSENT);
+
+  /* --- Zoom: conference only with the link and a request the subject makes now. --- */
+  token conf, own;
+  EXPECT(crm_grant_conference(c, S("alice-cred"), (uint8_t *)conf.b, sizeof conf.b, &conf.n), CRM_NO_CONSENT);
+  EXPECT(crm_consent_give(c, S("alice-cred"), CRM_SCOPE_ZOOM_LINK), CRM_OK);
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_ZOOM_ACCESS_TOKEN, S("zoom-secret"), rec_zoom, 16), CRM_OK);
+  EXPECT(crm_grant_conference(c, S("alice-cred"), (uint8_t *)conf.b, sizeof conf.b, &conf.n), CRM_OK);
+  EXPECT(rd(c, &conf, CRM_PURPOSE_CONFERENCE_CREATION, rec_zoom, out, sizeof out, &olen), CRM_OK);
   CHECK(olen == 11 && memcmp(out, "zoom-secret", 11) == 0);
-  char own[512]; size_t own_len = 0;
-  EXPECT(crm_grant_issue_owner(c, alice, session, (uint8_t *)own, sizeof own, &own_len), CRM_OK);
-  EXPECT(crm_field_read(c, (uint8_t *)own, own_len, P_OWNER, rec_token, (uint8_t *)out, sizeof out, &olen), CRM_PURPOSE_NOT_PERMITTED);
-  EXPECT(crm_field_read(c, (uint8_t *)own, own_len, P_OWNER, rec_name, (uint8_t *)out, sizeof out, &olen), CRM_OK);
+  EXPECT(crm_grant_owner(c, S("alice-cred"), (uint8_t *)own.b, sizeof own.b, &own.n), CRM_OK);
+  EXPECT(crm_grant_owner(c, S("nobody"), (uint8_t *)own.b, sizeof own.b, &own.n), CRM_CREDENTIAL_REJECTED);
+  EXPECT(rd(c, &own, CRM_PURPOSE_OWNER_ACCESS, rec_zoom, out, sizeof out, &olen), CRM_PURPOSE_NOT_PERMITTED);
+  EXPECT(rd(c, &own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_OK);
+  token bob_own;
+  EXPECT(crm_grant_owner(c, S("bob-cred"), (uint8_t *)bob_own.b, sizeof bob_own.b, &bob_own.n), CRM_OK);
+  EXPECT(rd(c, &bob_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_NOT_VISIBLE);
+  token sess_t;
+  EXPECT(crm_grant_for_session(c, S("alice-cred"), CRM_PURPOSE_NOTIFICATION, (uint8_t *)sess_t.b, sizeof sess_t.b, &sess_t.n), CRM_OK);
+  EXPECT(rd(c, &sess_t, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_OK);
 
-  /* Export for the owner only. */
+  /* --- Rectify (owner only), then lookups with a lookup grant. --- */
+  EXPECT(crm_field_rectify(c, T(own), rec_email, CRM_CATEGORY_EMAIL, S("alice.new@example.com")), CRM_OK);
+  EXPECT(rd(c, &t, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_OK);
+  CHECK(olen == 21 && memcmp(out, "alice.new@example.com", 21) == 0);
+  EXPECT(crm_field_rectify(c, T(t), rec_email, CRM_CATEGORY_EMAIL, S("x@example.com")), CRM_TOKEN_WRONG_PURPOSE);
+  EXPECT(crm_field_rectify(c, T(own), rec_email, CRM_CATEGORY_EMAIL, S("broken")), CRM_INVALID_DATA);
+  EXPECT(crm_field_rectify(c, T(own), rec_dev, CRM_CATEGORY_DEVICE_INFO, S(dev)), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_field_rectify(c, T(bob_own), rec_email, CRM_CATEGORY_EMAIL, S("x@example.com")), CRM_NOT_VISIBLE);
+  crm_lookup_grant *lg = NULL, *lg_phone = NULL;
+  EXPECT(crm_grant_lookup(c, CRM_PURPOSE_ANALYTICS, S("recovery"), &lg), CRM_PURPOSE_NOT_PERMITTED);
+  CHECK(lg == NULL);
+  EXPECT(crm_grant_lookup(c, CRM_PURPOSE_NOTIFICATION, S("recovery"), &lg), CRM_OK);
+  uint8_t found[64]; size_t flen = 0;
+  EXPECT(crm_find_by_email(c, lg, S("alice.new@example.com"), found, sizeof found, &flen), CRM_OK);
+  CHECK(flen == 16 && memcmp(found, alice, 16) == 0);
+  EXPECT(crm_find_by_email(c, lg, S("nobody@example.com"), found, sizeof found, &flen), CRM_OK);
+  CHECK(flen == 0);
+  EXPECT(crm_find_by_email(c, lg, S("not an email"), found, sizeof found, &flen), CRM_INVALID_DATA);
+  EXPECT(crm_find_by_phone(c, lg, S("+4915112345678"), found, sizeof found, &flen), CRM_PURPOSE_NOT_PERMITTED);
+  EXPECT(crm_find_by_email(c, NULL, S("alice.new@example.com"), found, sizeof found, &flen), CRM_NULL_PARAMETER);
+  EXPECT(crm_grant_lookup(c, CRM_PURPOSE_IDENTITY_VERIFICATION, S("otp"), &lg_phone), CRM_OK);
+  EXPECT(crm_find_by_phone(c, lg_phone, S("+4915112345678"), found, sizeof found, &flen), CRM_OK);
+  CHECK(flen == 16 && memcmp(found, alice, 16) == 0);
+  crm_lookup_grant_free(lg_phone);
+
+  /* --- Staff: only with an NDA on file in the custodian's directory. --- */
+  uint8_t staff[16]; crm_subject_new(staff, 16);
+  token st;
+  EXPECT(crm_grant_staff(c, alice, CRM_PURPOSE_SUPPORT_CONTACT, staff, (uint8_t *)st.b, sizeof st.b, &st.n), CRM_NDA_MISSING);
+  EXPECT(crm_staff_directory_file(staff_dir, staff, S("nda/2027/17"), T0 - 86400, 0), CRM_OK);
+  EXPECT(crm_grant_staff(c, alice, CRM_PURPOSE_SUPPORT_CONTACT, staff, (uint8_t *)st.b, sizeof st.b, &st.n), CRM_OK);
+  EXPECT(rd(c, &st, CRM_PURPOSE_SUPPORT_CONTACT, rec_phone, out, sizeof out, &olen), CRM_OK);
+  EXPECT(crm_staff_directory_remove(staff_dir, staff), CRM_OK);
+  EXPECT(rd(c, &st, CRM_PURPOSE_SUPPORT_CONTACT, rec_phone, out, sizeof out, &olen), CRM_NDA_MISSING);
+
+  /* --- Lawful requests (7.2). --- */
+  uint8_t req[16], fake_req[16]; crm_subject_new(fake_req, 16);
+  token lt;
+  EXPECT(crm_lawful_request_record(c, alice, S("Police"), S(""), S("ref-1"), req, 16), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_lawful_request_record(c, alice, S("Police"), S(" "), S("ref-1"), req, 16), CRM_INVALID_DATA);
+  EXPECT(crm_lawful_request_record(c, alice, S("Police"), S("StPO 100"), S("ref-1"), NULL, 16), CRM_NULL_PARAMETER);
+  EXPECT(crm_lawful_request_record(c, alice, S("Police"), S("StPO 100"), S("ref-1"), req, 16), CRM_OK);
+  EXPECT(crm_grant_lawful(c, alice, fake_req, S("legal"), (uint8_t *)lt.b, sizeof lt.b, &lt.n), CRM_NO_LAWFUL_REQUEST);
+  EXPECT(crm_grant_lawful(c, bob, req, S("legal"), (uint8_t *)lt.b, sizeof lt.b, &lt.n), CRM_NO_LAWFUL_REQUEST);
+  EXPECT(crm_grant_lawful(c, alice, req, S("legal"), (uint8_t *)lt.b, sizeof lt.b, &lt.n), CRM_OK);
+  EXPECT(rd(c, &lt, CRM_PURPOSE_LEGAL_COMPLIANCE, rec_email, out, sizeof out, &olen), CRM_OK);
+
+  /* --- Restriction stops grants at once; lifting restores them. --- */
+  EXPECT(crm_restrict(c, alice), CRM_OK);
+  EXPECT(rd(c, &t, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_RESTRICTED);
+  EXPECT(grant(c, alice, CRM_PURPOSE_NOTIFICATION, "mailer", &bt), CRM_RESTRICTED);
+  EXPECT(crm_lift_restriction(c, alice), CRM_OK);
+  EXPECT(rd(c, &t, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_OK);
+
+  /* --- Expired sessions (the custodian's clock, never the caller's). --- */
+  token short_own;
+  EXPECT(crm_grant_owner(c, S("alice-short"), (uint8_t *)short_own.b, sizeof short_own.b, &short_own.n), CRM_OK);
+  EXPECT(rd(c, &short_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_OK);
+  EXPECT(crm_clock_advance(clock, 61), CRM_OK);
+  EXPECT(crm_grant_owner(c, S("alice-short"), (uint8_t *)ot.b, sizeof ot.b, &ot.n), CRM_SESSION_EXPIRED);
+  /* The owner grant ended with its session. */
+  EXPECT(rd(c, &short_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_TOKEN_EXPIRED);
+
+  /* --- Export for the owner only; sweep, verify, erase. --- */
+  EXPECT(crm_grant_owner(c, S("alice-cred"), (uint8_t *)own.b, sizeof own.b, &own.n), CRM_OK);
   char json[8192]; size_t jlen = 0;
-  EXPECT(crm_export_json(c, (uint8_t *)own, own_len, (uint8_t *)json, sizeof json, &jlen), CRM_OK);
-  CHECK(jlen > 0 && memmem(json, jlen, "alice.c@example.com", 19) != NULL);
-  EXPECT(crm_export_json(c, (uint8_t *)bob_token, blen, (uint8_t *)json, sizeof json, &jlen), CRM_TOKEN_WRONG_PURPOSE);
-
-  /* Retention sweep, audit verify, erasure. */
+  EXPECT(crm_export_json(c, T(own), (uint8_t *)json, sizeof json, &jlen), CRM_OK);
+  CHECK(jlen > 0 && memmem(json, jlen, "alice.new@example.com", 21) != NULL);
+  EXPECT(crm_export_json(c, T(t), (uint8_t *)json, sizeof json, &jlen), CRM_TOKEN_WRONG_PURPOSE);
   uint64_t checked = 0, deleted = 0, ledger = 0, audit = 0, erased = 0;
   EXPECT(crm_retention_sweep(c, &checked, &deleted), CRM_OK);
-  CHECK(checked >= 4 && deleted == 0);
+  CHECK(checked >= 5 && deleted == 0);
   EXPECT(crm_retention_sweep(c, NULL, &deleted), CRM_NULL_PARAMETER);
   EXPECT(crm_audit_verify(c, &ledger, &audit), CRM_OK);
-  CHECK(ledger == 3 && audit > ledger); /* give google, withdraw google, give zoom */
+  CHECK(ledger >= 5 && audit > ledger);
   EXPECT(crm_erase(c, alice, &erased), CRM_OK);
   CHECK(erased >= 4);
-  EXPECT(crm_field_read(c, (uint8_t *)own, own_len, P_OWNER, rec_name, (uint8_t *)out, sizeof out, &olen), CRM_ERASED);
-  EXPECT(crm_field_store(c, alice, C_NAME, (const uint8_t *)name, strlen(name), rec_name, 16), CRM_ERASED);
+  EXPECT(rd(c, &own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_ERASED);
+  EXPECT(crm_field_store(c, alice, CRM_CATEGORY_PERSON_NAME, S("Alice C"), rec_name, 16), CRM_ERASED);
+  EXPECT(crm_find_by_email(c, lg, S("alice.new@example.com"), found, sizeof found, &flen), CRM_OK);
+  CHECK(flen == 0);
+  crm_lookup_grant_free(lg);
 
+  /* --- Handles: freed, foreign and NULL are refused; double free is a no-op. --- */
   crm_custodian_free(c);
   EXPECT(crm_subject_register(c, bob, 16), CRM_INVALID_HANDLE);
   crm_custodian_free(c);
   crm_custodian_free(NULL);
+  int not_a_handle = 7;
+  EXPECT(crm_subject_register((const crm_custodian *)&not_a_handle, bob, 16), CRM_INVALID_HANDLE);
+  crm_custodian_free((crm_custodian *)&not_a_handle);
+  EXPECT(crm_subject_register((const crm_custodian *)clock, bob, 16), CRM_INVALID_HANDLE);
+  crm_clock_free(clock);
+  EXPECT(crm_clock_advance(clock, 1), CRM_INVALID_HANDLE);
+  crm_authenticator_free(auth);
+  crm_staff_directory_free(staff_dir);
+  crm_lookup_grant_free(NULL);
+  crm_custodian_config_free(NULL);
+}
+
+static void test_callback_authenticator(const char *db) {
+  char path[512]; snprintf(path, sizeof path, "%s.cb", db);
+  crm_custodian_config *cfg = NULL; crm_custodian *c = NULL; crm_clock *clock = NULL;
+  cb_ctx ctx; memset(&ctx, 0, sizeof ctx);
+  EXPECT(crm_custodian_config_new(&cfg), CRM_OK);
+  EXPECT(crm_clock_new_manual(T0 + 10, &clock), CRM_OK);
+  EXPECT(crm_custodian_config_set_clock(cfg, clock), CRM_OK);
+  EXPECT(crm_custodian_config_set_authenticate_callback(cfg, authenticate_cb, &ctx), CRM_OK);
+  EXPECT(crm_custodian_open(S(path), KEK, 32, IDX, 32, TOK, 32, cfg, &c), CRM_OK);
+  crm_custodian_config_free(cfg);
+  EXPECT(crm_subject_register(c, ctx.subject, 16), CRM_OK);
+  token own;
+  EXPECT(crm_grant_owner(c, S("cb-cred"), (uint8_t *)own.b, sizeof own.b, &own.n), CRM_OK);
+  EXPECT(crm_grant_owner(c, S("cb-wrong"), (uint8_t *)own.b, sizeof own.b, &own.n), CRM_CREDENTIAL_REJECTED);
+  EXPECT(crm_grant_owner(c, S("cb-expired!"), (uint8_t *)own.b, sizeof own.b, &own.n), CRM_SESSION_EXPIRED);
+  EXPECT(crm_consent_give(c, S("cb-cred"), CRM_SCOPE_COOKIES), CRM_OK);
+  CHECK(ctx.calls == 4);
+  /* The callback's session ends at T0 + 600 by the custodian's clock. */
+  EXPECT(crm_clock_set(clock, T0 + 601), CRM_OK);
+  EXPECT(crm_consent_give(c, S("cb-cred"), CRM_SCOPE_COOKIES), CRM_SESSION_EXPIRED);
+  crm_custodian_free(c);
+  crm_clock_free(clock);
 }
 
 int main(int argc, char **argv) {
   test_messages();
   test_policy();
-  test_issuer_and_grants();
-  if (argc > 1) test_custodian(argv[1]);
+  if (argc > 1) {
+    test_custodian(argv[1]);
+    test_callback_authenticator(argv[1]);
+  }
   printf("c tests: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }
