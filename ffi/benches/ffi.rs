@@ -1,6 +1,7 @@
 //! A grant + read round trip through the C ABI vs the same calls in Rust, in one run
-//! (target ≤ 1.5×). Two paths: the full custodian read from SQLite (audited), and the pure
-//! grant check (token open + policy + subject), where the boundary's own cost is visible.
+//! (target ≤ 1.5×): the full custodian path from SQLite (token open, the whole gate, the
+//! audited read). The standalone grant check of earlier versions is gone with the
+//! standalone issuer: only the custodian checks grants now.
 //!
 //! `cargo bench -p crm-privacy-ffi --bench ffi`
 #![allow(
@@ -14,50 +15,11 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use crm_privacy::crypto::{Kek, Keyring};
 use crm_privacy::custodian::Custodian;
-use crm_privacy::{Email, GrantIssuer, Notification, RecordId, SubjectId, TokenKey};
+use crm_privacy::{Email, Notification, TokenKey};
 use crm_privacy_ffi::*;
-
-fn grant_check(c: &mut Criterion) {
-    let secret = [7_u8; 32];
-    let issuer = GrantIssuer::builder()
-        .signing_key(TokenKey::from_secret(1, &secret).unwrap())
-        .build()
-        .unwrap();
-    let s = SubjectId::new_random();
-    let now = Utc::now();
-    let token = issuer.seal(&issuer.issue::<Notification>(s, "mailer", now).unwrap());
-    let mut h: *mut crm_issuer = std::ptr::null_mut();
-    assert_eq!(
-        unsafe { crm_issuer_new(secret.as_ptr(), 32, 1, 300, &mut h) },
-        crm_result::CRM_OK
-    );
-    let sb = s.to_bytes();
-    let mut g = c.benchmark_group("grant_check");
-    g.bench_function("rust_open_and_check", |b| {
-        b.iter(|| {
-            let grant = issuer
-                .open::<Notification>(black_box(&token), Utc::now())
-                .unwrap();
-            assert!(crm_privacy::policy::permits(
-                crm_privacy::Category::Email,
-                crm_privacy::PurposeId::Notification
-            ));
-            grant.check(s, Utc::now()).unwrap();
-        });
-    });
-    g.bench_function("c_abi_crm_grant_check", |b| {
-        b.iter(|| {
-            let r = unsafe { crm_grant_check(h, token.as_ptr(), token.len(), 1, 2, sb.as_ptr()) };
-            assert_eq!(r, crm_result::CRM_OK);
-        });
-    });
-    g.finish();
-    crm_issuer_free(h);
-}
 
 fn grant_read(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
@@ -80,16 +42,13 @@ fn grant_read(c: &mut Criterion) {
         )
         .unwrap();
     let (rec, token) = rt.block_on(async {
-        let s = crm.register_subject(Utc::now()).await.unwrap();
+        let s = crm.register_subject().await.unwrap();
         let r = crm
-            .store(s, Email::parse("bench@example.com").unwrap(), Utc::now())
+            .store(s, Email::parse("bench@example.com").unwrap())
             .await
             .unwrap();
-        let g = crm
-            .grant::<Notification>(s, "mailer", Utc::now())
-            .await
-            .unwrap();
-        (r, crm.seal_grant(&g))
+        let g = crm.grant::<Notification>(s, "mailer").await.unwrap();
+        (r, crm.seal_grant(&g).unwrap())
     });
     // C side: a database of its own through the ABI.
     let path = dir.path().join("c.db");
@@ -106,6 +65,7 @@ fn grant_read(c: &mut Criterion) {
                 32,
                 tok.as_ptr(),
                 32,
+                std::ptr::null(),
                 &mut h
             ),
             crm_result::CRM_OK
@@ -125,7 +85,7 @@ fn grant_read(c: &mut Criterion) {
             crm_field_store(
                 h,
                 subject.as_ptr(),
-                2,
+                CRM_CATEGORY_EMAIL,
                 email.as_ptr(),
                 email.len(),
                 record.as_mut_ptr(),
@@ -137,7 +97,7 @@ fn grant_read(c: &mut Criterion) {
             crm_custodian_grant(
                 h,
                 subject.as_ptr(),
-                1,
+                CRM_PURPOSE_NOTIFICATION,
                 b"mailer".as_ptr(),
                 6,
                 ctoken.as_mut_ptr(),
@@ -152,11 +112,8 @@ fn grant_read(c: &mut Criterion) {
     g.bench_function("rust_open_grant_and_with", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let g = crm
-                    .open_grant::<Notification>(&token, Utc::now())
-                    .await
-                    .unwrap();
-                crm.with::<Email, _, _>(&g, rec, Utc::now(), |e| e.as_str().len())
+                let g = crm.open_grant::<Notification>(&token).await.unwrap();
+                crm.with::<Email, _, _>(&g, rec, |e| e.as_str().len())
                     .await
                     .unwrap()
             })
@@ -171,7 +128,7 @@ fn grant_read(c: &mut Criterion) {
                     h,
                     ctoken.as_ptr(),
                     ctoken.len(),
-                    1,
+                    CRM_PURPOSE_NOTIFICATION,
                     record.as_ptr(),
                     out.as_mut_ptr(),
                     out.len(),
@@ -184,8 +141,7 @@ fn grant_read(c: &mut Criterion) {
     });
     g.finish();
     crm_custodian_free(h);
-    let _ = RecordId::new_random();
 }
 
-criterion_group!(benches, grant_check, grant_read);
+criterion_group!(benches, grant_read);
 criterion_main!(benches);
