@@ -1,4 +1,4 @@
-"""pytest tests of the custodian through the C ABI: happy path and every refusal."""
+"""pytest tests of the custodian through the C ABI: happy path, consent, rights."""
 
 import json
 import os
@@ -6,61 +6,75 @@ import os
 import pytest
 
 import crm_privacy as crm
+from conftest import KEYS, T0, Root
 
-KEYS = dict(kek=b"k" * 32, index_key=b"i" * 32, token_key=b"t" * 32)
 CANARY = "py.canary.7c1e@example.com"
 
 
-@pytest.fixture
-def custodian(tmp_path):
-    c = crm.Custodian(str(tmp_path / "py.db"), **KEYS)
-    yield c
-    c.close()
-
-
-def test_store_grant_read(custodian):
-    alice, bob = custodian.register_subject(), custodian.register_subject()
-    rec = custodian.store(alice, crm.Category.EMAIL, "Alice@Example.COM")
-    tok = custodian.grant(alice, crm.Purpose.NOTIFICATION, "mailer")
-    assert custodian.read(tok, crm.Purpose.NOTIFICATION, rec) == "Alice@example.com"
+def test_store_grant_read(root):
+    c = root.custodian
+    alice, bob = c.register_subject(), c.register_subject()
+    rec = c.store(alice, crm.Category.EMAIL, "Alice@Example.COM")
+    tok = c.grant(alice, crm.Purpose.NOTIFICATION, "mailer")
+    assert c.read(tok, crm.Purpose.NOTIFICATION, rec) == "Alice@example.com"
     with pytest.raises(crm.TokenRejected) as e:
-        custodian.read(tok, crm.Purpose.ANALYTICS, rec)
+        c.read(tok, crm.Purpose.ANALYTICS, rec)
     assert e.value.code == 4004
-    analytics = custodian.grant(alice, crm.Purpose.ANALYTICS, "stats")
+    analytics = c.grant(alice, crm.Purpose.ANALYTICS, "stats")
     with pytest.raises(crm.PolicyRefusal) as e:
-        custodian.read(analytics, crm.Purpose.ANALYTICS, rec)
+        c.read(analytics, crm.Purpose.ANALYTICS, rec)
     assert e.value.code == 3001  # email is not for analytics (clause 3.1)
-    bob_tok = custodian.grant(bob, crm.Purpose.NOTIFICATION, "mailer")
+    bob_tok = c.grant(bob, crm.Purpose.NOTIFICATION, "mailer")
     with pytest.raises(crm.PolicyRefusal) as e:
-        custodian.read(bob_tok, crm.Purpose.NOTIFICATION, rec)
-    assert e.value.code == 3002
+        c.read(bob_tok, crm.Purpose.NOTIFICATION, rec)
+    assert e.value.code == 3102  # another subject's record reads like a missing one
     with pytest.raises(crm.InvalidData):
-        custodian.store(alice, crm.Category.PHONE, "555-0100")
-
-
-def test_consent_and_zoom(custodian):
-    alice = custodian.register_subject()
-    session, request = crm.new_subject(), crm.new_subject()
+        c.store(alice, crm.Category.PHONE, "555-0100")
     with pytest.raises(crm.PolicyRefusal) as e:
-        custodian.grant_conference(alice, session, request)
+        c.grant(alice, crm.Purpose.LEGAL_COMPLIANCE, "legal")
+    assert e.value.code == 3105
+
+
+def test_consent_needs_the_session_and_gates_collection(root):
+    c = root.custodian
+    alice = c.register_subject()
+    cred = root.login(alice, "alice")
+    with pytest.raises(crm.PolicyRefusal) as e:
+        c.grant_conference(cred)
     assert e.value.code == 3009
-    custodian.give_consent(alice, crm.Scope.ZOOM_LINK)
-    rec = custodian.store(alice, crm.Category.ZOOM_ACCESS_TOKEN, "zoom-secret-py")
-    tok = custodian.grant_conference(alice, session, request)
-    assert custodian.read(tok, crm.Purpose.CONFERENCE_CREATION, rec) == "zoom-secret-py"
-    custodian.withdraw_consent(alice, crm.Scope.ZOOM_LINK)
     with pytest.raises(crm.PolicyRefusal) as e:
-        custodian.read(tok, crm.Purpose.CONFERENCE_CREATION, rec)
+        c.store(alice, crm.Category.ZOOM_ACCESS_TOKEN, "zoom-secret-py")
+    assert e.value.code == 3107
+    with pytest.raises(crm.AuthenticationError) as e:
+        c.give_consent("forged-credential", crm.Scope.ZOOM_LINK)
+    assert e.value.code == 6001
+    with pytest.raises(crm.ApiMisuse):
+        c.give_consent(cred, crm.Scope.POLICY_VERSION)
+    c.give_consent(cred, crm.Scope.ZOOM_LINK)
+    c.acknowledge_policy(cred, 2)
+    rec = c.store(alice, crm.Category.ZOOM_ACCESS_TOKEN, "zoom-secret-py")
+    tok = c.grant_conference(cred)
+    assert c.read(tok, crm.Purpose.CONFERENCE_CREATION, rec) == "zoom-secret-py"
+    c.withdraw_consent(alice, crm.Scope.ZOOM_LINK)
+    with pytest.raises(crm.PolicyRefusal) as e:
+        c.read(tok, crm.Purpose.CONFERENCE_CREATION, rec)
     assert e.value.code == 3005
+    with pytest.raises(crm.PolicyRefusal) as e:
+        c.withdraw_consent(alice, crm.Scope.ZOOM_LINK)  # twice: CRM_NO_CONSENT
+    assert e.value.code == 3009
 
 
-def test_export_erase_and_files_hold_no_plaintext(tmp_path):
-    path = str(tmp_path / "canary.db")
-    with crm.Custodian(path, **KEYS) as c:
+def test_export_rectify_erase_and_files_hold_no_plaintext(tmp_path):
+    root = Root(str(tmp_path / "canary.db"))
+    c = root.custodian
+    try:
         alice = c.register_subject()
-        c.store(alice, crm.Category.EMAIL, CANARY)
-        c.store(alice, crm.Category.DEVICE_INFO, json.dumps({"model": "Pixel", "os_version": "16", "app_version": "5", "screen": [1, 2]}))
-        own = c.grant_owner(alice, crm.new_subject())
+        cred = root.login(alice, "alice")
+        rec = c.store(alice, crm.Category.EMAIL, "old.address@example.com")
+        c.store(alice, crm.Category.DEVICE_INFO, json.dumps(
+            {"model": "Pixel", "os_version": "16", "app_version": "5", "screen": [1, 2]}))
+        own = c.grant_owner(cred)
+        c.rectify(own, rec, crm.Category.EMAIL, CANARY)
         export = json.loads(c.export_json(own))
         assert any(r["value"] == CANARY for r in export["records"])
         checked, deleted = c.sweep()
@@ -74,15 +88,38 @@ def test_export_erase_and_files_hold_no_plaintext(tmp_path):
         with pytest.raises(crm.PolicyRefusal) as e:
             c.export_json(own)
         assert e.value.code == 3007
+    finally:
+        root.close()
+
+
+def test_restriction_and_lookup(root):
+    c = root.custodian
+    alice = c.register_subject()
+    rec = c.store(alice, crm.Category.EMAIL, "find.me@example.com")
+    tok = c.grant(alice, crm.Purpose.NOTIFICATION, "mailer")
+    c.restrict(alice)
+    with pytest.raises(crm.PolicyRefusal) as e:
+        c.read(tok, crm.Purpose.NOTIFICATION, rec)
+    assert e.value.code == 3006
+    c.lift_restriction(alice)
+    assert c.read(tok, crm.Purpose.NOTIFICATION, rec) == "find.me@example.com"
+    with c.grant_lookup(crm.Purpose.NOTIFICATION, "recovery") as lookup:
+        assert lookup.find_by_email("find.me@example.com") == [alice]
+        assert lookup.find_by_email("nobody@example.com") == []
+        with pytest.raises(crm.PolicyRefusal):
+            lookup.find_by_phone("+4915112345678")
+    with pytest.raises(crm.PolicyRefusal):
+        c.grant_lookup(crm.Purpose.ANALYTICS, "stats")
 
 
 def test_bad_keys_and_closed_handles(tmp_path):
     with pytest.raises(crm.ApiMisuse):
-        crm.Custodian(str(tmp_path / "x.db"), kek=b"short", index_key=b"i" * 32, token_key=b"t" * 32)
+        crm.Custodian(str(tmp_path / "x.db"), b"short", KEYS["index_key"], KEYS["token_key"])
     c = crm.Custodian(str(tmp_path / "y.db"), **KEYS)
     handle = c._handle
     c.close()
-    c._handle = handle
+    c.close()  # idempotent
+    c._handle = handle  # a freed handle: detected, never dereferenced
     with pytest.raises(crm.ApiMisuse) as e:
         c.register_subject()
     assert e.value.code == 1005

@@ -1,0 +1,37 @@
+"""Fixtures: a custodian built the way a composition root builds one."""
+
+import pytest
+
+import crm_privacy as crm
+
+KEYS = dict(kek=b"k" * 32, index_key=b"i" * 32, token_key=b"t" * 32)
+T0 = 1_800_000_000
+
+
+class Root:
+    """The composition root of a test: clock, authenticator, staff directory, custodian."""
+
+    def __init__(self, path, token_key=b"t" * 32):
+        self.clock = crm.ManualClock(T0)
+        self.auth = crm.Authenticator()
+        self.staff = crm.StaffDirectory()
+        self.custodian = crm.Custodian(path, KEYS["kek"], KEYS["index_key"], token_key,
+                                       authenticator=self.auth, staff_directory=self.staff,
+                                       clock=self.clock)
+
+    def login(self, subject: bytes, credential: str, seconds: int = 3600) -> str:
+        """What the host's login does: registers a session for ``subject``."""
+        self.auth.insert(credential, subject, crm.new_id(), T0, T0 + seconds)
+        return credential
+
+    def close(self):
+        self.custodian.close()
+        for h in (self.auth, self.staff, self.clock):
+            h.close()
+
+
+@pytest.fixture
+def root(tmp_path):
+    r = Root(str(tmp_path / "py.db"))
+    yield r
+    r.close()
