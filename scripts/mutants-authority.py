@@ -29,6 +29,8 @@ M = [
  ("config bounds", "src/custodian/builder.rs", "if self.ttl <= TimeDelta::zero() || self.ttl > MAX_TTL {", "if false {"),
  ("time overflow typed", "src/custodian/grants.rs", ".ok_or(IssueError::TimeOutOfRange)?;\n        if let Some(cap)", ".unwrap_or(now);\n        if let Some(cap)"),
  ("foreign grant never re-signed", "src/custodian/grants.rs", "pub fn seal_grant<P: Purpose>(&self, grant: &Grant<P>) -> Result<String, CustodianError> {\n        if !self.inner.tokens.accepts(grant.authority()) {", "pub fn seal_grant<P: Purpose>(&self, grant: &Grant<P>) -> Result<String, CustodianError> {\n        if false {"),
+ ("store racing a withdrawal rechecks", "src/custodian/write.rs", "        self.recheck_collection_consent(subject, record, value.kind)\n            .await", "        Ok(())"),
+ ("sharing choice backs sharing grants", "src/ledger/state.rs", "if !s.sharing.get(&subject).is_some_and(|p| p.shares_any(audience)) {", "if false {"),
 ]
 only = sys.argv[2:]
 bad = []

@@ -93,4 +93,13 @@ impl SharingPolicy {
             Audience::ExternalChat => self.external_chat.contains(&kind),
         }
     }
+
+    /// Whether `audience` may see anything at all.
+    #[must_use]
+    pub fn shares_any(&self, audience: Audience) -> bool {
+        match audience {
+            Audience::Colleagues => !self.colleagues.is_empty(),
+            Audience::ExternalChat => !self.external_chat.is_empty(),
+        }
+    }
 }

@@ -227,33 +227,67 @@ async fn item04_the_custodian_owns_time() {
     assert_eq!(e, CustodianError::Issue(IssueError::TimeOutOfRange));
 }
 
-/// Item 5: clause 5 on every path: nothing shared, nothing read for a sharing purpose —
-/// typed, text and in-memory reads alike; sharing opens exactly what was chosen.
+/// Item 5: clause 5 on every path: the subject's sharing choice is the consent behind a
+/// sharing purpose — nothing shared, no grant; and a grant reads only what is shared, on
+/// typed, text and in-memory reads alike.
 #[tokio::test]
 async fn item05_sharing_purposes_read_only_what_is_shared() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
     let phone = a.c.store(alice, Phone::parse("+442079460958").unwrap()).await.unwrap();
     let email = a.c.store(alice, Email::parse("alice@example.com").unwrap()).await.unwrap();
-    let chat = a.c.grant::<ChatSharing>(alice, "chat").await.unwrap();
-    let team = a.c.grant::<TeamCollaboration>(alice, "team").await.unwrap();
-    let e = a.c.with::<Phone, _, _>(&chat, phone, |_| ()).await.unwrap_err();
-    assert!(matches!(access(e), AccessError::NotShared { .. }));
-    let e = a.c.read_as_text(&chat, phone).await.unwrap_err();
-    assert!(matches!(access(e), AccessError::NotShared { .. }));
-    let e = a.c.with::<Email, _, _>(&team, email, |_| ()).await.unwrap_err();
-    assert!(matches!(access(e), AccessError::NotShared { .. }));
-    let p = Personal::new(alice, Email::parse("alice@example.com").unwrap());
-    assert!(a.c.expose(&p, &team).await.is_err());
+    for e in [
+        a.c.grant::<ChatSharing>(alice, "chat").await.unwrap_err(),
+        a.c.grant::<TeamCollaboration>(alice, "team").await.unwrap_err(),
+    ] {
+        assert!(matches!(e, CustodianError::Issue(IssueError::NoConsent { .. })), "{e:?}");
+    }
     // The subject shares the email with colleagues only.
     let s = a.session(alice, TimeDelta::hours(1)).await;
     let owner = a.c.grant_owner(&s).await.unwrap();
     let mut policy = SharingPolicy::new();
     policy.allow(Audience::Colleagues, Category::Email).unwrap();
     a.c.set_sharing(&owner, policy).await.unwrap();
+    assert!(a.c.grant::<ChatSharing>(alice, "chat").await.is_err());
+    let team = a.c.grant::<TeamCollaboration>(alice, "team").await.unwrap();
     assert!(a.c.with::<Email, _, _>(&team, email, |_| ()).await.is_ok());
-    assert!(a.c.with::<Phone, _, _>(&chat, phone, |_| ()).await.is_err());
+    let e = a.c.with::<Phone, _, _>(&team, phone, |_| ()).await.unwrap_err();
+    assert!(matches!(access(e), AccessError::NotShared { .. }));
+    let e = a.c.read_as_text(&team, phone).await.unwrap_err();
+    assert!(matches!(access(e), AccessError::NotShared { .. }));
+    let p = Personal::new(alice, Phone::parse("+442079460958").unwrap());
+    assert!(a.c.expose(&p, &team).await.is_err());
     assert_eq!(a.c.shared_view(&team, Audience::Colleagues).await.unwrap().len(), 1);
+    // Hiding it again stops the grant already issued.
+    a.c.set_sharing(&owner, SharingPolicy::new()).await.unwrap();
+    let e = a.c.with::<Email, _, _>(&team, email, |_| ()).await.unwrap_err();
+    assert!(matches!(access(e), AccessError::NotShared { .. }));
+}
+
+/// Item 9 (race): a store racing a withdrawal never leaves consent-collected data behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item09_store_racing_withdrawal_leaves_nothing_behind() {
+    use crm_privacy::store::RecordStore;
+    let a = fx(&[1; 32]).await;
+    for _ in 0..1000 {
+        let alice = a.c.register_subject().await.unwrap();
+        a.consent(alice, ConsentScope::ZoomLink).await;
+        let stores: Vec<_> = (0..3)
+            .map(|_| {
+                let c = a.c.clone();
+                tokio::spawn(async move {
+                    c.store(alice, ZoomAccessToken::parse("tok_abcdef123456").unwrap()).await
+                })
+            })
+            .collect();
+        let c2 = a.c.clone();
+        let withdraw = tokio::spawn(async move { c2.withdraw_consent(alice, ConsentScope::ZoomLink).await });
+        for s in stores {
+            let _ = s.await.unwrap();
+        }
+        withdraw.await.unwrap().unwrap();
+        assert!(a.records.list_subject(alice).await.unwrap().is_empty());
+    }
 }
 
 /// Item 6: clause 7.2: legal compliance only on a recorded, meaningful lawful request.

@@ -155,7 +155,35 @@ impl Custodian {
         let mut ev = AuditEvent::new(now, kind, subject);
         ev.record = Some(record);
         ev.data_kind = Some(value.kind.name().to_owned());
-        self.commit(None, &[ev]).await
+        self.commit(None, &[ev]).await?;
+        self.recheck_collection_consent(subject, record, value.kind)
+            .await
+    }
+
+    /// A withdrawal racing this write may have listed the subject's records before the row
+    /// above landed; so look again once it has: if the consent the kind is collected under
+    /// is no longer in force, the row goes (3.7: disconnecting removes the stored data).
+    async fn recheck_collection_consent(
+        &self,
+        subject: SubjectId,
+        record: RecordId,
+        kind: KindRef,
+    ) -> Result<(), CustodianError> {
+        let KindRef::Builtin(c) = kind else {
+            return Ok(());
+        };
+        let Some(scope) = crate::policy::scopes::scope_of_kind(c) else {
+            return Ok(());
+        };
+        self.sync().await?;
+        if self.inner.state.active_consent(subject, scope).is_none() {
+            self.inner.records.delete(record).await?;
+            return Err(CustodianError::CollectionWithoutConsent {
+                kind: c.name(),
+                scope: scope.name(),
+            });
+        }
+        Ok(())
     }
 
     /// Subjects whose stored email equals `email` (through the blind index), for a lookup

@@ -134,6 +134,16 @@ impl PolicyState {
         if s.restricted.contains(&subject) && !exempt_from_restriction(basis) {
             return Err(IssueError::Restricted { subject });
         }
+        if let Some(audience) = audience_of(purpose) {
+            // Clause 5: the subject's sharing choice is the consent behind a sharing
+            // purpose; nothing chosen, nothing to grant.
+            if !s.sharing.get(&subject).is_some_and(|p| p.shares_any(audience)) {
+                return Err(IssueError::NoConsent {
+                    subject,
+                    scope: "sharing choice",
+                });
+            }
+        }
         let p = match purpose {
             PurposeRef::Builtin(p) => p,
             PurposeRef::Host(name) if matches!(basis, LegalBasis::Consent) => {
