@@ -8,29 +8,54 @@
 //!   consent flag and the grant's expiry in the context. The request, the entities and the
 //!   policy set are built once ("prebuilt request"); only `Authorizer::is_authorized` is timed.
 //! - Ours, runtime: `policy::permits(Email, Notification)` (the table the tokens and the C ABI
-//!   use) and `Grant::check` (subject, expiry, revocation, and the consent/restriction/erasure
-//!   epoch of a grant issued through a `ConsentRegistry`).
-//! - Ours, typed: `Personal<Email>::expose(&Grant<Notification>, now)` (the pair is checked by
-//!   the compiler; the run time checks the rest).
-//! - Ours, consent-gated for real: `Grant<Authentication>::check` where the registry gates the
-//!   grant on an active Google link consent (clause 3.3).
+//!   use) and the custodian's gate on a grant it issued (`Custodian::expose`: authority,
+//!   expiry by its clock, revocation, consent, restriction, erasure — and an audit entry per
+//!   read, which Cedar does not write). Grants come only from the custodian now: there is no
+//!   standalone `Grant::check` to time.
+//! - Ours, typed: `Custodian::expose(&Personal<Email>, &Grant<Notification>)` (the pair is
+//!   checked by the compiler; the run time checks the rest).
+//! - Ours, consent-gated for real: the same gate on a `Grant<Authentication>` issued while a
+//!   Google link consent (given in the subject's session) is in force (clause 3.3).
+//!
+//! The custodian runs on its in-memory stores, whose futures never wait; they are driven by a
+//! minimal poll loop (this workspace has no async runtime).
 //!
 //! `cargo bench --manifest-path peers/Cargo.toml -- --warm-up-time 1 --measurement-time 3`
 #![allow(missing_docs, clippy::unwrap_used, reason = "benchmark")]
 
 use std::hint::black_box;
+use std::pin::pin;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Waker};
 
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request, RestrictedExpression,
 };
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
-use crm_privacy::consent::ConsentRegistry;
-use crm_privacy::custodian::{CollectionMethod, ConsentScope};
-use crm_privacy::{
-    Authentication, Category, Email, Notification, Personal, PurposeId, SubjectId, policy,
+use crm_privacy::consent::{CollectionMethod, ConsentScope};
+use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::custodian::Custodian;
+use crm_privacy::store::{
+    InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
 };
+use crm_privacy::{
+    Authentication, Category, Email, Google, Notification, Personal, ProviderAccountId, PurposeId,
+    SessionClaims, SessionId, policy,
+};
+
+/// Drives a future to completion by polling (the in-memory stores never wait).
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    let mut cx = TaskContext::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
 
 const POLICY: &str = r#"
 permit(
@@ -91,20 +116,40 @@ fn purpose_rule(c: &mut Criterion) {
         Decision::Allow
     );
 
-    let registry = ConsentRegistry::new();
-    let issuer = registry.issuer_builder().build().unwrap();
-    let alice = SubjectId::new_random();
+    let logins = Arc::new(InMemoryAuthenticator::new());
+    let crm = block_on(
+        Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[7; 32]).unwrap())
+            .records(Arc::new(InMemoryRecordStore::new()))
+            .chains(Arc::new(InMemoryChainStore::new()))
+            .keys(Arc::new(InMemoryKeyStore::new()))
+            .authenticator(logins.clone())
+            .grant_ttl(TimeDelta::days(1))
+            .build(),
+    )
+    .unwrap();
+    let alice = block_on(crm.register_subject()).unwrap();
     let now = Utc::now();
-    registry.give(
-        alice,
+    logins.insert(
+        "alice",
+        SessionClaims {
+            subject: alice,
+            session: SessionId::new_random(),
+            authenticated_at: now,
+            expires_at: now + TimeDelta::days(1),
+        },
+    );
+    let session = block_on(crm.authenticate("alice")).unwrap();
+    block_on(crm.give_consent(
+        &session,
         ConsentScope::GoogleLink,
         CollectionMethod::Api,
-        1,
-        now,
-    );
-    let grant = issuer.issue::<Notification>(alice, "mailer", now).unwrap();
-    let auth = issuer.issue::<Authentication>(alice, "login", now).unwrap();
+        None,
+    ))
+    .unwrap();
+    let grant = block_on(crm.grant::<Notification>(alice, "mailer")).unwrap();
+    let auth = block_on(crm.grant::<Authentication>(alice, "login")).unwrap();
     let email = Personal::new(alice, Email::parse("alice@example.com").unwrap());
+    let linked = Personal::new(alice, ProviderAccountId::<Google>::parse("g-1").unwrap());
     let notification = PurposeId::Notification;
     assert!(policy::permits(Category::Email, notification));
 
@@ -118,22 +163,22 @@ fn purpose_rule(c: &mut Criterion) {
             )
         });
     });
-    g.bench_function("ours_runtime_table_and_grant_check", |b| {
+    g.bench_function("ours_runtime_table_and_custodian_gate", |b| {
         b.iter(|| {
             assert!(policy::permits(
                 black_box(Category::Email),
                 black_box(notification)
             ));
-            black_box(&grant).check(black_box(alice), now).unwrap();
+            black_box(block_on(crm.expose(black_box(&email), black_box(&grant))).unwrap());
         });
     });
     g.bench_function("ours_typed_expose", |b| {
         b.iter(|| {
-            black_box(black_box(&email).expose(black_box(&grant), now).unwrap());
+            black_box(block_on(crm.expose(black_box(&email), black_box(&grant))).unwrap());
         });
     });
-    g.bench_function("ours_consent_gated_check", |b| {
-        b.iter(|| black_box(&auth).check(black_box(alice), now).unwrap());
+    g.bench_function("ours_consent_gated_expose", |b| {
+        b.iter(|| black_box(block_on(crm.expose(black_box(&linked), black_box(&auth))).unwrap()));
     });
     g.finish();
 }
