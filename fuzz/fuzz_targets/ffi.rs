@@ -1,26 +1,50 @@
 //! The C ABI with arbitrary bytes: values to store (every kind, text and JSON), tokens to
-//! check, read with and export with, purpose and category codes, result codes, component
-//! names and buffer capacities. Never panics (a panic would surface as `CRM_PANIC`, which
-//! this target treats as a crash), and nothing forged is ever accepted.
+//! read with, revoke and export with, session credentials, purpose and category codes,
+//! result codes, component names and buffer capacities. Never panics (a panic would surface
+//! as `CRM_PANIC`, which this target treats as a crash), and nothing forged is ever
+//! accepted: no forged token reads, exports or revokes, no made-up credential opens a
+//! session.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use crm_privacy_ffi::{
-    crm_custodian, crm_custodian_grant, crm_custodian_open, crm_export_json, crm_field_read,
-    crm_field_store, crm_grant_check, crm_grant_issue_owner, crm_issuer, crm_issuer_new,
-    crm_policy_permits, crm_result, crm_result_message, crm_subject_register,
+    CRM_CATEGORY_EMAIL, CRM_PURPOSE_OWNER_ACCESS, crm_authenticator, crm_authenticator_insert,
+    crm_authenticator_new, crm_consent_give, crm_custodian, crm_custodian_config,
+    crm_custodian_config_free, crm_custodian_config_new, crm_custodian_config_set_authenticator,
+    crm_custodian_grant, crm_custodian_open, crm_export_json, crm_field_read, crm_field_store,
+    crm_grant_owner, crm_grant_revoke, crm_policy_permits, crm_result, crm_result_message,
+    crm_subject_register,
 };
 use libfuzzer_sys::fuzz_target;
 
-const OWNER_ACCESS: u8 = 9;
+const OWNER_ACCESS: u8 = CRM_PURPOSE_OWNER_ACCESS;
 
 struct Fixture {
     custodian: usize,
-    issuer: usize,
+    authenticator: usize,
     subject: [u8; 16],
     record: [u8; 16],
     _dir: std::path::PathBuf,
+}
+
+/// What the host's login does: a session for `subject` under `credential` (the system
+/// clock is the custodian's; the session outlasts any run).
+fn login(auth: *const crm_authenticator, subject: &[u8; 16], credential: &[u8]) {
+    let now = chrono::Utc::now().timestamp();
+    let session = [7_u8; 16];
+    // SAFETY: `auth` is live; every buffer is valid for its length.
+    ok(unsafe {
+        crm_authenticator_insert(
+            auth,
+            credential.as_ptr(),
+            credential.len(),
+            subject.as_ptr(),
+            session.as_ptr(),
+            now - 1,
+            now + 10 * 365 * 86_400,
+        )
+    });
 }
 
 fn ok(r: crm_result) {
@@ -36,16 +60,17 @@ fn not_panic(r: crm_result) -> crm_result {
     r
 }
 
-/// A fresh owner-access grant token for `subject` (a long run outlives any one grant).
-fn owner_token(c: *const crm_custodian, subject: &[u8; 16], session: [u8; 16]) -> Vec<u8> {
+/// A fresh owner-access grant token for the session of `credential` (a long run outlives
+/// any one grant).
+fn owner_token(c: *const crm_custodian, credential: &[u8]) -> Vec<u8> {
     let mut token = vec![0_u8; 1024];
     let mut n = 0_usize;
     // SAFETY: `c` is live; every buffer is valid for its length; `n` is writable.
     ok(unsafe {
-        crm_grant_issue_owner(
+        crm_grant_owner(
             c,
-            subject.as_ptr(),
-            session.as_ptr(),
+            credential.as_ptr(),
+            credential.len(),
             token.as_mut_ptr(),
             token.len(),
             &raw mut n,
@@ -70,6 +95,13 @@ fn fixture() -> &'static Fixture {
         let path = dir.join("fuzz.db");
         let path = path.to_str().expect("utf-8 path").as_bytes().to_vec();
         let (kek, index, token) = ([1_u8; 32], [2_u8; 32], [3_u8; 32]);
+        let mut auth: *mut crm_authenticator = std::ptr::null_mut();
+        let mut cfg: *mut crm_custodian_config = std::ptr::null_mut();
+        // SAFETY: the out-params are writable.
+        ok(unsafe { crm_authenticator_new(&raw mut auth) });
+        // SAFETY: as above.
+        ok(unsafe { crm_custodian_config_new(&raw mut cfg) });
+        ok(crm_custodian_config_set_authenticator(cfg, auth));
         let mut c: *mut crm_custodian = std::ptr::null_mut();
         // SAFETY: every pointer is valid for its length; `c` is writable.
         ok(unsafe {
@@ -82,12 +114,15 @@ fn fixture() -> &'static Fixture {
                 32,
                 token.as_ptr(),
                 32,
+                cfg,
                 &raw mut c,
             )
         });
+        crm_custodian_config_free(cfg);
         let mut subject = [0_u8; 16];
         // SAFETY: `c` is live; the buffer holds 16 bytes.
         ok(unsafe { crm_subject_register(c, subject.as_mut_ptr(), 16) });
+        login(auth, &subject, b"fixture-session");
         let email = b"canary.fuzz@example.com";
         let mut record = [0_u8; 16];
         // SAFETY: as above.
@@ -95,19 +130,16 @@ fn fixture() -> &'static Fixture {
             crm_field_store(
                 c,
                 subject.as_ptr(),
-                2,
+                CRM_CATEGORY_EMAIL,
                 email.as_ptr(),
                 email.len(),
                 record.as_mut_ptr(),
                 16,
             )
         });
-        let mut issuer: *mut crm_issuer = std::ptr::null_mut();
-        // SAFETY: as above.
-        ok(unsafe { crm_issuer_new(token.as_ptr(), 32, 1, 3600, &raw mut issuer) });
         Fixture {
             custodian: c as usize,
-            issuer: issuer as usize,
+            authenticator: auth as usize,
             subject,
             record,
             _dir: dir,
@@ -118,7 +150,7 @@ fn fixture() -> &'static Fixture {
 fuzz_target!(|data: &[u8]| {
     let f = fixture();
     let c = f.custodian as *const crm_custodian;
-    let issuer = f.issuer as *const crm_issuer;
+    let auth = f.authenticator as *const crm_authenticator;
     let [mode, a, b, rest @ ..] = data else {
         return;
     };
@@ -153,7 +185,8 @@ fuzz_target!(|data: &[u8]| {
             let r = store(&subject, &mut record);
             if r == crm_result::CRM_OK {
                 let mut out = vec![0_u8; 64 * 1024];
-                let token = owner_token(c, &subject, [8; 16]);
+                login(auth, &subject, b"fresh-session");
+                let token = owner_token(c, b"fresh-session");
                 // SAFETY: `c` is live; every buffer is valid for its length.
                 let r = not_panic(unsafe {
                     crm_field_read(
@@ -192,18 +225,16 @@ fuzz_target!(|data: &[u8]| {
             assert_ne!(r, crm_result::CRM_OK, "a forged token read a record");
         }
         2 => {
+            // A forged token revokes nothing; a made-up credential opens no session.
+            // SAFETY: as above.
+            let r = not_panic(unsafe { crm_grant_revoke(c, rest.as_ptr(), rest.len(), *a) });
+            assert_ne!(r, crm_result::CRM_OK, "a forged token revoked a grant");
             // SAFETY: as above.
             let r = not_panic(unsafe {
-                crm_grant_check(
-                    issuer,
-                    rest.as_ptr(),
-                    rest.len(),
-                    *a,
-                    *b,
-                    f.subject.as_ptr(),
-                )
+                crm_consent_give(c, rest.as_ptr(), rest.len(), u32::from(*b))
             });
-            assert_ne!(r, crm_result::CRM_OK, "a forged token passed the check");
+            let known = rest == b"fixture-session" || rest == b"fresh-session";
+            assert!(known || r != crm_result::CRM_OK, "a made-up credential gave consent");
         }
         3 => {
             // SAFETY: as above.
@@ -220,7 +251,7 @@ fuzz_target!(|data: &[u8]| {
             assert_ne!(r, crm_result::CRM_OK, "a forged token exported");
             // The owner's export fits or reports the size it needs. A fresh owner grant each
             // time: a long run outlives any grant's lifetime.
-            let token = owner_token(c, &f.subject, [9; 16]);
+            let token = owner_token(c, b"fixture-session");
             // SAFETY: as above.
             let r = not_panic(unsafe {
                 crm_export_json(
