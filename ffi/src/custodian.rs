@@ -23,7 +23,7 @@ pub(crate) struct Handle {
 }
 
 /// A custodian on a SQLite file (opaque): the only authority that issues grants.
-#[allow(non_camel_case_types, reason = "C naming")]
+#[expect(non_camel_case_types, reason = "C naming")]
 pub struct crm_custodian {
     _private: [u8; 0],
 }

@@ -22,7 +22,7 @@ use crate::panic::boundary;
 /// after the first release start a new hundred inside their block (1101, 3101, 4101, 5101).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(non_camel_case_types, reason = "C naming")]
+#[expect(non_camel_case_types, reason = "C naming")]
 pub enum crm_result {
     /// Success.
     CRM_OK = 0,

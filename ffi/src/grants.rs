@@ -264,7 +264,7 @@ pub(crate) enum AnyLookup {
 
 /// A subject-less lookup grant (opaque): finds subjects by email or phone for one
 /// purpose; issued, checked and audited by the custodian.
-#[allow(non_camel_case_types, reason = "C naming")]
+#[expect(non_camel_case_types, reason = "C naming")]
 pub struct crm_lookup_grant {
     _private: [u8; 0],
 }

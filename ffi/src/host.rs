@@ -32,7 +32,7 @@ fn instant(unix: i64) -> Result<DateTime<Utc>, crm_result> {
 /// An in-memory authenticator (opaque): the host's login fills it with
 /// `crm_authenticator_insert`; the custodian it is configured into turns a credential
 /// into a session. For tests, examples and hosts whose login runs in the same process.
-#[allow(non_camel_case_types, reason = "C naming")]
+#[expect(non_camel_case_types, reason = "C naming")]
 pub struct crm_authenticator {
     _private: [u8; 0],
 }
@@ -108,7 +108,6 @@ pub extern "C" fn crm_authenticator_free(auth: *mut crm_authenticator) {
 /// What a host authenticate callback reports about a verified credential.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
-#[allow(non_camel_case_types, reason = "C naming")]
 pub struct crm_session_claims {
     /// The authenticated subject's id.
     pub subject: [u8; CRM_ID_LEN],
@@ -131,7 +130,7 @@ pub const CRM_AUTH_EXPIRED: u32 = 2;
 /// only during the call) and, when it returns `CRM_AUTH_ACCEPTED`, fills `*out`. Any other
 /// value refuses. Called from the thread making a custodian call; it must be thread-safe
 /// if the custodian is used from several threads.
-#[allow(non_camel_case_types, reason = "C naming")]
+#[expect(non_camel_case_types, reason = "C naming")]
 pub type crm_authenticate_callback = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -195,7 +194,7 @@ impl Authenticator for CallbackAuthenticator {
 
 /// An in-memory staff directory (opaque): NDAs on file (clause 8.1). Staff grants are
 /// issued and used only while it holds an NDA in force for the member.
-#[allow(non_camel_case_types, reason = "C naming")]
+#[expect(non_camel_case_types, reason = "C naming")]
 pub struct crm_staff_directory {
     _private: [u8; 0],
 }
@@ -274,7 +273,7 @@ pub extern "C" fn crm_staff_directory_free(dir: *mut crm_staff_directory) {
 
 /// A manual clock (opaque) for tests and simulations: a custodian configured with it
 /// reads time only from it. Production custodians use the system clock (the default).
-#[allow(non_camel_case_types, reason = "C naming")]
+#[expect(non_camel_case_types, reason = "C naming")]
 pub struct crm_clock {
     _private: [u8; 0],
 }
@@ -339,7 +338,7 @@ pub(crate) struct Config {
 
 /// Optional parts of a custodian (opaque): authenticator, staff directory, clock, grant
 /// lifetime. Read once by `crm_custodian_open`; free it afterwards.
-#[allow(non_camel_case_types, reason = "C naming")]
+#[expect(non_camel_case_types, reason = "C naming")]
 pub struct crm_custodian_config {
     _private: [u8; 0],
 }

@@ -196,6 +196,21 @@ static void test_custodian(const char *db) {
   EXPECT(rd(c, &rt, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_GRANT_REVOKED);
   EXPECT(rd(c, &t, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_OK); /* others unaffected */
 
+  /* --- A second process of the deployment: the same store, token key and clock (a
+   * deployment shares its time source), no authenticator. */
+  crm_custodian *c2 = NULL; crm_custodian_config *cfg2 = NULL;
+  EXPECT(crm_custodian_config_new(&cfg2), CRM_OK);
+  EXPECT(crm_custodian_config_set_clock(cfg2, clock), CRM_OK);
+  EXPECT(crm_custodian_open(S(db), KEK, 32, IDX, 32, TOK, 32, cfg2, &c2), CRM_OK);
+  crm_custodian_config_free(cfg2);
+  EXPECT(rd(c2, &t, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_OK);
+  EXPECT(rd(c2, &rt, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_GRANT_REVOKED);
+  token t2;
+  EXPECT(grant(c2, alice, CRM_PURPOSE_NOTIFICATION, "mailer-2", &t2), CRM_OK);
+  EXPECT(rd(c, &t2, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_OK);
+  EXPECT(crm_grant_revoke(c2, T(t2), CRM_PURPOSE_NOTIFICATION), CRM_OK);
+  EXPECT(rd(c, &t2, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_GRANT_REVOKED);
+
   /* --- Consent: given only in the subject's own session; gates collection and use. --- */
   token auth_t;
   EXPECT(grant(c, alice, CRM_PURPOSE_AUTHENTICATION, "login", &auth_t), CRM_NO_CONSENT);
@@ -213,6 +228,8 @@ static void test_custodian(const char *db) {
   EXPECT(crm_consent_withdraw(c, alice, CRM_SCOPE_GOOGLE_LINK), CRM_OK);
   EXPECT(crm_consent_withdraw(c, alice, CRM_SCOPE_GOOGLE_LINK), CRM_NO_CONSENT); /* twice: documented */
   EXPECT(rd(c, &auth_t, CRM_PURPOSE_AUTHENTICATION, rec_google, out, sizeof out, &olen), CRM_CONSENT_WITHDRAWN);
+  EXPECT(rd(c2, &auth_t, CRM_PURPOSE_AUTHENTICATION, rec_google, out, sizeof out, &olen), CRM_CONSENT_WITHDRAWN);
+  crm_custodian_free(c2);
   EXPECT(grant(c, alice, CRM_PURPOSE_AUTHENTICATION, "login", &auth_t), CRM_NO_CONSENT);
 
   /* --- Zoom: conference only with the link and a request the subject makes now. --- */
