@@ -179,15 +179,16 @@ async fn sharing_views_contain_only_what_the_subject_allowed() {
         .store(s, Phone::parse("+41446681800").unwrap())
         .await
         .unwrap();
-    let team = c.grant::<TeamCollaboration>(s, "team").await.unwrap();
-    let chat = c.grant::<ChatSharing>(s, "chat").await.unwrap();
-    // Nothing is shared by default.
-    assert!(
-        c.shared_view(&team, Audience::Colleagues)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    // Nothing is shared by default: without the subject's sharing choice no colleague or chat
+    // grant is issued at all, so no view can be read.
+    assert!(matches!(
+        c.grant::<TeamCollaboration>(s, "team").await,
+        Err(CustodianError::Issue(IssueError::NoConsent { .. }))
+    ));
+    assert!(matches!(
+        c.grant::<ChatSharing>(s, "chat").await,
+        Err(CustodianError::Issue(IssueError::NoConsent { .. }))
+    ));
     let own = c.grant_owner(&h.session(s).await).await.unwrap();
     let mut p = SharingPolicy::new();
     p.allow(Audience::Colleagues, Category::PersonName)
@@ -205,6 +206,8 @@ async fn sharing_views_contain_only_what_the_subject_allowed() {
         }
     );
     c.set_sharing(&own, p).await.unwrap();
+    let team = c.grant::<TeamCollaboration>(s, "team").await.unwrap();
+    let chat = c.grant::<ChatSharing>(s, "chat").await.unwrap();
     let colleagues: Vec<String> = c
         .shared_view(&team, Audience::Colleagues)
         .await
