@@ -474,6 +474,22 @@ bool crm_policy_permits(uint8_t category, uint8_t purpose);
 // `out` must be valid for `cap` writable bytes.
 crm_result crm_subject_new(uint8_t *out, size_t cap);
 
+// Sets what colleagues (`TeamCollaboration` grants) and chat participants (`ChatSharing`
+// grants) may see of the subject of an owner-access `token` (clause 5): two arrays of
+// `CRM_CATEGORY_*` codes, each followed by its length (0 shares nothing; the pointer may
+// then be NULL). Replaces the earlier choice. Nothing is visible by default; a kind the
+// policy never shares with that audience: `CRM_DISCLOSURE_REFUSED`.
+//
+// # Safety
+// `token` valid for `token_len` bytes; each array valid for its length.
+crm_result crm_sharing_set(const struct crm_custodian *c,
+                           const uint8_t *token,
+                           size_t token_len,
+                           const uint8_t *colleagues,
+                           size_t colleagues_len,
+                           const uint8_t *external_chat,
+                           size_t external_chat_len);
+
 // Writes the message of result code `code` (UTF-8, no personal data, not NUL-terminated)
 // into `buf` of `cap` bytes and its length into `out_len`. An unknown code gets a generic
 // message.

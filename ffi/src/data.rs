@@ -1,13 +1,14 @@
 //! Personal data over the C ABI: store by text (the root crate's one codec), read, rectify
 //! and export through grant tokens, the policy table, random ids.
 
+use crm_privacy::sharing::{Audience, SharingPolicy};
 use crm_privacy::{
     Category, Email, IpAddress, OwnerAccess, PersonName, Phone, PurposeId, RecordId, SubjectId,
     policy,
 };
 use zeroize::Zeroizing;
 
-use crate::buffer::{id, input_str, output, output_id};
+use crate::buffer::{id, input, input_str, output, output_id};
 use crate::custodian::{Handle, crm_custodian, subject_in};
 use crate::error::crm_result;
 use crate::handle::borrow;
@@ -188,4 +189,45 @@ pub extern "C" fn crm_policy_permits(category: u8, purpose: u8) -> bool {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn crm_subject_new(out: *mut u8, cap: usize) -> crm_result {
     boundary(|| output_id(SubjectId::new_random().to_bytes(), out, cap))
+}
+
+/// Sets what colleagues (`TeamCollaboration` grants) and chat participants (`ChatSharing`
+/// grants) may see of the subject of an owner-access `token` (clause 5): two arrays of
+/// `CRM_CATEGORY_*` codes, each followed by its length (0 shares nothing; the pointer may
+/// then be NULL). Replaces the earlier choice. Nothing is visible by default; a kind the
+/// policy never shares with that audience: `CRM_DISCLOSURE_REFUSED`.
+///
+/// # Safety
+/// `token` valid for `token_len` bytes; each array valid for its length.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crm_sharing_set(
+    c: *const crm_custodian,
+    token: *const u8,
+    token_len: usize,
+    colleagues: *const u8,
+    colleagues_len: usize,
+    external_chat: *const u8,
+    external_chat_len: usize,
+) -> crm_result {
+    boundary(|| {
+        let h = borrow(c)?;
+        let token = input_str(token, token_len)?;
+        let mut policy = SharingPolicy::new();
+        for (audience, ptr, len) in [
+            (Audience::Colleagues, colleagues, colleagues_len),
+            (Audience::ExternalChat, external_chat, external_chat_len),
+        ] {
+            if len == 0 {
+                continue;
+            }
+            for &code in input(ptr, len, false)? {
+                policy.allow(audience, category_in(code)?)?;
+            }
+        }
+        h.rt.block_on(async {
+            let g = h.custodian.open_grant::<OwnerAccess>(token).await?;
+            h.custodian.set_sharing(&g, policy).await
+        })?;
+        Ok(())
+    })
 }

@@ -204,6 +204,7 @@ _c_lookup = _sig("crm_grant_lookup", [_vp, _u8, _u8p, _sz, _vpp])
 _c_lookup_free = _sig("crm_lookup_grant_free", [_vp], None)
 _c_find_email = _sig("crm_find_by_email", [_vp, _vp, _u8p, _sz, _u8p, _sz, _szp])
 _c_find_phone = _sig("crm_find_by_phone", [_vp, _vp, _u8p, _sz, _u8p, _sz, _szp])
+_c_sharing = _sig("crm_sharing_set", [_vp, _u8p, _sz, _u8p, _sz, _u8p, _sz])
 _c_restrict = _sig("crm_restrict", [_vp, _u8p])
 _c_lift = _sig("crm_lift_restriction", [_vp, _u8p])
 _c_erase = _sig("crm_erase", [_vp, _u8p, _u64p])
@@ -516,6 +517,14 @@ class Custodian(_Handle):
         """A lookup grant (find subjects by email or phone) for ``purpose``."""
         c, cn = _s(component)
         return LookupGrant(self, _new_handle(_c_lookup, self._handle, int(purpose), c, cn))
+
+    def set_sharing(self, owner_token: str, colleagues=(), external_chat=()) -> None:
+        """What colleagues and chat participants may see (lists of :class:`Category`);
+        replaces the earlier choice. Nothing is visible by default (clause 5)."""
+        t, tn = _s(owner_token)
+        a, an = _buf(bytes(int(x) for x in colleagues))
+        b, bn = _buf(bytes(int(x) for x in external_chat))
+        _check(_c_sharing(self._handle, t, tn, a, an, b, bn))
 
     def export_json(self, owner_token: str) -> str:
         """Everything held about the token's subject, as JSON."""

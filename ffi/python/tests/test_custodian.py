@@ -112,6 +112,26 @@ def test_restriction_and_lookup(root):
         c.grant_lookup(crm.Purpose.ANALYTICS, "stats")
 
 
+def test_sharing(root):
+    c = root.custodian
+    alice = c.register_subject()
+    email = c.store(alice, crm.Category.EMAIL, "alice@example.com")
+    phone = c.store(alice, crm.Category.PHONE, "+4915112345678")
+    own = c.grant_owner(root.login(alice, "alice"))
+    with pytest.raises(crm.PolicyRefusal) as e:
+        c.grant(alice, crm.Purpose.TEAM_COLLABORATION, "team")
+    assert e.value.code == 3009  # nothing shared: no grant
+    with pytest.raises(crm.PolicyRefusal) as e:
+        c.set_sharing(own, colleagues=[crm.Category.DEVICE_CONTACT])
+    assert e.value.code == 3110
+    c.set_sharing(own, colleagues=[crm.Category.EMAIL])
+    team = c.grant(alice, crm.Purpose.TEAM_COLLABORATION, "team")
+    assert c.read(team, crm.Purpose.TEAM_COLLABORATION, email) == "alice@example.com"
+    with pytest.raises(crm.PolicyRefusal) as e:
+        c.read(team, crm.Purpose.TEAM_COLLABORATION, phone)
+    assert e.value.code == 3103
+
+
 def test_bad_keys_and_closed_handles(tmp_path):
     with pytest.raises(crm.ApiMisuse):
         crm.Custodian(str(tmp_path / "x.db"), b"short", KEYS["index_key"], KEYS["token_key"])

@@ -247,6 +247,20 @@ static void test_custodian(const char *db) {
   token bob_own;
   EXPECT(crm_grant_owner(c, S("bob-cred"), (uint8_t *)bob_own.b, sizeof bob_own.b, &bob_own.n), CRM_OK);
   EXPECT(rd(c, &bob_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_NOT_VISIBLE);
+  /* --- Sharing (clause 5): nothing visible to colleagues until the subject shares. --- */
+  token team;
+  /* The sharing choice is the consent behind sharing purposes: nothing shared, no grant. */
+  EXPECT(grant(c, alice, CRM_PURPOSE_TEAM_COLLABORATION, "team", &team), CRM_NO_CONSENT);
+  const uint8_t share_email[] = {CRM_CATEGORY_EMAIL}, share_contact[] = {CRM_CATEGORY_DEVICE_CONTACT};
+  EXPECT(crm_sharing_set(c, T(own), share_contact, 1, NULL, 0), CRM_DISCLOSURE_REFUSED);
+  EXPECT(crm_sharing_set(c, T(t), share_email, 1, NULL, 0), CRM_TOKEN_WRONG_PURPOSE);
+  EXPECT(crm_sharing_set(c, T(own), NULL, 1, NULL, 0), CRM_NULL_PARAMETER);
+  EXPECT(crm_sharing_set(c, T(own), share_email, 1, NULL, 0), CRM_OK);
+  EXPECT(grant(c, alice, CRM_PURPOSE_TEAM_COLLABORATION, "team", &team), CRM_OK);
+  EXPECT(rd(c, &team, CRM_PURPOSE_TEAM_COLLABORATION, rec_email, out, sizeof out, &olen), CRM_OK);
+  EXPECT(rd(c, &team, CRM_PURPOSE_TEAM_COLLABORATION, rec_phone, out, sizeof out, &olen), CRM_NOT_SHARED);
+  EXPECT(crm_sharing_set(c, T(own), NULL, 0, NULL, 0), CRM_OK);
+  EXPECT(rd(c, &team, CRM_PURPOSE_TEAM_COLLABORATION, rec_email, out, sizeof out, &olen), CRM_NOT_SHARED);
   token sess_t;
   EXPECT(crm_grant_for_session(c, S("alice-cred"), CRM_PURPOSE_NOTIFICATION, (uint8_t *)sess_t.b, sizeof sess_t.b, &sess_t.n), CRM_OK);
   EXPECT(rd(c, &sess_t, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_OK);
