@@ -202,6 +202,17 @@ async fn item03_sessions_of_another_custodian_are_refused() {
     assert!(matches!(bare.authenticate("anything").await, Err(CustodianError::Auth(_))));
     // An unknown or logged-out credential is refused.
     assert!(a.c.authenticate("made-up").await.is_err());
+    // Claims of a session authenticated in the future are not a verified session.
+    a.auth.insert(
+        "future",
+        SessionClaims {
+            subject: alice,
+            session: SessionId::new_random(),
+            authenticated_at: t0() + TimeDelta::days(365),
+            expires_at: t0() + TimeDelta::days(366),
+        },
+    );
+    assert!(matches!(a.c.authenticate("future").await, Err(CustodianError::Auth(_))));
 }
 
 /// Item 4: time is the custodian's. An expired grant stays expired, the audit log carries

@@ -89,6 +89,11 @@ impl Custodian {
         if now >= claims.expires_at {
             return Err(AuthError::Expired.into());
         }
+        // A session authenticated in the future (or ending before it began) is not a
+        // verified session, whatever the authenticator says.
+        if claims.authenticated_at > now || claims.expires_at <= claims.authenticated_at {
+            return Err(AuthError::Rejected.into());
+        }
         Ok(UserSession::from_claims(claims, self.inner.tokens.authority()))
     }
 

@@ -100,26 +100,76 @@ impl Custodian {
                     });
                 }
             }
-            self.catch_up().await?;
-            self.admit(grant, now).await?;
-            let row = self.visible_row(grant, record).await?;
-            if row.kind != K::KIND.name() {
-                return Err(CustodianError::WrongKind {
-                    record,
-                    expected: K::KIND.name(),
-                    actual: row.kind,
+            self.rectify_checked(grant, record, &Plain::of(&value), now)
+                .await
+        })
+        .await
+    }
+
+    /// The runtime-typed twin of [`rectify`](Self::rectify) for callers whose kind is a
+    /// value (the C ABI): the new value in the text form of `data::text` (see
+    /// `docs/ffi.md`), every check of `rectify`.
+    ///
+    /// # Errors
+    /// [`CustodianError::Data`] for a value that does not parse, and the errors of
+    /// [`rectify`](Self::rectify).
+    pub async fn rectify_text(
+        &self,
+        grant: &Grant<OwnerAccess>,
+        record: RecordId,
+        category: crate::data::Category,
+        text: &str,
+    ) -> Result<(), CustodianError> {
+        let now = self.now();
+        self.audited(grant, Some(record), now, async {
+            if let Some(reason) = self.inner.immutable.get(&category) {
+                return Err(CustodianError::Immutable {
+                    kind: category.name(),
+                    reason,
                 });
             }
-            self.write(
-                row.subject,
-                record,
-                &Plain::of(&value),
-                row.created_at,
-                now,
-                AuditKind::Rectified,
-            )
-            .await
+            if text.len() > super::MAX_VALUE_BYTES {
+                return Err(CustodianError::TooLarge {
+                    kind: category.name(),
+                    max: super::MAX_VALUE_BYTES,
+                });
+            }
+            let enc = crate::data::text::parse(category, text)?;
+            let plain = Plain {
+                kind: KindRef::Builtin(category),
+                bytes: enc.bytes,
+                lookup: enc.lookup,
+            };
+            self.rectify_checked(grant, record, &plain, now).await
         })
+        .await
+    }
+
+    async fn rectify_checked(
+        &self,
+        grant: &Grant<OwnerAccess>,
+        record: RecordId,
+        value: &Plain,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), CustodianError> {
+        self.catch_up().await?;
+        self.admit(grant, now).await?;
+        let row = self.visible_row(grant, record).await?;
+        if row.kind != value.kind.name() {
+            return Err(CustodianError::WrongKind {
+                record,
+                expected: value.kind.name(),
+                actual: row.kind,
+            });
+        }
+        self.write(
+            row.subject,
+            record,
+            value,
+            row.created_at,
+            now,
+            AuditKind::Rectified,
+        )
         .await
     }
 }
