@@ -836,3 +836,44 @@ async fn read_check_values(pool: &PgPool) -> Result<Option<KeyCheck>, StoreError
     }
     Ok(Some(out))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlstates_map_to_typed_errors() {
+        let lost = || StoreError::OutcomeUnknown { cause: "x" };
+        assert_eq!(map_sqlstate("57P01", lost()), lost());
+        assert_eq!(map_sqlstate("08006", lost()), lost());
+        assert!(map_sqlstate("40001", lost()).is_retryable());
+        assert!(map_sqlstate("40P01", lost()).is_retryable());
+        assert!(map_sqlstate("55P03", lost()).is_retryable());
+        assert_eq!(map_sqlstate("53100", lost()), StoreError::DiskFull);
+        assert!(matches!(
+            map_sqlstate("XX001", lost()),
+            StoreError::Corrupt { .. }
+        ));
+        assert!(matches!(
+            map_sqlstate("XX002", lost()),
+            StoreError::Corrupt { .. }
+        ));
+        assert!(matches!(
+            map_sqlstate("08007", lost()),
+            StoreError::OutcomeUnknown { .. }
+        ));
+        assert!(matches!(
+            map_sqlstate("42P01", lost()),
+            StoreError::Backend(_)
+        ));
+        // Before a commit, a lost connection wrote nothing; during one, the outcome is
+        // unknown.
+        let io = || sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(matches!(backend(io()), StoreError::Unavailable { .. }));
+        assert!(matches!(
+            commit_error(io()),
+            StoreError::OutcomeUnknown { .. }
+        ));
+        assert!(backend(sqlx::Error::PoolTimedOut).is_retryable());
+    }
+}
