@@ -21,7 +21,8 @@
 //! the other file, so the witnesses never run ahead of the file they describe.
 //! [`SqliteStore::cross_check`] refuses a pair where one file is behind the other's witness
 //! (one file restored from an older copy, or its write-ahead log lost) with
-//! [`StoreError::RolledBack`].
+//! [`StoreError::RolledBack`], and every write checks the same before it commits, so a
+//! rolled-back file is never written on (fail closed).
 //!
 //! **Opening** refuses an empty, in-memory or URI path ([`StoreError::Misuse`]) and runs
 //! `PRAGMA quick_check` on both files ([`StoreError::Corrupt`]). The default
@@ -821,14 +822,21 @@ fn read_key_log(conn: &Connection) -> Result<Anchor, StoreError> {
     Ok(to_anchor(row, "key log")?.unwrap_or_default())
 }
 
-/// Advances the key log by one change (`op` 1 = key written, 2 = destroyed).
+/// Advances the key log by one change (`op` 1 = key written, 2 = destroyed), unless it is
+/// behind what the data file witnessed (the key file was rolled back: fail closed).
 fn bump_key_log(
     conn: &Connection,
+    witnessed: Option<Anchor>,
     op: u8,
     subject: SubjectId,
     wrapped: &[u8],
 ) -> Result<Anchor, StoreError> {
     let mut anchor = read_key_log(conn)?;
+    if let Some(w) = witnessed {
+        if anchor.len < w.len || (anchor.len == w.len && anchor.head != w.head) {
+            return Err(StoreError::RolledBack { what: "key file" });
+        }
+    }
     let mut body = Vec::with_capacity(17 + wrapped.len());
     body.push(op);
     body.extend_from_slice(&subject.to_bytes());
@@ -888,8 +896,26 @@ impl ChainStore for SqliteStore {
             heads.retain(|(c, _)| *c != a.chain);
             heads.push((a.chain, next));
         }
-        // The key file's heads, witnessed in this transaction.
-        let key_log = read_key_log(&lock(&self.keys))?;
+        // The key file's heads, witnessed in this transaction; and what the key file
+        // witnessed of this file: a chain that does not pass through it was rolled back,
+        // and is not written on (fail closed).
+        let (key_log, witnessed) = {
+            let keys = lock(&self.keys);
+            let mut w = Vec::with_capacity(heads.len());
+            for (chain, _) in &heads {
+                w.push((*chain, read_witness(&keys, chain.as_str())?));
+            }
+            (read_key_log(&keys)?, w)
+        };
+        for (chain, w) in witnessed {
+            if let Some(last) = w.and_then(|w| w.len.checked_sub(1).map(|l| (l, w.head))) {
+                let (at, head) = last;
+                let entry = read_entries_range(&tx, chain, at, Some(1))?;
+                if entry.first().is_none_or(|e| e.seq != at || e.hash != head) {
+                    return Err(StoreError::RolledBack { what: "data file" });
+                }
+            }
+        }
         write_witness(&tx, "keys", key_log)?;
         for (chain, anchor) in &heads {
             tx.execute(
@@ -963,19 +989,22 @@ impl SqliteStore {
 
     /// The data file's chain heads, read before a key-file transaction witnesses them (the
     /// data lock is never taken while the key lock is held: data, then keys, is the order).
-    fn data_heads(&self) -> Result<[(ChainName, Anchor); 2], StoreError> {
+    fn data_heads(&self) -> Result<([(ChainName, Anchor); 2], Option<Anchor>), StoreError> {
         let data = lock(&self.data);
-        Ok([
-            (ChainName::Ledger, read_anchor(&data, ChainName::Ledger)?),
-            (ChainName::Audit, read_anchor(&data, ChainName::Audit)?),
-        ])
+        Ok((
+            [
+                (ChainName::Ledger, read_anchor(&data, ChainName::Ledger)?),
+                (ChainName::Audit, read_anchor(&data, ChainName::Audit)?),
+            ],
+            read_witness(&data, "keys")?,
+        ))
     }
 }
 
 #[async_trait]
 impl KeyStore for SqliteStore {
     async fn put(&self, subject: SubjectId, key: WrappedKey) -> Result<(), StoreError> {
-        let data_heads = self.data_heads()?;
+        let (data_heads, witnessed) = self.data_heads()?;
         let mut conn = lock(&self.keys);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -997,7 +1026,7 @@ impl KeyStore for SqliteStore {
             params![subject.to_bytes().as_slice(), key.as_bytes()],
         )
         .map_err(backend)?;
-        let log = bump_key_log(&tx, 1, subject, key.as_bytes())?;
+        let log = bump_key_log(&tx, witnessed, 1, subject, key.as_bytes())?;
         for (chain, anchor) in data_heads {
             write_witness(&tx, chain.as_str(), anchor)?;
         }
@@ -1029,7 +1058,7 @@ impl KeyStore for SqliteStore {
     }
 
     async fn delete(&self, subject: SubjectId) -> Result<(), StoreError> {
-        let data_heads = self.data_heads()?;
+        let (data_heads, witnessed) = self.data_heads()?;
         let mut conn = lock(&self.keys);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -1040,7 +1069,7 @@ impl KeyStore for SqliteStore {
             params![subject.to_bytes().as_slice(), micros(Utc::now())],
         )
         .map_err(backend)?;
-        let log = bump_key_log(&tx, 2, subject, &[])?;
+        let log = bump_key_log(&tx, witnessed, 2, subject, &[])?;
         for (chain, anchor) in data_heads {
             write_witness(&tx, chain.as_str(), anchor)?;
         }

@@ -207,9 +207,10 @@ fn quick_check_at_open_refuses_a_corrupt_file() {
         store.checkpoint().unwrap();
     }
     let clean = std::fs::read(&db).unwrap();
-    // A structural change in a b-tree page (the cell count of page 2) is caught at open.
+    // A structural change in a records page that opening never reads (the cell count of the
+    // last page) is caught by the quick_check at open.
     let mut bytes = clean.clone();
-    let page = 4096;
+    let page = bytes.len() - 4096;
     bytes[page + 3] ^= 0x7f;
     std::fs::write(&db, &bytes).unwrap();
     let r = SqliteStore::open(&db);
@@ -227,6 +228,27 @@ fn quick_check_at_open_refuses_a_corrupt_file() {
         matches!(r, Err(StoreError::Corrupt { .. })),
         "{:?}",
         r.err()
+    );
+}
+
+#[test]
+fn an_altered_schema_is_refused_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    drop(SqliteStore::open(&db).unwrap());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "PRAGMA writable_schema = ON;
+         UPDATE sqlite_master SET sql = replace(sql, 'head BLOB', 'haed BLOB') WHERE name = 'witness';",
+    )
+    .unwrap();
+    drop(conn);
+    let r = SqliteStore::open(&db);
+    assert_eq!(
+        r.err(),
+        Some(StoreError::Corrupt {
+            what: "database schema"
+        })
     );
 }
 
@@ -301,17 +323,36 @@ fn restoring_either_file_from_an_older_copy_is_detected() {
         pair("new.db", "old.keys").cross_check(),
         Err(StoreError::RolledBack { what: "key file" })
     );
-    // A key written to the rolled-back pair (by a process that skipped the check) does not
-    // lower the witness: still refused.
+    // Writes on a rolled-back pair fail closed: a chain append on the old data file, a key
+    // write on the old key file. Nothing moves a witness back onto a diverged chain.
     let store = pair("old.db", "new.keys");
+    rt.block_on(async {
+        let expected = store.anchor(ChainName::Ledger).await.unwrap();
+        let mut next = expected;
+        let entry = chain::append(&mut next, b"diverged".to_vec());
+        assert_eq!(
+            store
+                .append(vec![ChainAppend {
+                    chain: ChainName::Ledger,
+                    expected,
+                    entry,
+                }])
+                .await,
+            Err(StoreError::RolledBack { what: "data file" })
+        );
+    });
+    let store = pair("new.db", "old.keys");
     rt.block_on(async {
         let s = SubjectId::new_random();
         let (_, wrapped) = kr.new_data_key(s).unwrap();
-        KeyStore::put(&store, s, wrapped).await.unwrap();
+        assert_eq!(
+            KeyStore::put(&store, s, wrapped).await,
+            Err(StoreError::RolledBack { what: "key file" })
+        );
     });
     assert_eq!(
         store.cross_check(),
-        Err(StoreError::RolledBack { what: "data file" })
+        Err(StoreError::RolledBack { what: "key file" })
     );
 }
 
