@@ -356,6 +356,67 @@ fn restoring_either_file_from_an_older_copy_is_detected() {
     );
 }
 
+/// Each direction of the witness on its own: after the copy, only chain appends (caught by
+/// the key file's witness of the data heads), or only key writes (caught by the data file's
+/// witness of the key log); and a data file of another lineage, longer than the witness,
+/// does not pass through the witnessed head.
+#[test]
+fn each_witness_direction_and_a_foreign_data_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let kr = keyring(1, 2);
+    let rt = rt();
+    let path = |n: &str| dir.path().join(n);
+    let snapshot = |store: &SqliteStore, db: &str, copy: &str| {
+        store.checkpoint().unwrap();
+        std::fs::copy(path(db), path(&format!("{copy}.db"))).unwrap();
+        std::fs::copy(keys_of(&path(db)), path(&format!("{copy}.keys"))).unwrap();
+    };
+    let pair = |d: &str, k: &str| {
+        SqliteStore::open_with_key_file(&path(&format!("{d}.db")), &path(&format!("{k}.keys")))
+            .unwrap()
+    };
+    // Only appends after the copy.
+    let store = SqliteStore::open(path("a.db")).unwrap();
+    rt.block_on(more_writes(&store, &kr, 0));
+    snapshot(&store, "a.db", "a_old");
+    rt.block_on(async {
+        for n in 0..3 {
+            append(&store, ChainName::Audit, format!("read {n}").as_bytes()).await;
+        }
+    });
+    snapshot(&store, "a.db", "a_new");
+    drop(store);
+    assert_eq!(
+        pair("a_old", "a_new").cross_check(),
+        Err(StoreError::RolledBack { what: "data file" })
+    );
+    // Only key writes after the copy.
+    let store = SqliteStore::open(path("b.db")).unwrap();
+    rt.block_on(more_writes(&store, &kr, 0));
+    snapshot(&store, "b.db", "b_old");
+    rt.block_on(async {
+        let s = SubjectId::new_random();
+        let (_, wrapped) = kr.new_data_key(s).unwrap();
+        KeyStore::put(&store, s, wrapped).await.unwrap();
+    });
+    snapshot(&store, "b.db", "b_new");
+    drop(store);
+    assert_eq!(
+        pair("b_new", "b_old").cross_check(),
+        Err(StoreError::RolledBack { what: "key file" })
+    );
+    // A longer data file of another lineage next to b's key file.
+    let other = SqliteStore::open(path("c.db")).unwrap();
+    rt.block_on(more_writes(&other, &kr, 100));
+    rt.block_on(more_writes(&other, &kr, 105));
+    snapshot(&other, "c.db", "c_copy");
+    drop(other);
+    assert_eq!(
+        pair("c_copy", "b_new").cross_check(),
+        Err(StoreError::RolledBack { what: "data file" })
+    );
+}
+
 #[test]
 fn truncating_the_wal_of_either_file_is_detected() {
     if let Some((mode, db)) = child_mode() {
