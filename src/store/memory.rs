@@ -319,6 +319,52 @@ mod tests {
     use super::InMemoryWitness;
     use crate::store::conformance;
 
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    /// `check_chains_reach` accepts a chain that grew past the witnessed head and refuses
+    /// one that is shorter or does not pass through it.
+    #[test]
+    fn chains_must_pass_through_the_witnessed_heads() {
+        use crate::chain;
+        use crate::store::{
+            ChainAppend, ChainName, ChainStore, InMemoryChainStore, StoreError, check_chains_reach,
+        };
+        let append = |s: &InMemoryChainStore, body: &[u8]| {
+            let expected = block_on(s.anchor(ChainName::Ledger)).unwrap();
+            let mut next = expected;
+            let entry = chain::append(&mut next, body.to_vec());
+            block_on(s.append(vec![ChainAppend {
+                chain: ChainName::Ledger,
+                expected,
+                entry,
+            }]))
+            .unwrap();
+        };
+        let a = InMemoryChainStore::new();
+        let b = InMemoryChainStore::new();
+        for n in 0..3_u8 {
+            append(&a, &[n]);
+            append(&b, &[n + 10]);
+        }
+        let seen = block_on(a.heads()).unwrap();
+        append(&a, b"later");
+        block_on(check_chains_reach(&a, &seen)).unwrap();
+        let rolled = |s: &InMemoryChainStore| block_on(check_chains_reach(s, &seen));
+        assert_eq!(rolled(&b), Err(StoreError::RolledBack { what: "ledger" }));
+        assert_eq!(
+            rolled(&InMemoryChainStore::new()),
+            Err(StoreError::RolledBack { what: "ledger" })
+        );
+    }
+
     #[test]
     fn in_memory_witness_conforms() {
         // The suite is runtime-agnostic and the witness never awaits: poll it to completion.

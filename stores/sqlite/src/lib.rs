@@ -964,6 +964,9 @@ impl ChainStore for SqliteStore {
     }
 }
 
+/// The data file's two chain heads.
+type DataHeads = [(ChainName, Anchor); 2];
+
 impl SqliteStore {
     /// Records the data file's new chain heads in the key file, after they committed. A
     /// failure here leaves the witness behind, which [`cross_check`](Self::cross_check)
@@ -989,7 +992,7 @@ impl SqliteStore {
 
     /// The data file's chain heads, read before a key-file transaction witnesses them (the
     /// data lock is never taken while the key lock is held: data, then keys, is the order).
-    fn data_heads(&self) -> Result<([(ChainName, Anchor); 2], Option<Anchor>), StoreError> {
+    fn data_heads(&self) -> Result<(DataHeads, Option<Anchor>), StoreError> {
         let data = lock(&self.data);
         Ok((
             [
