@@ -136,8 +136,19 @@ fn backend(e: rusqlite::Error) -> StoreError {
         Some(C::DatabaseCorrupt | C::NotADatabase) => StoreError::Corrupt {
             what: "database file",
         },
-        // SQLite rolls the transaction back after an I/O error: nothing was written.
-        Some(C::SystemIoFailure) => StoreError::Unavailable { cause: "i/o error" },
+        // SQLite rolls the transaction back after an I/O error: nothing was written. A
+        // failed write is `FULL` only for ENOSPC; a file-size limit (EFBIG) or a quota
+        // arrives as IOERR_WRITE, which SQLite does not tell apart from a device error.
+        Some(C::SystemIoFailure) => match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == rusqlite::ffi::SQLITE_IOERR_WRITE =>
+            {
+                StoreError::Unavailable {
+                    cause: "write failed (disk full, file size limit or device error)",
+                }
+            }
+            _ => StoreError::Unavailable { cause: "i/o error" },
+        },
         Some(C::OutOfMemory) => StoreError::Unavailable {
             cause: "out of memory",
         },
@@ -1054,7 +1065,10 @@ impl KeyStore for SqliteStore {
                 what: "key",
                 id: subject.to_string(),
             }),
-            Some((_, Some(_))) => Err(StoreError::Shredded(subject)),
+            // Destruction clears the wrapped key in the same statement: a row with both is
+            // altered, not destroyed.
+            Some((Some(_), Some(_))) => Err(StoreError::Corrupt { what: "data key" }),
+            Some((None, Some(_))) => Err(StoreError::Shredded(subject)),
             Some((Some(w), None)) => Ok(WrappedKey::from_bytes(w)),
             Some((None, None)) => Err(StoreError::Corrupt { what: "data key" }),
         }

@@ -560,6 +560,98 @@ fn random_byte_flips_in_the_data_file_are_detected_or_harmless() {
     }
 }
 
+#[derive(Debug, Default)]
+struct KeyFlipCounts {
+    /// Open, cross_check or integrity_check refused with a typed error.
+    typed_error: u64,
+    /// A wrapped key came back altered and unwrapping refused it.
+    refused_by_aead: u64,
+    /// Every key read back and opened its subject's rows.
+    harmless: u64,
+    /// A live key read as missing or destroyed without a typed corruption error.
+    key_miss: u64,
+    /// Untyped errors: must stay 0.
+    untyped: u64,
+}
+
+#[test]
+fn random_byte_flips_in_the_key_file_are_detected_or_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let kr = keyring(1, 2);
+    let rt = rt();
+    let rows = {
+        let store = SqliteStore::open(&db).unwrap();
+        let rows = rt.block_on(async {
+            let mut rows = Vec::new();
+            for n in 0..24 {
+                let (_, dk) = write_subject(&store, &kr, n).await;
+                rows.push(write_row(&store, &dk, "email", None, 1).await);
+            }
+            rows
+        });
+        store.checkpoint().unwrap();
+        rows
+    };
+    let data = std::fs::read(&db).unwrap();
+    let clean = std::fs::read(keys_of(&db)).unwrap();
+    let flips = if long_mode() { 3000 } else { 200 };
+    let work = dir.path().join("flip.db");
+    for full in [false, true] {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut counts = KeyFlipCounts::default();
+        for _ in 0..flips {
+            let mut bytes = clean.clone();
+            let at = usize::try_from(rng.next() % bytes.len() as u64).unwrap();
+            bytes[at] ^= u8::try_from(rng.next() % 255).unwrap() + 1;
+            std::fs::write(&work, &data).unwrap();
+            std::fs::write(keys_of(&work), &bytes).unwrap();
+            let outcome = rt.block_on(async {
+                let store = SqliteStore::open(&work)?;
+                store.cross_check()?;
+                if full {
+                    store.integrity_check()?;
+                }
+                let mut missed = false;
+                for row in &rows {
+                    match KeyStore::get(&store, row.sealed.subject).await {
+                        Ok(w) => match kr.unwrap(row.sealed.subject, &w) {
+                            Ok(dk) => {
+                                dk.open_row(&row.header(), &row.sealed.ciphertext).unwrap();
+                            }
+                            Err(_) => return Ok(Some(true)),
+                        },
+                        Err(StoreError::NotFound { .. } | StoreError::Shredded(_)) => {
+                            missed = true;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok::<_, StoreError>(if missed { None } else { Some(false) })
+            });
+            match outcome {
+                Err(StoreError::Backend(m)) => {
+                    eprintln!("untyped error at byte {at}: {m}");
+                    counts.untyped += 1;
+                }
+                Err(_) => counts.typed_error += 1,
+                Ok(Some(true)) => counts.refused_by_aead += 1,
+                Ok(Some(false)) => counts.harmless += 1,
+                Ok(None) => counts.key_miss += 1,
+            }
+        }
+        eprintln!(
+            "{flips} byte flips in the key file ({}): {counts:?}",
+            if full {
+                "open + integrity_check"
+            } else {
+                "open"
+            }
+        );
+        assert_eq!(counts.untyped, 0, "untyped errors");
+    }
+}
+
 #[expect(clippy::too_many_arguments, reason = "test helper")]
 fn run_flips(
     dir: &tempfile::TempDir,
@@ -792,6 +884,7 @@ fn a_full_disk_fails_closed_with_a_typed_error_and_recovers() {
         "untyped disk-full error: {err}"
     );
     assert!(acked > 10, "the limit left room for some writes: {acked}");
+    eprintln!("disk full after {acked} acknowledged appends: {err}");
     // Space returns (no limit here): the store opens, nothing acknowledged is lost, the
     // files still witness each other, and writes succeed again.
     let store = SqliteStore::open(&db).unwrap();
