@@ -253,6 +253,29 @@ fn an_altered_schema_is_refused_at_open() {
 }
 
 #[test]
+fn a_live_key_marked_destroyed_on_disk_is_corrupt_not_shredded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.db");
+    let kr = keyring(1, 2);
+    let s = {
+        let store = SqliteStore::open(&db).unwrap();
+        rt().block_on(write_subject(&store, &kr, 0)).0
+    };
+    let conn = rusqlite::Connection::open(keys_of(&db)).unwrap();
+    conn.execute(
+        "UPDATE data_keys SET destroyed_at = 1 WHERE subject = ?1",
+        [s.to_bytes().as_slice()],
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&db).unwrap();
+    assert_eq!(
+        rt().block_on(KeyStore::get(&store, s)),
+        Err(StoreError::Corrupt { what: "data key" })
+    );
+}
+
+#[test]
 fn wrong_kek_or_index_secret_is_refused_by_the_stored_check_values() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crm.db");
