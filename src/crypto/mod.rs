@@ -485,7 +485,7 @@ fn ring_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The decision-relevant columns of a stored record, bound into the associated data of
 /// [`DataKey::seal_row`]: a row whose subject, record id, kind, timestamps, version or blind
-/// index was changed in storage (or an old copy of the row put back) fails to open.
+/// index was changed in storage, or an older ciphertext under newer columns, fails to open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowHeader<'a> {
     /// Owner.
@@ -573,8 +573,8 @@ impl DataKey {
     /// Opens what [`seal_row`](Self::seal_row) made, for exactly this header.
     ///
     /// # Errors
-    /// [`CryptoError::Authentication`] when the ciphertext or any header column was altered
-    /// (or an older copy of the row was put back, its version being lower);
+    /// [`CryptoError::Authentication`] when the ciphertext or any header column was altered,
+    /// or the header expects another version than the ciphertext was sealed for;
     /// [`CryptoError::Truncated`] when it is cut short; [`CryptoError::UnsupportedVersion`]
     /// (`1`) for a value sealed by [`seal`](Self::seal), which binds no header.
     pub fn open_row(
