@@ -198,6 +198,17 @@ fn probe_schema(conn: &Connection, probes: &[&str]) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The first reads of a file: an error SQLite gives no specific code for (an unsupported
+/// file format in an altered header, for one) means the file cannot be read as a database.
+fn unreadable(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Backend(_) => StoreError::Corrupt {
+            what: "database file",
+        },
+        other => other,
+    }
+}
+
 fn open_db(
     path: &Path,
     migrations: &[&str],
@@ -229,12 +240,12 @@ fn open_db(
     )
     .map_err(|e| match backend(e) {
         StoreError::Unavailable { .. } if exclusive => StoreError::InUse,
-        other => other,
+        other => unreadable(other),
     })?;
     // Pages that fail SQLite's structural check are refused before any use.
     let check: String = conn
         .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
-        .map_err(backend)?;
+        .map_err(|e| unreadable(backend(e)))?;
     if check != "ok" {
         return Err(StoreError::Corrupt {
             what: "database file",

@@ -219,6 +219,17 @@ fn quick_check_at_open_refuses_a_corrupt_file() {
         "{:?}",
         r.err()
     );
+    // An altered header field SQLite reports without a specific code (the schema format
+    // number: "unsupported file format").
+    let mut bytes = clean.clone();
+    bytes[47] ^= 0x40;
+    std::fs::write(&db, &bytes).unwrap();
+    let r = SqliteStore::open(&db);
+    assert!(
+        matches!(r, Err(StoreError::Corrupt { .. })),
+        "{:?}",
+        r.err()
+    );
     // A file that is not a database at all.
     let mut bytes = clean;
     bytes[..16].copy_from_slice(b"not a database!\0");
