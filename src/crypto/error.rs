@@ -28,4 +28,15 @@ pub enum CryptoError {
     /// The subject's data key was destroyed (crypto-shredded, clause 6.2).
     #[error("the subject's data key has been destroyed")]
     Shredded,
+    /// The key-encryption key with this id is not the one the store was first used with
+    /// (its check value differs): refused before any key is wrapped or unwrapped with it.
+    #[error("key-encryption key {id} does not match the store's check value")]
+    WrongKek {
+        /// The KEK id.
+        id: u32,
+    },
+    /// The blind-index secret is not the one the store was first used with: lookups would
+    /// silently find nothing.
+    #[error("blind-index secret does not match the store's check value")]
+    WrongIndexSecret,
 }

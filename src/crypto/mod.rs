@@ -23,6 +23,7 @@ mod error;
 
 use core::fmt;
 
+use chrono::{DateTime, Utc};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -34,6 +35,15 @@ use crate::data::{Category, KindRef};
 use crate::ids::{RecordId, SubjectId};
 
 const FIELD_VERSION: u8 = 1;
+/// Format byte of [`DataKey::seal_row`] output: same layout as a field, other associated data.
+const ROW_VERSION: u8 = 2;
+/// Length of a key check value.
+pub const CHECK_LEN: usize = 16;
+/// Label of a KEK's check value (HMAC-SHA256 keyed by the KEK bytes).
+const KEK_CHECK_LABEL: &[u8] = b"crm-privacy/kek-check/v1";
+/// Label of the blind-index secret's check value. Starts with 0xff, which no category code
+/// uses, so it can never equal a blind-index input (`category code ‖ value`).
+const INDEX_CHECK_LABEL: &[u8] = b"\xffcrm-privacy/index-check/v1";
 const WRAP_VERSION: u8 = 1;
 const TAG_LEN: usize = 16;
 const KEY_LEN: usize = 32;
@@ -106,6 +116,8 @@ fn open(
 pub struct Kek {
     id: u32,
     key: LessSafeKey,
+    /// HMAC-SHA256(kek bytes, label), truncated: identifies the key without revealing it.
+    check: [u8; CHECK_LEN],
 }
 
 impl fmt::Debug for Kek {
@@ -129,6 +141,7 @@ impl Kek {
         Ok(Self {
             id,
             key: aead_key(bytes)?,
+            check: check_value(&hmac::Key::new(hmac::HMAC_SHA256, bytes), KEK_CHECK_LABEL),
         })
     }
 
@@ -216,6 +229,54 @@ impl fmt::Debug for Keyring {
     }
 }
 
+fn check_value(key: &hmac::Key, label: &[u8]) -> [u8; CHECK_LEN] {
+    let tag = hmac::sign(key, label);
+    let mut out = [0_u8; CHECK_LEN];
+    out.copy_from_slice(tag.as_ref().get(..CHECK_LEN).unwrap_or_default());
+    out
+}
+
+/// Non-secret check values of a keyring: one per KEK id and one for the blind-index secret.
+/// A store keeps the first ones it saw ([`KeyStore::set_check_values_if_absent`]) so that a
+/// later build with a different key is refused ([`Keyring::verify_check_values`]).
+///
+/// Each value is HMAC-SHA256 keyed by the secret over a fixed label, truncated to
+/// [`CHECK_LEN`] bytes: it identifies the key without revealing anything about it.
+///
+/// [`KeyStore::set_check_values_if_absent`]: crate::store::KeyStore::set_check_values_if_absent
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyCheck {
+    /// `(KEK id, check value)`, sorted by id, one entry per id.
+    pub keks: Vec<(u32, [u8; CHECK_LEN])>,
+    /// Check value of the blind-index secret, if recorded.
+    pub index: Option<[u8; CHECK_LEN]>,
+}
+
+impl KeyCheck {
+    /// The value recorded for KEK `id`.
+    #[must_use]
+    pub fn kek(&self, id: u32) -> Option<&[u8; CHECK_LEN]> {
+        self.keks.iter().find(|(k, _)| *k == id).map(|(_, v)| v)
+    }
+
+    /// `self` with every entry of `other` whose id (or index value) `self` lacks; entries
+    /// already present are never replaced. What a store does in
+    /// `set_check_values_if_absent`.
+    #[must_use]
+    pub fn merged(mut self, other: &Self) -> Self {
+        for (id, v) in &other.keks {
+            if self.kek(*id).is_none() {
+                self.keks.push((*id, *v));
+            }
+        }
+        self.keks.sort_by_key(|(id, _)| *id);
+        if self.index.is_none() {
+            self.index = other.index;
+        }
+        self
+    }
+}
+
 fn wrap_aad(subject: SubjectId, kek: u32) -> [u8; 28] {
     let mut aad = [0_u8; 28];
     aad[..8].copy_from_slice(b"crm-dk1\0");
@@ -288,6 +349,46 @@ impl Keyring {
     #[must_use]
     pub const fn current_kek_id(&self) -> u32 {
         self.current.id
+    }
+
+    /// Check values of every KEK held (current and previous) and of the blind-index secret,
+    /// to record in the store the first time it is used.
+    #[must_use]
+    pub fn check_values(&self) -> KeyCheck {
+        let mut keks: Vec<(u32, [u8; CHECK_LEN])> = std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|k| (k.id, k.check))
+            .collect();
+        keks.sort_by_key(|(id, _)| *id);
+        keks.dedup_by_key(|(id, _)| *id);
+        KeyCheck {
+            keks,
+            index: Some(check_value(&self.index, INDEX_CHECK_LABEL)),
+        }
+    }
+
+    /// Checks this keyring against check values a store recorded: every held KEK whose id
+    /// the store knows must match, and so must the blind-index secret. A KEK id the store
+    /// does not know yet (a new KEK during rotation) is accepted; record it afterwards.
+    ///
+    /// # Errors
+    /// [`CryptoError::WrongKek`] for the first KEK that differs,
+    /// [`CryptoError::WrongIndexSecret`] if the index secret differs.
+    pub fn verify_check_values(&self, stored: &KeyCheck) -> Result<(), CryptoError> {
+        let mine = self.check_values();
+        for (id, v) in &mine.keks {
+            if let Some(s) = stored.kek(*id) {
+                if !ring_eq(s, v) {
+                    return Err(CryptoError::WrongKek { id: *id });
+                }
+            }
+        }
+        if let (Some(s), Some(m)) = (&stored.index, &mine.index) {
+            if !ring_eq(s, m) {
+                return Err(CryptoError::WrongIndexSecret);
+            }
+        }
+        Ok(())
     }
 
     /// A new random data key for `subject`, and its wrapped form to store.
@@ -377,6 +478,59 @@ impl Keyring {
     }
 }
 
+fn ring_eq(a: &[u8], b: &[u8]) -> bool {
+    // Constant-time comparison is not needed for public check values, but costs nothing.
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The decision-relevant columns of a stored record, bound into the associated data of
+/// [`DataKey::seal_row`]: a row whose subject, record id, kind, timestamps, version or blind
+/// index was changed in storage, or an older ciphertext under newer columns, fails to open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowHeader<'a> {
+    /// Owner.
+    pub subject: SubjectId,
+    /// Record id.
+    pub record: RecordId,
+    /// Kind name (`KindRef::name`).
+    pub kind: &'a str,
+    /// Created at (bound at microsecond precision, as stores keep it).
+    pub created_at: DateTime<Utc>,
+    /// Last updated at (microseconds).
+    pub updated_at: DateTime<Utc>,
+    /// Record version, bumped on every rewrite.
+    pub version: u64,
+    /// Blind index, if any.
+    pub blind_index: Option<[u8; 32]>,
+}
+
+/// Fixed part of a row's associated data: tag, subject, record, two timestamps, version,
+/// index flag and index, kind-name length.
+const ROW_AAD_FIXED: usize = 8 + 16 + 16 + 8 + 8 + 8 + 1 + 32 + 4;
+
+impl RowHeader<'_> {
+    /// The canonical encoding: `crm-rw1\0 ‖ subject ‖ record ‖ created µs (i64 BE) ‖
+    /// updated µs ‖ version (u64 BE) ‖ index flag ‖ index (32, zeros if none) ‖
+    /// kind length (u32 BE) ‖ kind`. Fixed-width fields, then one length-prefixed name: no
+    /// two headers encode alike.
+    #[must_use]
+    pub fn encode(&self) -> Vec<u8> {
+        let kind = self.kind.as_bytes();
+        let mut out = Vec::with_capacity(ROW_AAD_FIXED + kind.len());
+        out.extend_from_slice(b"crm-rw1\0");
+        out.extend_from_slice(&self.subject.to_bytes());
+        out.extend_from_slice(&self.record.to_bytes());
+        out.extend_from_slice(&self.created_at.timestamp_micros().to_be_bytes());
+        out.extend_from_slice(&self.updated_at.timestamp_micros().to_be_bytes());
+        out.extend_from_slice(&self.version.to_be_bytes());
+        out.push(u8::from(self.blind_index.is_some()));
+        out.extend_from_slice(&self.blind_index.unwrap_or([0; 32]));
+        out.extend_from_slice(&u32::try_from(kind.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(kind);
+        out
+    }
+}
+
 impl DataKey {
     /// The subject this key belongs to.
     #[must_use]
@@ -397,6 +551,41 @@ impl DataKey {
         with_field_aad(self.subject, kind, record, |aad| {
             seal(&self.key, FIELD_VERSION, aad, plaintext)
         })
+    }
+
+    /// Seals a field value bound to every decision-relevant column of its row (`header`).
+    /// The header's subject must be this key's subject.
+    ///
+    /// # Errors
+    /// [`CryptoError::Authentication`] if `header.subject` is another subject;
+    /// [`CryptoError::Random`] or [`CryptoError::Seal`].
+    pub fn seal_row(
+        &self,
+        header: &RowHeader<'_>,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        if header.subject != self.subject {
+            return Err(CryptoError::Authentication);
+        }
+        seal(&self.key, ROW_VERSION, &header.encode(), plaintext)
+    }
+
+    /// Opens what [`seal_row`](Self::seal_row) made, for exactly this header.
+    ///
+    /// # Errors
+    /// [`CryptoError::Authentication`] when the ciphertext or any header column was altered,
+    /// or the header expects another version than the ciphertext was sealed for;
+    /// [`CryptoError::Truncated`] when it is cut short; [`CryptoError::UnsupportedVersion`]
+    /// (`1`) for a value sealed by [`seal`](Self::seal), which binds no header.
+    pub fn open_row(
+        &self,
+        header: &RowHeader<'_>,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        if header.subject != self.subject {
+            return Err(CryptoError::Authentication);
+        }
+        open(&self.key, ROW_VERSION, &header.encode(), sealed)
     }
 
     /// Opens a field value sealed for exactly this subject, kind and record.
@@ -554,5 +743,129 @@ mod tests {
         let other = Keyring::new(Kek::generate(1).unwrap(), &[8; 32]).unwrap();
         assert_ne!(a, other.blind_index(Category::Email, "alice@example.com"));
         assert!(format!("{kr:?}").contains("current"));
+    }
+
+    #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "ring's C and assembly primitives cannot run under Miri"
+    )]
+    fn check_values_refuse_a_wrong_kek_or_index_secret() {
+        let kr = |kek: u8, idx: u8| {
+            Keyring::new(Kek::from_bytes(1, &[kek; 32]).unwrap(), &[idx; 32]).unwrap()
+        };
+        let stored = kr(1, 9).check_values();
+        assert_eq!(stored.keks.len(), 1);
+        kr(1, 9).verify_check_values(&stored).unwrap();
+        assert_eq!(
+            kr(2, 9).verify_check_values(&stored),
+            Err(CryptoError::WrongKek { id: 1 })
+        );
+        assert_eq!(
+            kr(1, 8).verify_check_values(&stored),
+            Err(CryptoError::WrongIndexSecret)
+        );
+        // Rotation: a new KEK id is accepted, the previous one must still match.
+        let rotated = Keyring::new(Kek::from_bytes(2, &[7; 32]).unwrap(), &[9; 32])
+            .unwrap()
+            .with_previous(Kek::from_bytes(1, &[1; 32]).unwrap());
+        rotated.verify_check_values(&stored).unwrap();
+        let merged = stored.clone().merged(&rotated.check_values());
+        assert_eq!(merged.keks.len(), 2);
+        assert_eq!(merged.kek(1), stored.kek(1), "merging never replaces");
+        let bad_previous = Keyring::new(Kek::from_bytes(2, &[7; 32]).unwrap(), &[9; 32])
+            .unwrap()
+            .with_previous(Kek::from_bytes(1, &[3; 32]).unwrap());
+        assert_eq!(
+            bad_previous.verify_check_values(&merged),
+            Err(CryptoError::WrongKek { id: 1 })
+        );
+        // The check values reveal neither key: they differ from anything derived with the
+        // key for blind indexes, and the index label cannot be a blind-index input.
+        assert!(Category::from_code(0xff).is_none());
+    }
+
+    #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "ring's C and assembly primitives cannot run under Miri"
+    )]
+    fn seal_row_binds_every_header_column() {
+        use chrono::TimeDelta;
+        let kr = ring();
+        let s = SubjectId::new_random();
+        let (dk, _) = kr.new_data_key(s).unwrap();
+        let t = DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
+        let h = RowHeader {
+            subject: s,
+            record: RecordId::new_random(),
+            kind: "email",
+            created_at: t,
+            updated_at: t + TimeDelta::days(1),
+            version: 3,
+            blind_index: Some([5; 32]),
+        };
+        let ct = dk.seal_row(&h, b"alice@example.com").unwrap();
+        assert_eq!(&**dk.open_row(&h, &ct).unwrap(), b"alice@example.com");
+        let us = TimeDelta::microseconds(1);
+        let changed = [
+            RowHeader {
+                record: RecordId::new_random(),
+                ..h
+            },
+            RowHeader { kind: "phone", ..h },
+            RowHeader { kind: "emai", ..h },
+            RowHeader {
+                created_at: t + us,
+                ..h
+            },
+            RowHeader {
+                updated_at: h.updated_at - us,
+                ..h
+            },
+            RowHeader { version: 2, ..h },
+            RowHeader { version: 4, ..h },
+            RowHeader {
+                blind_index: None,
+                ..h
+            },
+            RowHeader {
+                blind_index: Some([6; 32]),
+                ..h
+            },
+        ];
+        for (i, c) in changed.iter().enumerate() {
+            assert_eq!(
+                dk.open_row(c, &ct).unwrap_err(),
+                CryptoError::Authentication,
+                "changed column {i} opened"
+            );
+        }
+        // Another subject's header, a field-sealed value, and every bit flip: refused.
+        let other = RowHeader {
+            subject: SubjectId::new_random(),
+            ..h
+        };
+        assert_eq!(
+            dk.open_row(&other, &ct).unwrap_err(),
+            CryptoError::Authentication
+        );
+        assert!(dk.seal_row(&other, b"x").is_err());
+        let v1 = dk
+            .seal(KindRef::Builtin(Category::Email), h.record, b"x")
+            .unwrap();
+        assert_eq!(
+            dk.open_row(&h, &v1).unwrap_err(),
+            CryptoError::UnsupportedVersion(1)
+        );
+        assert!(
+            dk.open(KindRef::Builtin(Category::Email), h.record, &ct)
+                .is_err()
+        );
+        for i in 0..ct.len() * 8 {
+            let mut c = ct.clone();
+            c[i / 8] ^= 1 << (i % 8);
+            assert!(dk.open_row(&h, &c).is_err(), "flip {i}");
+        }
     }
 }

@@ -22,9 +22,12 @@ use std::sync::Arc;
 
 use chrono::{TimeDelta, Utc};
 
-use super::{ChainAppend, ChainName, ChainStore, KeyStore, RecordStore, SealedRecord, StoreError};
+use super::{
+    ChainAppend, ChainHeads, ChainName, ChainStore, KeyStore, RecordStore, SealedRecord,
+    StoreError, VersionedRecord, Witness,
+};
 use crate::chain::{self, Anchor};
-use crate::crypto::WrappedKey;
+use crate::crypto::{KeyCheck, WrappedKey};
 use crate::ids::{RecordId, SubjectId};
 
 fn record(subject: SubjectId, kind: &str, index: Option<[u8; 32]>) -> SealedRecord {
@@ -211,21 +214,27 @@ pub async fn chain_store(store: Arc<dyn ChainStore>) {
         la,
         "…and writes nothing"
     );
+    let joint = vec![
+        ChainAppend {
+            chain: ChainName::Ledger,
+            expected: la,
+            entry: le,
+        },
+        ChainAppend {
+            chain: ChainName::Audit,
+            expected: aa,
+            entry: ae,
+        },
+    ];
+    store.append(joint.clone()).await.unwrap();
+    assert_eq!(store.anchor(ChainName::Ledger).await.unwrap(), ln);
+    assert_eq!(store.anchor(ChainName::Audit).await.unwrap(), an);
+    // Sending the same joint append again (a retry after an unknown outcome) succeeds and
+    // writes nothing: appends are keyed by (chain, position, hash).
     store
-        .append(vec![
-            ChainAppend {
-                chain: ChainName::Ledger,
-                expected: la,
-                entry: le,
-            },
-            ChainAppend {
-                chain: ChainName::Audit,
-                expected: aa,
-                entry: ae,
-            },
-        ])
+        .append(joint.clone())
         .await
-        .unwrap();
+        .expect("an identical retry is idempotent");
     assert_eq!(store.anchor(ChainName::Ledger).await.unwrap(), ln);
     assert_eq!(store.anchor(ChainName::Audit).await.unwrap(), an);
 
@@ -327,13 +336,119 @@ pub async fn key_store(store: Arc<dyn KeyStore>) {
     assert!(!store.subjects().await.unwrap().contains(&s));
 }
 
+/// Versions: a versioned write keeps its version, an identical retry is a no-op, an older
+/// or different row at the same version is refused, the legacy `put` bumps the version, and
+/// reads by subject and by index return versions.
+pub async fn versioned_records(store: Arc<dyn RecordStore>) {
+    let s = SubjectId::new_random();
+    let idx = [0x5a_u8; 32];
+    let row = VersionedRecord {
+        sealed: record(s, "email", Some(idx)),
+        version: 1,
+    };
+    let id = row.sealed.record;
+    store.put_versioned(row.clone()).await.unwrap();
+    let got = store.get_versioned(id).await.unwrap();
+    assert_eq!(got.version, 1);
+    assert_eq!(
+        got.header().created_at.timestamp_micros(),
+        row.sealed.created_at.timestamp_micros()
+    );
+    store
+        .put_versioned(row.clone())
+        .await
+        .expect("an identical retry succeeds (idempotent)");
+    let mut other = row.clone();
+    other.sealed.ciphertext = vec![7; 9];
+    assert_eq!(
+        store.put_versioned(other.clone()).await,
+        Err(StoreError::StaleVersion { record: id }),
+        "another row at the same version is refused"
+    );
+    let mut v2 = other.clone();
+    v2.version = 2;
+    store.put_versioned(v2.clone()).await.unwrap();
+    assert_eq!(
+        store.put_versioned(row.clone()).await,
+        Err(StoreError::StaleVersion { record: id }),
+        "an older version never replaces a newer one"
+    );
+    let got = store.get_versioned(id).await.unwrap();
+    assert_eq!((got.version, got.sealed.ciphertext), (2, vec![7; 9]));
+    store.put(row.sealed.clone()).await.unwrap();
+    assert_eq!(
+        store.get_versioned(id).await.unwrap().version,
+        3,
+        "the legacy put bumps the version"
+    );
+    let by_subject = store.list_subject_versioned(s).await.unwrap();
+    assert_eq!(by_subject.len(), 1);
+    assert_eq!(by_subject[0].version, 3);
+    let by_index = store.find_by_index_versioned(&idx).await.unwrap();
+    assert_eq!(by_index.len(), 1);
+    assert_eq!(by_index[0].version, 3);
+    assert!(matches!(
+        store.get_versioned(RecordId::new_random()).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    store.delete_subject(s).await.unwrap();
+}
+
+/// Key check values: absent at first, recorded once, never replaced, new KEK ids added.
+pub async fn key_check_values(store: Arc<dyn KeyStore>) {
+    let first = KeyCheck {
+        keks: vec![(1, [1; 16])],
+        index: Some([9; 16]),
+    };
+    let before = store.check_values().await.unwrap();
+    assert!(before.is_none(), "no check values before the first build");
+    let stored = store.set_check_values_if_absent(&first).await.unwrap();
+    assert_eq!(stored, first);
+    assert_eq!(store.check_values().await.unwrap(), Some(first.clone()));
+    let other = KeyCheck {
+        keks: vec![(1, [2; 16]), (2, [3; 16])],
+        index: Some([8; 16]),
+    };
+    let stored = store.set_check_values_if_absent(&other).await.unwrap();
+    assert_eq!(
+        stored,
+        KeyCheck {
+            keks: vec![(1, [1; 16]), (2, [3; 16])],
+            index: Some([9; 16]),
+        },
+        "existing values are never replaced, new KEK ids are added"
+    );
+    assert_eq!(store.check_values().await.unwrap(), Some(stored));
+}
+
+/// A witness returns what was published last and refuses a publish that goes backwards.
+pub async fn witness(w: Arc<dyn Witness>) {
+    assert_eq!(w.latest().await.unwrap(), None);
+    let mut a = Anchor::default();
+    chain::append(&mut a, b"x".to_vec());
+    let heads = ChainHeads {
+        ledger: a,
+        audit: Anchor::default(),
+        keys: None,
+    };
+    w.publish(&heads).await.unwrap();
+    assert_eq!(w.latest().await.unwrap(), Some(heads));
+    assert!(matches!(
+        w.publish(&ChainHeads::default()).await,
+        Err(StoreError::RolledBack { .. })
+    ));
+    assert_eq!(w.latest().await.unwrap(), Some(heads));
+}
+
 /// Runs every contract.
 pub async fn run_all(
     records: Arc<dyn RecordStore>,
     chains: Arc<dyn ChainStore>,
     keys: Arc<dyn KeyStore>,
 ) {
-    record_store(records).await;
+    record_store(records.clone()).await;
+    versioned_records(records).await;
     chain_store(chains).await;
-    key_store(keys).await;
+    key_store(keys.clone()).await;
+    key_check_values(keys).await;
 }

@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 use ring::digest;
 
 use super::{
-    AuthError, Authenticator, ChainAppend, ChainName, ChainStore, KeyStore, RecordMeta,
-    RecordStore, SealedRecord, StoreError,
+    AuthError, Authenticator, ChainAppend, ChainHeads, ChainName, ChainStore, KeyStore, RecordMeta,
+    RecordStore, SealedRecord, StoreError, VersionedRecord, Witness,
 };
 use crate::chain::{Anchor, ChainEntry};
-use crate::crypto::WrappedKey;
+use crate::crypto::{KeyCheck, WrappedKey};
 use crate::grant::SessionClaims;
 use crate::ids::{RecordId, SubjectId};
 
@@ -23,7 +23,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Records in a `BTreeMap` keyed by id.
 #[derive(Debug, Default)]
 pub struct InMemoryRecordStore {
-    rows: Mutex<BTreeMap<RecordId, SealedRecord>>,
+    rows: Mutex<BTreeMap<RecordId, VersionedRecord>>,
 }
 
 impl InMemoryRecordStore {
@@ -37,10 +37,42 @@ impl InMemoryRecordStore {
 #[async_trait]
 impl RecordStore for InMemoryRecordStore {
     async fn put(&self, record: SealedRecord) -> Result<(), StoreError> {
-        lock(&self.rows).insert(record.record, record);
+        let mut rows = lock(&self.rows);
+        let version = rows.get(&record.record).map_or(0, |r| r.version) + 1;
+        rows.insert(
+            record.record,
+            VersionedRecord {
+                sealed: record,
+                version,
+            },
+        );
         Ok(())
     }
+    async fn put_versioned(&self, row: VersionedRecord) -> Result<(), StoreError> {
+        let mut rows = lock(&self.rows);
+        match rows.get(&row.sealed.record) {
+            Some(old) if old.version > row.version => Err(StoreError::StaleVersion {
+                record: row.sealed.record,
+            }),
+            Some(old) if old.version == row.version => {
+                if old.sealed.ciphertext == row.sealed.ciphertext {
+                    Ok(())
+                } else {
+                    Err(StoreError::StaleVersion {
+                        record: row.sealed.record,
+                    })
+                }
+            }
+            _ => {
+                rows.insert(row.sealed.record, row);
+                Ok(())
+            }
+        }
+    }
     async fn get(&self, record: RecordId) -> Result<SealedRecord, StoreError> {
+        self.get_versioned(record).await.map(|r| r.sealed)
+    }
+    async fn get_versioned(&self, record: RecordId) -> Result<VersionedRecord, StoreError> {
         lock(&self.rows)
             .get(&record)
             .cloned()
@@ -50,16 +82,30 @@ impl RecordStore for InMemoryRecordStore {
             })
     }
     async fn list_subject(&self, subject: SubjectId) -> Result<Vec<SealedRecord>, StoreError> {
+        let rows = self.list_subject_versioned(subject).await?;
+        Ok(rows.into_iter().map(|r| r.sealed).collect())
+    }
+    async fn list_subject_versioned(
+        &self,
+        subject: SubjectId,
+    ) -> Result<Vec<VersionedRecord>, StoreError> {
         Ok(lock(&self.rows)
             .values()
-            .filter(|r| r.subject == subject)
+            .filter(|r| r.sealed.subject == subject)
             .cloned()
             .collect())
     }
     async fn find_by_index(&self, index: &[u8; 32]) -> Result<Vec<SealedRecord>, StoreError> {
+        let rows = self.find_by_index_versioned(index).await?;
+        Ok(rows.into_iter().map(|r| r.sealed).collect())
+    }
+    async fn find_by_index_versioned(
+        &self,
+        index: &[u8; 32],
+    ) -> Result<Vec<VersionedRecord>, StoreError> {
         Ok(lock(&self.rows)
             .values()
-            .filter(|r| r.blind_index.as_ref() == Some(index))
+            .filter(|r| r.sealed.blind_index.as_ref() == Some(index))
             .cloned()
             .collect())
     }
@@ -69,7 +115,7 @@ impl RecordStore for InMemoryRecordStore {
     async fn delete_subject(&self, subject: SubjectId) -> Result<u64, StoreError> {
         let mut rows = lock(&self.rows);
         let before = rows.len();
-        rows.retain(|_, r| r.subject != subject);
+        rows.retain(|_, r| r.sealed.subject != subject);
         Ok((before - rows.len()) as u64)
     }
     async fn metadata_page(
@@ -85,11 +131,11 @@ impl RecordStore for InMemoryRecordStore {
         Ok(range
             .take(limit)
             .map(|(_, r)| RecordMeta {
-                record: r.record,
-                subject: r.subject,
-                kind: r.kind.clone(),
-                created_at: r.created_at,
-                updated_at: r.updated_at,
+                record: r.sealed.record,
+                subject: r.sealed.subject,
+                kind: r.sealed.kind.clone(),
+                created_at: r.sealed.created_at,
+                updated_at: r.sealed.updated_at,
             })
             .collect())
     }
@@ -121,6 +167,16 @@ impl ChainStore for InMemoryChainStore {
                 .copied()
                 .unwrap_or_else(|| chains.get(&a.chain).map(|c| c.1).unwrap_or_default());
             if current != a.expected || a.entry.seq != current.len || a.entry.prev != current.head {
+                // A retry of appends that already landed succeeds without writing.
+                let stored = |a: &ChainAppend| {
+                    chains
+                        .get(&a.chain)
+                        .and_then(|c| c.0.get(usize::try_from(a.entry.seq).ok()?))
+                        .is_some_and(|e| e.hash == a.entry.hash)
+                };
+                if !appends.is_empty() && appends.iter().all(stored) {
+                    return Ok(());
+                }
                 return Err(StoreError::Conflict(a.chain));
             }
             heads.insert(
@@ -173,6 +229,7 @@ impl ChainStore for InMemoryChainStore {
 #[derive(Debug, Default)]
 pub struct InMemoryKeyStore {
     keys: Mutex<(HashMap<SubjectId, WrappedKey>, HashSet<SubjectId>)>,
+    check: Mutex<Option<KeyCheck>>,
 }
 
 impl InMemoryKeyStore {
@@ -213,6 +270,109 @@ impl KeyStore for InMemoryKeyStore {
     }
     async fn subjects(&self) -> Result<Vec<SubjectId>, StoreError> {
         Ok(lock(&self.keys).0.keys().copied().collect())
+    }
+    async fn check_values(&self) -> Result<Option<KeyCheck>, StoreError> {
+        Ok(lock(&self.check).clone())
+    }
+    async fn set_check_values_if_absent(&self, values: &KeyCheck) -> Result<KeyCheck, StoreError> {
+        let mut c = lock(&self.check);
+        let merged = c.take().unwrap_or_default().merged(values);
+        *c = Some(merged.clone());
+        Ok(merged)
+    }
+}
+
+/// Chain heads published in memory (tests and demos; a real witness lives outside the
+/// database). Refuses a publish that goes backwards.
+#[derive(Debug, Default)]
+pub struct InMemoryWitness {
+    latest: Mutex<Option<ChainHeads>>,
+}
+
+impl InMemoryWitness {
+    /// A witness that has seen nothing.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl Witness for InMemoryWitness {
+    async fn publish(&self, heads: &ChainHeads) -> Result<(), StoreError> {
+        let mut l = lock(&self.latest);
+        if let Some(prev) = l.as_ref() {
+            heads.check_reaches(prev)?;
+        }
+        *l = Some(*heads);
+        Ok(())
+    }
+    async fn latest(&self) -> Result<Option<ChainHeads>, StoreError> {
+        Ok(*lock(&self.latest))
+    }
+}
+
+#[cfg(all(test, feature = "test-util"))]
+mod tests {
+    use std::sync::Arc;
+
+    use super::InMemoryWitness;
+    use crate::store::conformance;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    /// `check_chains_reach` accepts a chain that grew past the witnessed head and refuses
+    /// one that is shorter or does not pass through it.
+    #[test]
+    fn chains_must_pass_through_the_witnessed_heads() {
+        use crate::chain;
+        use crate::store::{
+            ChainAppend, ChainName, ChainStore, InMemoryChainStore, StoreError, check_chains_reach,
+        };
+        let append = |s: &InMemoryChainStore, body: &[u8]| {
+            let expected = block_on(s.anchor(ChainName::Ledger)).unwrap();
+            let mut next = expected;
+            let entry = chain::append(&mut next, body.to_vec());
+            block_on(s.append(vec![ChainAppend {
+                chain: ChainName::Ledger,
+                expected,
+                entry,
+            }]))
+            .unwrap();
+        };
+        let a = InMemoryChainStore::new();
+        let b = InMemoryChainStore::new();
+        for n in 0..3_u8 {
+            append(&a, &[n]);
+            append(&b, &[n + 10]);
+        }
+        let seen = block_on(a.heads()).unwrap();
+        append(&a, b"later");
+        block_on(check_chains_reach(&a, &seen)).unwrap();
+        let rolled = |s: &InMemoryChainStore| block_on(check_chains_reach(s, &seen));
+        assert_eq!(rolled(&b), Err(StoreError::RolledBack { what: "ledger" }));
+        assert_eq!(
+            rolled(&InMemoryChainStore::new()),
+            Err(StoreError::RolledBack { what: "ledger" })
+        );
+    }
+
+    #[test]
+    fn in_memory_witness_conforms() {
+        // The suite is runtime-agnostic and the witness never awaits: poll it to completion.
+        let fut = std::pin::pin!(conformance::witness(Arc::new(InMemoryWitness::new())));
+        let mut fut = fut;
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        assert!(fut.as_mut().poll(&mut cx).is_ready());
     }
 }
 

@@ -24,14 +24,18 @@ use chrono::{DateTime, Utc};
 
 pub use memory::{
     InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
+    InMemoryWitness,
 };
 
 use crate::chain::{Anchor, ChainEntry};
-use crate::crypto::WrappedKey;
+use crate::crypto::{KeyCheck, RowHeader, WrappedKey};
 use crate::grant::SessionClaims;
 use crate::ids::{RecordId, SubjectId};
 
-/// A storage failure. Messages name ids and tables, never values.
+/// A storage failure. Messages name ids, tables and causes, never values.
+///
+/// Backends map their native codes (SQLite result codes, PostgreSQL SQLSTATEs) to these
+/// variants; [`StoreError::Backend`] is left for failures nothing else describes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -49,15 +53,70 @@ pub enum StoreError {
     /// The subject's key was deleted (crypto-shredded); it can never be stored again.
     #[error("key of {0} was destroyed")]
     Shredded(SubjectId),
-    /// A row is truncated or malformed.
+    /// A row, page or file is truncated, malformed or fails the database's integrity check.
     #[error("stored {what} is corrupt")]
     Corrupt {
         /// What was corrupt.
         what: &'static str,
     },
-    /// The backend failed (message without personal data).
+    /// The backend is temporarily unable to serve (busy, locked, connection refused or
+    /// lost *before* a commit was sent, serialization failure): nothing was written, and the
+    /// same call may be retried ([`StoreError::is_retryable`]).
+    #[error("storage temporarily unavailable: {cause}")]
+    Unavailable {
+        /// Why (a fixed phrase, e.g. `database busy`).
+        cause: &'static str,
+    },
+    /// The connection was lost while a commit was in flight: the write may or may not have
+    /// been applied. Retry only an idempotent write (every write of this crate's stores is:
+    /// chain appends are keyed by position, records and keys by id), or re-read first.
+    #[error("storage outcome unknown: {cause}")]
+    OutcomeUnknown {
+        /// Why (a fixed phrase).
+        cause: &'static str,
+    },
+    /// The disk (or a quota) is full: writes fail closed until space returns.
+    #[error("storage is full")]
+    DiskFull,
+    /// Another process holds the store exclusively (single-process mode).
+    #[error("store is held exclusively by another process")]
+    InUse,
+    /// The store is behind what a witness (the other file, another table, or a published
+    /// [`Witness`]) saw it reach: it was rolled back (restored from an old copy, or lost its
+    /// write-ahead log).
+    #[error("{what} was rolled back behind its witness")]
+    RolledBack {
+        /// Which file or chain (`data file`, `key file`, `ledger`, ...).
+        what: &'static str,
+    },
+    /// A versioned write would replace a newer version of the record with an older one, or
+    /// a different row with the same version.
+    #[error("record {record} has a newer version")]
+    StaleVersion {
+        /// The record.
+        record: RecordId,
+    },
+    /// The call cannot be served as asked (an empty or temporary database path, a value the
+    /// store refuses): a fault of the calling code, not of the storage.
+    #[error("store misuse: {what}")]
+    Misuse {
+        /// What was wrong (a fixed phrase).
+        what: &'static str,
+    },
+    /// The backend failed in a way no other variant describes (message without personal
+    /// data).
     #[error("storage backend failed: {0}")]
     Backend(String),
+}
+
+impl StoreError {
+    /// Whether the same call may simply be made again: [`StoreError::Unavailable`] (nothing
+    /// was written) and [`StoreError::Conflict`] (re-read the anchor first). Not
+    /// [`StoreError::OutcomeUnknown`]: retry that only for idempotent writes.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. } | Self::Conflict(_))
+    }
 }
 
 /// One sealed field value as stored.
@@ -79,6 +138,35 @@ pub struct SealedRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A sealed record with its version, the unit of [`RecordStore::put_versioned`]. The version
+/// starts at 1 and is bumped on every rewrite. Sealed with
+/// [`DataKey::seal_row`](crate::crypto::DataKey::seal_row) over [`header`](Self::header),
+/// any change to a header column (version included) fails to open; an older copy of the
+/// whole row is caught where the expected version is known (see `docs/durability.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionedRecord {
+    /// The row.
+    pub sealed: SealedRecord,
+    /// Its version (1 for a new record).
+    pub version: u64,
+}
+
+impl VersionedRecord {
+    /// The columns bound into the row's associated data.
+    #[must_use]
+    pub fn header(&self) -> RowHeader<'_> {
+        RowHeader {
+            subject: self.sealed.subject,
+            record: self.sealed.record,
+            kind: &self.sealed.kind,
+            created_at: self.sealed.created_at,
+            updated_at: self.sealed.updated_at,
+            version: self.version,
+            blind_index: self.sealed.blind_index,
+        }
+    }
+}
+
 /// What a retention sweep needs about a record: no ciphertext.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordMeta {
@@ -97,8 +185,30 @@ pub struct RecordMeta {
 /// Sealed field values.
 #[async_trait]
 pub trait RecordStore: Debug + Send + Sync + 'static {
-    /// Inserts or replaces a record.
+    /// Inserts or replaces a record; the stored version becomes one more than the replaced
+    /// row's (1 for a new record). Kept for values sealed with `DataKey::seal`; new code
+    /// writes [`put_versioned`](Self::put_versioned).
     async fn put(&self, record: SealedRecord) -> Result<(), StoreError>;
+    /// Writes a record at `row.version` if the id is absent or stored at a lower version.
+    /// Idempotent: writing the same version with the same ciphertext again (a retry after
+    /// [`StoreError::OutcomeUnknown`]) succeeds without change.
+    ///
+    /// # Errors
+    /// [`StoreError::StaleVersion`] if a version at least as high is stored with another
+    /// ciphertext.
+    async fn put_versioned(&self, row: VersionedRecord) -> Result<(), StoreError>;
+    /// Reads one record with its version ([`StoreError::NotFound`] if absent).
+    async fn get_versioned(&self, record: RecordId) -> Result<VersionedRecord, StoreError>;
+    /// Every record of a subject, with versions, in id order.
+    async fn list_subject_versioned(
+        &self,
+        subject: SubjectId,
+    ) -> Result<Vec<VersionedRecord>, StoreError>;
+    /// Records whose blind index equals `index`, with versions, in id order.
+    async fn find_by_index_versioned(
+        &self,
+        index: &[u8; 32],
+    ) -> Result<Vec<VersionedRecord>, StoreError>;
     /// Reads one record ([`StoreError::NotFound`] if absent).
     async fn get(&self, record: RecordId) -> Result<SealedRecord, StoreError>;
     /// Every record of a subject.
@@ -208,6 +318,100 @@ pub trait ChainStore: Debug + Send + Sync + 'static {
     ) -> Result<Vec<ChainEntry>, StoreError>;
     /// Length and head of a chain.
     async fn anchor(&self, chain: ChainName) -> Result<Anchor, StoreError>;
+    /// The heads of both chains (what a [`Witness`] publishes). The default reads the two
+    /// anchors one after the other; `keys` is `None` (stores with a key log fill it in).
+    async fn heads(&self) -> Result<ChainHeads, StoreError> {
+        Ok(ChainHeads {
+            ledger: self.anchor(ChainName::Ledger).await?,
+            audit: self.anchor(ChainName::Audit).await?,
+            keys: None,
+        })
+    }
+}
+
+/// The heads a store reached: both chains and, where the store keeps one, the log of key
+/// changes. Published to a [`Witness`] and compared at the next build so that a store
+/// restored from an older copy is refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChainHeads {
+    /// The consent ledger's anchor.
+    pub ledger: Anchor,
+    /// The audit log's anchor.
+    pub audit: Anchor,
+    /// The key log's anchor (one entry per key written or destroyed), if kept.
+    pub keys: Option<Anchor>,
+}
+
+fn reaches(actual: Anchor, witnessed: Anchor, what: &'static str) -> Result<(), StoreError> {
+    if actual.len < witnessed.len || (actual.len == witnessed.len && actual.head != witnessed.head)
+    {
+        return Err(StoreError::RolledBack { what });
+    }
+    Ok(())
+}
+
+impl ChainHeads {
+    /// Checks that these (current) heads are not behind `witnessed`: no chain shorter than
+    /// the witness saw, none with another head at the same length. A longer chain passes
+    /// here; [`check_chains_reach`] also checks that it passes through the witnessed head.
+    ///
+    /// # Errors
+    /// [`StoreError::RolledBack`] naming the first chain that is behind.
+    pub fn check_reaches(&self, witnessed: &Self) -> Result<(), StoreError> {
+        reaches(self.ledger, witnessed.ledger, "ledger")?;
+        reaches(self.audit, witnessed.audit, "audit log")?;
+        if let (Some(a), Some(w)) = (self.keys, witnessed.keys) {
+            reaches(a, w, "key log")?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks that the chains of `store` reach `witnessed`: each is at least as long and its
+/// entry at the witnessed position has the witnessed hash (so a chain that was rolled back
+/// and then grew again is refused too).
+///
+/// # Errors
+/// [`StoreError::RolledBack`], or the store's error.
+pub async fn check_chains_reach(
+    store: &dyn ChainStore,
+    witnessed: &ChainHeads,
+) -> Result<(), StoreError> {
+    for (chain, w, what) in [
+        (ChainName::Ledger, witnessed.ledger, "ledger"),
+        (ChainName::Audit, witnessed.audit, "audit log"),
+    ] {
+        let Some(last) = w.len.checked_sub(1) else {
+            continue;
+        };
+        let entry = store.entries_from(chain, last).await?;
+        match entry.first() {
+            Some(e) if e.seq == last && e.hash == w.head => {}
+            _ => return Err(StoreError::RolledBack { what }),
+        }
+    }
+    Ok(())
+}
+
+/// A place outside the database where a host publishes the store's chain heads (another
+/// database, a transparency log, an object store with versioning): a rollback of the whole
+/// database (both files restored from one backup) is then caught too.
+///
+/// The custodian publishes after its writes and compares [`latest`](Self::latest) with the
+/// store's heads at build ([`check_chains_reach`]).
+#[async_trait]
+pub trait Witness: Debug + Send + Sync + 'static {
+    /// Records `heads` as the latest the store reached.
+    ///
+    /// # Errors
+    /// [`StoreError::RolledBack`] if `heads` are behind what was published before; the
+    /// witness's own failures.
+    async fn publish(&self, heads: &ChainHeads) -> Result<(), StoreError>;
+    /// The latest published heads, if any.
+    ///
+    /// # Errors
+    /// The witness's own failures.
+    async fn latest(&self) -> Result<Option<ChainHeads>, StoreError>;
 }
 
 /// Wrapped per-subject data keys. Deleting a key is final (crypto-shredding).
@@ -222,6 +426,14 @@ pub trait KeyStore: Debug + Send + Sync + 'static {
     async fn delete(&self, subject: SubjectId) -> Result<(), StoreError>;
     /// Every subject with a live key (for KEK rotation).
     async fn subjects(&self) -> Result<Vec<SubjectId>, StoreError>;
+    /// The key check values recorded so far (`None` before the first build).
+    async fn check_values(&self) -> Result<Option<KeyCheck>, StoreError>;
+    /// Records every entry of `values` the store does not hold yet (a KEK id or the index
+    /// value), never replacing one, atomically; returns what is stored afterwards. The
+    /// caller then verifies its keyring against the result
+    /// ([`Keyring::verify_check_values`](crate::crypto::Keyring::verify_check_values)), so
+    /// of two processes racing with different keys, the second is refused.
+    async fn set_check_values_if_absent(&self, values: &KeyCheck) -> Result<KeyCheck, StoreError>;
 }
 
 /// Why a credential was not accepted.
@@ -256,5 +468,7 @@ pub type DynRecordStore = Arc<dyn RecordStore>;
 pub type DynChainStore = Arc<dyn ChainStore>;
 /// Shared trait object.
 pub type DynKeyStore = Arc<dyn KeyStore>;
+/// Shared trait object.
+pub type DynWitness = Arc<dyn Witness>;
 /// Shared trait object.
 pub type DynAuthenticator = Arc<dyn Authenticator>;

@@ -18,16 +18,29 @@
 //!   staleness bound to configure).
 //! - **Keys** live in their own table; deleting one writes a tombstone (`destroyed_at`), so
 //!   the subject can never be given a key again.
-//! - **Migrations** are numbered and recorded in `crm_schema_version`.
+//! - **Migrations** are numbered and recorded in `crm_schema_version`; creating the schema and
+//!   migrating run under a transaction-scoped advisory lock, so several processes starting
+//!   on a fresh schema at once all succeed.
+//! - **Errors** are mapped from SQLSTATE codes and sqlx error kinds, never from messages:
+//!   a connection lost while a commit was in flight is [`StoreError::OutcomeUnknown`]; lost
+//!   or refused before it, or a serialization failure or deadlock (the transaction was rolled
+//!   back), is [`StoreError::Unavailable`]; `53100` is [`StoreError::DiskFull`]; `XX001`/`XX002`
+//!   are [`StoreError::Corrupt`].
+//! - **Idempotent retries.** After `OutcomeUnknown` every write may be sent again: a chain
+//!   append whose entries are already stored at their positions with the same hashes
+//!   succeeds without writing; a versioned record write that already landed succeeds; key
+//!   writes and deletions are upserts. (`append_bodies` lets the store choose positions, so
+//!   after `OutcomeUnknown` read the chain from the last known anchor before sending again.)
 
 use std::str::FromStr;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crm_privacy::chain::{Anchor, ChainEntry, Hash};
-use crm_privacy::crypto::WrappedKey;
+use crm_privacy::crypto::{CHECK_LEN, KeyCheck, WrappedKey};
 use crm_privacy::store::{
-    ChainAppend, ChainName, ChainStore, KeyStore, RecordMeta, RecordStore, SealedRecord, StoreError,
+    ChainAppend, ChainName, ChainStore, KeyStore, RecordMeta, RecordStore, SealedRecord,
+    StoreError, VersionedRecord,
 };
 use crm_privacy::{RecordId, SubjectId};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -67,15 +80,102 @@ const MIGRATIONS: &[&str] = &[
         wrapped BYTEA,
         destroyed_at BIGINT
     );",
+    // 2: record versions (rows written before count as version 1); key check values
+    // (`kek` is the KEK id, -1 the blind-index secret).
+    "ALTER TABLE crm_records ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 1;
+    CREATE TABLE IF NOT EXISTS crm_key_check (
+        kek BIGINT PRIMARY KEY,
+        value BYTEA NOT NULL
+    );",
 ];
 
+/// Advisory lock key under which schemas are created and migrated (one migrator at a time
+/// across processes).
+const MIGRATION_LOCK: i64 = 7_243_567_890_123;
+
+/// Maps a failure of a statement that is not a commit: the transaction was not committed,
+/// so a lost connection means nothing was written.
 fn backend(e: sqlx::Error) -> StoreError {
-    // Database errors name SQL states and constraints, never bound values.
-    match e {
-        sqlx::Error::Database(d) => {
-            StoreError::Backend(format!("database error {}", d.code().unwrap_or_default()))
+    map_error(e, false)
+}
+
+/// Maps a failure of `COMMIT`: a lost connection leaves the outcome unknown.
+fn commit_error(e: sqlx::Error) -> StoreError {
+    map_error(e, true)
+}
+
+fn map_error(e: sqlx::Error, committing: bool) -> StoreError {
+    let lost = if committing {
+        StoreError::OutcomeUnknown {
+            cause: "connection lost during commit",
         }
+    } else {
+        StoreError::Unavailable {
+            cause: "connection lost",
+        }
+    };
+    match e {
+        sqlx::Error::Database(d) => match d.code().as_deref() {
+            Some(code) => map_sqlstate(code, lost),
+            None => StoreError::Backend("database error without a code".into()),
+        },
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => lost,
+        sqlx::Error::PoolTimedOut => StoreError::Unavailable {
+            cause: "no connection available",
+        },
+        sqlx::Error::PoolClosed => StoreError::Unavailable {
+            cause: "connection pool closed",
+        },
+        sqlx::Error::Tls(_) => StoreError::Unavailable {
+            cause: "tls handshake failed",
+        },
+        // Database errors name SQL states and constraints, never bound values; other sqlx
+        // errors name columns and types.
         other => StoreError::Backend(other.to_string()),
+    }
+}
+
+/// Maps a SQLSTATE (class and code, from the PostgreSQL manual's appendix A).
+fn map_sqlstate(code: &str, lost: StoreError) -> StoreError {
+    match code {
+        // admin_shutdown, crash_shutdown: the server ended the session.
+        "57P01" | "57P02" => lost,
+        // cannot_connect_now (starting up), query_canceled, lock_not_available,
+        // too_many_connections, serialization_failure, deadlock_detected: rolled back.
+        "57P03" => StoreError::Unavailable {
+            cause: "server starting up",
+        },
+        "57014" => StoreError::Unavailable {
+            cause: "statement cancelled",
+        },
+        "55P03" => StoreError::Unavailable {
+            cause: "lock not available",
+        },
+        "53300" => StoreError::Unavailable {
+            cause: "too many connections",
+        },
+        "40001" => StoreError::Unavailable {
+            cause: "serialization failure",
+        },
+        "40P01" => StoreError::Unavailable {
+            cause: "deadlock detected",
+        },
+        // transaction_resolution_unknown: the server says itself the outcome is unknown.
+        "08007" => StoreError::OutcomeUnknown {
+            cause: "transaction resolution unknown",
+        },
+        c if c.starts_with("08") => lost,
+        "53100" => StoreError::DiskFull,
+        "53200" => StoreError::Unavailable {
+            cause: "server out of memory",
+        },
+        "XX001" => StoreError::Corrupt {
+            what: "database page",
+        },
+        "XX002" => StoreError::Corrupt {
+            what: "database index",
+        },
+        other => StoreError::Backend(format!("database error {other}")),
     }
 }
 
@@ -128,10 +228,18 @@ impl PostgresStore {
                 .connect_with(opts.clone())
                 .await
                 .map_err(backend)?;
-            admin
-                .execute(format!("CREATE SCHEMA IF NOT EXISTS {s}").as_str())
+            // Two processes creating one schema at once would race on pg_namespace (23505):
+            // the advisory lock queues them, and the second finds the schema there.
+            let mut tx = admin.begin().await.map_err(backend)?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
+            tx.execute(format!("CREATE SCHEMA IF NOT EXISTS {s}").as_str())
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(commit_error)?;
             admin.close().await;
             // The schema in the application name lets operators (and the fault test) tell
             // tenants' connections apart in pg_stat_activity.
@@ -152,7 +260,8 @@ impl PostgresStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         // One migrator at a time across processes.
-        sqlx::query("SELECT pg_advisory_xact_lock(7243567890123)")
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
@@ -180,7 +289,7 @@ impl PostgresStore {
                 .await
                 .map_err(backend)?;
         }
-        tx.commit().await.map_err(backend)
+        tx.commit().await.map_err(commit_error)
     }
 
     /// The pool (for health checks and the host's own queries).
@@ -208,48 +317,51 @@ impl PostgresStore {
     }
 }
 
-const COLS: &str = "id, subject, kind, ciphertext, blind_index, created_at, updated_at";
+const COLS: &str = "id, subject, kind, ciphertext, blind_index, created_at, updated_at, version";
 
-fn to_record(r: &sqlx::postgres::PgRow) -> Result<SealedRecord, StoreError> {
+/// Every column but `version`, from `EXCLUDED` (the row being upserted).
+const UPSERT_SET: &str = "subject = EXCLUDED.subject, kind = EXCLUDED.kind,
+    ciphertext = EXCLUDED.ciphertext, blind_index = EXCLUDED.blind_index,
+    created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at";
+
+fn to_record(r: &sqlx::postgres::PgRow) -> Result<VersionedRecord, StoreError> {
     let g = |e: sqlx::Error| backend(e);
-    Ok(SealedRecord {
-        record: RecordId::from_bytes(id16(r.try_get("id").map_err(g)?, "record id")?),
-        subject: SubjectId::from_bytes(id16(r.try_get("subject").map_err(g)?, "subject id")?),
-        kind: r.try_get("kind").map_err(g)?,
-        ciphertext: r.try_get("ciphertext").map_err(g)?,
-        blind_index: r
-            .try_get::<Option<Vec<u8>>, _>("blind_index")
-            .map_err(g)?
-            .map(|b| hash32(b, "blind index"))
-            .transpose()?,
-        created_at: ts(r.try_get("created_at").map_err(g)?)?,
-        updated_at: ts(r.try_get("updated_at").map_err(g)?)?,
+    let version: i64 = r.try_get("version").map_err(g)?;
+    Ok(VersionedRecord {
+        sealed: SealedRecord {
+            record: RecordId::from_bytes(id16(r.try_get("id").map_err(g)?, "record id")?),
+            subject: SubjectId::from_bytes(id16(r.try_get("subject").map_err(g)?, "subject id")?),
+            kind: r.try_get("kind").map_err(g)?,
+            ciphertext: r.try_get("ciphertext").map_err(g)?,
+            blind_index: r
+                .try_get::<Option<Vec<u8>>, _>("blind_index")
+                .map_err(g)?
+                .map(|b| hash32(b, "blind index"))
+                .transpose()?,
+            created_at: ts(r.try_get("created_at").map_err(g)?)?,
+            updated_at: ts(r.try_get("updated_at").map_err(g)?)?,
+        },
+        version: u64::try_from(version).map_err(|_| StoreError::Corrupt {
+            what: "record version",
+        })?,
     })
 }
 
-#[async_trait]
-impl RecordStore for PostgresStore {
-    async fn put(&self, r: SealedRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO crm_records ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (id) DO UPDATE SET subject = EXCLUDED.subject, kind = EXCLUDED.kind,
-               ciphertext = EXCLUDED.ciphertext, blind_index = EXCLUDED.blind_index,
-               created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at"
-        ))
-        .bind(r.record.to_bytes().to_vec())
+fn bind_record<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    r: SealedRecord,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    q.bind(r.record.to_bytes().to_vec())
         .bind(r.subject.to_bytes().to_vec())
         .bind(r.kind)
         .bind(r.ciphertext)
         .bind(r.blind_index.map(|b| b.to_vec()))
         .bind(r.created_at.timestamp_micros())
         .bind(r.updated_at.timestamp_micros())
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
-    }
+}
 
-    async fn get(&self, record: RecordId) -> Result<SealedRecord, StoreError> {
+impl PostgresStore {
+    async fn get_row(&self, record: RecordId) -> Result<VersionedRecord, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLS} FROM crm_records WHERE id = $1"))
             .bind(record.to_bytes().to_vec())
             .fetch_optional(&self.pool)
@@ -264,26 +376,111 @@ impl RecordStore for PostgresStore {
             })
     }
 
-    async fn list_subject(&self, subject: SubjectId) -> Result<Vec<SealedRecord>, StoreError> {
+    async fn rows_where(
+        &self,
+        column: &str,
+        value: Vec<u8>,
+    ) -> Result<Vec<VersionedRecord>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM crm_records WHERE subject = $1 ORDER BY id"
+            "SELECT {COLS} FROM crm_records WHERE {column} = $1 ORDER BY id"
         ))
-        .bind(subject.to_bytes().to_vec())
+        .bind(value)
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
         rows.iter().map(to_record).collect()
     }
+}
+
+fn unversioned(rows: Vec<VersionedRecord>) -> Vec<SealedRecord> {
+    rows.into_iter().map(|r| r.sealed).collect()
+}
+
+#[async_trait]
+impl RecordStore for PostgresStore {
+    async fn put(&self, r: SealedRecord) -> Result<(), StoreError> {
+        bind_record(
+            sqlx::query(&format!(
+                "INSERT INTO crm_records ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
+                 ON CONFLICT (id) DO UPDATE SET {UPSERT_SET}, version = crm_records.version + 1"
+            )),
+            r,
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(commit_error)?;
+        Ok(())
+    }
+
+    async fn put_versioned(&self, row: VersionedRecord) -> Result<(), StoreError> {
+        let id = row.sealed.record;
+        let ciphertext = row.sealed.ciphertext.clone();
+        let version = len_i64(row.version);
+        let written = bind_record(
+            sqlx::query(&format!(
+                "INSERT INTO crm_records ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (id) DO UPDATE SET {UPSERT_SET}, version = EXCLUDED.version
+                 WHERE crm_records.version < EXCLUDED.version"
+            )),
+            row.sealed,
+        )
+        .bind(version)
+        .execute(&self.pool)
+        .await
+        .map_err(commit_error)?
+        .rows_affected();
+        if written == 0 {
+            // Not written: an identical retry (after OutcomeUnknown) is fine, anything else
+            // is stale.
+            let same: Option<bool> = sqlx::query_scalar(
+                "SELECT version = $2 AND ciphertext = $3 FROM crm_records WHERE id = $1",
+            )
+            .bind(id.to_bytes().to_vec())
+            .bind(version)
+            .bind(ciphertext)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+            if same != Some(true) {
+                return Err(StoreError::StaleVersion { record: id });
+            }
+        }
+        Ok(())
+    }
+
+    async fn get(&self, record: RecordId) -> Result<SealedRecord, StoreError> {
+        self.get_row(record).await.map(|r| r.sealed)
+    }
+
+    async fn get_versioned(&self, record: RecordId) -> Result<VersionedRecord, StoreError> {
+        self.get_row(record).await
+    }
+
+    async fn list_subject(&self, subject: SubjectId) -> Result<Vec<SealedRecord>, StoreError> {
+        self.rows_where("subject", subject.to_bytes().to_vec())
+            .await
+            .map(unversioned)
+    }
+
+    async fn list_subject_versioned(
+        &self,
+        subject: SubjectId,
+    ) -> Result<Vec<VersionedRecord>, StoreError> {
+        self.rows_where("subject", subject.to_bytes().to_vec())
+            .await
+    }
 
     async fn find_by_index(&self, index: &[u8; 32]) -> Result<Vec<SealedRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM crm_records WHERE blind_index = $1 ORDER BY id"
-        ))
-        .bind(index.to_vec())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(to_record).collect()
+        self.rows_where("blind_index", index.to_vec())
+            .await
+            .map(unversioned)
+    }
+
+    async fn find_by_index_versioned(
+        &self,
+        index: &[u8; 32],
+    ) -> Result<Vec<VersionedRecord>, StoreError> {
+        self.rows_where("blind_index", index.to_vec()).await
     }
 
     async fn delete(&self, record: RecordId) -> Result<bool, StoreError> {
@@ -291,7 +488,7 @@ impl RecordStore for PostgresStore {
             .bind(record.to_bytes().to_vec())
             .execute(&self.pool)
             .await
-            .map_err(backend)?;
+            .map_err(commit_error)?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -300,7 +497,7 @@ impl RecordStore for PostgresStore {
             .bind(subject.to_bytes().to_vec())
             .execute(&self.pool)
             .await
-            .map_err(backend)?;
+            .map_err(commit_error)?;
         Ok(r.rows_affected())
     }
 
@@ -386,6 +583,26 @@ async fn insert_entry(
     Ok(())
 }
 
+/// Whether every entry of `appends` is already stored at its position with its hash.
+async fn already_stored(
+    tx: &mut sqlx::PgConnection,
+    appends: &[ChainAppend],
+) -> Result<bool, StoreError> {
+    for a in appends {
+        let hash: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT hash FROM crm_chain_entries WHERE chain = $1 AND seq = $2")
+                .bind(a.chain.as_str())
+                .bind(len_i64(a.entry.seq))
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+        if hash.as_deref() != Some(a.entry.hash.as_slice()) {
+            return Ok(false);
+        }
+    }
+    Ok(!appends.is_empty())
+}
+
 async fn update_anchors(
     tx: &mut sqlx::PgConnection,
     heads: &[(ChainName, Anchor)],
@@ -414,7 +631,12 @@ impl ChainStore for PostgresStore {
                 .ok_or(StoreError::Conflict(a.chain))?;
             let current = slot.1;
             if current != a.expected || a.entry.seq != current.len || a.entry.prev != current.head {
-                return Err(StoreError::Conflict(a.chain)); // the transaction rolls back on drop
+                // A retry of appends that already committed (after OutcomeUnknown) succeeds
+                // without writing; anything else is a conflict. Rolls back on drop.
+                if already_stored(&mut tx, &appends).await? {
+                    return Ok(());
+                }
+                return Err(StoreError::Conflict(a.chain));
             }
             insert_entry(&mut tx, a.chain, &a.entry).await?;
             slot.1 = Anchor {
@@ -423,7 +645,7 @@ impl ChainStore for PostgresStore {
             };
         }
         update_anchors(&mut tx, &heads).await?;
-        tx.commit().await.map_err(backend)
+        tx.commit().await.map_err(commit_error)
     }
 
     /// Builds the entries under the anchor row locks, in one transaction: concurrent writers
@@ -446,7 +668,7 @@ impl ChainStore for PostgresStore {
             out.push(entry);
         }
         update_anchors(&mut tx, &heads).await?;
-        tx.commit().await.map_err(backend)?;
+        tx.commit().await.map_err(commit_error)?;
         Ok(out)
     }
 
@@ -502,7 +724,7 @@ impl KeyStore for PostgresStore {
         .bind(key.as_bytes().to_vec())
         .execute(&self.pool)
         .await
-        .map_err(backend)?;
+        .map_err(commit_error)?;
         if r.rows_affected() == 0 {
             return Err(StoreError::Shredded(subject));
         }
@@ -540,7 +762,7 @@ impl KeyStore for PostgresStore {
         .bind(Utc::now().timestamp_micros())
         .execute(&self.pool)
         .await
-        .map_err(backend)?;
+        .map_err(commit_error)?;
         Ok(())
     }
 
@@ -559,5 +781,99 @@ impl KeyStore for PostgresStore {
                 )?))
             })
             .collect()
+    }
+
+    async fn check_values(&self) -> Result<Option<KeyCheck>, StoreError> {
+        read_check_values(&self.pool).await
+    }
+
+    async fn set_check_values_if_absent(&self, values: &KeyCheck) -> Result<KeyCheck, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let index = values.index.iter().map(|v| (-1_i64, v));
+        for (kek, value) in values
+            .keks
+            .iter()
+            .map(|(k, v)| (i64::from(*k), v))
+            .chain(index)
+        {
+            sqlx::query(
+                "INSERT INTO crm_key_check (kek, value) VALUES ($1, $2) ON CONFLICT (kek) DO NOTHING",
+            )
+            .bind(kek)
+            .bind(value.to_vec())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(commit_error)?;
+        // Read after commit: a racing process's values, if it won, are what is returned.
+        Ok(read_check_values(&self.pool).await?.unwrap_or_default())
+    }
+}
+
+async fn read_check_values(pool: &PgPool) -> Result<Option<KeyCheck>, StoreError> {
+    let rows = sqlx::query("SELECT kek, value FROM crm_key_check ORDER BY kek")
+        .fetch_all(pool)
+        .await
+        .map_err(backend)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut out = KeyCheck::default();
+    let corrupt = StoreError::Corrupt {
+        what: "key check value",
+    };
+    for r in &rows {
+        let kek: i64 = r.try_get("kek").map_err(backend)?;
+        let value: Vec<u8> = r.try_get("value").map_err(backend)?;
+        let value: [u8; CHECK_LEN] = value.try_into().map_err(|_| corrupt.clone())?;
+        if kek == -1 {
+            out.index = Some(value);
+        } else {
+            out.keks
+                .push((u32::try_from(kek).map_err(|_| corrupt.clone())?, value));
+        }
+    }
+    Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlstates_map_to_typed_errors() {
+        let lost = || StoreError::OutcomeUnknown { cause: "x" };
+        assert_eq!(map_sqlstate("57P01", lost()), lost());
+        assert_eq!(map_sqlstate("08006", lost()), lost());
+        assert!(map_sqlstate("40001", lost()).is_retryable());
+        assert!(map_sqlstate("40P01", lost()).is_retryable());
+        assert!(map_sqlstate("55P03", lost()).is_retryable());
+        assert_eq!(map_sqlstate("53100", lost()), StoreError::DiskFull);
+        assert!(matches!(
+            map_sqlstate("XX001", lost()),
+            StoreError::Corrupt { .. }
+        ));
+        assert!(matches!(
+            map_sqlstate("XX002", lost()),
+            StoreError::Corrupt { .. }
+        ));
+        assert!(matches!(
+            map_sqlstate("08007", lost()),
+            StoreError::OutcomeUnknown { .. }
+        ));
+        assert!(matches!(
+            map_sqlstate("42P01", lost()),
+            StoreError::Backend(_)
+        ));
+        // Before a commit, a lost connection wrote nothing; during one, the outcome is
+        // unknown.
+        let io = || sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(matches!(backend(io()), StoreError::Unavailable { .. }));
+        assert!(matches!(
+            commit_error(io()),
+            StoreError::OutcomeUnknown { .. }
+        ));
+        assert!(backend(sqlx::Error::PoolTimedOut).is_retryable());
     }
 }

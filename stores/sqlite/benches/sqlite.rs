@@ -1,9 +1,14 @@
 //! SQLite-backed costs, in one run:
 //! - end-to-end `Custodian::with` read (record fetch, key unwrap, open, decode, audit
 //!   append) vs a raw SQL read of the same row plus a raw AES-256-GCM open;
-//! - retention sweep over 1 M stored records (target ≤ 2 s on the CI machine).
+//! - retention sweep over 1 M stored records (target ≤ 2 s on the CI machine);
+//! - the write path: a field sealed with `seal` and stored with `put` (today's custodian)
+//!   vs sealed over its row header with `seal_row` and stored with `put_versioned`
+//!   (authenticated columns), the sealing alone, and a chain append with the cross-file
+//!   witness vs the same append as one raw SQL transaction in one file (the cost of
+//!   cross-anchoring).
 //!
-//! `cargo bench -p crm-privacy-sqlite --bench sqlite`
+//! `cargo bench -p crm-privacy-sqlite --bench sqlite` (`-- sqlite_write` for the write group)
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -18,8 +23,13 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
+use crm_privacy::chain;
 use crm_privacy::crypto::{Kek, Keyring};
 use crm_privacy::custodian::Custodian;
+use crm_privacy::store::{
+    ChainAppend, ChainName, ChainStore, KeyStore, RecordStore, SealedRecord, VersionedRecord,
+};
+use crm_privacy::{Category, KindRef};
 use crm_privacy::{Email, Notification, RecordId, SubjectId};
 use crm_privacy_sqlite::SqliteStore;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -142,5 +152,113 @@ fn sweep_1m(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, with_read, sweep_1m);
+fn write_path(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("write.db")).unwrap();
+    let kr = keyring();
+    let subject = SubjectId::new_random();
+    let (dk, wrapped) = kr.new_data_key(subject).unwrap();
+    rt.block_on(KeyStore::put(&store, subject, wrapped))
+        .unwrap();
+    let kind = KindRef::Builtin(Category::Email);
+    let value = b"\x00\x00\x00\x11bench@example.com";
+    let index = Some(kr.blind_index(Category::Email, "bench@example.com"));
+    let row = |record: RecordId, ciphertext: Vec<u8>| SealedRecord {
+        record,
+        subject,
+        kind: "email".into(),
+        ciphertext,
+        blind_index: index,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    };
+    let mut g = c.benchmark_group("sqlite_write");
+    g.sample_size(30).measurement_time(Duration::from_secs(5));
+    g.bench_function("seal_only", |b| {
+        let r = RecordId::new_random();
+        b.iter(|| black_box(dk.seal(kind, r, value).unwrap()));
+    });
+    g.bench_function("seal_row_only", |b| {
+        let v = VersionedRecord {
+            sealed: row(RecordId::new_random(), Vec::new()),
+            version: 1,
+        };
+        b.iter(|| black_box(dk.seal_row(&v.header(), value).unwrap()));
+    });
+    g.bench_function("seal_and_put", |b| {
+        b.iter(|| {
+            let r = RecordId::new_random();
+            let ct = dk.seal(kind, r, value).unwrap();
+            rt.block_on(RecordStore::put(&store, row(r, ct))).unwrap();
+        });
+    });
+    g.bench_function("seal_row_and_put_versioned", |b| {
+        b.iter(|| {
+            let mut v = VersionedRecord {
+                sealed: row(RecordId::new_random(), Vec::new()),
+                version: 1,
+            };
+            v.sealed.ciphertext = dk.seal_row(&v.header(), value).unwrap();
+            rt.block_on(store.put_versioned(v)).unwrap();
+        });
+    });
+    g.bench_function("chain_append_cross_anchored", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let expected = store.anchor(ChainName::Audit).await.unwrap();
+                let mut next = expected;
+                let entry = chain::append(
+                    &mut next,
+                    b"audit event body of about sixty bytes, no personal data".to_vec(),
+                );
+                store
+                    .append(vec![ChainAppend {
+                        chain: ChainName::Audit,
+                        expected,
+                        entry,
+                    }])
+                    .await
+                    .unwrap();
+            });
+        });
+    });
+    // Baseline: the same append as before cross-anchoring, one transaction in one file
+    // (same pragmas: WAL, synchronous=FULL).
+    let raw = rusqlite::Connection::open(dir.path().join("raw.db")).unwrap();
+    raw.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+         CREATE TABLE chain_entries (chain TEXT NOT NULL, seq INTEGER NOT NULL, prev BLOB NOT NULL,
+            body BLOB NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (chain, seq)) WITHOUT ROWID;
+         CREATE TABLE chain_anchors (chain TEXT PRIMARY KEY NOT NULL, len INTEGER NOT NULL, head BLOB NOT NULL);",
+    )
+    .unwrap();
+    let mut anchor = chain::Anchor::default();
+    let mut raw = raw;
+    g.bench_function("chain_append_raw_single_file", |b| {
+        b.iter(|| {
+            let entry = chain::append(&mut anchor, b"audit event body of about sixty bytes, no personal data".to_vec());
+            let tx = raw
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .unwrap();
+            tx.execute(
+                "INSERT INTO chain_entries (chain, seq, prev, body, hash) VALUES ('audit', ?1, ?2, ?3, ?4)",
+                rusqlite::params![i64::try_from(entry.seq).unwrap(), entry.prev.as_slice(), entry.body, entry.hash.as_slice()],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO chain_anchors (chain, len, head) VALUES ('audit', ?1, ?2)
+                 ON CONFLICT(chain) DO UPDATE SET len = excluded.len, head = excluded.head",
+                rusqlite::params![i64::try_from(anchor.len).unwrap(), anchor.head.as_slice()],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, write_path, with_read, sweep_1m);
 criterion_main!(benches);
