@@ -911,6 +911,19 @@ async fn scopes_are_complete_and_the_gate_agrees_with_the_register() {
                 .filter(|s| s.purposes().contains(&p))
                 .collect();
             let got = grant_for(&f, subject, &session, p).await;
+            if matches!(p, PurposeId::TeamCollaboration | PurposeId::ChatSharing) {
+                // Clause 5: the subject's sharing choice (not a consent scope) backs the
+                // sharing purposes; nothing was shared here.
+                assert_eq!(
+                    got,
+                    Err(CustodianError::Issue(IssueError::NoConsent {
+                        subject,
+                        scope: "sharing choice",
+                    })),
+                    "{p:?} needs a sharing choice"
+                );
+                continue;
+            }
             match given {
                 Some(scope) if backers.contains(&scope) => {
                     assert_eq!(got, Ok(consent), "{scope:?} should back {p:?}");

@@ -4,7 +4,7 @@
 #![no_main]
 
 use crm_privacy::chain;
-use crm_privacy::custodian::{AuditEvent, LedgerEvent, decode};
+use crm_privacy::ledger::{AuditEvent, LedgerEvent, decode};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,8 +3,9 @@
 //! serializes to valid JSON.
 #![no_main]
 
-use crm_privacy::consent::{Controller, receipt};
-use crm_privacy::custodian::{AuditEvent, LedgerChange, LedgerEvent};
+use crm_privacy::consent::Controller;
+use crm_privacy::ledger::receipt;
+use crm_privacy::ledger::{AuditEvent, LedgerChange, LedgerEvent};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

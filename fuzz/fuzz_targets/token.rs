@@ -1,11 +1,14 @@
-//! Signed grant tokens (`GrantIssuer::open`) on arbitrary text, and on valid tokens with
-//! fuzzer-chosen bytes changed: never panics, and a token that was changed never opens.
+//! Signed grant tokens (`Custodian::open_grant`) on arbitrary text, and on valid tokens
+//! with fuzzer-chosen bytes changed: never panics, and a token that was changed never opens.
 #![no_main]
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, TimeZone, Utc};
-use crm_privacy::{GrantIssuer, Notification, OwnerAccess, SubjectId, TokenKey};
+use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::custodian::Custodian;
+use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore};
+use crm_privacy::{ManualClock, Notification, OwnerAccess, TokenKey};
 use libfuzzer_sys::fuzz_target;
 
 fn t0() -> DateTime<Utc> {
@@ -15,23 +18,43 @@ fn t0() -> DateTime<Utc> {
 }
 
 struct Fixture {
-    issuer: GrantIssuer,
+    rt: tokio::runtime::Runtime,
+    custodian: Custodian,
     token: String,
 }
 
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let issuer = GrantIssuer::builder()
-            .signing_key(TokenKey::from_secret(7, &[42; 32]).expect("key"))
+        let rt = tokio::runtime::Builder::new_current_thread()
             .build()
-            .expect("issuer");
-        let subject = SubjectId::from_bytes([1; 16]);
-        let grant = issuer
-            .issue::<Notification>(subject, "fuzz", t0())
-            .expect("grant");
-        let token = issuer.seal(&grant);
-        Fixture { issuer, token }
+            .expect("runtime");
+        let (custodian, token) = rt.block_on(async {
+            let c = Custodian::builder(
+                Keyring::new(Kek::from_bytes(1, &[3; 32]).expect("kek"), &[9; 32])
+                    .expect("keyring"),
+            )
+            .records(Arc::new(InMemoryRecordStore::new()))
+            .chains(Arc::new(InMemoryChainStore::new()))
+            .keys(Arc::new(InMemoryKeyStore::new()))
+            .token_key(TokenKey::from_secret(7, &[42; 32]).expect("key"))
+            .clock(Arc::new(ManualClock::new(t0())))
+            .build()
+            .await
+            .expect("custodian");
+            let subject = c.register_subject().await.expect("subject");
+            let grant = c
+                .grant::<Notification>(subject, "fuzz")
+                .await
+                .expect("grant");
+            let token = c.seal_grant(&grant).expect("token");
+            (c, token)
+        });
+        Fixture {
+            rt,
+            custodian,
+            token,
+        }
     })
 }
 
@@ -43,8 +66,10 @@ fuzz_target!(|data: &[u8]| {
     if mode & 1 == 0 {
         // Arbitrary text as a token, for two purposes.
         if let Ok(text) = std::str::from_utf8(rest) {
-            let _ = f.issuer.open::<Notification>(text, t0());
-            let _ = f.issuer.open::<OwnerAccess>(text, t0());
+            f.rt.block_on(async {
+                let _ = f.custodian.open_grant::<Notification>(text).await;
+                let _ = f.custodian.open_grant::<OwnerAccess>(text).await;
+            });
         }
     } else {
         // A valid token with bytes changed at fuzzer-chosen positions.
@@ -60,7 +85,9 @@ fuzz_target!(|data: &[u8]| {
         let Ok(text) = String::from_utf8(bytes) else {
             return;
         };
-        let opened = f.issuer.open::<Notification>(&text, t0());
+        let opened = f
+            .rt
+            .block_on(f.custodian.open_grant::<Notification>(&text));
         if changed && text != f.token {
             assert!(opened.is_err(), "a changed token opened");
         } else {

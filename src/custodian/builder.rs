@@ -16,7 +16,7 @@ use crate::ledger::PolicyState;
 use crate::staff::StaffDirectory;
 use crate::store::{
     ChainName, ChainStore, DynAuthenticator, DynChainStore, DynKeyStore, DynRecordStore,
-    KeyStore, RecordStore,
+    DynWitness, KeyStore, RecordStore,
 };
 
 /// Configures a [`Custodian`]. The store is an explicit choice: pass a persistent store
@@ -33,6 +33,8 @@ pub struct CustodianBuilder {
     clock: Arc<dyn Clock>,
     authenticator: Option<DynAuthenticator>,
     staff: Option<Arc<dyn StaffDirectory>>,
+    witness: Option<DynWitness>,
+    single_process: bool,
     ttl: TimeDelta,
     request_max_age: TimeDelta,
     policy_version: u32,
@@ -76,6 +78,8 @@ impl Custodian {
             clock: Arc::new(SystemClock),
             authenticator: None,
             staff: None,
+            witness: None,
+            single_process: false,
             ttl: TimeDelta::minutes(5),
             request_max_age: TimeDelta::minutes(2),
             policy_version: 1,
@@ -147,6 +151,22 @@ impl CustodianBuilder {
     /// NDA in force for the member (clause 8.1).
     pub fn staff_directory(mut self, d: Arc<dyn StaffDirectory>) -> Self {
         self.staff = Some(d);
+        self
+    }
+    /// A place outside the database where the chain heads are published after every
+    /// ledger change and checked at build: a store restored from an older copy is refused
+    /// with [`StoreError::RolledBack`](crate::store::StoreError::RolledBack).
+    pub fn witness(mut self, w: DynWitness) -> Self {
+        self.witness = Some(w);
+        self
+    }
+    /// Opts out of catching up with the ledger before each decision. Refused at build
+    /// unless the chain store guarantees a single process
+    /// ([`ChainStore::is_exclusive`]: the in-memory stores, or
+    /// `SqliteStore::open_exclusive`). The default — several processes on one store — is
+    /// safe without any flag.
+    pub fn single_process(mut self) -> Self {
+        self.single_process = true;
         self
     }
     /// Grant lifetime (default 5 minutes, at most a day).
@@ -228,6 +248,22 @@ impl CustodianBuilder {
         };
         let tokens = KeyRing::new(signing, self.accepted)
             .map_err(|_| CustodianError::Config("token keys"))?;
+        if self.single_process && !chains.is_exclusive() {
+            return Err(CustodianError::Config("single-process mode on a shared store"));
+        }
+        // A wrong KEK or blind-index secret is refused here, not at the first read: the
+        // store keeps their check values from the first build.
+        let stored = keys
+            .set_check_values_if_absent(&self.keyring.check_values())
+            .await?;
+        self.keyring.verify_check_values(&stored)?;
+        // Neither part of the store is behind what the other (or the witness) saw.
+        chains.cross_check().await?;
+        if let Some(w) = &self.witness {
+            if let Some(seen) = w.latest().await? {
+                crate::store::check_chains_reach(&*chains, &seen).await?;
+            }
+        }
         // Verify the audit chain once at start. Anchors are read before entries, so writers in
         // other processes may append meanwhile; truncation is still detected.
         let audit_anchor = chains.anchor(ChainName::Audit).await?;
@@ -259,7 +295,8 @@ impl CustodianBuilder {
                 state: PolicyState::default(),
                 epoch: Epoch::default(),
                 seen: Mutex::new(Anchor::default()),
-                catch_up: true,
+                catch_up: !self.single_process,
+                witness: self.witness,
                 ttl: self.ttl,
                 request_max_age: self.request_max_age,
                 policy_version: self.policy_version,
@@ -282,6 +319,11 @@ impl CustodianBuilder {
             &c.inner.chains.entries(ChainName::Ledger).await?,
             &ledger_anchor,
         )?;
+        // Resumable intents: an erasure a process decided but did not finish (killed
+        // between the ledger entry and the deletions) is finished before serving.
+        for subject in c.inner.state.erasing() {
+            c.finish_erasure(subject).await?;
+        }
         Ok(c)
     }
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Custodian, CustodianError};
 use crate::consent::ConsentScope;
-use crate::data::{Category, KindRef};
+use crate::data::Category;
 use crate::grant::{Actor, Grant};
 use crate::ids::{ConsentId, RecordId, SubjectId};
 use crate::ledger::{AuditEvent, AuditKind};
@@ -90,14 +90,13 @@ impl Custodian {
             let subject = grant.subject();
             let key = self.data_key(subject).await?;
             let mut records = Vec::new();
-            for row in self.inner.records.list_subject(subject).await? {
-                let value = match Category::from_name(&row.kind) {
-                    Some(c) => {
-                        let plain = key.open(KindRef::Builtin(c), row.record, &row.ciphertext)?;
-                        crate::data::text::render(c, &plain, false)?
-                    }
+            for row in self.inner.records.list_subject_versioned(subject).await? {
+                let plain = key.open_row(&row.header(), &row.sealed.ciphertext)?;
+                let value = match Category::from_name(&row.sealed.kind) {
+                    Some(c) => crate::data::text::render(c, &plain, false)?,
                     None => Value::Null,
                 };
+                let row = row.sealed;
                 records.push(ExportedRecord {
                     record: row.record,
                     kind: row.kind,

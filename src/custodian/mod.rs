@@ -96,6 +96,8 @@ struct Inner {
     /// Catch up with the ledger before every decision (the default); off only for a store
     /// that guarantees a single process.
     catch_up: bool,
+    /// Where chain heads are published after each ledger change, if anywhere.
+    witness: Option<crate::store::DynWitness>,
     ttl: TimeDelta,
     request_max_age: TimeDelta,
     policy_version: u32,

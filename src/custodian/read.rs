@@ -11,7 +11,7 @@ use crate::grant::{AccessError, Grant};
 use crate::ids::{RecordId, SubjectId};
 use crate::policy::UsableFor;
 use crate::purpose::{ConferenceCreation, Purpose, PurposeRef};
-use crate::store::{SealedRecord, StoreError};
+use crate::store::{SealedRecord, StoreError, VersionedRecord};
 
 impl Custodian {
     pub(super) async fn data_key(&self, subject: SubjectId) -> Result<DataKey, CustodianError> {
@@ -32,17 +32,17 @@ impl Custodian {
         &self,
         grant: &Grant<P>,
         record: RecordId,
-    ) -> Result<SealedRecord, CustodianError> {
+    ) -> Result<VersionedRecord, CustodianError> {
         let not_visible = AccessError::NotVisible {
             grant: grant.id(),
             record,
         };
-        let row = match self.inner.records.get(record).await {
+        let row = match self.inner.records.get_versioned(record).await {
             Ok(r) => r,
             Err(StoreError::NotFound { .. }) => return Err(not_visible.into()),
             Err(e) => return Err(e.into()),
         };
-        if row.subject != grant.subject() {
+        if row.sealed.subject != grant.subject() {
             return Err(not_visible.into());
         }
         Ok(row)
@@ -64,13 +64,13 @@ impl Custodian {
         // which records exist.
         self.admit(grant, now).await?;
         let row = self.visible_row(grant, record).await?;
-        let kind = kind_of(&row)?;
+        let kind = kind_of(&row.sealed)?;
         if let KindRef::Builtin(c) = kind {
             self.inner.state.check_kind(grant.info(), c)?;
         }
-        let key = self.data_key(row.subject).await?;
-        let plain = key.open(kind, record, &row.ciphertext)?;
-        Ok((row.subject, kind, plain))
+        let key = self.data_key(row.sealed.subject).await?;
+        let plain = key.open_row(&row.header(), &row.sealed.ciphertext)?;
+        Ok((row.sealed.subject, kind, plain))
     }
 
     /// Reads record `record` as a `K` for purpose `P` and passes it to `f`.

@@ -7,6 +7,7 @@ use crate::grant::Grant;
 use crate::ids::{RecordId, SubjectId};
 use crate::ledger::{AuditEvent, AuditKind, LedgerChange};
 use crate::purpose::OwnerAccess;
+use crate::store::StoreError;
 
 impl Custodian {
     /// Restricts processing (9.1, GDPR Art. 18/21): no new grants except for legal
@@ -64,8 +65,7 @@ impl Custodian {
             )
             .await?;
         }
-        self.inner.keys.delete(subject).await?;
-        let records_deleted = self.inner.records.delete_subject(subject).await?;
+        let records_deleted = self.finish_erasure(subject).await?;
         Ok(ErasureReport {
             subject,
             erased_at: now,
@@ -77,6 +77,26 @@ impl Custodian {
                 "audit log entries (ids, kinds, purposes, instants): evidence of lawful processing",
             ],
         })
+    }
+
+    /// Destroys the key and deletes the records of a subject whose erasure the ledger
+    /// holds, then records that it is complete. Idempotent: the build calls it for every
+    /// erasure a process left half-done.
+    pub(super) async fn finish_erasure(&self, subject: SubjectId) -> Result<u64, CustodianError> {
+        match self.inner.keys.delete(subject).await {
+            Ok(()) | Err(StoreError::NotFound { .. } | StoreError::Shredded(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let records_deleted = self.inner.records.delete_subject(subject).await?;
+        self.catch_up().await?;
+        if self.inner.state.erasing().contains(&subject) {
+            self.commit_change(
+                LedgerChange::ErasureCompleted,
+                AuditEvent::new(self.now(), AuditKind::ErasureCompleted, subject),
+            )
+            .await?;
+        }
+        Ok(records_deleted)
     }
 
     /// Rectifies a field (6.1) through the subject's own session. Kinds marked immutable
@@ -155,19 +175,21 @@ impl Custodian {
         self.catch_up().await?;
         self.admit(grant, now).await?;
         let row = self.visible_row(grant, record).await?;
-        if row.kind != value.kind.name() {
+        if row.sealed.kind != value.kind.name() {
             return Err(CustodianError::WrongKind {
                 record,
                 expected: value.kind.name(),
-                actual: row.kind,
+                actual: row.sealed.kind,
             });
         }
+        let version = row.version.checked_add(1).ok_or(CustodianError::Config("record version"))?;
         self.write(
-            row.subject,
+            row.sealed.subject,
             record,
             value,
-            row.created_at,
+            row.sealed.created_at,
             now,
+            version,
             AuditKind::Rectified,
         )
         .await

@@ -55,6 +55,13 @@ impl Custodian {
                     ),
                     None => crate::retention::Verdict::default(),
                 };
+                // The metadata page's timestamps are not authenticated on their own: before
+                // deleting, open the row with its header, which binds them.
+                let verdict = if verdict.delete && !self.timestamps_authentic(&m).await {
+                    crate::retention::Verdict::default()
+                } else {
+                    verdict
+                };
                 if verdict.delete {
                     self.inner.records.delete(m.record).await?;
                     let mut ev = AuditEvent::new(now, AuditKind::RetentionDeleted, m.subject);
@@ -75,5 +82,19 @@ impl Custodian {
             }
         }
         Ok(out)
+    }
+
+    /// Whether the row's timestamps in a metadata page are the ones sealed with its value.
+    async fn timestamps_authentic(&self, m: &crate::store::RecordMeta) -> bool {
+        let Ok(row) = self.inner.records.get_versioned(m.record).await else {
+            return false;
+        };
+        if row.sealed.created_at != m.created_at || row.sealed.updated_at != m.updated_at {
+            return false;
+        }
+        match self.data_key(row.sealed.subject).await {
+            Ok(key) => key.open_row(&row.header(), &row.sealed.ciphertext).is_ok(),
+            Err(_) => false,
+        }
     }
 }

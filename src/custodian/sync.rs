@@ -69,6 +69,11 @@ impl Custodian {
             Err(StoreError::Conflict(c)) => return Err(CustodianError::Contended(c)),
             Err(e) => return Err(e.into()),
         };
+        if ledger.is_some() {
+            if let Some(w) = &self.inner.witness {
+                w.publish(&self.inner.chains.heads().await?).await?;
+            }
+        }
         if let Some(ev) = ledger {
             // Our entry is the first written. When it sits right after what this process
             // has applied, apply it here; otherwise other writers came in between, so catch

@@ -10,7 +10,7 @@ use crate::ids::{RecordId, SubjectId};
 use crate::ledger::{AuditEvent, AuditKind};
 use crate::policy::UsableFor;
 use crate::purpose::ServicePurpose;
-use crate::store::SealedRecord;
+use crate::store::{SealedRecord, VersionedRecord};
 
 /// A value ready to seal: its kind, encoding and lookup key.
 pub(super) struct Plain {
@@ -38,12 +38,14 @@ impl Custodian {
         let now = self.now();
         let subject = SubjectId::new_random();
         let (_key, wrapped) = self.inner.keyring.new_data_key(subject)?;
-        self.inner.keys.put(subject, wrapped).await?;
+        // Audit first: a failure after it leaves an entry for a subject with no key (its
+        // operations fail with `UnknownSubject`), never a live key no entry accounts for.
         self.commit(
             None,
             &[AuditEvent::new(now, AuditKind::SubjectRegistered, subject)],
         )
         .await?;
+        self.inner.keys.put(subject, wrapped).await?;
         Ok(subject)
     }
 
@@ -63,7 +65,7 @@ impl Custodian {
     ) -> Result<RecordId, CustodianError> {
         let record = RecordId::new_random();
         let now = self.now();
-        self.write(subject, record, &Plain::of(&value), now, now, AuditKind::Stored)
+        self.write(subject, record, &Plain::of(&value), now, now, 1, AuditKind::Stored)
             .await?;
         Ok(record)
     }
@@ -94,11 +96,15 @@ impl Custodian {
         };
         let record = RecordId::new_random();
         let now = self.now();
-        self.write(subject, record, &plain, now, now, AuditKind::Stored)
+        self.write(subject, record, &plain, now, now, 1, AuditKind::Stored)
             .await?;
         Ok(record)
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one write path for store and rectify; the row's columns are its arguments"
+    )]
     pub(super) async fn write(
         &self,
         subject: SubjectId,
@@ -106,6 +112,7 @@ impl Custodian {
         value: &Plain,
         created_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        version: u64,
         kind: AuditKind,
     ) -> Result<(), CustodianError> {
         match value.kind {
@@ -135,27 +142,34 @@ impl Custodian {
             }
         }
         let key = self.data_key(subject).await?;
-        let ciphertext = key.seal(value.kind, record, &value.bytes)?;
         let blind_index = match (&value.lookup, value.kind) {
             (Some(v), KindRef::Builtin(c)) => Some(self.inner.keyring.blind_index(c, v)),
             _ => None,
         };
-        self.inner
-            .records
-            .put(SealedRecord {
+        let mut row = VersionedRecord {
+            sealed: SealedRecord {
                 record,
                 subject,
                 kind: value.kind.name().to_owned(),
-                ciphertext,
+                ciphertext: Vec::new(),
                 blind_index,
                 created_at,
                 updated_at: now,
-            })
-            .await?;
+            },
+            version,
+        };
+        // Every column a decision rests on (subject, kind, timestamps, version, blind
+        // index) is bound into the ciphertext's associated data.
+        row.sealed.ciphertext = key.seal_row(&row.header(), &value.bytes)?;
+        // The audit entry first: a write that fails after it leaves an entry naming a
+        // record that is not there (reported as failed), never a stored record no audit
+        // entry accounts for.
         let mut ev = AuditEvent::new(now, kind, subject);
         ev.record = Some(record);
         ev.data_kind = Some(value.kind.name().to_owned());
+        ev.reference = Some(format!("version {version}"));
         self.commit(None, &[ev]).await?;
+        self.inner.records.put_versioned(row).await?;
         self.recheck_collection_consent(subject, record, value.kind)
             .await
     }

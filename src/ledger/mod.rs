@@ -58,8 +58,12 @@ pub enum LedgerChange {
     Restricted,
     /// Restriction lifted.
     RestrictionLifted,
-    /// Erased (6.2): key destroyed, records deleted.
+    /// Erasure decided (6.2): from here on every grant stops; the key and the records go
+    /// next. The entry is the erasure's intent: a build finishes any erasure it finds
+    /// without its [`ErasureCompleted`](Self::ErasureCompleted).
     Erased,
+    /// The erasure's key destruction and record deletion are done.
+    ErasureCompleted,
     /// The subject's sharing choices (clause 5), replacing earlier ones.
     SharingSet {
         /// The choices.
@@ -111,6 +115,8 @@ pub enum AuditKind {
     RestrictionLifted,
     /// Subject erased.
     Erased,
+    /// An erasure's key destruction and deletions completed.
+    ErasureCompleted,
     /// A record deleted by the retention sweep (9.1).
     RetentionDeleted,
     /// Data disclosed to a recipient (7).

@@ -15,7 +15,11 @@ use crate::sharing::{Audience, SharingPolicy};
 
 #[derive(Debug, Default)]
 struct Inner {
-    active: HashMap<(SubjectId, ConsentScope), ConsentId>,
+    /// Consents in force, by subject (so erasing a subject touches only its own).
+    active: HashMap<SubjectId, HashMap<ConsentScope, ConsentId>>,
+    /// Subjects whose erasure was decided (ledger) but not yet reported complete: finished
+    /// at the next build if a process died half-way.
+    erasing: HashSet<SubjectId>,
     restricted: HashSet<SubjectId>,
     erased: HashSet<SubjectId>,
     sharing: HashMap<SubjectId, SharingPolicy>,
@@ -45,6 +49,12 @@ pub(crate) const fn audience_of(purpose: PurposeRef) -> Option<Audience> {
     }
 }
 
+impl Inner {
+    fn consent(&self, subject: SubjectId, scope: ConsentScope) -> Option<ConsentId> {
+        self.active.get(&subject).and_then(|m| m.get(&scope)).copied()
+    }
+}
+
 impl PolicyState {
     fn read(&self) -> RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(PoisonError::into_inner)
@@ -54,11 +64,16 @@ impl PolicyState {
         let mut s = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         match &e.change {
             LedgerChange::ConsentGiven { consent, scope, .. } => {
-                s.active.insert((e.subject, *scope), *consent);
+                s.active
+                    .entry(e.subject)
+                    .or_default()
+                    .insert(*scope, *consent);
             }
             LedgerChange::ConsentWithdrawn { consent, scope } => {
-                if s.active.get(&(e.subject, *scope)) == Some(consent) {
-                    s.active.remove(&(e.subject, *scope));
+                if let Some(m) = s.active.get_mut(&e.subject) {
+                    if m.get(scope) == Some(consent) {
+                        m.remove(scope);
+                    }
                 }
             }
             LedgerChange::Restricted => {
@@ -69,8 +84,12 @@ impl PolicyState {
             }
             LedgerChange::Erased => {
                 s.erased.insert(e.subject);
-                s.active.retain(|(subj, _), _| *subj != e.subject);
+                s.erasing.insert(e.subject);
+                s.active.remove(&e.subject);
                 s.sharing.remove(&e.subject);
+            }
+            LedgerChange::ErasureCompleted => {
+                s.erasing.remove(&e.subject);
             }
             LedgerChange::SharingSet { policy } => {
                 s.sharing.insert(e.subject, policy.clone());
@@ -89,7 +108,14 @@ impl PolicyState {
         subject: SubjectId,
         scope: ConsentScope,
     ) -> Option<ConsentId> {
-        self.read().active.get(&(subject, scope)).copied()
+        self.read().consent(subject, scope)
+    }
+
+    /// Subjects whose erasure is decided but not reported complete.
+    pub(crate) fn erasing(&self) -> Vec<SubjectId> {
+        let mut v: Vec<_> = self.read().erasing.iter().copied().collect();
+        v.sort();
+        v
     }
 
     pub(crate) fn sharing(&self, subject: SubjectId) -> SharingPolicy {
@@ -112,10 +138,9 @@ impl PolicyState {
         let s = self.read();
         let mut v: Vec<_> = s
             .active
-            .iter()
-            .filter(|((subj, _), _)| *subj == subject)
-            .map(|((_, sc), c)| (*sc, *c))
-            .collect();
+            .get(&subject)
+            .map(|m| m.iter().map(|(sc, c)| (*sc, *c)).collect())
+            .unwrap_or_default();
         v.sort();
         v
     }
@@ -153,8 +178,8 @@ impl PolicyState {
         };
         let mut first = None;
         for sc in crate::policy::scopes::scopes_for(p) {
-            if let Some(c) = s.active.get(&(subject, sc)) {
-                return Ok(Some(*c));
+            if let Some(c) = s.consent(subject, sc) {
+                return Ok(Some(c));
             }
             first.get_or_insert(sc);
         }
@@ -186,7 +211,7 @@ impl PolicyState {
             for sc in crate::policy::scopes::scopes_for(p) {
                 needed.get_or_insert(sc);
                 // The consent the grant was issued under must still be the one in force.
-                if info.consent.is_some() && s.active.get(&(subject, sc)).copied() == info.consent {
+                if info.consent.is_some() && s.consent(subject, sc) == info.consent {
                     needed = None;
                     break;
                 }

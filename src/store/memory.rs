@@ -157,6 +157,9 @@ impl InMemoryChainStore {
 
 #[async_trait]
 impl ChainStore for InMemoryChainStore {
+    fn is_exclusive(&self) -> bool {
+        true
+    }
     async fn append(&self, appends: Vec<ChainAppend>) -> Result<(), StoreError> {
         let mut chains = lock(&self.chains);
         // Check every precondition before changing anything: all or none.

@@ -327,6 +327,17 @@ pub trait ChainStore: Debug + Send + Sync + 'static {
             keys: None,
         })
     }
+    /// Checks, at build, that no part of the store was rolled back behind what another part
+    /// witnessed ([`StoreError::RolledBack`]). The default has nothing to compare.
+    async fn cross_check(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Whether this store guarantees that no other process writes to it (an in-process
+    /// store, or a file held under an exclusive lock). Only then may a custodian skip the
+    /// catch-up with the ledger before each decision.
+    fn is_exclusive(&self) -> bool {
+        false
+    }
 }
 
 /// The heads a store reached: both chains and, where the store keeps one, the log of key

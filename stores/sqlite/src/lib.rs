@@ -880,6 +880,12 @@ fn bump_key_log(
 
 #[async_trait]
 impl ChainStore for SqliteStore {
+    async fn cross_check(&self) -> Result<(), StoreError> {
+        SqliteStore::cross_check(self)
+    }
+    fn is_exclusive(&self) -> bool {
+        SqliteStore::is_exclusive(self)
+    }
     async fn append(&self, appends: Vec<ChainAppend>) -> Result<(), StoreError> {
         let mut conn = lock(&self.data);
         // IMMEDIATE takes the write lock up front, so the anchor check and the inserts are
