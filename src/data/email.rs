@@ -335,6 +335,9 @@ fn normalize_domain(domain: &str, opts: &EmailOptions) -> Result<String, EmailRe
     if labels < 2 {
         return Err(EmailReason::DomainNotFullyQualified);
     }
+    if ascii.contains("xn--") && !ascii.split('.').all(idna2008_label) {
+        return Err(EmailReason::DomainInvalid);
+    }
     if !last.ends_with(|c: char| c.is_ascii_lowercase()) {
         return Err(EmailReason::DomainNumericTld);
     }
@@ -342,6 +345,57 @@ fn normalize_domain(domain: &str, opts: &EmailOptions) -> Result<String, EmailRe
         return Err(EmailReason::DomainSpecialUse);
     }
     Ok(ascii)
+}
+
+/// RFC 5892 code point validity of an A-label's U-label, after UTS #46 mapping.
+///
+/// UTS #46 is more permissive than IDNA2008: it lets symbols and punctuation (`∫`, `⫇`),
+/// Hangul conjoining jamo and a few other code points through. IDNA2008 (RFC 5892 §2) allows
+/// only letters, digits and combining marks (`LetterDigits`: Ll Lu Lo Lm Nd Mn Mc) plus the
+/// listed exceptions, and refuses the Hangul jamo blocks (§2.9). The contextual rules for
+/// U+00B7 (between two `l`, RFC 5892 Appendix A.3) are applied; the other CONTEXTO code
+/// points are allowed.
+fn idna2008_label(label: &str) -> bool {
+    let Some(encoded) = label.strip_prefix("xn--") else {
+        return true;
+    };
+    let Some(unicode) = idna::punycode::decode_to_string(encoded) else {
+        return false;
+    };
+    let chars: Vec<char> = unicode.chars().collect();
+    chars.iter().enumerate().all(|(i, &c)| {
+        if c.is_ascii() {
+            return c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        }
+        match c {
+            // RFC 5892 §2.6 exceptions: PVALID.
+            '\u{DF}' | '\u{3C2}' | '\u{6FD}' | '\u{6FE}' | '\u{F0B}' | '\u{3007}' => true,
+            // §2.6 exceptions: DISALLOWED.
+            '\u{640}'
+            | '\u{7FA}'
+            | '\u{302E}'
+            | '\u{302F}'
+            | '\u{3031}'..='\u{3035}'
+            | '\u{303B}' => false,
+            // CONTEXTO: MIDDLE DOT between two 'l'.
+            '\u{B7}' => i > 0 && chars.get(i - 1) == Some(&'l') && chars.get(i + 1) == Some(&'l'),
+            '\u{375}' | '\u{5F3}' | '\u{5F4}' | '\u{30FB}' => true,
+            // §2.9 HangulJamo: DISALLOWED.
+            '\u{1100}'..='\u{11FF}' | '\u{A960}'..='\u{A97F}' | '\u{D7B0}'..='\u{D7FF}' => false,
+            // ZWJ / ZWNJ: CONTEXTJ, already checked by UTS #46 CheckJoiners.
+            '\u{200C}' | '\u{200D}' => true,
+            _ => matches!(
+                c.general_category(),
+                GeneralCategory::LowercaseLetter
+                    | GeneralCategory::UppercaseLetter
+                    | GeneralCategory::OtherLetter
+                    | GeneralCategory::ModifierLetter
+                    | GeneralCategory::DecimalNumber
+                    | GeneralCategory::NonspacingMark
+                    | GeneralCategory::SpacingMark
+            ),
+        }
+    })
 }
 
 fn validate_label(label: &str) -> Result<(), EmailReason> {

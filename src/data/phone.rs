@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use std::sync::{OnceLock, PoisonError, RwLock};
 
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
-use phonenumber::{ParseError, PhoneNumber, country};
+use phonenumber::{ParseError, country};
 use regex::Regex;
 
 /// Maximum number of bytes (after trimming) that is inspected at all: libphonenumber's
@@ -215,6 +215,10 @@ pub(crate) fn normalize_phone(input: &str, opts: &PhoneOptions) -> Result<Parsed
     if trimmed.len() > MAX_INPUT_LEN {
         return Err(PhoneReason::TooLong);
     }
+    if let Some(plain) = parse_plain(trimmed, opts.region) {
+        let (code, nsn) = plain?;
+        return check(code, nsn, opts.policy);
+    }
     let number = phonenumber::parse(opts.region, trimmed).map_err(|e| match e {
         ParseError::InvalidCountryCode
             if opts.region.is_none() && !trimmed.contains(['+', '\u{FF0B}']) =>
@@ -229,37 +233,240 @@ pub(crate) fn normalize_phone(input: &str, opts: &PhoneOptions) -> Result<Parsed
     if number.extension().is_some() {
         return Err(PhoneReason::Extension);
     }
-    check(&number, opts.policy)
+    check(
+        number.code().value(),
+        number.national().to_string(),
+        opts.policy,
+    )
+}
+
+/// libphonenumber's `parse` for *plain* input (an optional `tel:` and leading `+`, decimal
+/// digits and libphonenumber's separators), which is nearly all real input; `None` for
+/// anything else, which the `phonenumber` crate parses.
+///
+/// The crate differs from libphonenumber on plain input in ways that matter here: it strips a
+/// trunk prefix only when it can tell the region from the number and without libphonenumber's
+/// "is the rest still viable" check (`+1 (1) 268 …`, `+7 800 …`, `+43 00…` come out
+/// differently), and it fails on some international prefixes (`810` from Russia). This
+/// follows libphonenumber's `maybeExtractCountryCode` and `maybeStripNationalPrefixAndCarrierCode`
+/// step by step, on the crate's metadata.
+fn parse_plain(
+    trimmed: &str,
+    region: Option<country::Id>,
+) -> Option<Result<(u16, String), PhoneReason>> {
+    // An RFC 3966 URI without parameters is the same number.
+    let trimmed = match trimmed.strip_prefix("tel:") {
+        Some(uri) if !uri.contains(';') && uri.starts_with('+') => uri,
+        _ => trimmed,
+    };
+    let (plus, rest) = match trimmed.strip_prefix(['+', '\u{FF0B}']) {
+        Some(rest) => (true, rest),
+        None => (false, trimmed),
+    };
+    if !rest.starts_with(|c: char| digit(c).is_some() || c == '(' || c == '\u{FF08}')
+        || !rest.chars().all(|c| digit(c).is_some() || is_separator(c))
+    {
+        return None;
+    }
+    let digits: String = rest.chars().filter_map(digit).collect();
+    if digits.len() < 3 {
+        return Some(Err(PhoneReason::InvalidCharacter));
+    }
+    let default = region.and_then(|r| DATABASE.by_id(r.as_ref()));
+    let after_prefix = if plus {
+        Some(digits.as_str())
+    } else {
+        default
+            .and_then(Metadata::international_prefix)
+            .and_then(|idd| idd.find(&digits).filter(|m| m.start() == 0))
+            .and_then(|m| digits.get(m.end()..))
+            .filter(|after| !after.starts_with('0'))
+    };
+    let (code, national, meta) = if let Some(full) = after_prefix {
+        if full.len() <= 2 {
+            return Some(Err(PhoneReason::TooShort));
+        }
+        let Some((code, national)) = extract_country_code(full) else {
+            return Some(Err(PhoneReason::UnknownCountryCode));
+        };
+        (code, national.to_owned(), main_metadata(code))
+    } else {
+        let Some(meta) = default else {
+            return Some(Err(PhoneReason::MissingCountryCode));
+        };
+        let code = meta.country_code();
+        // The country code written without a prefix, as in `44 20 7946 0958` with hint GB.
+        let national = match digits.strip_prefix(code.to_string().as_str()) {
+            Some(without) => {
+                let general = Some(meta.descriptors().general());
+                let stripped = strip_national_prefix(meta, without);
+                let code_written = (!matches(general, &digits) && matches(general, &stripped))
+                    || possible_length(meta, digits.len()) == Err(PhoneReason::TooLong);
+                if code_written { stripped } else { digits }
+            }
+            None => digits,
+        };
+        (code, national, Some(meta))
+    };
+    if national.len() < 2 {
+        return Some(Err(PhoneReason::TooShort));
+    }
+    let nsn = match meta {
+        Some(meta) => {
+            let stripped = strip_national_prefix(meta, &national);
+            match possible_length(meta, stripped.len()) {
+                Ok(()) | Err(PhoneReason::TooLong) => stripped,
+                Err(_) => national,
+            }
+        }
+        None => national,
+    };
+    Some(Ok((code, nsn)))
+}
+
+/// The value of a decimal digit of the scripts libphonenumber reads (ASCII, fullwidth,
+/// Arabic-Indic, Eastern Arabic-Indic, and the other Unicode `Nd` blocks of ten in common use).
+fn digit(c: char) -> Option<char> {
+    const ZEROS: &[u32] = &[
+        0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
+        0xE50, 0xED0, 0xF20, 0x1040, 0x17E0, 0x1810, 0xFF10,
+    ];
+    let cp = u32::from(c);
+    ZEROS
+        .iter()
+        .find(|&&z| (z..z + 10).contains(&cp))
+        .and_then(|&z| char::from_digit(cp - z, 10))
+}
+
+/// libphonenumber's punctuation between digits (`VALID_PUNCTUATION`, less `x`, the tilde forms
+/// and `*`, which plain input does not use).
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '-'
+            | '.'
+            | '('
+            | ')'
+            | '/'
+            | '['
+            | ']'
+            | '\u{A0}'
+            | '\u{AD}'
+            | '\u{200B}'
+            | '\u{2060}'
+            | '\u{3000}'
+            | '\u{2010}'..='\u{2015}'
+            | '\u{2212}'
+            | '\u{30FC}'
+            | '\u{FF0D}'..='\u{FF0F}'
+            | '\u{FF08}'
+            | '\u{FF09}'
+            | '\u{FF3B}'
+            | '\u{FF3D}'
+    )
+}
+
+/// libphonenumber `extractCountryCode`: the first 1–3 digits that are an assigned calling
+/// code (no code starts with 0).
+fn extract_country_code(full: &str) -> Option<(u16, &str)> {
+    if full.starts_with('0') {
+        return None;
+    }
+    (1..=3).find_map(|len| {
+        let code: u16 = full.get(..len)?.parse().ok()?;
+        DATABASE.region(&code)?;
+        Some((code, full.get(len..)?))
+    })
+}
+
+/// libphonenumber `maybeStripNationalPrefixAndCarrierCode`, without prefix transform rules
+/// (a region with one keeps the number as given).
+fn strip_national_prefix(meta: &Metadata, national: &str) -> String {
+    let keep = national.to_owned();
+    let stripped = match meta.national_prefix_for_parsing() {
+        Some(re) => {
+            let Some(caps) = re.captures(national) else {
+                return keep;
+            };
+            let Some(whole) = caps.get(0).filter(|m| m.start() == 0) else {
+                return keep;
+            };
+            let rest = national.get(whole.end()..).unwrap_or_default();
+            let last = caps.len().checked_sub(1).and_then(|i| caps.get(i));
+            match meta.national_prefix_transform_rule() {
+                // A transform rule rewrites the prefix instead ("0343 15 555" to "9 343 555").
+                Some(rule) if !rule.is_empty() && caps.len() > 1 && last.is_some() => {
+                    let mut out = String::new();
+                    let mut chars = rule.chars().peekable();
+                    while let Some(c) = chars.next() {
+                        match (c, chars.peek().and_then(|d| d.to_digit(10))) {
+                            ('$', Some(n)) => {
+                                chars.next();
+                                let group = usize::try_from(n).ok().and_then(|n| caps.get(n));
+                                out.push_str(group.map_or("", |g| g.as_str()));
+                            }
+                            _ => out.push(c),
+                        }
+                    }
+                    out.push_str(rest);
+                    out
+                }
+                _ => rest.to_owned(),
+            }
+        }
+        None => match meta
+            .national_prefix()
+            .and_then(|p| national.strip_prefix(p))
+        {
+            Some(rest) => rest.to_owned(),
+            None => return keep,
+        },
+    };
+    let general = Some(meta.descriptors().general());
+    if matches(general, national) && !matches(general, &stripped) {
+        return keep;
+    }
+    stripped
 }
 
 /// Reads back a number written by `encode`: E.164, checked for form but not against the
 /// policy, so that a metadata update never makes stored personal data unreadable.
 pub(crate) fn stored_phone(e164: &str) -> Result<Parsed, PhoneReason> {
-    if !e164.starts_with('+') || e164.len() > 18 {
+    let digits = e164
+        .strip_prefix('+')
+        .ok_or(PhoneReason::MissingCountryCode)?;
+    if digits.len() > 17 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(PhoneReason::InvalidCharacter);
     }
-    let number = phonenumber::parse(None, e164).map_err(|_| PhoneReason::InvalidCharacter)?;
-    if number.extension().is_some() {
-        return Err(PhoneReason::Extension);
+    let (code, nsn) = extract_country_code(digits).ok_or(PhoneReason::UnknownCountryCode)?;
+    if nsn.len() < 2 {
+        return Err(PhoneReason::TooShort);
     }
-    let code = number.code().value();
-    let nsn = number.national().to_string();
     Ok(Parsed {
-        number_type: metadata_for(code, &nsn).map_or(PhoneType::Unknown, |m| number_type(m, &nsn)),
-        e164: format!("+{code}{nsn}"),
+        number_type: metadata_for(code, nsn).map_or(PhoneType::Unknown, |m| number_type(m, nsn)),
+        e164: e164.to_owned(),
         country_code: code,
     })
 }
 
-fn check(number: &PhoneNumber, policy: PhonePolicy) -> Result<Parsed, PhoneReason> {
-    let code = number.code().value();
-    let nsn = number.national().to_string();
+fn check(code: u16, nsn: String, policy: PhonePolicy) -> Result<Parsed, PhoneReason> {
+    // libphonenumber's bounds on a national significant number.
+    if nsn.len() < 2 {
+        return Err(PhoneReason::TooShort);
+    }
+    if nsn.len() > 17 {
+        return Err(PhoneReason::TooLong);
+    }
     let main = main_metadata(code).ok_or(PhoneReason::UnknownCountryCode)?;
-    // Length first: it gives the more precise reason, and libphonenumber checks it first too.
-    possible_length(main, nsn.len())?;
     let number_type = metadata_for(code, &nsn).map_or(PhoneType::Unknown, |m| number_type(m, &nsn));
-    if policy == PhonePolicy::Valid && number_type == PhoneType::Unknown {
-        return Err(PhoneReason::NotAssigned);
+    match policy {
+        // libphonenumber `isValidNumber`: a range of some type, whose lengths it checks.
+        PhonePolicy::Valid if number_type == PhoneType::Unknown => {
+            possible_length(main, nsn.len())?;
+            return Err(PhoneReason::NotAssigned);
+        }
+        PhonePolicy::Valid => {}
+        PhonePolicy::Possible => possible_length(main, nsn.len())?,
     }
     Ok(Parsed {
         e164: format!("+{code}{nsn}"),
@@ -299,10 +506,13 @@ fn possible_length(meta: &Metadata, len: usize) -> Result<(), PhoneReason> {
     let (Some(min), Some(max)) = (lengths().min(), lengths().max()) else {
         return Err(PhoneReason::InvalidLength);
     };
-    let local_only = [meta.descriptors().fixed_line(), meta.descriptors().mobile()]
-        .into_iter()
+    // As libphonenumber builds its general description: local-only lengths of any type, less
+    // the lengths some type uses nationally.
+    let local_only = descs
+        .iter()
         .flatten()
-        .any(|d| d.possible_local_length().contains(&len));
+        .any(|d| d.possible_local_length().contains(&len))
+        && !lengths().any(|l| l == len);
     if local_only || len < min {
         Err(PhoneReason::TooShort)
     } else if len > max {
