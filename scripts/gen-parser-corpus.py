@@ -13,6 +13,8 @@ Usage:
 
 The output is deterministic for a given seed and library versions (recorded in
 tests/data/corpus_versions.json). `cargo test --test data_parsers` reads the files.
+CORPUS_SEED and CORPUS_OUT write a fresh corpus elsewhere; the test reads it from
+CRM_PARSER_CORPUS_DIR (see tests/data/README.md).
 """
 
 import json
@@ -27,8 +29,9 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat as F
 from phonenumbers import PhoneNumberType as T
 
-SEED = 20261126
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data")
+SEED = int(os.environ.get("CORPUS_SEED", "20261126"))
+OUT = os.environ.get(
+    "CORPUS_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data"))
 
 TYPES = {
     T.FIXED_LINE: "fixed_line",
