@@ -158,9 +158,9 @@ impl Email {
     ///
     /// RFC 5321 §2.4 lets a receiving host treat local-part case as significant but calls
     /// relying on it harmful to interoperability; practically every mail provider ignores it.
-    /// A lookup that misses a subject because of case (an access or erasure request, clause
-    /// numbers in `docs/validation.md`) costs more than the rare merge of two mailboxes that
-    /// differ only in case, so lookups fold it while the stored address keeps it for delivery.
+    /// A lookup that misses a subject because of case (an access or erasure request) costs
+    /// more than the rare merge of two mailboxes that differ only in case, so lookups fold it
+    /// while the stored address keeps it for delivery. See `docs/validation.md`.
     #[must_use]
     pub fn lookup_key(&self) -> Zeroizing<String> {
         email_lookup_key(self.as_str(), self.at)
