@@ -54,6 +54,8 @@
 //! The normalized form is `local-part "@" ascii-domain`: the local part in NFC
 //! with its case kept, and the domain as lowercase ASCII (Punycode).
 
+use std::borrow::Cow;
+
 use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::{IsNormalized, is_nfc_quick};
@@ -286,7 +288,11 @@ fn validate_local(local: &str) -> Result<(), EmailReason> {
             return Err(EmailReason::LocalPartUnsafeCharacter);
         }
     }
-    if local.chars().next().is_some_and(is_mark) {
+    if local
+        .chars()
+        .next()
+        .is_some_and(|c| !c.is_ascii() && is_mark(c))
+    {
         return Err(EmailReason::LocalPartLeadingMark);
     }
     if local.split('.').any(str::is_empty) {
@@ -295,7 +301,7 @@ fn validate_local(local: &str) -> Result<(), EmailReason> {
     Ok(())
 }
 
-fn normalize_domain(domain: &str, opts: &EmailOptions) -> Result<String, EmailReason> {
+fn normalize_domain<'a>(domain: &'a str, opts: &EmailOptions) -> Result<Cow<'a, str>, EmailReason> {
     if domain.is_empty() {
         return Err(EmailReason::DomainEmpty);
     }
@@ -316,9 +322,8 @@ fn normalize_domain(domain: &str, opts: &EmailOptions) -> Result<String, EmailRe
             DnsLength::Ignore,
         )
         .map_err(|_| EmailReason::DomainInvalid)?;
-    // UTS #46 lowercases ASCII already; lowercase again defensively so the
-    // LDH check below and the output never depend on that detail.
-    let ascii = ascii.to_ascii_lowercase();
+    // UTS #46 output is lowercase ASCII; the label check below refuses anything else rather
+    // than copying it to lowercase again (the common all-lowercase domain is borrowed).
     if ascii.is_empty() {
         return Err(EmailReason::DomainEmpty);
     }
