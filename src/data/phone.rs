@@ -233,11 +233,17 @@ pub(crate) fn normalize_phone(input: &str, opts: &PhoneOptions) -> Result<Parsed
     if number.extension().is_some() {
         return Err(PhoneReason::Extension);
     }
-    check(
-        number.code().value(),
-        number.national().to_string(),
-        opts.policy,
-    )
+    // Read the crate's result again as plain E.164, so that an accepted number always
+    // re-parses to itself (the crate and libphonenumber differ on trunk prefixes).
+    let e164 = format!("+{}{}", number.code().value(), number.national());
+    match parse_plain(&e164, None) {
+        Some(Ok((code, nsn))) => check(code, nsn, opts.policy),
+        _ => check(
+            number.code().value(),
+            number.national().to_string(),
+            opts.policy,
+        ),
+    }
 }
 
 /// libphonenumber's `parse` for *plain* input (an optional `tel:` and leading `+`, decimal
@@ -770,6 +776,18 @@ mod tests {
                 prop_assert!(ALL_REASONS.iter().any(|r| r.to_string() == msg));
                 if input.chars().count() >= 3 {
                     prop_assert!(!msg.contains(&input));
+                }
+            }
+        }
+
+        #[test]
+        fn accepted_numbers_reparse_to_themselves(
+            input in "(tel:)?\\+?[0-9A-Za-z ().;=\u{2011}\u{ff10}-\u{ff19}-]{3,25}",
+        ) {
+            for opts in [PhoneOptions::new(), PhoneOptions::new().region("US").unwrap()] {
+                if let Ok(p) = normalize_phone(&input, &opts) {
+                    let again = normalize_phone(&p.e164, &PhoneOptions::new()).unwrap();
+                    prop_assert_eq!(&again.e164, &p.e164);
                 }
             }
         }
