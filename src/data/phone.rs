@@ -14,9 +14,12 @@
 //!    `00` or `0011`, needs the region it was written in, given with
 //!    [`PhoneOptions::region`]: international prefixes and trunk prefixes differ by country
 //!    (`0011 44 …` from Australia, `(0)` in a British number written internationally).
-//! 3. libphonenumber parses the number: it accepts its usual separators and digits of other
-//!    scripts, strips the international and national (trunk) prefixes and finds the country
-//!    calling code.
+//! 3. Plain input (digits of the common scripts and libphonenumber's separators, an optional
+//!    `tel:`), nearly all real input, is read by following libphonenumber's `parse` steps on the
+//!    crate's metadata: country code, the region's international prefix, the trunk prefix with
+//!    libphonenumber's viability check and transform rules. Anything else (letters, RFC 3966
+//!    parameters) is parsed by the `phonenumber` crate, and its result read again as E.164, so
+//!    every accepted number re-parses to itself.
 //! 4. A number with an extension is refused ([`PhoneReason::Extension`]): E.164 has no place
 //!    for it, and dropping it silently would store a different number than the one given.
 //! 5. The policy decides what is accepted: [`PhonePolicy::Valid`] (the default) requires the
