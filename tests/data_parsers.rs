@@ -392,3 +392,21 @@ fn options_are_usable_from_a_host() {
     assert!(!err.contains("7946"), "{err}");
     assert!(!format!("{p:?}").contains("7946"));
 }
+
+/// Found by the phone fuzz target: a number accepted through the crate's parser must re-parse to
+/// itself.
+#[test]
+fn fuzz_regression_reparse() {
+    for region in ["GB", "US", "DE", "AR", "BR", "AU", "RU", "IT"] {
+        let opts = Phone::options().region(region).unwrap().possible();
+        if let Ok(p) = Phone::parse_with("00001C01CTO0", &opts) {
+            let again = Phone::parse_with(p.as_e164(), &Phone::options().possible());
+            println!(
+                "{region}: {} -> {:?}",
+                p.as_e164(),
+                again.as_ref().map(Phone::as_e164)
+            );
+            assert_eq!(again.unwrap().as_e164(), p.as_e164(), "{region}");
+        }
+    }
+}

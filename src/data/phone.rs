@@ -76,6 +76,10 @@ pub enum PhoneReason {
     /// The input carries an extension, which E.164 cannot hold.
     #[error("phone number has an extension")]
     Extension,
+    /// The national number still starts with a trunk prefix after the country code (written
+    /// twice, as in `+49 00 …`), so it would read as a different number once stored.
+    #[error("phone number has a trunk prefix after the country code")]
+    TrunkPrefix,
     /// The region hint is not an ISO 3166-1 alpha-2 code that the metadata knows.
     #[error("region hint is not a known region code")]
     UnknownRegion,
@@ -220,6 +224,7 @@ pub(crate) fn normalize_phone(input: &str, opts: &PhoneOptions) -> Result<Parsed
     }
     if let Some(plain) = parse_plain(trimmed, opts.region) {
         let (code, nsn) = plain?;
+        stable(code, &nsn)?;
         return check(code, nsn, opts.policy);
     }
     let number = phonenumber::parse(opts.region, trimmed).map_err(|e| match e {
@@ -236,16 +241,27 @@ pub(crate) fn normalize_phone(input: &str, opts: &PhoneOptions) -> Result<Parsed
     if number.extension().is_some() {
         return Err(PhoneReason::Extension);
     }
-    // Read the crate's result again as plain E.164, so that an accepted number always
-    // re-parses to itself (the crate and libphonenumber differ on trunk prefixes).
-    let e164 = format!("+{}{}", number.code().value(), number.national());
-    match parse_plain(&e164, None) {
-        Some(Ok((code, nsn))) => check(code, nsn, opts.policy),
-        _ => check(
-            number.code().value(),
-            number.national().to_string(),
-            opts.policy,
-        ),
+    // The crate and libphonenumber differ on trunk prefixes: read its result once more as
+    // plain E.164, the way a later lookup of the stored number will read it.
+    let (code, nsn) = match parse_plain(
+        &format!("+{}{}", number.code().value(), number.national()),
+        None,
+    ) {
+        Some(Ok(read)) => read,
+        _ => (number.code().value(), number.national().to_string()),
+    };
+    stable(code, &nsn)?;
+    check(code, nsn, opts.policy)
+}
+
+/// Refuses a result that would read differently as E.164: the stored form and a later lookup
+/// must agree, so every accepted number re-parses to itself. This happens when the national
+/// number still starts with a trunk prefix (`+49 00 …`, `+43 00 …`): libphonenumber strips one
+/// per reading, and gives a different number on each.
+fn stable(code: u16, nsn: &str) -> Result<(), PhoneReason> {
+    match parse_plain(&format!("+{code}{nsn}"), None) {
+        Some(Ok((c, n))) if c != code || n != nsn => Err(PhoneReason::TrunkPrefix),
+        _ => Ok(()),
     }
 }
 
@@ -649,6 +665,7 @@ mod tests {
         PhoneReason::NotAssigned,
         PhoneReason::Extension,
         PhoneReason::UnknownRegion,
+        PhoneReason::TrunkPrefix,
     ];
 
     fn intl(input: &str) -> Result<(String, u16), PhoneReason> {
