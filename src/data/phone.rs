@@ -479,7 +479,11 @@ fn check(code: u16, nsn: String, policy: PhonePolicy) -> Result<Parsed, PhoneRea
     if nsn.len() < 2 {
         return Err(PhoneReason::TooShort);
     }
-    if nsn.len() > 17 {
+    // E.164 §6.1: at most 15 digits with the country code. libphonenumber's metadata lists
+    // some longer domestic-only numbers (toll-free ranges in Japan, for example); those have no
+    // E.164 form.
+    let code_digits = code.to_string().len();
+    if nsn.len() > 17 || code_digits + nsn.len() > 15 {
         return Err(PhoneReason::TooLong);
     }
     let main = main_metadata(code).ok_or(PhoneReason::UnknownCountryCode)?;
