@@ -765,6 +765,10 @@ mod tests {
             // A one-digit typo in a real number.
             ("+44 20 7946 09589", R::TooLong),
             ("+65432106283", R::InvalidLength),
+            // Valid for libphonenumber (a German range), but 17 digits: no E.164 form.
+            ("+49770897468103586", R::TooLong),
+            // A trunk prefix left after the country code reads differently once stored.
+            ("+43 00123456", R::TrunkPrefix),
         ];
         for (input, expected) in cases {
             assert_eq!(intl(input), Err(*expected), "input {input:?}");
