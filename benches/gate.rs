@@ -5,7 +5,12 @@
 //! in one run. Cedar's prebuilt request is measured in `peers/` (same machine).
 //!
 //! `cargo bench --bench gate -- --warm-up-time 1 --measurement-time 3`
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, reason = "benchmark")]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark"
+)]
 
 use std::hint::black_box;
 use std::sync::{Arc, RwLock};
@@ -26,22 +31,22 @@ use crm_privacy::{
 use rustc_hash::FxHashSet;
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
     let clock = Arc::new(ManualClock::new(t0));
     let auth = Arc::new(InMemoryAuthenticator::new());
     let (custodian, notify, signin, chat) = rt.block_on(async {
-        let c = Custodian::builder(
-            Keyring::new(Kek::generate(1).unwrap(), &[9; 32]).unwrap(),
-        )
-        .records(Arc::new(InMemoryRecordStore::new()))
-        .chains(Arc::new(InMemoryChainStore::new()))
-        .keys(Arc::new(InMemoryKeyStore::new()))
-        .clock(clock.clone())
-        .authenticator(auth.clone())
-        .build()
-        .await
-        .unwrap();
+        let c = Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[9; 32]).unwrap())
+            .records(Arc::new(InMemoryRecordStore::new()))
+            .chains(Arc::new(InMemoryChainStore::new()))
+            .keys(Arc::new(InMemoryKeyStore::new()))
+            .clock(clock.clone())
+            .authenticator(auth.clone())
+            .build()
+            .await
+            .unwrap();
         let alice = c.register_subject().await.unwrap();
         auth.insert(
             "cred",
@@ -53,9 +58,14 @@ fn bench(c: &mut Criterion) {
             },
         );
         let s = c.authenticate("cred").await.unwrap();
-        c.give_consent(&s, ConsentScope::GoogleLink, CollectionMethod::UiAction, None)
-            .await
-            .unwrap();
+        c.give_consent(
+            &s,
+            ConsentScope::GoogleLink,
+            CollectionMethod::UiAction,
+            None,
+        )
+        .await
+        .unwrap();
         let owner = c.grant_owner(&s).await.unwrap();
         let mut p = SharingPolicy::new();
         p.allow(Audience::ExternalChat, Category::Phone).unwrap();
@@ -67,10 +77,18 @@ fn bench(c: &mut Criterion) {
     });
     let mut g = c.benchmark_group("gate");
     g.bench_function("decide_fast_path_email_notification", |b| {
-        b.iter(|| custodian.decide(black_box(&notify), Category::Email).unwrap());
+        b.iter(|| {
+            custodian
+                .decide(black_box(&notify), Category::Email)
+                .unwrap()
+        });
     });
     g.bench_function("decide_fast_path_google_id_authentication", |b| {
-        b.iter(|| custodian.decide(black_box(&signin), Category::GoogleAccountId).unwrap());
+        b.iter(|| {
+            custodian
+                .decide(black_box(&signin), Category::GoogleAccountId)
+                .unwrap()
+        });
     });
     g.bench_function("decide_fast_path_phone_chat_sharing", |b| {
         b.iter(|| custodian.decide(black_box(&chat), Category::Phone).unwrap());
@@ -81,7 +99,11 @@ fn bench(c: &mut Criterion) {
         custodian.restrict(bob).await.unwrap();
     });
     g.bench_function("decide_slow_path_google_id_authentication", |b| {
-        b.iter(|| custodian.decide(black_box(&signin), Category::GoogleAccountId).unwrap());
+        b.iter(|| {
+            custodian
+                .decide(black_box(&signin), Category::GoogleAccountId)
+                .unwrap()
+        });
     });
     g.bench_function("decide_slow_path_phone_chat_sharing", |b| {
         b.iter(|| custodian.decide(black_box(&chat), Category::Phone).unwrap());

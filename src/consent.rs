@@ -141,4 +141,3 @@ pub struct ReceiptRecord {
     /// Evidence reference (no personal data).
     pub evidence: Option<String>,
 }
-

@@ -44,9 +44,9 @@ pub use clock::{Clock, ManualClock, SystemClock};
 // Typed personal data and its kinds.
 pub use data::{
     Category, ColleagueContact, CookiePreference, CustomerRecord, DataError, DataKind, DataReason,
-    DeviceContact, DeviceInfo, Email, EmailReason, Facebook, Google, HostKind, IpAddress, KindRef,
-    Personal, PersonName, Phone, PhoneReason, Provider, ProviderAccountId, Reader, Writer, Zoom,
-    ZoomAccessToken,
+    DeviceContact, DeviceInfo, Email, EmailOptions, EmailReason, Facebook, Google, HostKind,
+    IpAddress, KindRef, PersonName, Personal, Phone, PhoneOptions, PhonePolicy, PhoneReason,
+    PhoneType, Provider, ProviderAccountId, Reader, Writer, Zoom, ZoomAccessToken,
 };
 // Grants and the proofs they are issued on (made only by the custodian).
 pub use grant::{

@@ -125,7 +125,10 @@ fn access(e: CustodianError) -> AccessError {
 async fn item01_grants_of_another_authority_are_refused() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    let rec = a.c.store(alice, Email::parse("alice@example.com").unwrap()).await.unwrap();
+    let rec =
+        a.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
     // A second custodian on the very same stores, with another token key.
     let b = Custodian::builder(keyring())
         .records(a.records.clone())
@@ -136,7 +139,10 @@ async fn item01_grants_of_another_authority_are_refused() {
         .await
         .unwrap();
     let g = b.grant::<Notification>(alice, "mailer").await.unwrap();
-    assert!(b.with::<Email, _, _>(&g, rec, |_| ()).await.is_ok(), "b reads through its own grant");
+    assert!(
+        b.with::<Email, _, _>(&g, rec, |_| ()).await.is_ok(),
+        "b reads through its own grant"
+    );
     let e = a.c.with::<Email, _, _>(&g, rec, |_| ()).await.unwrap_err();
     assert!(matches!(access(e), AccessError::ForeignAuthority { .. }));
     let e = a.c.read_as_text(&g, rec).await.unwrap_err();
@@ -158,25 +164,42 @@ async fn item02_tokens_need_consent_in_force() {
     let b = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
     a.consent(alice, ConsentScope::GoogleLink).await;
-    let gid = a
-        .c
-        .store(alice, ProviderAccountId::<Google>::parse("1234567890").unwrap())
+    let gid =
+        a.c.store(
+            alice,
+            ProviderAccountId::<Google>::parse("1234567890").unwrap(),
+        )
         .await
         .unwrap();
-    a.c.withdraw_consent(alice, ConsentScope::GoogleLink).await.unwrap();
+    a.c.withdraw_consent(alice, ConsentScope::GoogleLink)
+        .await
+        .unwrap();
     b.consent(alice, ConsentScope::GoogleLink).await;
     let g = b.c.grant::<Authentication>(alice, "signin").await.unwrap();
     let token = b.c.seal_grant(&g).unwrap();
     let e = a.c.open_grant::<Authentication>(&token).await.unwrap_err();
-    assert!(matches!(access(e), AccessError::ConsentWithdrawn { .. } | AccessError::NoConsent { .. }));
+    assert!(matches!(
+        access(e),
+        AccessError::ConsentWithdrawn { .. } | AccessError::NoConsent { .. }
+    ));
     // Consent given again at `a`: a token issued under the old consent still fails.
-    let old = a.c.grant::<Authentication>(alice, "signin").await.unwrap_err();
-    assert!(matches!(old, CustodianError::Issue(IssueError::NoConsent { .. })));
+    let old =
+        a.c.grant::<Authentication>(alice, "signin")
+            .await
+            .unwrap_err();
+    assert!(matches!(
+        old,
+        CustodianError::Issue(IssueError::NoConsent { .. })
+    ));
     a.consent(alice, ConsentScope::GoogleLink).await;
     assert!(a.c.open_grant::<Authentication>(&token).await.is_err());
     // The withdrawal deleted the stored id (3.7-style dependent data).
     let g = a.c.grant::<Authentication>(alice, "signin").await.unwrap();
-    assert!(a.c.with::<ProviderAccountId<Google>, _, _>(&g, gid, |_| ()).await.is_err());
+    assert!(
+        a.c.with::<ProviderAccountId<Google>, _, _>(&g, gid, |_| ())
+            .await
+            .is_err()
+    );
 }
 
 /// Item 3: proofs come from the custodian's host traits only; a session made by another
@@ -190,7 +213,11 @@ async fn item03_sessions_of_another_custodian_are_refused() {
     let e = a.c.grant_owner(&foreign).await.unwrap_err();
     assert_eq!(e, CustodianError::Issue(IssueError::ForeignSession));
     assert!(a.c.user_request(&foreign).is_err());
-    assert!(a.c.give_consent(&foreign, ConsentScope::Cookies, CollectionMethod::Api, None).await.is_err());
+    assert!(
+        a.c.give_consent(&foreign, ConsentScope::Cookies, CollectionMethod::Api, None)
+            .await
+            .is_err()
+    );
     // No authenticator configured: no session at all.
     let bare = Custodian::builder(keyring())
         .records(Arc::new(InMemoryRecordStore::new()))
@@ -199,7 +226,10 @@ async fn item03_sessions_of_another_custodian_are_refused() {
         .build()
         .await
         .unwrap();
-    assert!(matches!(bare.authenticate("anything").await, Err(CustodianError::Auth(_))));
+    assert!(matches!(
+        bare.authenticate("anything").await,
+        Err(CustodianError::Auth(_))
+    ));
     // An unknown or logged-out credential is refused.
     assert!(a.c.authenticate("made-up").await.is_err());
     // Claims of a session authenticated in the future are not a verified session.
@@ -212,7 +242,10 @@ async fn item03_sessions_of_another_custodian_are_refused() {
             expires_at: t0() + TimeDelta::days(366),
         },
     );
-    assert!(matches!(a.c.authenticate("future").await, Err(CustodianError::Auth(_))));
+    assert!(matches!(
+        a.c.authenticate("future").await,
+        Err(CustodianError::Auth(_))
+    ));
 }
 
 /// Item 4: time is the custodian's. An expired grant stays expired, the audit log carries
@@ -221,7 +254,10 @@ async fn item03_sessions_of_another_custodian_are_refused() {
 async fn item04_the_custodian_owns_time() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    let rec = a.c.store(alice, Email::parse("alice@example.com").unwrap()).await.unwrap();
+    let rec =
+        a.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
     let g = a.c.grant::<Notification>(alice, "mailer").await.unwrap();
     let token = a.c.seal_grant(&g).unwrap();
     a.clock.advance(TimeDelta::minutes(6));
@@ -231,10 +267,19 @@ async fn item04_the_custodian_owns_time() {
         a.c.open_grant::<Notification>(&token).await,
         Err(CustodianError::Token(TokenError::Expired(_)))
     ));
-    let last = a.c.audit_events().await.unwrap().into_iter().last().unwrap();
+    let last =
+        a.c.audit_events()
+            .await
+            .unwrap()
+            .into_iter()
+            .last()
+            .unwrap();
     assert_eq!(last.at, t0() + TimeDelta::minutes(6));
     a.clock.set(DateTime::<Utc>::MAX_UTC);
-    let e = a.c.grant::<Notification>(alice, "mailer").await.unwrap_err();
+    let e =
+        a.c.grant::<Notification>(alice, "mailer")
+            .await
+            .unwrap_err();
     assert_eq!(e, CustodianError::Issue(IssueError::TimeOutOfRange));
 }
 
@@ -245,13 +290,24 @@ async fn item04_the_custodian_owns_time() {
 async fn item05_sharing_purposes_read_only_what_is_shared() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    let phone = a.c.store(alice, Phone::parse("+442079460958").unwrap()).await.unwrap();
-    let email = a.c.store(alice, Email::parse("alice@example.com").unwrap()).await.unwrap();
+    let phone =
+        a.c.store(alice, Phone::parse("+442079460958").unwrap())
+            .await
+            .unwrap();
+    let email =
+        a.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
     for e in [
         a.c.grant::<ChatSharing>(alice, "chat").await.unwrap_err(),
-        a.c.grant::<TeamCollaboration>(alice, "team").await.unwrap_err(),
+        a.c.grant::<TeamCollaboration>(alice, "team")
+            .await
+            .unwrap_err(),
     ] {
-        assert!(matches!(e, CustodianError::Issue(IssueError::NoConsent { .. })), "{e:?}");
+        assert!(
+            matches!(e, CustodianError::Issue(IssueError::NoConsent { .. })),
+            "{e:?}"
+        );
     }
     // The subject shares the email with colleagues only.
     let s = a.session(alice, TimeDelta::hours(1)).await;
@@ -262,16 +318,28 @@ async fn item05_sharing_purposes_read_only_what_is_shared() {
     assert!(a.c.grant::<ChatSharing>(alice, "chat").await.is_err());
     let team = a.c.grant::<TeamCollaboration>(alice, "team").await.unwrap();
     assert!(a.c.with::<Email, _, _>(&team, email, |_| ()).await.is_ok());
-    let e = a.c.with::<Phone, _, _>(&team, phone, |_| ()).await.unwrap_err();
+    let e =
+        a.c.with::<Phone, _, _>(&team, phone, |_| ())
+            .await
+            .unwrap_err();
     assert!(matches!(access(e), AccessError::NotShared { .. }));
     let e = a.c.read_as_text(&team, phone).await.unwrap_err();
     assert!(matches!(access(e), AccessError::NotShared { .. }));
     let p = Personal::new(alice, Phone::parse("+442079460958").unwrap());
     assert!(a.c.expose(&p, &team).await.is_err());
-    assert_eq!(a.c.shared_view(&team, Audience::Colleagues).await.unwrap().len(), 1);
+    assert_eq!(
+        a.c.shared_view(&team, Audience::Colleagues)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // Hiding it again stops the grant already issued.
     a.c.set_sharing(&owner, SharingPolicy::new()).await.unwrap();
-    let e = a.c.with::<Email, _, _>(&team, email, |_| ()).await.unwrap_err();
+    let e =
+        a.c.with::<Email, _, _>(&team, email, |_| ())
+            .await
+            .unwrap_err();
     assert!(matches!(access(e), AccessError::NotShared { .. }));
 }
 
@@ -287,12 +355,14 @@ async fn item09_store_racing_withdrawal_leaves_nothing_behind() {
             .map(|_| {
                 let c = a.c.clone();
                 tokio::spawn(async move {
-                    c.store(alice, ZoomAccessToken::parse("tok_abcdef123456").unwrap()).await
+                    c.store(alice, ZoomAccessToken::parse("tok_abcdef123456").unwrap())
+                        .await
                 })
             })
             .collect();
         let c2 = a.c.clone();
-        let withdraw = tokio::spawn(async move { c2.withdraw_consent(alice, ConsentScope::ZoomLink).await });
+        let withdraw =
+            tokio::spawn(async move { c2.withdraw_consent(alice, ConsentScope::ZoomLink).await });
         for s in stores {
             let _ = s.await.unwrap();
         }
@@ -307,7 +377,10 @@ async fn item06_legal_compliance_needs_a_recorded_lawful_request() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
     let bob = a.c.register_subject().await.unwrap();
-    let rec = a.c.store(alice, Email::parse("alice@example.com").unwrap()).await.unwrap();
+    let rec =
+        a.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
     assert!(matches!(
         a.c.grant::<LegalCompliance>(alice, "legal").await,
         Err(CustodianError::Issue(IssueError::ProofRequired { .. }))
@@ -318,15 +391,29 @@ async fn item06_legal_compliance_needs_a_recorded_lawful_request() {
     let id = a.c.record_lawful_request(alice, &req).await.unwrap();
     // A request recorded for alice does not open bob, nor does a made-up id.
     assert!(a.c.grant_lawful(bob, id, "legal").await.is_err());
-    assert!(a.c.grant_lawful(alice, RequestId::new_random(), "legal").await.is_err());
+    assert!(
+        a.c.grant_lawful(alice, RequestId::new_random(), "legal")
+            .await
+            .is_err()
+    );
     let g = a.c.grant_lawful(alice, id, "legal").await.unwrap();
     let d = Disclosure::to_authority(req, Category::Email).unwrap();
-    let domain = a.c.disclose::<Email, _, _>(&g, rec, &d, |e| e.domain().to_owned()).await.unwrap();
+    let domain =
+        a.c.disclose::<Email, _, _>(&g, rec, &d, |e| e.domain().to_owned())
+            .await
+            .unwrap();
     assert_eq!(domain, "example.com");
     // A legal-compliance token of the same deployment whose request this ledger never
     // recorded (another process on other stores) is refused at use.
     let other = fx(&[1; 32]).await;
-    let oid = other.c.record_lawful_request(alice, &LawfulRequest::new("Police of Berlin", "StPO 95", "AZ-2026-18", t0()).unwrap()).await.unwrap();
+    let oid = other
+        .c
+        .record_lawful_request(
+            alice,
+            &LawfulRequest::new("Police of Berlin", "StPO 95", "AZ-2026-18", t0()).unwrap(),
+        )
+        .await
+        .unwrap();
     let og = other.c.grant_lawful(alice, oid, "legal").await.unwrap();
     let token = other.c.seal_grant(&og).unwrap();
     let e = a.c.open_grant::<LegalCompliance>(&token).await.unwrap_err();
@@ -342,14 +429,25 @@ async fn item06_legal_compliance_needs_a_recorded_lawful_request() {
 async fn item07_staff_grants_end_with_the_nda() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    let rec = a.c.store(alice, Phone::parse("+442079460958").unwrap()).await.unwrap();
+    let rec =
+        a.c.store(alice, Phone::parse("+442079460958").unwrap())
+            .await
+            .unwrap();
     let staff = StaffId::new_random();
     assert!(matches!(
         a.c.grant_staff::<SupportContact>(alice, staff).await,
         Err(CustodianError::Issue(IssueError::NdaMissing { .. }))
     ));
-    a.staff.file(NdaAttestation::new(staff, "nda/2026/7", t0() - TimeDelta::days(1), None));
-    let g = a.c.grant_staff::<SupportContact>(alice, staff).await.unwrap();
+    a.staff.file(NdaAttestation::new(
+        staff,
+        "nda/2026/7",
+        t0() - TimeDelta::days(1),
+        None,
+    ));
+    let g =
+        a.c.grant_staff::<SupportContact>(alice, staff)
+            .await
+            .unwrap();
     assert!(a.c.with::<Phone, _, _>(&g, rec, |_| ()).await.is_ok());
     a.staff.remove(staff);
     let e = a.c.with::<Phone, _, _>(&g, rec, |_| ()).await.unwrap_err();
@@ -357,8 +455,16 @@ async fn item07_staff_grants_end_with_the_nda() {
     let token = a.c.seal_grant(&g).unwrap();
     assert!(a.c.open_grant::<SupportContact>(&token).await.is_err());
     // A lapsing NDA caps the grant's life.
-    a.staff.file(NdaAttestation::new(staff, "nda/2026/8", t0() - TimeDelta::days(1), Some(t0() + TimeDelta::minutes(1))));
-    let g = a.c.grant_staff::<SupportContact>(alice, staff).await.unwrap();
+    a.staff.file(NdaAttestation::new(
+        staff,
+        "nda/2026/8",
+        t0() - TimeDelta::days(1),
+        Some(t0() + TimeDelta::minutes(1)),
+    ));
+    let g =
+        a.c.grant_staff::<SupportContact>(alice, staff)
+            .await
+            .unwrap();
     assert_eq!(g.info().expires_at, t0() + TimeDelta::minutes(1));
 }
 
@@ -367,14 +473,20 @@ async fn item07_staff_grants_end_with_the_nda() {
 async fn item08_session_grants_end_with_the_session() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    let rec = a.c.store(alice, Email::parse("alice@example.com").unwrap()).await.unwrap();
+    let rec =
+        a.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
     let s = a.session(alice, TimeDelta::seconds(60)).await;
     let g = a.c.grant_owner(&s).await.unwrap();
     assert!(a.c.with::<Email, _, _>(&g, rec, |_| ()).await.is_ok());
     a.clock.advance(TimeDelta::seconds(61));
     assert!(a.c.with::<Email, _, _>(&g, rec, |_| ()).await.is_err());
     assert!(a.c.export(&g).await.is_err());
-    assert_eq!(a.c.grant_owner(&s).await.unwrap_err(), CustodianError::Issue(IssueError::SessionExpired));
+    assert_eq!(
+        a.c.grant_owner(&s).await.unwrap_err(),
+        CustodianError::Issue(IssueError::SessionExpired)
+    );
 }
 
 struct Newsletter;
@@ -391,18 +503,48 @@ async fn item09_consent_gates_collection() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
     let refused = |r: Result<RecordId, CustodianError>| {
-        assert!(matches!(r, Err(CustodianError::CollectionWithoutConsent { .. })), "{r:?}");
+        assert!(
+            matches!(r, Err(CustodianError::CollectionWithoutConsent { .. })),
+            "{r:?}"
+        );
     };
-    refused(a.c.store(alice, ProviderAccountId::<Google>::parse("1234567890").unwrap()).await);
-    refused(a.c.store(alice, ZoomAccessToken::parse("tok_abcdef123456").unwrap()).await);
-    refused(a.c.store(alice, DeviceContact::new(PersonName::parse("Bob").unwrap(), None, None)).await);
-    refused(a.c.store_text(alice, Category::FacebookAccountId, "1234567890").await);
-    refused(a.c.store_text(alice, Category::CookiePreference, r#"{"language":"en"}"#).await);
+    refused(
+        a.c.store(
+            alice,
+            ProviderAccountId::<Google>::parse("1234567890").unwrap(),
+        )
+        .await,
+    );
+    refused(
+        a.c.store(alice, ZoomAccessToken::parse("tok_abcdef123456").unwrap())
+            .await,
+    );
+    refused(
+        a.c.store(
+            alice,
+            DeviceContact::new(PersonName::parse("Bob").unwrap(), None, None),
+        )
+        .await,
+    );
+    refused(
+        a.c.store_text(alice, Category::FacebookAccountId, "1234567890")
+            .await,
+    );
+    refused(
+        a.c.store_text(alice, Category::CookiePreference, r#"{"language":"en"}"#)
+            .await,
+    );
     a.consent(alice, ConsentScope::ZoomLink).await;
-    assert!(a.c.store(alice, ZoomAccessToken::parse("tok_abcdef123456").unwrap()).await.is_ok());
+    assert!(
+        a.c.store(alice, ZoomAccessToken::parse("tok_abcdef123456").unwrap())
+            .await
+            .is_ok()
+    );
     assert!(matches!(
         a.c.grant::<Newsletter>(alice, "news").await,
-        Err(CustodianError::Issue(IssueError::ConsentScopeMissing { .. }))
+        Err(CustodianError::Issue(
+            IssueError::ConsentScopeMissing { .. }
+        ))
     ));
 }
 
@@ -411,12 +553,17 @@ async fn item09_consent_gates_collection() {
 async fn item10_exposures_refusals_and_lookups_are_audited() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    a.c.store(alice, Email::parse("alice@example.com").unwrap()).await.unwrap();
+    a.c.store(alice, Email::parse("alice@example.com").unwrap())
+        .await
+        .unwrap();
     let g = a.c.grant::<Notification>(alice, "mailer").await.unwrap();
     let p = Personal::new(alice, Email::parse("alice@example.com").unwrap());
     a.c.expose(&p, &g).await.unwrap();
     let lookup = a.c.grant_lookup::<Notification>("recovery").await.unwrap();
-    let found = a.c.find_by_email(&lookup, &Email::parse("alice@example.com").unwrap()).await.unwrap();
+    let found =
+        a.c.find_by_email(&lookup, &Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
     assert_eq!(found, vec![alice]);
     a.c.restrict(alice).await.unwrap();
     assert!(a.c.expose(&p, &g).await.is_err());
@@ -428,10 +575,18 @@ async fn item10_exposures_refusals_and_lookups_are_audited() {
     // A lookup grant of another authority finds nothing.
     let b = fx(&[2; 32]).await;
     let foreign = b.c.grant_lookup::<Notification>("recovery").await.unwrap();
-    assert!(a.c.find_by_email(&foreign, &Email::parse("alice@example.com").unwrap()).await.is_err());
+    assert!(
+        a.c.find_by_email(&foreign, &Email::parse("alice@example.com").unwrap())
+            .await
+            .is_err()
+    );
     // An expired lookup grant too.
     a.clock.advance(TimeDelta::minutes(6));
-    assert!(a.c.find_by_email(&lookup, &Email::parse("alice@example.com").unwrap()).await.is_err());
+    assert!(
+        a.c.find_by_email(&lookup, &Email::parse("alice@example.com").unwrap())
+            .await
+            .is_err()
+    );
 }
 
 /// Item 11: refusal order (authority, subject, then kind/purpose): another subject's
@@ -441,15 +596,33 @@ async fn item11_refusals_reveal_nothing_about_other_records() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
     let bob = a.c.register_subject().await.unwrap();
-    let bobs_email = a.c.store(bob, Email::parse("bob@example.com").unwrap()).await.unwrap();
-    let bobs_ip = a.c.store(bob, IpAddress::parse("192.0.2.1").unwrap()).await.unwrap();
+    let bobs_email =
+        a.c.store(bob, Email::parse("bob@example.com").unwrap())
+            .await
+            .unwrap();
+    let bobs_ip =
+        a.c.store(bob, IpAddress::parse("192.0.2.1").unwrap())
+            .await
+            .unwrap();
     let g = a.c.grant::<Notification>(alice, "mailer").await.unwrap();
     let missing = RecordId::new_random();
     for r in [bobs_email, bobs_ip, missing] {
         let e = access(a.c.with::<Email, _, _>(&g, r, |_| ()).await.unwrap_err());
-        assert_eq!(e, AccessError::NotVisible { grant: g.id(), record: r });
+        assert_eq!(
+            e,
+            AccessError::NotVisible {
+                grant: g.id(),
+                record: r
+            }
+        );
         let e = access(a.c.read_as_text(&g, r).await.unwrap_err());
-        assert_eq!(e, AccessError::NotVisible { grant: g.id(), record: r });
+        assert_eq!(
+            e,
+            AccessError::NotVisible {
+                grant: g.id(),
+                record: r
+            }
+        );
     }
 }
 
@@ -466,7 +639,8 @@ impl HostKind for FakeEmail {
 
 struct LongName;
 impl HostPurpose for LongName {
-    const NAME: &'static str = "a_host_purpose_name_that_is_longer_than_sixty_four_bytes_and_would_be_cut";
+    const NAME: &'static str =
+        "a_host_purpose_name_that_is_longer_than_sixty_four_bytes_and_would_be_cut";
     const LEGAL_BASIS: LegalBasis = LegalBasis::Contract;
     const DPV_IRI: Option<&'static str> = None;
 }
@@ -501,17 +675,32 @@ async fn item15_no_panics_on_time_arithmetic() {
             .build()
             .await
     };
-    assert!(matches!(build(TimeDelta::MAX, TimeDelta::days(35)).await, Err(CustodianError::Config(_))));
-    assert!(matches!(build(TimeDelta::minutes(5), TimeDelta::MAX).await, Err(CustodianError::Config(_))));
+    assert!(matches!(
+        build(TimeDelta::MAX, TimeDelta::days(35)).await,
+        Err(CustodianError::Config(_))
+    ));
+    assert!(matches!(
+        build(TimeDelta::minutes(5), TimeDelta::MAX).await,
+        Err(CustodianError::Config(_))
+    ));
     // Erasure at the end of time: a typed error, and nothing was erased.
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
     a.clock.set(DateTime::<Utc>::MAX_UTC - TimeDelta::days(1));
-    assert_eq!(a.c.erase(alice).await.unwrap_err(), CustodianError::TimeOutOfRange);
+    assert_eq!(
+        a.c.erase(alice).await.unwrap_err(),
+        CustodianError::TimeOutOfRange
+    );
     a.clock.set(t0());
-    assert!(a.c.store(alice, Email::parse("alice@example.com").unwrap()).await.is_ok());
+    assert!(
+        a.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .is_ok()
+    );
     // A legal minimum past the representable range keeps the record.
-    use crm_privacy::retention::{Decision, LegalMinimum, Period, RecordMeta, ScheduleBuilder, Trigger};
+    use crm_privacy::retention::{
+        Decision, LegalMinimum, Period, RecordMeta, ScheduleBuilder, Trigger,
+    };
     let mut b = ScheduleBuilder::default();
     for &c in Category::ALL {
         for &p in PurposeId::ALL {
@@ -524,7 +713,10 @@ async fn item15_no_panics_on_time_arithmetic() {
                     p,
                     Period::months(1),
                     Trigger::Collected,
-                    LegalMinimum { period: Period::months(u32::MAX), reference: "tax law".into() },
+                    LegalMinimum {
+                        period: Period::months(u32::MAX),
+                        reference: "tax law".into(),
+                    },
                 )
             } else {
                 b.rule(c, p, Period::months(1), Trigger::Collected)
@@ -562,10 +754,16 @@ async fn state_changes_reach_every_custodian_of_the_deployment_by_default() {
         .await
         .unwrap();
     let alice = a.c.register_subject().await.unwrap();
-    let rec = a.c.store(alice, Email::parse("alice@example.com").unwrap()).await.unwrap();
+    let rec =
+        a.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
     let g = b.grant::<Notification>(alice, "mailer").await.unwrap();
     let token = b.seal_grant(&g).unwrap();
-    assert!(a.c.with::<Email, _, _>(&g, rec, |_| ()).await.is_ok(), "same deployment");
+    assert!(
+        a.c.with::<Email, _, _>(&g, rec, |_| ()).await.is_ok(),
+        "same deployment"
+    );
     a.c.revoke(&g).await.unwrap();
     let e = access(b.with::<Email, _, _>(&g, rec, |_| ()).await.unwrap_err());
     assert!(matches!(e, AccessError::Revoked { .. }));
@@ -587,6 +785,8 @@ async fn tokens_of_unknown_keys_are_refused() {
     let token = b.c.seal_grant(&g).unwrap();
     assert!(matches!(
         a.c.open_grant::<Notification>(&token).await,
-        Err(CustodianError::Token(TokenError::BadSignature | TokenError::UnknownKey(_)))
+        Err(CustodianError::Token(
+            TokenError::BadSignature | TokenError::UnknownKey(_)
+        ))
     ));
 }

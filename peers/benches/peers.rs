@@ -7,15 +7,14 @@
 //!   resource whose `owner` attribute must equal the subject in the request context, with the
 //!   consent flag and the grant's expiry in the context. The request, the entities and the
 //!   policy set are built once ("prebuilt request"); only `Authorizer::is_authorized` is timed.
-//! - Ours, runtime: `policy::permits(Email, Notification)` (the table the tokens and the C ABI
-//!   use) and the custodian's gate on a grant it issued (`Custodian::expose`: authority,
-//!   expiry by its clock, revocation, consent, restriction, erasure — and an audit entry per
-//!   read, which Cedar does not write). Grants come only from the custodian now: there is no
-//!   standalone `Grant::check` to time.
-//! - Ours, typed: `Custodian::expose(&Personal<Email>, &Grant<Notification>)` (the pair is
-//!   checked by the compiler; the run time checks the rest).
+//! - Ours, the complete gate: `policy::permits(Email, Notification)` (the table tokens and
+//!   the C ABI use) and `Custodian::decide` — the decision every data path runs: authority,
+//!   expiry by the custodian's clock, revocation, erasure, restriction, consent in force, the
+//!   kind's collection consent and the sharing choice — on a grant the custodian issued.
 //! - Ours, consent-gated for real: the same gate on a `Grant<Authentication>` issued while a
 //!   Google link consent (given in the subject's session) is in force (clause 3.3).
+//! - Ours, audited: `Custodian::expose`, the same gate plus the audit entry every exposure
+//!   appends (which Cedar does not write).
 //!
 //! The custodian runs on its in-memory stores, whose futures never wait; they are driven by a
 //! minimal poll loop (this workspace has no async runtime).
@@ -163,21 +162,29 @@ fn purpose_rule(c: &mut Criterion) {
             )
         });
     });
-    g.bench_function("ours_runtime_table_and_custodian_gate", |b| {
+    g.bench_function("ours_runtime_table_and_complete_gate", |b| {
         b.iter(|| {
             assert!(policy::permits(
                 black_box(Category::Email),
                 black_box(notification)
             ));
-            black_box(block_on(crm.expose(black_box(&email), black_box(&grant))).unwrap());
+            crm.decide(black_box(&grant), black_box(Category::Email))
+                .unwrap();
         });
     });
-    g.bench_function("ours_typed_expose", |b| {
+    g.bench_function("ours_complete_gate_consent_gated", |b| {
+        b.iter(|| {
+            crm.decide(black_box(&auth), black_box(Category::GoogleAccountId))
+                .unwrap();
+        });
+    });
+    // The same gate on a data path, with its audit entry appended (in memory).
+    g.bench_function("ours_audited_expose", |b| {
         b.iter(|| {
             black_box(block_on(crm.expose(black_box(&email), black_box(&grant))).unwrap());
         });
     });
-    g.bench_function("ours_consent_gated_expose", |b| {
+    g.bench_function("ours_consent_gated_audited_expose", |b| {
         b.iter(|| black_box(block_on(crm.expose(black_box(&linked), black_box(&auth))).unwrap()));
     });
     g.finish();

@@ -249,7 +249,9 @@ impl CustodianBuilder {
         let tokens = KeyRing::new(signing, self.accepted)
             .map_err(|_| CustodianError::Config("token keys"))?;
         if self.single_process && !chains.is_exclusive() {
-            return Err(CustodianError::Config("single-process mode on a shared store"));
+            return Err(CustodianError::Config(
+                "single-process mode on a shared store",
+            ));
         }
         // A wrong KEK or blind-index secret is refused here, not at the first read: the
         // store keeps their check values from the first build.

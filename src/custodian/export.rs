@@ -79,7 +79,10 @@ impl Custodian {
     ///
     /// # Errors
     /// Access refusals, store and crypto failures.
-    pub async fn export(&self, grant: &Grant<OwnerAccess>) -> Result<SubjectExport, CustodianError> {
+    pub async fn export(
+        &self,
+        grant: &Grant<OwnerAccess>,
+    ) -> Result<SubjectExport, CustodianError> {
         let now = self.now();
         self.audited(grant, None, now, async {
             if !matches!(grant.info().actor, Actor::Subject { .. }) {

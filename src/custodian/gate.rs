@@ -18,9 +18,13 @@ impl Custodian {
         grant: &Grant<P>,
         now: DateTime<Utc>,
     ) -> Result<(), AccessError> {
-        self.admit_info(grant.info(), grant.authority_ok(self), P::LEGAL_BASIS, now, || {
-            grant.unchanged_since_issue(self.inner.instance, self.inner.epoch.current())
-        })
+        self.admit_info(
+            grant.info(),
+            grant.authority_ok(self),
+            P::LEGAL_BASIS,
+            now,
+            || grant.unchanged_since_issue(self.inner.instance, self.inner.epoch.current()),
+        )
         .await
     }
 

@@ -94,7 +94,10 @@ impl Custodian {
         if claims.authenticated_at > now || claims.expires_at <= claims.authenticated_at {
             return Err(AuthError::Rejected.into());
         }
-        Ok(UserSession::from_claims(claims, self.inner.tokens.authority()))
+        Ok(UserSession::from_claims(
+            claims,
+            self.inner.tokens.authority(),
+        ))
     }
 
     /// Records that the subject of `session` asked for an action now (clause 3.7): the
@@ -120,7 +123,8 @@ impl Custodian {
         let now = self.now();
         let out = self.mint_inner(subject, actor, cap, request, now).await;
         if let Err(e) = &out {
-            self.audit_refusal(subject, None, None, P::NAME, e, now).await;
+            self.audit_refusal(subject, None, None, P::NAME, e, now)
+                .await;
         }
         out
     }
@@ -139,10 +143,7 @@ impl Custodian {
             }
         }
         if P::ID == PurposeRef::Builtin(PurposeId::LegalCompliance) && request.is_none() {
-            return Err(IssueError::ProofRequired {
-                purpose: P::NAME,
-            }
-            .into());
+            return Err(IssueError::ProofRequired { purpose: P::NAME }.into());
         }
         self.catch_up().await?;
         // Read the change counter before the checks: a change racing with them makes the
@@ -282,7 +283,8 @@ impl Custodian {
             Ok(n) => n,
             Err(e) => {
                 let e = CustodianError::from(e);
-                self.audit_refusal(subject, None, None, P::NAME, &e, now).await;
+                self.audit_refusal(subject, None, None, P::NAME, &e, now)
+                    .await;
                 return Err(e);
             }
         };
@@ -359,7 +361,11 @@ impl Custodian {
             authority: self.inner.tokens.authority(),
             purpose: PhantomData,
         };
-        let mut ev = AuditEvent::new(now, AuditKind::GrantIssued, SubjectId::from_uuid(uuid::Uuid::nil()));
+        let mut ev = AuditEvent::new(
+            now,
+            AuditKind::GrantIssued,
+            SubjectId::from_uuid(uuid::Uuid::nil()),
+        );
         ev.grant = Some(g.id);
         ev.purpose = Some(P::NAME.to_owned());
         ev.actor = Some(Actor::Service {

@@ -182,7 +182,10 @@ impl Custodian {
                 actual: row.sealed.kind,
             });
         }
-        let version = row.version.checked_add(1).ok_or(CustodianError::Config("record version"))?;
+        let version = row
+            .version
+            .checked_add(1)
+            .ok_or(CustodianError::Config("record version"))?;
         self.write(
             row.sealed.subject,
             record,

@@ -60,7 +60,10 @@ impl Custodian {
                 continue;
             };
             if policy.allows(audience, c) {
-                out.push((row.kind.clone(), self.read_as_text(grant, row.record).await?));
+                out.push((
+                    row.kind.clone(),
+                    self.read_as_text(grant, row.record).await?,
+                ));
             }
         }
         Ok(out)

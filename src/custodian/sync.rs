@@ -63,7 +63,11 @@ impl Custodian {
         if let Some(ev) = ledger {
             bodies.push((ChainName::Ledger, ledger::encode(ev)));
         }
-        bodies.extend(audit.iter().map(|ev| (ChainName::Audit, ledger::encode(ev))));
+        bodies.extend(
+            audit
+                .iter()
+                .map(|ev| (ChainName::Audit, ledger::encode(ev))),
+        );
         let written = match self.inner.chains.append_bodies(bodies).await {
             Ok(w) => w,
             Err(StoreError::Conflict(c)) => return Err(CustodianError::Contended(c)),

@@ -65,8 +65,16 @@ impl Custodian {
     ) -> Result<RecordId, CustodianError> {
         let record = RecordId::new_random();
         let now = self.now();
-        self.write(subject, record, &Plain::of(&value), now, now, 1, AuditKind::Stored)
-            .await?;
+        self.write(
+            subject,
+            record,
+            &Plain::of(&value),
+            now,
+            now,
+            1,
+            AuditKind::Stored,
+        )
+        .await?;
         Ok(record)
     }
 
@@ -200,7 +208,8 @@ impl Custodian {
         Ok(())
     }
 
-    /// Subjects whose stored email equals `email` (through the blind index), for a lookup
+    /// Subjects whose stored email equals `email` (through the blind index, keyed by
+    /// [`Email::lookup_key`]: domain and local part case-insensitive), for a lookup
     /// grant of a purpose email serves. Erased subjects are never returned; the lookup is
     /// audited (purpose, component, count — not the address).
     ///
@@ -215,7 +224,7 @@ impl Custodian {
         P: ServicePurpose,
         Email: UsableFor<P>,
     {
-        self.find(grant, Category::Email, email.as_str()).await
+        self.find(grant, Category::Email, &email.lookup_key()).await
     }
 
     /// Subjects whose stored phone equals `phone` (through the blind index); as
@@ -256,7 +265,11 @@ impl Custodian {
             .collect();
         out.sort();
         out.dedup();
-        let mut ev = AuditEvent::new(now, AuditKind::Lookup, SubjectId::from_uuid(uuid::Uuid::nil()));
+        let mut ev = AuditEvent::new(
+            now,
+            AuditKind::Lookup,
+            SubjectId::from_uuid(uuid::Uuid::nil()),
+        );
         ev.grant = Some(grant.id());
         ev.data_kind = Some(c.name().to_owned());
         ev.purpose = Some(P::NAME.to_owned());

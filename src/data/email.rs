@@ -6,42 +6,63 @@
 //! addresses allowed by RFC 5321 (SMTP), RFC 5322 (message format) and
 //! RFC 6531 (SMTPUTF8, internationalized local parts). The rules are:
 //!
-//! 1. Surrounding ASCII whitespace is trimmed. Inputs longer than
-//!    [`MAX_INPUT_LEN`] bytes after trimming are rejected before any further
-//!    processing (bounds the work done on hostile input).
+//! 1. Surrounding ASCII white space is trimmed (the one trimming rule of every
+//!    parser in this module). Inputs longer than [`MAX_INPUT_LEN`] bytes after
+//!    trimming are rejected before any further processing (bounds the work done
+//!    on hostile input).
 //! 2. The address is split at the **last** `@`. Exactly one `@` is allowed,
 //!    because quoted local parts (the only place another `@` could appear) are
 //!    not supported.
 //! 3. The **local part** must be a *dot-atom* (RFC 5322 §3.2.3): one or more
 //!    atoms separated by single dots, with no leading, trailing or consecutive
 //!    dots. Atom characters are the RFC 5322 `atext` set (ASCII letters,
-//!    digits and `` !#$%&'*+-/=?^_`{|}~ ``) plus non-ASCII UTF-8 characters
-//!    (RFC 6531 `UTF8-non-ascii`). As a stricter-than-RFC rule, non-ASCII
-//!    control characters, Unicode white space and bidirectional formatting
-//!    controls are rejected. Quoted strings (`"a b"@x.com`), comments
-//!    (`a(c)@x.com`) and obsolete syntax are **not** supported. The local part
-//!    is at most 64 octets (RFC 5321 §4.5.3.1.1). It is kept exactly as given:
-//!    no case folding and no Unicode normalization, since RFC 5321 leaves the
-//!    interpretation of the local part to the receiving host.
-//! 4. The **domain** is converted to ASCII with IDNA processing per UTS #46
-//!    (via [`idna::domain_to_ascii`]), which lowercases it and encodes
-//!    internationalized labels as Punycode (`xn--…`). The result must then be
-//!    a fully qualified host name: at least two labels, each 1–63 characters
-//!    of letters, digits and hyphens (LDH) with no leading or trailing hyphen,
-//!    a top-level label that is not all-numeric, and at most 253 characters
-//!    in total. A trailing root dot (`example.com.`) is rejected.
-//! 5. Address literals such as `[192.0.2.1]` or `[IPv6:2001:db8::1]`
+//!    digits and `` !#$%&'*+-/=?^_`{|}~ ``) plus non-ASCII characters
+//!    (RFC 6531 `UTF8-non-ascii`) of the Unicode letter, mark, number,
+//!    punctuation and symbol categories. Refused: control, format (zero-width
+//!    characters, soft hyphen, joiners, bidirectional controls, tag characters,
+//!    byte order mark), surrogate, private-use and unassigned code points
+//!    (`Cc Cf Cs Co Cn`, noncharacters such as U+FFFE included), every
+//!    separator (`Zs Zl Zp`), and a combining mark in first position (it would
+//!    combine with whatever precedes the address). Such characters are invisible
+//!    or render alike, so two addresses that look identical would be stored as
+//!    different strings.
+//! 4. The local part is then put in Unicode **NFC** (RFC 6532 §3.1) and must be
+//!    at most 64 octets (RFC 5321 §4.5.3.1.1). Letter case is kept: RFC 5321
+//!    §2.4 leaves it to the receiving host, and the address must be delivered as
+//!    given. Lookups use [`lookup_key`], which folds it.
+//! 5. The **domain** must pass the same character screen (so an invisible
+//!    character is refused on both sides of the `@` instead of being deleted on
+//!    one), then is converted to ASCII with UTS #46 processing, non-transitional,
+//!    with the STD3 ASCII rules, *CheckHyphens*, *CheckBidi* and *CheckJoiners*
+//!    (the `idna` crate's strict configuration; RFC 5891 §4.2.3.1 and §4.2.3.4,
+//!    RFC 5893). The result is lowercase ASCII, internationalized labels as
+//!    Punycode (`xn--…`). It must be a fully qualified host name: at least two
+//!    labels, each 1–63 letters, digits and hyphens with no leading or trailing
+//!    hyphen, a top-level label ending in a letter, at most 253 characters. A
+//!    trailing root dot (`example.com.`) is rejected.
+//! 6. **Special-use names** are refused unless the host allows them
+//!    ([`EmailOptions::allow_special_use`]): `arpa`, `invalid`, `local`,
+//!    `localhost`, `onion` and `test` and every name under them (RFC 6761 §6.2–6.4,
+//!    RFC 6762, RFC 7686 §2; `arpa` per RFC 3172 holds no mailboxes). The
+//!    `example` names stay accepted: RFC 6761 §6.5 says applications should not
+//!    treat them as special, and documentation and tests use them.
+//! 7. Address literals such as `[192.0.2.1]` or `[IPv6:2001:db8::1]`
 //!    (RFC 5321 §4.1.3) are **rejected**.
-//! 6. The whole normalized address is at most 254 octets (RFC 5321 path
+//! 8. The whole normalized address is at most 254 octets (RFC 5321 path
 //!    limit of 256 minus the angle brackets).
 //!
-//! The normalized form is `local-part "@" ascii-domain`: the local part as
-//! given and the domain as lowercase ASCII (Punycode).
+//! The normalized form is `local-part "@" ascii-domain`: the local part in NFC
+//! with its case kept, and the domain as lowercase ASCII (Punycode).
+
+use std::borrow::Cow;
+
+use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, is_nfc_quick};
+use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
+use zeroize::Zeroizing;
 
 /// Maximum number of bytes (after trimming) that is inspected at all.
-///
-/// UTS #46 mapping may delete characters (e.g. soft hyphens), so the limit is
-/// generous compared with the 254-octet limit on the normalized address.
 pub(crate) const MAX_INPUT_LEN: usize = 1024;
 
 const MAX_ADDRESS_LEN: usize = 254;
@@ -49,11 +70,14 @@ const MAX_LOCAL_LEN: usize = 64;
 const MAX_DOMAIN_LEN: usize = 253;
 const MAX_LABEL_LEN: usize = 63;
 
+/// Special-use top-level names refused by default (see rule 6).
+const SPECIAL_USE: &[&str] = &["arpa", "invalid", "local", "localhost", "onion", "test"];
+
 /// Why an email address was rejected. Never contains (part of) the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EmailReason {
-    /// The input is empty or consists only of whitespace.
+    /// The input is empty or consists only of white space.
     #[error("email address is empty")]
     Empty,
     /// The input or the normalized address exceeds the length limit.
@@ -77,13 +101,21 @@ pub enum EmailReason {
     /// The local part has a leading, trailing or repeated dot.
     #[error("local part has a leading, trailing or repeated dot")]
     LocalPartDot,
+    /// The local part contains an invisible, control, separator, private-use or unassigned
+    /// character.
+    #[error("local part contains an invisible, control, private-use or unassigned character")]
+    LocalPartUnsafeCharacter,
+    /// The local part starts with a combining mark.
+    #[error("local part starts with a combining mark")]
+    LocalPartLeadingMark,
     /// Nothing follows the `@`.
     #[error("domain is empty")]
     DomainEmpty,
     /// The domain is an address literal such as an IP address in brackets.
     #[error("domain literals such as ip addresses are not supported")]
     DomainLiteral,
-    /// The domain could not be converted to ASCII (IDNA / UTS #46 failure).
+    /// The domain could not be converted to ASCII (IDNA failure: disallowed character,
+    /// hyphen placement, bidi or joiner rule, bad Punycode).
     #[error("domain is not a valid internationalized domain name")]
     DomainInvalid,
     /// A domain label is empty, too long, or contains a disallowed character
@@ -93,20 +125,58 @@ pub enum EmailReason {
     /// The domain has fewer than two labels.
     #[error("domain is not fully qualified")]
     DomainNotFullyQualified,
-    /// The top-level domain label consists only of digits.
-    #[error("top-level domain is all numeric")]
+    /// The top-level domain label does not end with a letter (for example, it is numeric).
+    #[error("top-level domain does not end with a letter")]
     DomainNumericTld,
     /// The ASCII form of the domain is longer than 253 characters.
     #[error("domain is longer than 253 characters")]
     DomainTooLong,
+    /// The domain contains an invisible, control, separator, private-use or unassigned
+    /// character, or starts with a combining mark.
+    #[error("domain contains an invisible, control, private-use or unassigned character")]
+    DomainUnsafeCharacter,
+    /// The domain is a special-use name (such as `.local` or `.onion`) and the host did not
+    /// allow those.
+    #[error("domain is a special-use name")]
+    DomainSpecialUse,
+}
+
+/// How [`Email::parse_with`](crate::Email::parse_with) reads an address.
+///
+/// Start from [`Email::options`](crate::Email::options) or [`EmailOptions::new`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EmailOptions {
+    allow_special_use: bool,
+}
+
+impl EmailOptions {
+    /// The defaults: special-use names refused.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            allow_special_use: false,
+        }
+    }
+
+    /// Whether addresses under the special-use names `arpa`, `invalid`, `local`,
+    /// `localhost`, `onion` and `test` are accepted (default: no). For hosts on a private
+    /// network (`.local`), Tor services (`.onion`) or test set-ups.
+    #[must_use]
+    pub const fn allow_special_use(mut self, allow: bool) -> Self {
+        self.allow_special_use = allow;
+        self
+    }
 }
 
 /// Validates and normalizes an address. Returns (normalized address, byte
 /// offset of the '@' in it).
 ///
 /// See the [module documentation](self) for the exact rules.
-pub(crate) fn normalize_email(input: &str) -> Result<(String, usize), EmailReason> {
-    let trimmed = input.trim_matches(|c: char| c.is_ascii_whitespace());
+pub(crate) fn normalize_email(
+    input: &str,
+    opts: &EmailOptions,
+) -> Result<(String, usize), EmailReason> {
+    let trimmed = super::kinds::trim_input(input);
     if trimmed.is_empty() {
         return Err(EmailReason::Empty);
     }
@@ -118,18 +188,43 @@ pub(crate) fn normalize_email(input: &str) -> Result<(String, usize), EmailReaso
         return Err(EmailReason::MultipleAt);
     }
     validate_local(local)?;
-    let ascii_domain = normalize_domain(domain)?;
+    let ascii_domain = normalize_domain(domain, opts)?;
 
-    let at = local.len();
-    let total = at + 1 + ascii_domain.len();
-    if total > MAX_ADDRESS_LEN {
-        return Err(EmailReason::TooLong);
+    let mut out = String::with_capacity(local.len() + 1 + ascii_domain.len());
+    if local.is_ascii() || is_nfc_quick(local.chars()) == IsNormalized::Yes {
+        out.push_str(local);
+    } else {
+        out.extend(local.nfc());
+        // Composition can change characters; the composed form must pass the same rules.
+        validate_local(&out)?;
     }
-    let mut out = String::with_capacity(total);
-    out.push_str(local);
+    let at = out.len();
+    if at > MAX_LOCAL_LEN {
+        return Err(EmailReason::LocalPartTooLong);
+    }
     out.push('@');
     out.push_str(&ascii_domain);
+    if out.len() > MAX_ADDRESS_LEN {
+        return Err(EmailReason::TooLong);
+    }
     Ok((out, at))
+}
+
+/// The key for equality lookups (the blind index): the normalized address with the local part
+/// lowercased (Unicode `to_lowercase`, then NFC again). The domain is already lowercase ASCII.
+///
+/// `normalized` is an address produced by [`normalize_email`], `at` the offset it returned.
+pub(crate) fn lookup_key(normalized: &str, at: usize) -> Zeroizing<String> {
+    let (local, domain) = normalized.split_at(at.min(normalized.len()));
+    let mut key = Zeroizing::new(String::with_capacity(normalized.len()));
+    if local.is_ascii() {
+        key.extend(local.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        let lower = Zeroizing::new(local.to_lowercase());
+        key.extend(lower.nfc());
+    }
+    key.push_str(domain);
+    key
 }
 
 /// RFC 5322 `atext`, ASCII part.
@@ -158,31 +253,47 @@ fn is_ascii_atext(c: char) -> bool {
         )
 }
 
-/// Bidirectional formatting controls (Trojan-source style spoofing).
-fn is_bidi_control(c: char) -> bool {
+/// Whether a non-ASCII character is refused anywhere in an address (rules 3 and 5): control,
+/// format, surrogate, private-use, unassigned, separators.
+fn is_unsafe(c: char) -> bool {
     matches!(
-        c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        c.general_category_group(),
+        GeneralCategoryGroup::Other | GeneralCategoryGroup::Separator
     )
 }
 
-fn is_local_char(c: char) -> bool {
-    if c.is_ascii() {
-        is_ascii_atext(c)
-    } else {
-        !c.is_control() && !c.is_whitespace() && !is_bidi_control(c)
-    }
+fn is_mark(c: char) -> bool {
+    matches!(
+        c.general_category(),
+        GeneralCategory::NonspacingMark
+            | GeneralCategory::SpacingMark
+            | GeneralCategory::EnclosingMark
+    )
 }
 
 fn validate_local(local: &str) -> Result<(), EmailReason> {
     if local.is_empty() {
         return Err(EmailReason::LocalPartEmpty);
     }
-    if local.len() > MAX_LOCAL_LEN {
+    // Bounds the work below; the real limit is checked on the NFC form.
+    if local.len() > MAX_LOCAL_LEN * 4 {
         return Err(EmailReason::LocalPartTooLong);
     }
-    if !local.chars().all(|c| c == '.' || is_local_char(c)) {
-        return Err(EmailReason::LocalPartInvalid);
+    for c in local.chars() {
+        if c.is_ascii() {
+            if c != '.' && !is_ascii_atext(c) {
+                return Err(EmailReason::LocalPartInvalid);
+            }
+        } else if is_unsafe(c) {
+            return Err(EmailReason::LocalPartUnsafeCharacter);
+        }
+    }
+    if local
+        .chars()
+        .next()
+        .is_some_and(|c| !c.is_ascii() && is_mark(c))
+    {
+        return Err(EmailReason::LocalPartLeadingMark);
     }
     if local.split('.').any(str::is_empty) {
         return Err(EmailReason::LocalPartDot);
@@ -190,17 +301,29 @@ fn validate_local(local: &str) -> Result<(), EmailReason> {
     Ok(())
 }
 
-fn normalize_domain(domain: &str) -> Result<String, EmailReason> {
+fn normalize_domain<'a>(domain: &'a str, opts: &EmailOptions) -> Result<Cow<'a, str>, EmailReason> {
     if domain.is_empty() {
         return Err(EmailReason::DomainEmpty);
     }
     if domain.starts_with('[') {
         return Err(EmailReason::DomainLiteral);
     }
-    let ascii = idna::domain_to_ascii(domain).map_err(|_| EmailReason::DomainInvalid)?;
-    // UTS #46 lowercases ASCII already; lowercase again defensively so the
-    // LDH check below and the output never depend on that detail.
-    let ascii = ascii.to_ascii_lowercase();
+    if !domain.is_ascii()
+        && (domain.chars().any(|c| !c.is_ascii() && is_unsafe(c))
+            || domain.chars().next().is_some_and(is_mark))
+    {
+        return Err(EmailReason::DomainUnsafeCharacter);
+    }
+    let ascii = Uts46::new()
+        .to_ascii(
+            domain.as_bytes(),
+            AsciiDenyList::STD3,
+            Hyphens::Check,
+            DnsLength::Ignore,
+        )
+        .map_err(|_| EmailReason::DomainInvalid)?;
+    // UTS #46 output is lowercase ASCII; the label check below refuses anything else rather
+    // than copying it to lowercase again (the common all-lowercase domain is borrowed).
     if ascii.is_empty() {
         return Err(EmailReason::DomainEmpty);
     }
@@ -217,10 +340,67 @@ fn normalize_domain(domain: &str) -> Result<String, EmailReason> {
     if labels < 2 {
         return Err(EmailReason::DomainNotFullyQualified);
     }
-    if last.bytes().all(|b| b.is_ascii_digit()) {
+    if ascii.contains("xn--") && !ascii.split('.').all(idna2008_label) {
+        return Err(EmailReason::DomainInvalid);
+    }
+    if !last.ends_with(|c: char| c.is_ascii_lowercase()) {
         return Err(EmailReason::DomainNumericTld);
     }
+    if !opts.allow_special_use && SPECIAL_USE.contains(&last) {
+        return Err(EmailReason::DomainSpecialUse);
+    }
     Ok(ascii)
+}
+
+/// RFC 5892 code point validity of an A-label's U-label, after UTS #46 mapping.
+///
+/// UTS #46 is more permissive than IDNA2008: it lets symbols and punctuation (`∫`, `⫇`),
+/// Hangul conjoining jamo and a few other code points through. IDNA2008 (RFC 5892 §2) allows
+/// only letters, digits and combining marks (`LetterDigits`: Ll Lu Lo Lm Nd Mn Mc) plus the
+/// listed exceptions, and refuses the Hangul jamo blocks (§2.9). The contextual rules for
+/// U+00B7 (between two `l`, RFC 5892 Appendix A.3) are applied; the other CONTEXTO code
+/// points are allowed.
+fn idna2008_label(label: &str) -> bool {
+    let Some(encoded) = label.strip_prefix("xn--") else {
+        return true;
+    };
+    let Some(unicode) = idna::punycode::decode_to_string(encoded) else {
+        return false;
+    };
+    let chars: Vec<char> = unicode.chars().collect();
+    chars.iter().enumerate().all(|(i, &c)| {
+        if c.is_ascii() {
+            return c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        }
+        match c {
+            // RFC 5892 §2.6 exceptions: PVALID.
+            '\u{DF}' | '\u{3C2}' | '\u{6FD}' | '\u{6FE}' | '\u{F0B}' | '\u{3007}' => true,
+            // §2.6 exceptions: DISALLOWED.
+            '\u{640}'
+            | '\u{7FA}'
+            | '\u{302E}'
+            | '\u{302F}'
+            | '\u{3031}'..='\u{3035}'
+            | '\u{303B}' => false,
+            // CONTEXTO: MIDDLE DOT between two 'l'.
+            '\u{B7}' => i > 0 && chars.get(i - 1) == Some(&'l') && chars.get(i + 1) == Some(&'l'),
+            '\u{375}' | '\u{5F3}' | '\u{5F4}' | '\u{30FB}' => true,
+            // §2.9 HangulJamo: DISALLOWED.
+            '\u{1100}'..='\u{11FF}' | '\u{A960}'..='\u{A97F}' | '\u{D7B0}'..='\u{D7FF}' => false,
+            // ZWJ / ZWNJ: CONTEXTJ, already checked by UTS #46 CheckJoiners.
+            '\u{200C}' | '\u{200D}' => true,
+            _ => matches!(
+                c.general_category(),
+                GeneralCategory::LowercaseLetter
+                    | GeneralCategory::UppercaseLetter
+                    | GeneralCategory::OtherLetter
+                    | GeneralCategory::ModifierLetter
+                    | GeneralCategory::DecimalNumber
+                    | GeneralCategory::NonspacingMark
+                    | GeneralCategory::SpacingMark
+            ),
+        }
+    })
 }
 
 fn validate_label(label: &str) -> Result<(), EmailReason> {
@@ -249,6 +429,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn norm(input: &str) -> Result<(String, usize), EmailReason> {
+        normalize_email(input, &EmailOptions::new())
+    }
+
     const ALL_REASONS: &[EmailReason] = &[
         EmailReason::Empty,
         EmailReason::TooLong,
@@ -265,6 +449,10 @@ mod tests {
         EmailReason::DomainNotFullyQualified,
         EmailReason::DomainNumericTld,
         EmailReason::DomainTooLong,
+        EmailReason::LocalPartUnsafeCharacter,
+        EmailReason::LocalPartLeadingMark,
+        EmailReason::DomainUnsafeCharacter,
+        EmailReason::DomainSpecialUse,
     ];
 
     #[test]
@@ -294,8 +482,7 @@ mod tests {
             (&long_local_addr, &long_local_addr),
         ];
         for (input, expected) in cases {
-            let (out, at) =
-                normalize_email(input).unwrap_or_else(|e| panic!("{input:?} rejected: {e}"));
+            let (out, at) = norm(input).unwrap_or_else(|e| panic!("{input:?} rejected: {e}"));
             assert_eq!(&out, expected, "input {input:?}");
             assert_eq!(out.get(at..=at), Some("@"), "input {input:?}");
             assert_eq!(out.rfind('@'), Some(at));
@@ -332,9 +519,9 @@ mod tests {
             ("\"ab\"@x.com", R::LocalPartInvalid),
             ("a(comment)@x.com", R::LocalPartInvalid),
             ("a,b@x.com", R::LocalPartInvalid),
-            ("a\u{202E}b@x.com", R::LocalPartInvalid),
-            ("a\u{00A0}b@x.com", R::LocalPartInvalid),
-            ("a\u{0085}b@x.com", R::LocalPartInvalid),
+            ("a\u{202E}b@x.com", R::LocalPartUnsafeCharacter),
+            ("a\u{00A0}b@x.com", R::LocalPartUnsafeCharacter),
+            ("a\u{0085}b@x.com", R::LocalPartUnsafeCharacter),
             ("a@", R::DomainEmpty),
             ("a@[192.0.2.1]", R::DomainLiteral),
             ("a@[IPv6:2001:db8::1]", R::DomainLiteral),
@@ -343,13 +530,14 @@ mod tests {
             ("a@x..com", R::DomainLabelInvalid),
             ("a@.x.com", R::DomainLabelInvalid),
             ("a@x.com.", R::DomainLabelInvalid),
-            ("a@-x.com", R::DomainLabelInvalid),
-            ("a@x-.com", R::DomainLabelInvalid),
-            ("a@x_y.com", R::DomainLabelInvalid),
-            ("a@x y.com", R::DomainLabelInvalid),
+            ("a@-x.com", R::DomainInvalid),
+            ("a@x-.com", R::DomainInvalid),
+            ("a@x_y.com", R::DomainInvalid),
+            ("a@x y.com", R::DomainInvalid),
             (&label64, R::DomainLabelInvalid),
             ("a@1.2.3.4", R::DomainNumericTld),
             ("a@example.123", R::DomainNumericTld),
+            ("a@example.co1", R::DomainNumericTld),
             ("a@xn--zz.com", R::DomainInvalid),
             (&long_domain, R::DomainTooLong),
             (&long_addr, R::TooLong),
@@ -357,12 +545,84 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(
-                normalize_email(input),
+                norm(input),
                 Err(*expected),
                 "input {input:?} (len {})",
                 input.len()
             );
         }
+    }
+
+    /// The cases of issue 15: invisible characters, hyphens in IDN labels, special-use names,
+    /// NFC, and the lookup key.
+    #[test]
+    fn invisible_characters_hyphens_special_use_nfc() {
+        use EmailReason as R;
+        for bad in [
+            "\u{200B}john@example.com",
+            "jo\u{00AD}hn@example.com",
+            "jo\u{200D}hn@example.com",
+            "jo\u{200C}hn@example.com",
+            "jo\u{2060}hn@example.com",
+            "\u{FEFF}john@example.com",
+            "jo\u{E000}hn@example.com",
+            "jo\u{0378}hn@example.com",
+            "jo\u{E0041}hn@example.com",
+            "jo\u{FFFE}hn@example.com",
+            "jo\u{2028}hn@example.com",
+            "jo\u{3000}hn@example.com",
+        ] {
+            assert_eq!(norm(bad), Err(R::LocalPartUnsafeCharacter), "{bad:?}");
+        }
+        assert_eq!(
+            norm("\u{0301}john@example.com"),
+            Err(R::LocalPartLeadingMark)
+        );
+        // A mark after the first character is part of a letter.
+        assert!(norm("jose\u{0301}@example.com").is_ok());
+        for bad in [
+            "john@exa\u{200B}mple.com",
+            "john@exa\u{00AD}mple.com",
+            "john@\u{0301}example.com",
+        ] {
+            assert_eq!(norm(bad), Err(R::DomainUnsafeCharacter), "{bad:?}");
+        }
+        for bad in [
+            "john@-exa\u{e4}mple.com",
+            "john@exa\u{e4}mple-.com",
+            "john@ab--c\u{e4}.com",
+        ] {
+            assert_eq!(norm(bad), Err(R::DomainInvalid), "{bad:?}");
+        }
+        // RFC 5893: a right-to-left label next to a label starting with a digit.
+        assert_eq!(norm("a@1.\u{05D0}\u{05D1}.com"), Err(R::DomainInvalid));
+        for tld in ["local", "onion", "invalid", "test", "arpa", "localhost"] {
+            let addr = format!("a@host.{tld}");
+            assert_eq!(norm(&addr), Err(R::DomainSpecialUse), "{addr}");
+            let upper = format!("a@HOST.{}", tld.to_uppercase());
+            let allowed = normalize_email(&upper, &EmailOptions::new().allow_special_use(true));
+            assert_eq!(allowed.map(|(a, _)| a), Ok(addr));
+        }
+        assert!(norm("a@example.com").is_ok() && norm("a@mail.example").is_ok());
+        // NFC: decomposed and precomposed forms are stored alike.
+        let (nfd, _) = norm("jose\u{0301}@example.com").unwrap();
+        let (nfc, _) = norm("jos\u{e9}@example.com").unwrap();
+        assert_eq!(nfd, nfc);
+        assert_eq!(nfc, "jos\u{e9}@example.com");
+    }
+
+    #[test]
+    fn lookup_key_folds_local_case_only() {
+        let key = |s: &str| {
+            let (n, at) = norm(s).unwrap();
+            lookup_key(&n, at).to_string()
+        };
+        assert_eq!(key("Dora@Example.ORG"), "dora@example.org");
+        assert_eq!(key("dora@example.org"), key("DORA@example.org"));
+        assert_eq!(key("\u{c9}mile@example.com"), "\u{e9}mile@example.com");
+        assert_eq!(key("E\u{0301}MILE@example.com"), "\u{e9}mile@example.com");
+        // The stored form keeps the case as given.
+        assert_eq!(norm("Dora@Example.ORG").unwrap().0, "Dora@example.org");
     }
 
     #[test]
@@ -380,7 +640,7 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics_and_errors_never_echo_input(input in any::<String>()) {
-            if let Err(e) = normalize_email(&input) {
+            if let Err(e) = norm(&input) {
                 let msg = e.to_string();
                 prop_assert!(ALL_REASONS.iter().any(|r| r.to_string() == msg));
                 if input.chars().count() >= 3 {
@@ -393,7 +653,7 @@ mod tests {
         fn errors_never_echo_email_like_input(
             input in "[a-zA-Z0-9._%+@\\[\\]ü-]{3,80}"
         ) {
-            if let Err(e) = normalize_email(&input) {
+            if let Err(e) = norm(&input) {
                 let msg = e.to_string();
                 prop_assert!(ALL_REASONS.iter().any(|r| r.to_string() == msg));
                 // Messages contain no '@' or '.', so an input containing either
@@ -406,8 +666,8 @@ mod tests {
 
         #[test]
         fn idempotent_on_arbitrary(input in any::<String>()) {
-            if let Ok((out, at)) = normalize_email(&input) {
-                prop_assert_eq!(normalize_email(&out), Ok((out.clone(), at)));
+            if let Ok((out, at)) = norm(&input) {
+                prop_assert_eq!(norm(&out), Ok((out.clone(), at)));
             }
         }
 
@@ -418,10 +678,10 @@ mod tests {
             tld in "[a-zA-Z广告]{2,6}",
         ) {
             let input = format!("{local}@{}.{tld}", labels.join("."));
-            if let Ok((out, at)) = normalize_email(&input) {
+            if let Ok((out, at)) = norm(&input) {
                 prop_assert_eq!(out.get(..at), Some(local.as_str()));
                 prop_assert!(out.is_ascii() || !local.is_ascii());
-                prop_assert_eq!(normalize_email(&out), Ok((out.clone(), at)));
+                prop_assert_eq!(norm(&out), Ok((out.clone(), at)));
             }
         }
     }

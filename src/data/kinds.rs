@@ -9,14 +9,28 @@ use secrecy::{ExposeSecret, SecretBox, SecretString};
 use zeroize::Zeroizing;
 
 use super::codec::{Reader, Writer};
-use super::email::normalize_email;
-use super::phone::normalize_phone;
+use super::email::{EmailOptions, lookup_key as email_lookup_key, normalize_email};
+use super::phone::{
+    Parsed as PhoneParsed, PhoneOptions, PhoneReason, PhoneType, normalize_phone, stored_phone,
+};
 use super::{Category, DataError, DataKind, DataReason, KindRef};
 use crate::purpose::sealed;
 
-/// Checks a free-text field: trimmed, non-empty, bounded, no control characters.
+/// The one trimming rule of every parser in this module: surrounding ASCII white space
+/// (space, tab, line feed, form feed, carriage return) is removed, nothing else.
+///
+/// Unicode white space (no-break space, U+2003, U+3000, line separator…) is *not* trimmed:
+/// each parser then refuses it or, in free text, keeps it. One rule means a value copied
+/// between fields (an address pasted into a name, a number into a form draft) is cut the same
+/// way everywhere. See `docs/validation.md`.
+pub(super) fn trim_input(input: &str) -> &str {
+    input.trim_ascii()
+}
+
+/// Checks a free-text field: trimmed ([`trim_input`]), non-empty, bounded, no control
+/// characters.
 fn text(kind: &'static str, input: &str, max: usize) -> Result<SecretString, DataError> {
-    let t = input.trim();
+    let t = trim_input(input);
     if t.is_empty() {
         return Err(DataError::new(kind, DataReason::Empty));
     }
@@ -95,32 +109,70 @@ impl PersonName {
     }
 }
 
-/// An email address (clauses 1, 3.1), validated and normalized (domain lowercased, IDNA).
+/// An email address (clauses 1, 3.1), validated and normalized: local part in NFC with its
+/// case kept, domain lowercase ASCII (IDNA). The rules are listed in `docs/validation.md`.
 pub struct Email {
     value: SecretString,
     at: usize,
 }
-data_kind!(Email, Email, |v: &Email| Some(Zeroizing::new(v.as_str().to_owned())));
+data_kind!(Email, Email, |v: &Email| Some(Email::lookup_key(v)));
 
 impl Email {
-    /// Validates and normalizes an address (see the documented subset in the module docs of
-    /// [`EmailReason`](super::EmailReason)).
+    /// Validates and normalizes an address with the default `EmailOptions` (special-use
+    /// names such as `.local` refused).
     ///
     /// # Errors
     /// [`DataReason::Email`] naming the rule that failed.
     pub fn parse(input: &str) -> Result<Self, DataError> {
-        let (value, at) = normalize_email(input)
+        Self::parse_with(input, &EmailOptions::new())
+    }
+
+    /// Validates and normalizes an address with the host's options.
+    ///
+    /// ```
+    /// # use crm_privacy::Email;
+    /// assert!(Email::parse("printer@office.local").is_err());
+    /// let opts = Email::options().allow_special_use(true);
+    /// assert_eq!(Email::parse_with("printer@Office.LOCAL", &opts)?.as_str(), "printer@office.local");
+    /// # Ok::<(), crm_privacy::DataError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`DataReason::Email`] naming the rule that failed.
+    pub fn parse_with(input: &str, options: &EmailOptions) -> Result<Self, DataError> {
+        let (value, at) = normalize_email(input, options)
             .map_err(|r| DataError::new(Category::Email.name(), DataReason::Email(r)))?;
         Ok(Self {
             value: SecretString::from(value),
             at,
         })
     }
-    /// The normalized address.
+
+    /// The default options, to adjust for [`parse_with`](Self::parse_with).
+    #[must_use]
+    pub const fn options() -> EmailOptions {
+        EmailOptions::new()
+    }
+
+    /// The normalized address (local part as given, in NFC; domain lowercase ASCII).
     #[must_use]
     pub fn as_str(&self) -> &str {
         self.value.expose_secret()
     }
+
+    /// The key for equality lookups such as a blind index: [`as_str`](Self::as_str) with the
+    /// local part lowercased too. `Dora@example.org` and `dora@EXAMPLE.org` have the same key.
+    ///
+    /// RFC 5321 §2.4 lets a receiving host treat local-part case as significant but calls
+    /// relying on it harmful to interoperability; practically every mail provider ignores it.
+    /// A lookup that misses a subject because of case (an access or erasure request) costs
+    /// more than the rare merge of two mailboxes that differ only in case, so lookups fold it
+    /// while the stored address keeps it for delivery. See `docs/validation.md`.
+    #[must_use]
+    pub fn lookup_key(&self) -> Zeroizing<String> {
+        email_lookup_key(self.as_str(), self.at)
+    }
+
     /// The domain part (ASCII, lowercase).
     #[must_use]
     pub fn domain(&self) -> &str {
@@ -132,31 +184,70 @@ impl Email {
         w.str(self.as_str());
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DataError> {
-        Self::parse(r.str()?)
+        // Stored addresses were accepted under some host's options: read them back under the
+        // most permissive ones, so that changing an option never makes stored data unreadable.
+        Self::parse_with(r.str()?, &EmailOptions::new().allow_special_use(true))
     }
 }
 
-/// A phone number in E.164 form (clauses 1, 3.2), with an assigned country calling code.
+/// A phone number in E.164 form (clauses 1, 3.2), checked against libphonenumber's metadata.
+/// The rules are listed in `docs/validation.md`.
 pub struct Phone {
     value: SecretString,
     country_code: u16,
+    number_type: PhoneType,
 }
-data_kind!(Phone, Phone, |v: &Phone| Some(Zeroizing::new(v.as_e164().to_owned())));
+data_kind!(Phone, Phone, |v: &Phone| Some(Zeroizing::new(
+    v.as_e164().to_owned()
+)));
 
 impl Phone {
-    /// Validates an international number (`+` or `00` prefix; spaces, dots, dashes and
-    /// parentheses allowed as separators) and normalizes it to E.164.
+    /// Validates an international number (leading `+`) under `PhonePolicy::Valid` and
+    /// normalizes it to E.164.
     ///
     /// # Errors
     /// [`DataReason::Phone`] naming the rule that failed.
     pub fn parse(input: &str) -> Result<Self, DataError> {
-        let (value, country_code) = normalize_phone(input)
-            .map_err(|r| DataError::new(Category::Phone.name(), DataReason::Phone(r)))?;
-        Ok(Self {
-            value: SecretString::from(value),
-            country_code,
-        })
+        Self::parse_with(input, &PhoneOptions::new())
     }
+
+    /// Validates a number with a region hint for national input and the host's policy.
+    ///
+    /// ```
+    /// # use crm_privacy::Phone;
+    /// let uk = Phone::options().region("GB")?;
+    /// let p = Phone::parse_with("020 7946 0958", &uk)?;
+    /// assert_eq!(p.as_e164(), "+442079460958");
+    /// assert_eq!(p.number_type().name(), "fixed_line");
+    /// // Possible: any length the numbering plan uses, assigned or not.
+    /// assert!(Phone::parse("+1 999 555 0100").is_err());
+    /// assert!(Phone::parse_with("+1 999 555 0100", &Phone::options().possible()).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`DataReason::Phone`] naming the rule that failed.
+    pub fn parse_with(input: &str, options: &PhoneOptions) -> Result<Self, DataError> {
+        normalize_phone(input, options)
+            .map(Self::from_parsed)
+            .map_err(phone_error)
+    }
+
+    /// The default options (international input, `PhonePolicy::Valid`), to adjust for
+    /// [`parse_with`](Self::parse_with).
+    #[must_use]
+    pub const fn options() -> PhoneOptions {
+        PhoneOptions::new()
+    }
+
+    fn from_parsed(p: PhoneParsed) -> Self {
+        Self {
+            value: SecretString::from(p.e164),
+            country_code: p.country_code,
+            number_type: p.number_type,
+        }
+    }
+
     /// The number in E.164 form, e.g. `+14155550100`.
     #[must_use]
     pub fn as_e164(&self) -> &str {
@@ -167,12 +258,26 @@ impl Phone {
     pub const fn country_code(&self) -> u16 {
         self.country_code
     }
+    /// The kind of line, as far as the numbering plan tells (`PhoneType::Unknown` for a
+    /// number accepted as merely possible).
+    #[must_use]
+    pub const fn number_type(&self) -> PhoneType {
+        self.number_type
+    }
     fn write(&self, w: &mut Writer) {
         w.str(self.as_e164());
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DataError> {
-        Self::parse(r.str()?)
+        // Not re-checked against the policy: a metadata update must not make stored personal
+        // data unreadable.
+        stored_phone(r.str()?)
+            .map(Self::from_parsed)
+            .map_err(phone_error)
     }
+}
+
+fn phone_error(r: PhoneReason) -> DataError {
+    DataError::new(Category::Phone.name(), DataReason::Phone(r))
 }
 
 /// A colleague to whom the subject sent a request for teamwork (clause 1).
@@ -288,13 +393,13 @@ pub struct IpAddress {
 data_kind!(IpAddress, IpAddress);
 
 impl IpAddress {
-    /// Parses dotted IPv4 or RFC 5952 IPv6 text.
+    /// Parses dotted IPv4 or RFC 5952 IPv6 text, after trimming surrounding ASCII white space
+    /// only (the rule of every parser here; a no-break space around the address is refused).
     ///
     /// # Errors
     /// [`DataReason::IpAddress`].
     pub fn parse(input: &str) -> Result<Self, DataError> {
-        let ip: IpAddr = input
-            .trim()
+        let ip: IpAddr = trim_input(input)
             .parse()
             .map_err(|_| DataError::new(Category::IpAddress.name(), DataReason::IpAddress))?;
         Ok(Self::from_ip(ip))

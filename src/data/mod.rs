@@ -17,13 +17,13 @@ mod phone;
 pub(crate) mod text;
 
 pub use codec::{Reader, Writer};
-pub use email::EmailReason;
+pub use email::{EmailOptions, EmailReason};
 pub use kinds::{
     ColleagueContact, CookiePreference, CustomerRecord, DeviceContact, DeviceInfo, Email, Facebook,
     Google, IpAddress, PersonName, Phone, Provider, ProviderAccountId, Zoom, ZoomAccessToken,
 };
 pub use personal::Personal;
-pub use phone::PhoneReason;
+pub use phone::{PhoneOptions, PhonePolicy, PhoneReason, PhoneType};
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;

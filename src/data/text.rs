@@ -72,7 +72,10 @@ pub(crate) fn parse(category: Category, text: &str) -> Result<Encoded, DataError
             let m = object(k, text)?;
             let mut p = CookiePreference::new();
             if let Some(l) = m.get("language") {
-                p.set_language(l.as_str().ok_or(DataError::new(k, DataReason::Field("language")))?)?;
+                p.set_language(
+                    l.as_str()
+                        .ok_or(DataError::new(k, DataReason::Field("language")))?,
+                )?;
             }
             encoded(&p)
         }
@@ -88,7 +91,10 @@ pub(crate) fn parse(category: Category, text: &str) -> Result<Encoded, DataError
             let opt = |f: &'static str| -> Result<Option<&str>, DataError> {
                 match m.get(f) {
                     None | Some(Value::Null) => Ok(None),
-                    Some(v) => v.as_str().map(Some).ok_or(DataError::new(k, DataReason::Field(f))),
+                    Some(v) => v
+                        .as_str()
+                        .map(Some)
+                        .ok_or(DataError::new(k, DataReason::Field(f))),
                 }
             };
             let name = PersonName::parse(field(&m, "name", k)?)?;
@@ -122,7 +128,11 @@ pub(crate) fn parse(category: Category, text: &str) -> Result<Encoded, DataError
             let m = object(k, text)?;
             let mut r = CustomerRecord::new();
             for (name, v) in &m {
-                r.set(name, v.as_str().ok_or(DataError::new(k, DataReason::Field("value")))?)?;
+                r.set(
+                    name,
+                    v.as_str()
+                        .ok_or(DataError::new(k, DataReason::Field("value")))?,
+                )?;
             }
             encoded(&r)
         }
@@ -213,17 +223,33 @@ mod tests {
             (Category::ZoomAccountId, "zoomuser1"),
             (Category::ZoomAccessToken, "tok_abcdef123456"),
             (Category::CookiePreference, r#"{"language":"en"}"#),
-            (Category::ColleagueContact, r#"{"email":"bob@example.com","name":"Bob"}"#),
-            (Category::DeviceContact, r#"{"email":null,"name":"Carol","phone":"+442079460958"}"#),
-            (Category::DeviceInfo, r#"{"app_version":"1.0","model":"Pixel","os_version":"14","screen":[1080,2400]}"#),
+            (
+                Category::ColleagueContact,
+                r#"{"email":"bob@example.com","name":"Bob"}"#,
+            ),
+            (
+                Category::DeviceContact,
+                r#"{"email":null,"name":"Carol","phone":"+442079460958"}"#,
+            ),
+            (
+                Category::DeviceInfo,
+                r#"{"app_version":"1.0","model":"Pixel","os_version":"14","screen":[1080,2400]}"#,
+            ),
             (Category::CustomerRecord, r#"{"company":"Acme"}"#),
         ];
         for &c in Category::ALL {
-            let (_, text) = samples.iter().find(|(k, _)| *k == c).copied().unwrap_or((c, ""));
+            let (_, text) = samples
+                .iter()
+                .find(|(k, _)| *k == c)
+                .copied()
+                .unwrap_or((c, ""));
             let enc = parse(c, text).unwrap_or_else(|e| panic!("{c:?}: {e}"));
             let back = render_text(c, &enc.bytes, true).unwrap_or_else(|e| panic!("{c:?}: {e}"));
             assert_eq!(back.as_str(), text, "{c:?}");
-            assert_eq!(enc.lookup.is_some(), matches!(c, Category::Email | Category::Phone));
+            assert_eq!(
+                enc.lookup.is_some(),
+                matches!(c, Category::Email | Category::Phone)
+            );
         }
     }
 
@@ -232,6 +258,12 @@ mod tests {
         for &c in Category::ALL {
             assert!(parse(c, "").is_err(), "{c:?}");
         }
-        assert!(parse(Category::DeviceInfo, r#"{"model":"m","os_version":"o","app_version":"a","screen":[1]}"#).is_err());
+        assert!(
+            parse(
+                Category::DeviceInfo,
+                r#"{"model":"m","os_version":"o","app_version":"a","screen":[1]}"#
+            )
+            .is_err()
+        );
     }
 }

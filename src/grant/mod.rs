@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 
 pub use error::{AccessError, IssueError, KeyError, TokenError};
 pub use proofs::{NdaAttestation, SessionClaims, UserInitiated, UserSession};
-pub(crate) use token::{AuthorityId, KeyRing};
 pub use token::TokenKey;
+pub(crate) use token::{AuthorityId, KeyRing};
 
 use crate::ids::{ConsentId, GrantId, RequestId, SessionId, StaffId, SubjectId};
 use crate::purpose::{Purpose, PurposeRef};

@@ -129,7 +129,10 @@ impl KeyRing {
 
     /// The authority new grants are issued under (that of the signing key).
     pub(crate) fn authority(&self) -> AuthorityId {
-        self.authorities.first().copied().unwrap_or(AuthorityId([0; 16]))
+        self.authorities
+            .first()
+            .copied()
+            .unwrap_or(AuthorityId([0; 16]))
     }
 
     /// Whether `a` is the authority of one of this ring's keys.
@@ -173,7 +176,10 @@ impl KeyRing {
         }
         p.extend_from_slice(&info.issued_at.timestamp_millis().to_be_bytes());
         p.extend_from_slice(&info.expires_at.timestamp_millis().to_be_bytes());
-        for id in [info.consent.map(|c| c.to_bytes()), info.request.map(|r| r.to_bytes())] {
+        for id in [
+            info.consent.map(|c| c.to_bytes()),
+            info.request.map(|r| r.to_bytes()),
+        ] {
             match id {
                 None => p.push(0),
                 Some(b) => {

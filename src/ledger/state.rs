@@ -51,7 +51,10 @@ pub(crate) const fn audience_of(purpose: PurposeRef) -> Option<Audience> {
 
 impl Inner {
     fn consent(&self, subject: SubjectId, scope: ConsentScope) -> Option<ConsentId> {
-        self.active.get(&subject).and_then(|m| m.get(&scope)).copied()
+        self.active
+            .get(&subject)
+            .and_then(|m| m.get(&scope))
+            .copied()
     }
 }
 
@@ -119,7 +122,11 @@ impl PolicyState {
     }
 
     pub(crate) fn sharing(&self, subject: SubjectId) -> SharingPolicy {
-        self.read().sharing.get(&subject).cloned().unwrap_or_default()
+        self.read()
+            .sharing
+            .get(&subject)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub(crate) fn is_erased(&self, subject: SubjectId) -> bool {
@@ -162,7 +169,11 @@ impl PolicyState {
         if let Some(audience) = audience_of(purpose) {
             // Clause 5: the subject's sharing choice is the consent behind a sharing
             // purpose; nothing chosen, nothing to grant.
-            if !s.sharing.get(&subject).is_some_and(|p| p.shares_any(audience)) {
+            if !s
+                .sharing
+                .get(&subject)
+                .is_some_and(|p| p.shares_any(audience))
+            {
                 return Err(IssueError::NoConsent {
                     subject,
                     scope: "sharing choice",
