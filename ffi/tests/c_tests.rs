@@ -67,6 +67,7 @@ fn c_test_program_passes_under_valgrind() {
                 "--error-exitcode=99",
                 "-q",
             ])
+            .arg(format!("--suppressions={dir}/tests/valgrind.supp"))
             .arg(&out)
             .arg(&db)
             .output()
