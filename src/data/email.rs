@@ -176,7 +176,7 @@ pub(crate) fn normalize_email(
     input: &str,
     opts: &EmailOptions,
 ) -> Result<(String, usize), EmailReason> {
-    let trimmed = super::kinds::trim_input(input);
+    let trimmed = super::trim_input(input);
     if trimmed.is_empty() {
         return Err(EmailReason::Empty);
     }

@@ -13,19 +13,8 @@ use super::email::{EmailOptions, lookup_key as email_lookup_key, normalize_email
 use super::phone::{
     Parsed as PhoneParsed, PhoneOptions, PhoneReason, PhoneType, normalize_phone, stored_phone,
 };
-use super::{Category, DataError, DataKind, DataReason, KindRef};
+use super::{Category, DataError, DataKind, DataReason, KindRef, trim_input};
 use crate::purpose::sealed;
-
-/// The one trimming rule of every parser in this module: surrounding ASCII white space
-/// (space, tab, line feed, form feed, carriage return) is removed, nothing else.
-///
-/// Unicode white space (no-break space, U+2003, U+3000, line separator…) is *not* trimmed:
-/// each parser then refuses it or, in free text, keeps it. One rule means a value copied
-/// between fields (an address pasted into a name, a number into a form draft) is cut the same
-/// way everywhere. See `docs/validation.md`.
-pub(super) fn trim_input(input: &str) -> &str {
-    input.trim_ascii()
-}
 
 /// Checks a free-text field: trimmed ([`trim_input`]), non-empty, bounded, no control
 /// characters.

@@ -30,6 +30,18 @@ use zeroize::Zeroizing;
 
 use crate::purpose::sealed;
 
+/// The one trimming rule of every parser of the data kinds: surrounding ASCII white space
+/// (space, tab, line feed, form feed, carriage return) is removed, nothing else.
+///
+/// Unicode white space (no-break space, U+2003, U+3000, line separator…) is *not* trimmed:
+/// each parser then refuses it or, in free text, keeps it. One rule means a value copied
+/// between fields (an address pasted into a name, a number into a form draft) is cut the same
+/// way everywhere. See `docs/validation.md`.
+pub(crate) fn trim_input(input: &str) -> &str {
+    input.trim_ascii()
+}
+
+
 /// A kind of personal data.
 ///
 /// Implemented by the built-in kinds and, through [`HostKind`], by kinds a host crate

@@ -215,7 +215,7 @@ pub(crate) struct Parsed {
 
 /// Parses and checks `input` (see the [module documentation](self)).
 pub(crate) fn normalize_phone(input: &str, opts: &PhoneOptions) -> Result<Parsed, PhoneReason> {
-    let trimmed = super::kinds::trim_input(input);
+    let trimmed = super::trim_input(input);
     if trimmed.is_empty() {
         return Err(PhoneReason::Empty);
     }
