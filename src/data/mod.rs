@@ -41,7 +41,6 @@ pub(crate) fn trim_input(input: &str) -> &str {
     input.trim_ascii()
 }
 
-
 /// A kind of personal data.
 ///
 /// Implemented by the built-in kinds and, through [`HostKind`], by kinds a host crate
