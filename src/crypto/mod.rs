@@ -34,6 +34,10 @@ pub use error::CryptoError;
 use crate::data::{Category, KindRef};
 use crate::ids::{RecordId, SubjectId};
 
+#[cfg_attr(
+    not(feature = "danger"),
+    allow(dead_code, reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing")
+)]
 const FIELD_VERSION: u8 = 1;
 /// Format byte of [`DataKey::seal_row`] output: same layout as a field, other associated data.
 const ROW_VERSION: u8 = 2;
@@ -110,6 +114,19 @@ fn open(
         .len();
     buf.truncate(n);
     Ok(buf)
+}
+
+/// Emits a method that is public only with the cargo feature `danger` (tests, benchmarks
+/// and fuzzing of the primitives) and crate-private otherwise: without the feature, no
+/// code outside the crate can unwrap a data key or open a field, so every plaintext passes
+/// the custodian's gate and audit (issue 13, item 12).
+macro_rules! danger_pub {
+    ($(#[$m:meta])* fn $($rest:tt)*) => {
+        #[cfg(feature = "danger")]
+        $(#[$m])* pub fn $($rest)*
+        #[cfg(not(feature = "danger"))]
+        $(#[$m])* pub(crate) fn $($rest)*
+    };
 }
 
 /// A key-encryption key with its id. Zeroized on drop; `Debug` shows only the id.
@@ -286,13 +303,25 @@ fn wrap_aad(subject: SubjectId, kek: u32) -> [u8; 28] {
 }
 
 /// The fixed part of a field's associated data: tag, subject, record, host flag.
+#[cfg_attr(
+    not(feature = "danger"),
+    allow(dead_code, reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing")
+)]
 const FIELD_AAD_FIXED: usize = 8 + 16 + 16 + 1;
 /// Kind names up to this length (every built-in one) build the AAD on the stack.
+#[cfg_attr(
+    not(feature = "danger"),
+    allow(dead_code, reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing")
+)]
 const FIELD_AAD_INLINE_NAME: usize = 48;
 
 /// Calls `f` with the associated data of a field: `crm-fv1\0 ‖ subject ‖ record ‖ host flag ‖
 /// kind name`. Built on the stack for names that fit (every built-in kind), so the hot read
 /// path does not allocate for it.
+#[cfg_attr(
+    not(feature = "danger"),
+    allow(dead_code, reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing")
+)]
 fn with_field_aad<R>(
     subject: SubjectId,
     kind: KindRef,
@@ -391,20 +420,22 @@ impl Keyring {
         Ok(())
     }
 
-    /// A new random data key for `subject`, and its wrapped form to store.
-    ///
-    /// # Errors
-    /// [`CryptoError::Random`] or [`CryptoError::Seal`].
-    pub fn new_data_key(&self, subject: SubjectId) -> Result<(DataKey, WrappedKey), CryptoError> {
-        let raw = random::<KEY_LEN>()?;
-        let wrapped = self.wrap_raw(subject, &raw[..])?;
-        Ok((
-            DataKey {
-                subject,
-                key: aead_key(&raw[..])?,
-            },
-            wrapped,
-        ))
+    danger_pub! {
+        /// A new random data key for `subject`, and its wrapped form to store.
+        ///
+        /// # Errors
+        /// [`CryptoError::Random`] or [`CryptoError::Seal`].
+        fn new_data_key(&self, subject: SubjectId) -> Result<(DataKey, WrappedKey), CryptoError> {
+            let raw = random::<KEY_LEN>()?;
+            let wrapped = self.wrap_raw(subject, &raw[..])?;
+            Ok((
+                DataKey {
+                    subject,
+                    key: aead_key(&raw[..])?,
+                },
+                wrapped,
+            ))
+        }
     }
 
     fn wrap_raw(&self, subject: SubjectId, raw: &[u8]) -> Result<WrappedKey, CryptoError> {
@@ -438,17 +469,19 @@ impl Keyring {
         Ok(raw)
     }
 
-    /// Unwraps a stored data key of `subject`.
-    ///
-    /// # Errors
-    /// [`CryptoError::UnknownKek`] if no held KEK wrapped it, [`CryptoError::Authentication`]
-    /// if it was altered or belongs to another subject.
-    pub fn unwrap(&self, subject: SubjectId, wrapped: &WrappedKey) -> Result<DataKey, CryptoError> {
-        let raw = self.unwrap_raw(subject, wrapped)?;
-        Ok(DataKey {
-            subject,
-            key: aead_key(&raw)?,
-        })
+    danger_pub! {
+        /// Unwraps a stored data key of `subject`.
+        ///
+        /// # Errors
+        /// [`CryptoError::UnknownKek`] if no held KEK wrapped it, [`CryptoError::Authentication`]
+        /// if it was altered or belongs to another subject.
+        fn unwrap(&self, subject: SubjectId, wrapped: &WrappedKey) -> Result<DataKey, CryptoError> {
+            let raw = self.unwrap_raw(subject, wrapped)?;
+            Ok(DataKey {
+                subject,
+                key: aead_key(&raw)?,
+            })
+        }
     }
 
     /// Re-wraps a data key under the current KEK (KEK rotation). Field ciphertexts stay as
@@ -538,70 +571,86 @@ impl DataKey {
         self.subject
     }
 
-    /// Seals a field value of `kind` for record `record` of this key's subject.
-    ///
-    /// # Errors
-    /// [`CryptoError::Random`] or [`CryptoError::Seal`].
-    pub fn seal(
-        &self,
-        kind: KindRef,
-        record: RecordId,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        with_field_aad(self.subject, kind, record, |aad| {
-            seal(&self.key, FIELD_VERSION, aad, plaintext)
-        })
-    }
-
-    /// Seals a field value bound to every decision-relevant column of its row (`header`).
-    /// The header's subject must be this key's subject.
-    ///
-    /// # Errors
-    /// [`CryptoError::Authentication`] if `header.subject` is another subject;
-    /// [`CryptoError::Random`] or [`CryptoError::Seal`].
-    pub fn seal_row(
-        &self,
-        header: &RowHeader<'_>,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        if header.subject != self.subject {
-            return Err(CryptoError::Authentication);
+    danger_pub! {
+        #[cfg_attr(
+            not(feature = "danger"),
+            allow(dead_code, reason = "the v1 field format: kept for its tests, benchmarks and fuzzing")
+        )]
+        /// Seals a field value of `kind` for record `record` of this key's subject.
+        ///
+        /// # Errors
+        /// [`CryptoError::Random`] or [`CryptoError::Seal`].
+        fn seal(
+            &self,
+            kind: KindRef,
+            record: RecordId,
+            plaintext: &[u8],
+        ) -> Result<Vec<u8>, CryptoError> {
+            with_field_aad(self.subject, kind, record, |aad| {
+                seal(&self.key, FIELD_VERSION, aad, plaintext)
+            })
         }
-        seal(&self.key, ROW_VERSION, &header.encode(), plaintext)
     }
 
-    /// Opens what [`seal_row`](Self::seal_row) made, for exactly this header.
-    ///
-    /// # Errors
-    /// [`CryptoError::Authentication`] when the ciphertext or any header column was altered,
-    /// or the header expects another version than the ciphertext was sealed for;
-    /// [`CryptoError::Truncated`] when it is cut short; [`CryptoError::UnsupportedVersion`]
-    /// (`1`) for a value sealed by [`seal`](Self::seal), which binds no header.
-    pub fn open_row(
-        &self,
-        header: &RowHeader<'_>,
-        sealed: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        if header.subject != self.subject {
-            return Err(CryptoError::Authentication);
+    danger_pub! {
+        /// Seals a field value bound to every decision-relevant column of its row (`header`).
+        /// The header's subject must be this key's subject.
+        ///
+        /// # Errors
+        /// [`CryptoError::Authentication`] if `header.subject` is another subject;
+        /// [`CryptoError::Random`] or [`CryptoError::Seal`].
+        fn seal_row(
+            &self,
+            header: &RowHeader<'_>,
+            plaintext: &[u8],
+        ) -> Result<Vec<u8>, CryptoError> {
+            if header.subject != self.subject {
+                return Err(CryptoError::Authentication);
+            }
+            seal(&self.key, ROW_VERSION, &header.encode(), plaintext)
         }
-        open(&self.key, ROW_VERSION, &header.encode(), sealed)
     }
 
-    /// Opens a field value sealed for exactly this subject, kind and record.
-    ///
-    /// # Errors
-    /// [`CryptoError::Authentication`] when the ciphertext was altered or moved to another
-    /// row, kind or subject; [`CryptoError::Truncated`] when it is cut short.
-    pub fn open(
-        &self,
-        kind: KindRef,
-        record: RecordId,
-        sealed: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        with_field_aad(self.subject, kind, record, |aad| {
-            open(&self.key, FIELD_VERSION, aad, sealed)
-        })
+    danger_pub! {
+        /// Opens what [`seal_row`](Self::seal_row) made, for exactly this header.
+        ///
+        /// # Errors
+        /// [`CryptoError::Authentication`] when the ciphertext or any header column was altered,
+        /// or the header expects another version than the ciphertext was sealed for;
+        /// [`CryptoError::Truncated`] when it is cut short; [`CryptoError::UnsupportedVersion`]
+        /// (`1`) for a value sealed by [`seal`](Self::seal), which binds no header.
+        fn open_row(
+            &self,
+            header: &RowHeader<'_>,
+            sealed: &[u8],
+        ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+            if header.subject != self.subject {
+                return Err(CryptoError::Authentication);
+            }
+            open(&self.key, ROW_VERSION, &header.encode(), sealed)
+        }
+    }
+
+    danger_pub! {
+        #[cfg_attr(
+            not(feature = "danger"),
+            allow(dead_code, reason = "the v1 field format: kept for its tests, benchmarks and fuzzing")
+        )]
+        /// Opens a field value sealed for exactly this subject, kind and record.
+        ///
+        /// # Errors
+        /// [`CryptoError::Authentication`] when the ciphertext was altered or moved to another
+        /// row, kind or subject; [`CryptoError::Truncated`] when it is cut short.
+        fn open(
+            &self,
+            kind: KindRef,
+            record: RecordId,
+            sealed: &[u8],
+        ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+            with_field_aad(self.subject, kind, record, |aad| {
+                open(&self.key, FIELD_VERSION, aad, sealed)
+            })
+        }
     }
 }
 
