@@ -4,11 +4,27 @@
 use crm_privacy::consent::{CollectionMethod, ConsentScope};
 
 use crate::codes::{CRM_SCOPE_POLICY_VERSION, scope_in};
-use crate::custodian::{crm_custodian, subject_in};
+use crate::custodian::{Handle, crm_custodian, subject_in};
 use crate::error::crm_result;
 use crate::grants::session_in;
 use crate::handle::borrow;
 use crate::panic::boundary;
+
+/// Records `scope` as given, through the API, by the subject of the session credential
+/// `(credential, credential_len)`.
+fn give(
+    h: &Handle,
+    credential: *const u8,
+    credential_len: usize,
+    scope: ConsentScope,
+) -> Result<(), crm_result> {
+    let session = session_in(h, credential, credential_len)?;
+    h.rt.block_on(
+        h.custodian
+            .give_consent(&session, scope, CollectionMethod::Api, None),
+    )?;
+    Ok(())
+}
 
 /// Records the consent of the subject of `credential` (the host's session credential) for
 /// `scope` (a `CRM_SCOPE_*` code other than `CRM_SCOPE_POLICY_VERSION`), collected through
@@ -26,12 +42,7 @@ pub unsafe extern "C" fn crm_consent_give(
     boundary(|| {
         let h = borrow(c)?;
         let scope = scope_in(scope)?;
-        let session = session_in(h, credential, credential_len)?;
-        h.rt.block_on(
-            h.custodian
-                .give_consent(&session, scope, CollectionMethod::Api, None),
-        )?;
-        Ok(())
+        give(h, credential, credential_len, scope)
     })
 }
 
@@ -50,12 +61,7 @@ pub unsafe extern "C" fn crm_policy_acknowledge(
         let h = borrow(c)?;
         let scope = ConsentScope::from_code(CRM_SCOPE_POLICY_VERSION, version)
             .ok_or(crm_result::CRM_INVALID_ARGUMENT)?;
-        let session = session_in(h, credential, credential_len)?;
-        h.rt.block_on(
-            h.custodian
-                .give_consent(&session, scope, CollectionMethod::Api, None),
-        )?;
-        Ok(())
+        give(h, credential, credential_len, scope)
     })
 }
 

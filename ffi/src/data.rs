@@ -1,10 +1,11 @@
 //! Personal data over the C ABI: store by text (the root crate's one codec), read, rectify
 //! and export through grant tokens, the policy table, random ids.
 
+use crm_privacy::custodian::CustodianError;
 use crm_privacy::sharing::{Audience, SharingPolicy};
 use crm_privacy::{
-    Category, Email, IpAddress, OwnerAccess, PersonName, Phone, PurposeId, RecordId, SubjectId,
-    policy,
+    Category, Email, Grant, IpAddress, OwnerAccess, PersonName, Phone, Purpose, PurposeId,
+    RecordId, SubjectId, policy,
 };
 use zeroize::Zeroizing;
 
@@ -17,6 +18,22 @@ use crate::purpose::{purpose_in, with_any_purpose};
 
 fn category_in(code: u8) -> Result<Category, crm_result> {
     Category::from_code(code).ok_or(crm_result::CRM_INVALID_ARGUMENT)
+}
+
+/// Opens the grant of purpose `P` in `token` and runs `f` on it, in one blocking call.
+fn with_grant<P: Purpose, T, E>(
+    h: &Handle,
+    token: &str,
+    f: impl AsyncFnOnce(&Grant<P>) -> Result<T, E>,
+) -> Result<T, crm_result>
+where
+    E: From<CustodianError>,
+    crm_result: From<E>,
+{
+    Ok(h.rt.block_on(async {
+        let g = h.custodian.open_grant::<P>(token).await?;
+        f(&g).await
+    })?)
 }
 
 /// Stores a value of `category` (a `CRM_CATEGORY_*` code) for `subject` in its text form:
@@ -69,12 +86,9 @@ pub unsafe extern "C" fn crm_field_read(
         let token = input_str(token, token_len)?;
         let p = purpose_in(purpose)?;
         let record = RecordId::from_bytes(id(record)?);
-        let text = with_any_purpose!(p, |P| {
-            h.rt.block_on(async {
-                let g = h.custodian.open_grant::<P>(token).await?;
-                h.custodian.read_as_text(&g, record).await
-            })?
-        });
+        let text = with_any_purpose!(p, |P| with_grant::<P, _, _>(h, token, async |g| {
+            h.custodian.read_as_text(g, record).await
+        })?);
         output(text.as_bytes(), buf, cap, out_len)
     })
 }
@@ -86,21 +100,20 @@ fn rectify(
     c: Category,
     text: &str,
 ) -> Result<(), crm_result> {
-    h.rt.block_on(async {
-        let g = h.custodian.open_grant::<OwnerAccess>(token).await?;
+    with_grant::<OwnerAccess, _, crm_result>(h, token, async |g| {
         // The root crate has no text form of `rectify` yet: the kinds whose text is the
         // value itself are parsed here; compound kinds are refused (see docs/ffi.md).
         let r = match c {
             Category::PersonName => {
                 h.custodian
-                    .rectify(&g, record, PersonName::parse(text)?)
+                    .rectify(g, record, PersonName::parse(text)?)
                     .await
             }
-            Category::Email => h.custodian.rectify(&g, record, Email::parse(text)?).await,
-            Category::Phone => h.custodian.rectify(&g, record, Phone::parse(text)?).await,
+            Category::Email => h.custodian.rectify(g, record, Email::parse(text)?).await,
+            Category::Phone => h.custodian.rectify(g, record, Phone::parse(text)?).await,
             Category::IpAddress => {
                 h.custodian
-                    .rectify(&g, record, IpAddress::parse(text)?)
+                    .rectify(g, record, IpAddress::parse(text)?)
                     .await
             }
             Category::ColleagueContact
@@ -160,10 +173,8 @@ pub unsafe extern "C" fn crm_export_json(
     boundary(|| {
         let h = borrow(c)?;
         let token = input_str(token, token_len)?;
-        let export = h.rt.block_on(async {
-            let g = h.custodian.open_grant::<OwnerAccess>(token).await?;
-            h.custodian.export(&g).await
-        })?;
+        let export =
+            with_grant::<OwnerAccess, _, _>(h, token, async |g| h.custodian.export(g).await)?;
         let text = Zeroizing::new(export.to_json().map_err(|_| crm_result::CRM_INTERNAL)?);
         output(text.as_bytes(), buf, cap, out_len)
     })
@@ -224,10 +235,8 @@ pub unsafe extern "C" fn crm_sharing_set(
                 policy.allow(audience, category_in(code)?)?;
             }
         }
-        h.rt.block_on(async {
-            let g = h.custodian.open_grant::<OwnerAccess>(token).await?;
-            h.custodian.set_sharing(&g, policy).await
-        })?;
-        Ok(())
+        with_grant::<OwnerAccess, _, _>(h, token, async |g| {
+            h.custodian.set_sharing(g, policy).await
+        })
     })
 }

@@ -2,11 +2,14 @@
 //! token of its authority. Sessions come only from the custodian's authenticator (the C
 //! caller passes the host's session credential); staff NDAs only from its staff directory.
 
-use crm_privacy::custodian::{Custodian, LookupGrant};
+use std::future::Future;
+
+use crm_privacy::custodian::{Custodian, CustodianError, LookupGrant};
 use crm_privacy::disclosure::LawfulRequest;
 use crm_privacy::{
-    AccountManagement, ChatSharing, Email, IdentityVerification, LegalCompliance, Notification,
-    Phone, RequestId, StaffId, SubjectId, SupportContact, TeamCollaboration, UserSession,
+    AccountManagement, ChatSharing, Email, Grant, IdentityVerification, LegalCompliance,
+    Notification, Phone, Purpose, RequestId, StaffId, SubjectId, SupportContact, TeamCollaboration,
+    UserSession,
 };
 
 use crate::buffer::{CRM_ID_LEN, id, input_str, out_ptr, output, output_id, write_out};
@@ -25,6 +28,18 @@ pub(crate) fn session_in(
 ) -> Result<UserSession, crm_result> {
     let credential = input_str(ptr, len)?;
     Ok(h.rt.block_on(h.custodian.authenticate(credential))?)
+}
+
+/// Waits for the grant `issue` makes, seals it and writes its signed token to `buf`.
+fn issue_out<P: Purpose>(
+    h: &Handle,
+    issue: impl Future<Output = Result<Grant<P>, CustodianError>>,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> Result<(), crm_result> {
+    let g = h.rt.block_on(issue)?;
+    output(h.custodian.seal_grant(&g)?.as_bytes(), buf, cap, out_len)
 }
 
 /// Issues a grant for service purpose `purpose` on `subject` (16 bytes) to `component`
@@ -50,11 +65,9 @@ pub unsafe extern "C" fn crm_custodian_grant(
         let s = subject_in(subject)?;
         let component = input_str(component, component_len)?;
         let p = purpose_in(purpose)?;
-        let token = with_service_purpose!(p, |P| {
-            let g = h.rt.block_on(h.custodian.grant::<P>(s, component))?;
-            h.custodian.seal_grant(&g)?
-        }, otherwise return Err(crm_result::CRM_PURPOSE_NEEDS_SESSION));
-        output(token.as_bytes(), buf, cap, out_len)
+        with_service_purpose!(p, |P| {
+            issue_out(h, h.custodian.grant::<P>(s, component), buf, cap, out_len)
+        }, otherwise Err(crm_result::CRM_PURPOSE_NEEDS_SESSION))
     })
 }
 
@@ -77,11 +90,9 @@ pub unsafe extern "C" fn crm_grant_for_session(
         let h = borrow(c)?;
         let p = purpose_in(purpose)?;
         let session = session_in(h, credential, credential_len)?;
-        let token = with_service_purpose!(p, |P| {
-            let g = h.rt.block_on(h.custodian.grant_for_session::<P>(&session))?;
-            h.custodian.seal_grant(&g)?
-        }, otherwise return Err(crm_result::CRM_PURPOSE_NEEDS_SESSION));
-        output(token.as_bytes(), buf, cap, out_len)
+        with_service_purpose!(p, |P| {
+            issue_out(h, h.custodian.grant_for_session::<P>(&session), buf, cap, out_len)
+        }, otherwise Err(crm_result::CRM_PURPOSE_NEEDS_SESSION))
     })
 }
 
@@ -101,8 +112,7 @@ pub unsafe extern "C" fn crm_grant_owner(
     boundary(|| {
         let h = borrow(c)?;
         let session = session_in(h, credential, credential_len)?;
-        let g = h.rt.block_on(h.custodian.grant_owner(&session))?;
-        output(h.custodian.seal_grant(&g)?.as_bytes(), buf, cap, out_len)
+        issue_out(h, h.custodian.grant_owner(&session), buf, cap, out_len)
     })
 }
 
@@ -124,8 +134,7 @@ pub unsafe extern "C" fn crm_grant_conference(
         let h = borrow(c)?;
         let session = session_in(h, credential, credential_len)?;
         let proof = h.custodian.user_request(&session)?;
-        let g = h.rt.block_on(h.custodian.grant_conference(&proof))?;
-        output(h.custodian.seal_grant(&g)?.as_bytes(), buf, cap, out_len)
+        issue_out(h, h.custodian.grant_conference(&proof), buf, cap, out_len)
     })
 }
 
@@ -150,11 +159,9 @@ pub unsafe extern "C" fn crm_grant_staff(
         let s = subject_in(subject)?;
         let staff = StaffId::from_bytes(id(staff)?);
         let p = purpose_in(purpose)?;
-        let token = with_service_purpose!(p, |P| {
-            let g = h.rt.block_on(h.custodian.grant_staff::<P>(s, staff))?;
-            h.custodian.seal_grant(&g)?
-        }, otherwise return Err(crm_result::CRM_PURPOSE_NEEDS_SESSION));
-        output(token.as_bytes(), buf, cap, out_len)
+        with_service_purpose!(p, |P| {
+            issue_out(h, h.custodian.grant_staff::<P>(s, staff), buf, cap, out_len)
+        }, otherwise Err(crm_result::CRM_PURPOSE_NEEDS_SESSION))
     })
 }
 
@@ -218,9 +225,13 @@ pub unsafe extern "C" fn crm_grant_lawful(
         let s = subject_in(subject)?;
         let r = RequestId::from_bytes(id(request)?);
         let component = input_str(component, component_len)?;
-        let g = h.rt.block_on(h.custodian.grant_lawful(s, r, component))?;
-        let token = h.custodian.seal_grant::<LegalCompliance>(&g)?;
-        output(token.as_bytes(), buf, cap, out_len)
+        issue_out(
+            h,
+            h.custodian.grant_lawful(s, r, component),
+            buf,
+            cap,
+            out_len,
+        )
     })
 }
 
@@ -327,12 +338,15 @@ pub extern "C" fn crm_lookup_grant_free(g: *mut crm_lookup_grant) {
     boundary_void(|| free(g));
 }
 
-fn subjects_out(
-    found: &[SubjectId],
+/// Waits for the subjects `find` finds and writes their 16-byte ids back to back to `buf`.
+fn found_out(
+    h: &Handle,
+    find: impl Future<Output = Result<Vec<SubjectId>, crm_result>>,
     buf: *mut u8,
     cap: usize,
     out_len: *mut usize,
 ) -> Result<(), crm_result> {
+    let found = h.rt.block_on(find)?;
     let bytes: Vec<u8> = found.iter().flat_map(|s| s.to_bytes()).collect();
     output(&bytes, buf, cap, out_len)
 }
@@ -382,8 +396,7 @@ pub unsafe extern "C" fn crm_find_by_email(
         let h = borrow(c)?;
         let g = borrow(g)?;
         let e = Email::parse(input_str(email, email_len)?)?;
-        let found = h.rt.block_on(by_email(&h.custodian, g, &e))?;
-        subjects_out(&found, buf, cap, out_len)
+        found_out(h, by_email(&h.custodian, g, &e), buf, cap, out_len)
     })
 }
 
@@ -406,7 +419,6 @@ pub unsafe extern "C" fn crm_find_by_phone(
         let h = borrow(c)?;
         let g = borrow(g)?;
         let p = Phone::parse(input_str(phone, phone_len)?)?;
-        let found = h.rt.block_on(by_phone(&h.custodian, g, &p))?;
-        subjects_out(&found, buf, cap, out_len)
+        found_out(h, by_phone(&h.custodian, g, &p), buf, cap, out_len)
     })
 }
