@@ -321,10 +321,14 @@ impl CustodianBuilder {
             &c.inner.chains.entries(ChainName::Ledger).await?,
             &ledger_anchor,
         )?;
-        // Resumable intents: an erasure a process decided but did not finish (killed
-        // between the ledger entry and the deletions) is finished before serving.
+        // Resumable intents: an erasure or a withdrawal a process decided but did not
+        // finish (killed between the ledger entry and the deletions) is finished before
+        // serving.
         for subject in c.inner.state.erasing() {
             c.finish_erasure(subject).await?;
+        }
+        for (subject, scope) in c.inner.state.withdrawing() {
+            c.finish_withdrawal(subject, scope).await?;
         }
         Ok(c)
     }

@@ -66,15 +66,37 @@ impl Custodian {
         ev.reference = Some(format!("{consent} {}", scope.name()));
         self.commit_change(LedgerChange::ConsentWithdrawn { consent, scope }, ev)
             .await?;
+        self.finish_withdrawal(subject, scope).await?;
+        Ok(consent)
+    }
+
+    /// Deletes the records collected under `scope` of `subject` unless a consent of that
+    /// scope is in force again, then records that it is done. Idempotent: the build calls
+    /// it for every withdrawal a process left half-done.
+    pub(super) async fn finish_withdrawal(
+        &self,
+        subject: SubjectId,
+        scope: ConsentScope,
+    ) -> Result<(), CustodianError> {
         let dependent = scope.dependent_kinds();
-        if !dependent.is_empty() {
+        if dependent.is_empty() {
+            return Ok(());
+        }
+        self.catch_up().await?;
+        if self.inner.state.active_consent(subject, scope).is_none() {
             for r in self.inner.records.list_subject(subject).await? {
                 if dependent.iter().any(|c| c.name() == r.kind) {
                     self.inner.records.delete(r.record).await?;
                 }
             }
         }
-        Ok(consent)
+        if self.inner.state.withdrawing().contains(&(subject, scope)) {
+            let mut ev = AuditEvent::new(self.now(), AuditKind::ConsentWithdrawn, subject);
+            ev.reference = Some(format!("dependent data deleted {}", scope.name()));
+            self.commit_change(LedgerChange::DependentDataDeleted { scope }, ev)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The consent receipt (Kantara CR v1.1 with ISO/IEC TS 27560 event data) of a consent.

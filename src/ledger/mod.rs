@@ -64,6 +64,12 @@ pub enum LedgerChange {
     Erased,
     /// The erasure's key destruction and record deletion are done.
     ErasureCompleted,
+    /// The records collected under a withdrawn consent are deleted (3.7). A withdrawal of a
+    /// scope with dependent kinds is an intent until this entry: a build finishes it.
+    DependentDataDeleted {
+        /// The withdrawn scope.
+        scope: ConsentScope,
+    },
     /// The subject's sharing choices (clause 5), replacing earlier ones.
     SharingSet {
         /// The choices.

@@ -20,6 +20,8 @@ struct Inner {
     /// Subjects whose erasure was decided (ledger) but not yet reported complete: finished
     /// at the next build if a process died half-way.
     erasing: HashSet<SubjectId>,
+    /// Withdrawals whose dependent records are not yet reported deleted.
+    withdrawing: HashSet<(SubjectId, ConsentScope)>,
     restricted: HashSet<SubjectId>,
     erased: HashSet<SubjectId>,
     sharing: HashMap<SubjectId, SharingPolicy>,
@@ -78,6 +80,12 @@ impl PolicyState {
                         m.remove(scope);
                     }
                 }
+                if !scope.dependent_kinds().is_empty() {
+                    s.withdrawing.insert((e.subject, *scope));
+                }
+            }
+            LedgerChange::DependentDataDeleted { scope } => {
+                s.withdrawing.remove(&(e.subject, *scope));
             }
             LedgerChange::Restricted => {
                 s.restricted.insert(e.subject);
@@ -112,6 +120,13 @@ impl PolicyState {
         scope: ConsentScope,
     ) -> Option<ConsentId> {
         self.read().consent(subject, scope)
+    }
+
+    /// Withdrawals whose dependent records are not reported deleted yet.
+    pub(crate) fn withdrawing(&self) -> Vec<(SubjectId, ConsentScope)> {
+        let mut v: Vec<_> = self.read().withdrawing.iter().copied().collect();
+        v.sort();
+        v
     }
 
     /// Subjects whose erasure is decided but not reported complete.

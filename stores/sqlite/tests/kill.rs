@@ -214,8 +214,8 @@ struct Checked {
     keys: u64,
     withdrawn_gone: u64,
     /// Consent-collected rows left behind by a withdrawal cut short (consent no longer in
-    /// force, row still stored): reported, see the end of `docs/durability.md`; a violation
-    /// with `CRM_KILL_STRICT_WITHDRAW=1`.
+    /// force, row still stored): a violation: the
+    /// build finishes a withdrawal cut short.
     left_after_withdrawal: HashSet<Uuid>,
 }
 
@@ -393,12 +393,12 @@ async fn check(db: &Path, model: &Model, kek: u32) -> Result<Checked, Vec<String
             if rec.withdrawn || (rec.maybe_withdrawn && !consented) {
                 if copies == 0 {
                     n.withdrawn_gone += 1;
-                } else if std::env::var("CRM_KILL_STRICT_WITHDRAW").is_ok_and(|v| v == "1") {
+                } else {
+                    // A withdrawal is a resumable intent finished at build (3.7).
+                    n.left_after_withdrawal.insert(*r);
                     bad.push(format!(
                         "record {r} left stored after its consent was withdrawn"
                     ));
-                } else {
-                    n.left_after_withdrawal.insert(*r);
                 }
                 continue;
             }
