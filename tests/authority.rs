@@ -11,94 +11,30 @@
 //! issuer, no caller `now`, sealed `Provider`, no `danger` without its feature) are trybuild
 //! cases in `tests/compile_fail/`.
 
-use std::sync::Arc;
+mod common;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use common::{Fx, keyring};
 use crm_privacy::consent::{CollectionMethod, ConsentScope};
-use crm_privacy::crypto::{Kek, Keyring};
-use crm_privacy::custodian::{Custodian, CustodianError};
+use crm_privacy::custodian::CustodianError;
 use crm_privacy::disclosure::{Disclosure, LawfulRequest};
 use crm_privacy::ledger::AuditKind;
 use crm_privacy::sharing::{Audience, SharingPolicy};
-use crm_privacy::staff::InMemoryStaffDirectory;
-use crm_privacy::store::{
-    InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
-};
 use crm_privacy::*;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
 }
 
-struct Fx {
-    c: Custodian,
-    clock: Arc<ManualClock>,
-    auth: Arc<InMemoryAuthenticator>,
-    staff: Arc<InMemoryStaffDirectory>,
-    records: Arc<InMemoryRecordStore>,
-    chains: Arc<InMemoryChainStore>,
-    keys: Arc<InMemoryKeyStore>,
-}
-
-fn keyring() -> Keyring {
-    Keyring::new(Kek::from_bytes(1, &[3; 32]).unwrap(), &[9; 32]).unwrap()
-}
-
 /// A deployment: its own stores, the given token secret, a manual clock.
 async fn fx(token_secret: &[u8; 32]) -> Fx {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let auth = Arc::new(InMemoryAuthenticator::new());
-    let staff = Arc::new(InMemoryStaffDirectory::new());
-    let records = Arc::new(InMemoryRecordStore::new());
-    let chains = Arc::new(InMemoryChainStore::new());
-    let keys = Arc::new(InMemoryKeyStore::new());
-    let c = Custodian::builder(keyring())
-        .records(records.clone())
-        .chains(chains.clone())
-        .keys(keys.clone())
-        .token_key(TokenKey::from_secret(1, token_secret).unwrap())
-        .clock(clock.clone())
-        .authenticator(auth.clone())
-        .staff_directory(staff.clone())
-        .build()
-        .await
-        .unwrap();
-    Fx {
-        c,
-        clock,
-        auth,
-        staff,
-        records,
-        chains,
-        keys,
-    }
+    common::deployment(t0(), keyring(), |b| {
+        b.token_key(TokenKey::from_secret(1, token_secret).unwrap())
+    })
+    .await
 }
 
 impl Fx {
-    /// A session of `subject` valid for `valid`, through the custodian's authenticator.
-    async fn session(&self, subject: SubjectId, valid: TimeDelta) -> UserSession {
-        let cred = format!("cred-{subject}");
-        let now = self.c.now();
-        self.auth.insert(
-            &cred,
-            SessionClaims {
-                subject,
-                session: SessionId::new_random(),
-                authenticated_at: now,
-                expires_at: now + valid,
-            },
-        );
-        self.c.authenticate(&cred).await.unwrap()
-    }
-
-    async fn consent(&self, subject: SubjectId, scope: ConsentScope) -> ConsentId {
-        let s = self.session(subject, TimeDelta::hours(1)).await;
-        self.c
-            .give_consent(&s, scope, CollectionMethod::UiAction, Some("ui-1"))
-            .await
-            .unwrap()
-    }
-
     async fn refused(&self) -> Vec<String> {
         self.c
             .audit_events()
@@ -109,6 +45,14 @@ impl Fx {
             .filter_map(|e| e.reference)
             .collect()
     }
+}
+
+fn alice_email() -> Email {
+    Email::parse("alice@example.com").unwrap()
+}
+
+fn alice_phone() -> Phone {
+    Phone::parse("+442079460958").unwrap()
 }
 
 fn access(e: CustodianError) -> AccessError {
@@ -125,15 +69,10 @@ fn access(e: CustodianError) -> AccessError {
 async fn item01_grants_of_another_authority_are_refused() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    let rec =
-        a.c.store(alice, Email::parse("alice@example.com").unwrap())
-            .await
-            .unwrap();
+    let rec = a.c.store(alice, alice_email()).await.unwrap();
     // A second custodian on the very same stores, with another token key.
-    let b = Custodian::builder(keyring())
-        .records(a.records.clone())
-        .chains(a.chains.clone())
-        .keys(a.keys.clone())
+    let b = a
+        .same_stores(keyring())
         .token_key(TokenKey::from_secret(1, &[2; 32]).unwrap())
         .build()
         .await
@@ -149,7 +88,7 @@ async fn item01_grants_of_another_authority_are_refused() {
     assert!(matches!(access(e), AccessError::ForeignAuthority { .. }));
     assert!(a.c.seal_grant(&g).is_err(), "never re-signed under a's key");
     assert!(a.c.revoke(&g).await.is_err());
-    let p = Personal::new(alice, Email::parse("alice@example.com").unwrap());
+    let p = Personal::new(alice, alice_email());
     assert!(a.c.expose(&p, &g).await.is_err());
     assert!(a.refused().await.iter().any(|r| r == "foreign_authority"));
 }
@@ -209,7 +148,7 @@ async fn item03_sessions_of_another_custodian_are_refused() {
     let a = fx(&[1; 32]).await;
     let b = fx(&[2; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    let foreign = b.session(alice, TimeDelta::hours(1)).await;
+    let foreign = b.session(alice).await;
     let e = a.c.grant_owner(&foreign).await.unwrap_err();
     assert_eq!(e, CustodianError::Issue(IssueError::ForeignSession));
     assert!(a.c.user_request(&foreign).is_err());
@@ -219,13 +158,7 @@ async fn item03_sessions_of_another_custodian_are_refused() {
             .is_err()
     );
     // No authenticator configured: no session at all.
-    let bare = Custodian::builder(keyring())
-        .records(Arc::new(InMemoryRecordStore::new()))
-        .chains(Arc::new(InMemoryChainStore::new()))
-        .keys(Arc::new(InMemoryKeyStore::new()))
-        .build()
-        .await
-        .unwrap();
+    let bare = common::bare(keyring()).build().await.unwrap();
     assert!(matches!(
         bare.authenticate("anything").await,
         Err(CustodianError::Auth(_))
@@ -254,10 +187,7 @@ async fn item03_sessions_of_another_custodian_are_refused() {
 async fn item04_the_custodian_owns_time() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    let rec =
-        a.c.store(alice, Email::parse("alice@example.com").unwrap())
-            .await
-            .unwrap();
+    let rec = a.c.store(alice, alice_email()).await.unwrap();
     let g = a.c.grant::<Notification>(alice, "mailer").await.unwrap();
     let token = a.c.seal_grant(&g).unwrap();
     a.clock.advance(TimeDelta::minutes(6));
@@ -290,14 +220,8 @@ async fn item04_the_custodian_owns_time() {
 async fn item05_sharing_purposes_read_only_what_is_shared() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    let phone =
-        a.c.store(alice, Phone::parse("+442079460958").unwrap())
-            .await
-            .unwrap();
-    let email =
-        a.c.store(alice, Email::parse("alice@example.com").unwrap())
-            .await
-            .unwrap();
+    let phone = a.c.store(alice, alice_phone()).await.unwrap();
+    let email = a.c.store(alice, alice_email()).await.unwrap();
     for e in [
         a.c.grant::<ChatSharing>(alice, "chat").await.unwrap_err(),
         a.c.grant::<TeamCollaboration>(alice, "team")
@@ -310,7 +234,7 @@ async fn item05_sharing_purposes_read_only_what_is_shared() {
         );
     }
     // The subject shares the email with colleagues only.
-    let s = a.session(alice, TimeDelta::hours(1)).await;
+    let s = a.session(alice).await;
     let owner = a.c.grant_owner(&s).await.unwrap();
     let mut policy = SharingPolicy::new();
     policy.allow(Audience::Colleagues, Category::Email).unwrap();
@@ -325,7 +249,7 @@ async fn item05_sharing_purposes_read_only_what_is_shared() {
     assert!(matches!(access(e), AccessError::NotShared { .. }));
     let e = a.c.read_as_text(&team, phone).await.unwrap_err();
     assert!(matches!(access(e), AccessError::NotShared { .. }));
-    let p = Personal::new(alice, Phone::parse("+442079460958").unwrap());
+    let p = Personal::new(alice, alice_phone());
     assert!(a.c.expose(&p, &team).await.is_err());
     assert_eq!(
         a.c.shared_view(&team, Audience::Colleagues)
@@ -377,10 +301,7 @@ async fn item06_legal_compliance_needs_a_recorded_lawful_request() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
     let bob = a.c.register_subject().await.unwrap();
-    let rec =
-        a.c.store(alice, Email::parse("alice@example.com").unwrap())
-            .await
-            .unwrap();
+    let rec = a.c.store(alice, alice_email()).await.unwrap();
     assert!(matches!(
         a.c.grant::<LegalCompliance>(alice, "legal").await,
         Err(CustodianError::Issue(IssueError::ProofRequired { .. }))
@@ -429,10 +350,7 @@ async fn item06_legal_compliance_needs_a_recorded_lawful_request() {
 async fn item07_staff_grants_end_with_the_nda() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    let rec =
-        a.c.store(alice, Phone::parse("+442079460958").unwrap())
-            .await
-            .unwrap();
+    let rec = a.c.store(alice, alice_phone()).await.unwrap();
     let staff = StaffId::new_random();
     assert!(matches!(
         a.c.grant_staff::<SupportContact>(alice, staff).await,
@@ -473,11 +391,8 @@ async fn item07_staff_grants_end_with_the_nda() {
 async fn item08_session_grants_end_with_the_session() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    let rec =
-        a.c.store(alice, Email::parse("alice@example.com").unwrap())
-            .await
-            .unwrap();
-    let s = a.session(alice, TimeDelta::seconds(60)).await;
+    let rec = a.c.store(alice, alice_email()).await.unwrap();
+    let s = a.session_for(alice, TimeDelta::seconds(60)).await;
     let g = a.c.grant_owner(&s).await.unwrap();
     assert!(a.c.with::<Email, _, _>(&g, rec, |_| ()).await.is_ok());
     a.clock.advance(TimeDelta::seconds(61));
@@ -553,17 +468,12 @@ async fn item09_consent_gates_collection() {
 async fn item10_exposures_refusals_and_lookups_are_audited() {
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
-    a.c.store(alice, Email::parse("alice@example.com").unwrap())
-        .await
-        .unwrap();
+    a.c.store(alice, alice_email()).await.unwrap();
     let g = a.c.grant::<Notification>(alice, "mailer").await.unwrap();
-    let p = Personal::new(alice, Email::parse("alice@example.com").unwrap());
+    let p = Personal::new(alice, alice_email());
     a.c.expose(&p, &g).await.unwrap();
     let lookup = a.c.grant_lookup::<Notification>("recovery").await.unwrap();
-    let found =
-        a.c.find_by_email(&lookup, &Email::parse("alice@example.com").unwrap())
-            .await
-            .unwrap();
+    let found = a.c.find_by_email(&lookup, &alice_email()).await.unwrap();
     assert_eq!(found, vec![alice]);
     a.c.restrict(alice).await.unwrap();
     assert!(a.c.expose(&p, &g).await.is_err());
@@ -575,18 +485,10 @@ async fn item10_exposures_refusals_and_lookups_are_audited() {
     // A lookup grant of another authority finds nothing.
     let b = fx(&[2; 32]).await;
     let foreign = b.c.grant_lookup::<Notification>("recovery").await.unwrap();
-    assert!(
-        a.c.find_by_email(&foreign, &Email::parse("alice@example.com").unwrap())
-            .await
-            .is_err()
-    );
+    assert!(a.c.find_by_email(&foreign, &alice_email()).await.is_err());
     // An expired lookup grant too.
     a.clock.advance(TimeDelta::minutes(6));
-    assert!(
-        a.c.find_by_email(&lookup, &Email::parse("alice@example.com").unwrap())
-            .await
-            .is_err()
-    );
+    assert!(a.c.find_by_email(&lookup, &alice_email()).await.is_err());
 }
 
 /// Item 11: refusal order (authority, subject, then kind/purpose): another subject's
@@ -666,10 +568,7 @@ async fn item13_14_host_names_cannot_alias_builtins() {
 #[tokio::test]
 async fn item15_no_panics_on_time_arithmetic() {
     let build = |ttl: TimeDelta, backup: TimeDelta| async move {
-        Custodian::builder(keyring())
-            .records(Arc::new(InMemoryRecordStore::new()))
-            .chains(Arc::new(InMemoryChainStore::new()))
-            .keys(Arc::new(InMemoryKeyStore::new()))
+        common::bare(keyring())
             .grant_ttl(ttl)
             .backup_window(backup)
             .build()
@@ -692,11 +591,7 @@ async fn item15_no_panics_on_time_arithmetic() {
         CustodianError::TimeOutOfRange
     );
     a.clock.set(t0());
-    assert!(
-        a.c.store(alice, Email::parse("alice@example.com").unwrap())
-            .await
-            .is_ok()
-    );
+    assert!(a.c.store(alice, alice_email()).await.is_ok());
     // A legal minimum past the representable range keeps the record.
     use crm_privacy::retention::{
         Decision, LegalMinimum, Period, RecordMeta, ScheduleBuilder, Trigger,
@@ -744,20 +639,15 @@ async fn item15_no_panics_on_time_arithmetic() {
 #[tokio::test]
 async fn state_changes_reach_every_custodian_of_the_deployment_by_default() {
     let a = fx(&[1; 32]).await;
-    let b = Custodian::builder(keyring())
-        .records(a.records.clone())
-        .chains(a.chains.clone())
-        .keys(a.keys.clone())
+    let b = a
+        .same_stores(keyring())
         .token_key(TokenKey::from_secret(1, &[1; 32]).unwrap())
         .clock(a.clock.clone())
         .build()
         .await
         .unwrap();
     let alice = a.c.register_subject().await.unwrap();
-    let rec =
-        a.c.store(alice, Email::parse("alice@example.com").unwrap())
-            .await
-            .unwrap();
+    let rec = a.c.store(alice, alice_email()).await.unwrap();
     let g = b.grant::<Notification>(alice, "mailer").await.unwrap();
     let token = b.seal_grant(&g).unwrap();
     assert!(

@@ -9,44 +9,27 @@
 //! withdrawal, receipts, policy versions, model-based and concurrency tests, ledger
 //! tampering, and the scope table agreeing with the gate.
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
+use common::{Fx, keyring, t0};
 use crm_privacy::chain;
 use crm_privacy::consent::{CollectionMethod, ConsentScope, Controller, Permission};
-use crm_privacy::crypto::{Kek, Keyring};
 use crm_privacy::custodian::{Custodian, CustodianBuilder, CustodianError};
 use crm_privacy::disclosure::LawfulRequest;
 use crm_privacy::policy::versions::{PolicyHistory, VersionError};
-use crm_privacy::staff::InMemoryStaffDirectory;
-use crm_privacy::store::{
-    ChainAppend, ChainName, ChainStore, InMemoryAuthenticator, InMemoryChainStore,
-    InMemoryKeyStore, InMemoryRecordStore,
-};
+use crm_privacy::store::{ChainAppend, ChainName, ChainStore, InMemoryChainStore};
 use crm_privacy::*;
 use proptest::prelude::*;
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
-}
-
-fn keyring() -> Keyring {
-    Keyring::new(Kek::from_bytes(1, &[3; 32]).unwrap(), &[9; 32]).unwrap()
-}
-
 const TOKEN_SECRET: [u8; 32] = [1; 32];
 
-/// A deployment: its own in-memory stores, authenticator, staff directory and manual clock.
-struct Fx {
-    c: Custodian,
-    clock: Arc<ManualClock>,
-    auth: Arc<InMemoryAuthenticator>,
-    staff: Arc<InMemoryStaffDirectory>,
-    records: Arc<InMemoryRecordStore>,
-    chains: Arc<InMemoryChainStore>,
-    keys: Arc<InMemoryKeyStore>,
+fn token_key() -> TokenKey {
+    TokenKey::from_secret(1, &TOKEN_SECRET).unwrap()
 }
 
 async fn fx() -> Fx {
@@ -55,69 +38,28 @@ async fn fx() -> Fx {
 
 /// A deployment whose custodian's builder is adjusted by `configure`.
 async fn fx_with(configure: impl FnOnce(CustodianBuilder) -> CustodianBuilder) -> Fx {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let auth = Arc::new(InMemoryAuthenticator::new());
-    let staff = Arc::new(InMemoryStaffDirectory::new());
-    let records = Arc::new(InMemoryRecordStore::new());
-    let chains = Arc::new(InMemoryChainStore::new());
-    let keys = Arc::new(InMemoryKeyStore::new());
-    let b = Custodian::builder(keyring())
-        .records(records.clone())
-        .chains(chains.clone())
-        .keys(keys.clone())
-        .token_key(TokenKey::from_secret(1, &TOKEN_SECRET).unwrap())
-        .clock(clock.clone())
-        .authenticator(auth.clone())
-        .staff_directory(staff.clone());
-    let c = configure(b).build().await.unwrap();
-    Fx {
-        c,
-        clock,
-        auth,
-        staff,
-        records,
-        chains,
-        keys,
-    }
+    common::deployment(t0(), keyring(), |b| configure(b.token_key(token_key()))).await
 }
 
 impl Fx {
     /// Another custodian (another process) of this deployment: same stores, key and clock.
     async fn peer(&self) -> Custodian {
-        Custodian::builder(keyring())
-            .records(self.records.clone())
-            .chains(self.chains.clone())
-            .keys(self.keys.clone())
-            .token_key(TokenKey::from_secret(1, &TOKEN_SECRET).unwrap())
-            .clock(self.clock.clone())
-            .authenticator(self.auth.clone())
-            .staff_directory(self.staff.clone())
+        self.peer_builder(keyring())
+            .token_key(token_key())
             .build()
             .await
             .unwrap()
     }
 
-    /// A session of `subject` valid for an hour from now, through the authenticator.
-    async fn session(&self, subject: SubjectId) -> UserSession {
-        let cred = format!("cred-{subject}-{}", SessionId::new_random());
-        let now = self.c.now();
-        self.auth.insert(
-            &cred,
-            SessionClaims {
-                subject,
-                session: SessionId::new_random(),
-                authenticated_at: now,
-                expires_at: now + TimeDelta::hours(1),
-            },
-        );
-        self.c.authenticate(&cred).await.unwrap()
-    }
-
-    /// Consent of `subject` for `scope`, given in the subject's own session.
-    async fn consent(&self, subject: SubjectId, scope: ConsentScope) -> ConsentId {
-        let s = self.session(subject).await;
+    /// Consent for `scope` given through the UI in `session`, with the UI's `reference`.
+    async fn give_in_ui(
+        &self,
+        session: &UserSession,
+        scope: ConsentScope,
+        reference: Option<&str>,
+    ) -> ConsentId {
         self.c
-            .give_consent(&s, scope, CollectionMethod::UiAction, Some("ui-1"))
+            .give_consent(session, scope, CollectionMethod::UiAction, reference)
             .await
             .unwrap()
     }
@@ -146,15 +88,7 @@ async fn consent_gates_grants_and_withdrawal_applies_at_once() {
             ..
         }))
     ));
-    let c =
-        f.c.give_consent(
-            &session,
-            ConsentScope::Cookies,
-            CollectionMethod::UiAction,
-            None,
-        )
-        .await
-        .unwrap();
+    let c = f.give_in_ui(&session, ConsentScope::Cookies, None).await;
     assert_eq!(
         f.c.consents(s).await.unwrap(),
         vec![(ConsentScope::Cookies, c)]
@@ -218,15 +152,7 @@ async fn consent_gates_grants_and_withdrawal_applies_at_once() {
         })
     ));
     // Re-given consent backs new grants only.
-    let c2 =
-        f.c.give_consent(
-            &session,
-            ConsentScope::Cookies,
-            CollectionMethod::UiAction,
-            None,
-        )
-        .await
-        .unwrap();
+    let c2 = f.give_in_ui(&session, ConsentScope::Cookies, None).await;
     assert_ne!(c, c2);
     assert_eq!(f.c.expose(&prefs, &g).await.unwrap_err(), access(withdrawn));
     assert!(f.c.open_grant::<Preferences>(&token).await.is_err());
@@ -301,30 +227,16 @@ async fn receipts_follow_kantara_and_carry_no_personal_data() {
         .await
         .unwrap();
     let session = f.session(s).await;
-    let first =
-        f.c.give_consent(
-            &session,
-            ConsentScope::ZoomLink,
-            CollectionMethod::UiAction,
-            Some("ui:evt-9"),
-        )
-        .await
-        .unwrap();
+    let first = f
+        .give_in_ui(&session, ConsentScope::ZoomLink, Some("ui:evt-9"))
+        .await;
     f.clock.advance(TimeDelta::minutes(5));
     f.c.withdraw_consent(s, ConsentScope::ZoomLink)
         .await
         .unwrap();
     f.clock.set(now + TimeDelta::hours(1));
     let session = f.session(s).await;
-    let second =
-        f.c.give_consent(
-            &session,
-            ConsentScope::ZoomLink,
-            CollectionMethod::UiAction,
-            None,
-        )
-        .await
-        .unwrap();
+    let second = f.give_in_ui(&session, ConsentScope::ZoomLink, None).await;
 
     let r1 = serde_json::to_value(f.c.consent_receipt(first).await.unwrap()).unwrap();
     for field in [
@@ -430,14 +342,8 @@ async fn policy_versions_and_notifications() {
     both.sort();
     assert_eq!(f.c.subjects_to_notify(2).await.unwrap(), both);
     let session = f.session(a).await;
-    f.c.give_consent(
-        &session,
-        ConsentScope::PolicyVersion(2),
-        CollectionMethod::UiAction,
-        Some("ui:ack-v2"),
-    )
-    .await
-    .unwrap();
+    f.give_in_ui(&session, ConsentScope::PolicyVersion(2), Some("ui:ack-v2"))
+        .await;
     assert_eq!(f.c.subjects_to_notify(2).await.unwrap(), vec![b]);
     // Acknowledging version 2 is not acknowledging version 3.
     assert_eq!(f.c.subjects_to_notify(3).await.unwrap(), both);
@@ -469,12 +375,7 @@ async fn store_with_ledger(ledger: &[chain::ChainEntry]) -> Arc<InMemoryChainSto
 }
 
 async fn custodian_on(chains: Arc<InMemoryChainStore>) -> Result<Custodian, CustodianError> {
-    Custodian::builder(keyring())
-        .records(Arc::new(InMemoryRecordStore::new()))
-        .chains(chains)
-        .keys(Arc::new(InMemoryKeyStore::new()))
-        .build()
-        .await
+    common::bare(keyring()).chains(chains).build().await
 }
 
 #[tokio::test]
@@ -634,6 +535,27 @@ const MODEL_SCOPES: [ConsentScope; 3] = [
     ConsentScope::Cookies,
 ];
 
+/// An issuance against the model: a grant exactly when the model has a consent in force
+/// (`expected`), issued under that consent; otherwise refused for want of consent.
+fn model_issue<P: Purpose>(
+    what: &str,
+    got: Result<Grant<P>, CustodianError>,
+    expected: Option<ConsentId>,
+) -> Result<Option<(Grant<P>, ConsentId)>, TestCaseError> {
+    match (got, expected) {
+        (Ok(g), Some(c)) => {
+            prop_assert_eq!(g.info().consent, Some(c));
+            Ok(Some((g, c)))
+        }
+        (Err(CustodianError::Issue(IssueError::NoConsent { .. })), None) => Ok(None),
+        (got, want) => Err(TestCaseError::fail(format!(
+            "issue {what}: {:?} vs model {:?}",
+            got.map(|g| g.id()),
+            want
+        ))),
+    }
+}
+
 async fn run_consent_model(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let f = fx().await;
     let s = f.c.register_subject().await.unwrap();
@@ -668,37 +590,15 @@ async fn run_consent_model(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
             Op::Issue(0) => {
-                let expected = active[0].or(active[1]);
-                match (f.c.grant::<Authentication>(s, "login").await, expected) {
-                    (Ok(g), Some(c)) => {
-                        prop_assert_eq!(g.info().consent, Some(c));
-                        grants.push((Ok(g), c));
-                    }
-                    (Err(CustodianError::Issue(IssueError::NoConsent { .. })), None) => {}
-                    (got, want) => prop_assert!(
-                        false,
-                        "issue auth: {:?} vs model {:?}",
-                        got.map(|g| g.id()),
-                        want
-                    ),
+                let got = f.c.grant::<Authentication>(s, "login").await;
+                if let Some((g, c)) = model_issue("auth", got, active[0].or(active[1]))? {
+                    grants.push((Ok(g), c));
                 }
             }
             Op::Issue(_) => {
-                match (
-                    f.c.grant_for_session::<Preferences>(&session).await,
-                    active[2],
-                ) {
-                    (Ok(g), Some(c)) => {
-                        prop_assert_eq!(g.info().consent, Some(c));
-                        grants.push((Err(g), c));
-                    }
-                    (Err(CustodianError::Issue(IssueError::NoConsent { .. })), None) => {}
-                    (got, want) => prop_assert!(
-                        false,
-                        "issue prefs: {:?} vs model {:?}",
-                        got.map(|g| g.id()),
-                        want
-                    ),
+                let got = f.c.grant_for_session::<Preferences>(&session).await;
+                if let Some((g, c)) = model_issue("prefs", got, active[2])? {
+                    grants.push((Err(g), c));
                 }
             }
             Op::Expose(i) => {
@@ -767,6 +667,14 @@ proptest! {
     }
 }
 
+/// The consent a service grant for `P` to `subject` depends on.
+async fn granted_under<P: ServicePurpose>(
+    c: &Custodian,
+    subject: SubjectId,
+) -> Result<Option<ConsentId>, CustodianError> {
+    Ok(c.grant::<P>(subject, "t").await?.info().consent)
+}
+
 /// Issues a grant for `purpose` to `subject` by the route that purpose takes (service,
 /// own session, user request, lawful request) and returns the consent it depends on.
 async fn grant_for(
@@ -777,57 +685,24 @@ async fn grant_for(
 ) -> Result<Option<ConsentId>, CustodianError> {
     let c = &f.c;
     Ok(match purpose {
-        PurposeId::Notification => c.grant::<Notification>(subject, "t").await?.info().consent,
+        PurposeId::Notification => granted_under::<Notification>(c, subject).await?,
         PurposeId::IdentityVerification => {
-            c.grant::<IdentityVerification>(subject, "t")
-                .await?
-                .info()
-                .consent
+            granted_under::<IdentityVerification>(c, subject).await?
         }
-        PurposeId::SupportContact => {
-            c.grant::<SupportContact>(subject, "t")
-                .await?
-                .info()
-                .consent
-        }
-        PurposeId::Authentication => {
-            c.grant::<Authentication>(subject, "t")
-                .await?
-                .info()
-                .consent
-        }
+        PurposeId::SupportContact => granted_under::<SupportContact>(c, subject).await?,
+        PurposeId::Authentication => granted_under::<Authentication>(c, subject).await?,
         PurposeId::ConferenceCreation => {
             let proof = c.user_request(session)?;
             c.grant_conference(&proof).await?.info().consent
         }
-        PurposeId::Analytics => c.grant::<Analytics>(subject, "t").await?.info().consent,
-        PurposeId::Troubleshooting => {
-            c.grant::<Troubleshooting>(subject, "t")
-                .await?
-                .info()
-                .consent
-        }
-        PurposeId::Preferences => c.grant::<Preferences>(subject, "t").await?.info().consent,
+        PurposeId::Analytics => granted_under::<Analytics>(c, subject).await?,
+        PurposeId::Troubleshooting => granted_under::<Troubleshooting>(c, subject).await?,
+        PurposeId::Preferences => granted_under::<Preferences>(c, subject).await?,
         PurposeId::OwnerAccess => c.grant_owner(session).await?.info().consent,
-        PurposeId::TeamCollaboration => {
-            c.grant::<TeamCollaboration>(subject, "t")
-                .await?
-                .info()
-                .consent
-        }
-        PurposeId::AccountManagement => {
-            c.grant::<AccountManagement>(subject, "t")
-                .await?
-                .info()
-                .consent
-        }
-        PurposeId::CustomerManagement => {
-            c.grant::<CustomerManagement>(subject, "t")
-                .await?
-                .info()
-                .consent
-        }
-        PurposeId::ChatSharing => c.grant::<ChatSharing>(subject, "t").await?.info().consent,
+        PurposeId::TeamCollaboration => granted_under::<TeamCollaboration>(c, subject).await?,
+        PurposeId::AccountManagement => granted_under::<AccountManagement>(c, subject).await?,
+        PurposeId::CustomerManagement => granted_under::<CustomerManagement>(c, subject).await?,
+        PurposeId::ChatSharing => granted_under::<ChatSharing>(c, subject).await?,
         PurposeId::LegalCompliance => {
             let req =
                 LawfulRequest::new("Police of Berlin", "StPO 95", "AZ-2026-17", t0()).unwrap();

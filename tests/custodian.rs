@@ -8,9 +8,12 @@
 //! End-to-end guarantees of the Custodian on the in-memory stores. Time is the custodian's:
 //! each test drives a `ManualClock`; sessions come from the custodian's authenticator.
 
+mod common;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use common::{Fx, t0};
 use crm_privacy::consent::{CollectionMethod, ConsentScope};
 use crm_privacy::crypto::{Kek, Keyring};
 use crm_privacy::custodian::{Custodian, CustodianBuilder, CustodianError, RetentionRule};
@@ -24,51 +27,19 @@ use crm_privacy::*;
 
 const CANARY: &str = "cnry4e1d";
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
-}
-
 fn keyring() -> Keyring {
     Keyring::new(Kek::from_bytes(1, &[1; 32]).unwrap(), &[2; 32]).unwrap()
 }
 
 /// A custodian on fresh in-memory stores, with its clock and the host's login stand-in.
-struct Harness {
-    c: Custodian,
-    clock: Arc<ManualClock>,
-    logins: Arc<InMemoryAuthenticator>,
-    records: Arc<InMemoryRecordStore>,
-    chains: Arc<InMemoryChainStore>,
-    keys: Arc<InMemoryKeyStore>,
-}
-
 async fn harness_at(
     start: DateTime<Utc>,
     configure: impl FnOnce(CustodianBuilder) -> CustodianBuilder,
-) -> Harness {
-    let clock = Arc::new(ManualClock::new(start));
-    let logins = Arc::new(InMemoryAuthenticator::new());
-    let records = Arc::new(InMemoryRecordStore::new());
-    let chains = Arc::new(InMemoryChainStore::new());
-    let keys = Arc::new(InMemoryKeyStore::new());
-    let b = Custodian::builder(keyring())
-        .records(records.clone())
-        .chains(chains.clone())
-        .keys(keys.clone())
-        .clock(clock.clone())
-        .authenticator(logins.clone());
-    let c = configure(b).build().await.unwrap();
-    Harness {
-        c,
-        clock,
-        logins,
-        records,
-        chains,
-        keys,
-    }
+) -> Fx {
+    common::deployment(start, keyring(), configure).await
 }
 
-async fn harness() -> Harness {
+async fn harness() -> Fx {
     harness_at(t0(), |b| {
         b.immutable(Category::CustomerRecord, "commercial")
     })
@@ -77,23 +48,7 @@ async fn harness() -> Harness {
 
 /// Logs `subject` in (for an hour from the clock's now) through `c`'s authenticator.
 async fn login(c: &Custodian, logins: &InMemoryAuthenticator, subject: SubjectId) -> UserSession {
-    let credential = format!("session-of-{subject}");
-    logins.insert(
-        &credential,
-        SessionClaims {
-            subject,
-            session: SessionId::new_random(),
-            authenticated_at: c.now(),
-            expires_at: c.now() + TimeDelta::hours(1),
-        },
-    );
-    c.authenticate(&credential).await.unwrap()
-}
-
-impl Harness {
-    async fn session(&self, subject: SubjectId) -> UserSession {
-        login(&self.c, &self.logins, subject).await
-    }
+    common::login(c, logins, subject, TimeDelta::hours(1)).await
 }
 
 #[tokio::test]
@@ -369,10 +324,8 @@ async fn erased_subject_copies_are_unreadable() {
     h.records.put(backup.clone()).await.unwrap(); // restore the old row from "backup"
     // A fresh custodian on the same stores (as after a restore) refuses every grant.
     let logins2 = Arc::new(InMemoryAuthenticator::new());
-    let c2 = Custodian::builder(keyring())
-        .records(h.records.clone())
-        .keys(h.keys.clone())
-        .chains(h.chains.clone())
+    let c2 = h
+        .same_stores(keyring())
         .clock(h.clock.clone())
         .authenticator(logins2.clone())
         .build()
@@ -387,9 +340,8 @@ async fn erased_subject_copies_are_unreadable() {
     // Even an authority that never learned of the erasure (the ledger lost, only records
     // and keys restored) and so issues a grant cannot open the row: the key is destroyed.
     let logins3 = Arc::new(InMemoryAuthenticator::new());
-    let c3 = Custodian::builder(keyring())
-        .records(h.records.clone())
-        .keys(h.keys.clone())
+    let c3 = h
+        .same_stores(keyring())
         .chains(Arc::new(InMemoryChainStore::new()))
         .clock(h.clock.clone())
         .authenticator(logins3.clone())
@@ -570,12 +522,7 @@ async fn tampered_chain_is_refused_at_start() {
                 .unwrap();
         }
     }
-    let r = Custodian::builder(keyring())
-        .records(h.records.clone())
-        .keys(h.keys.clone())
-        .chains(forged)
-        .build()
-        .await;
+    let r = h.same_stores(keyring()).chains(forged).build().await;
     assert!(matches!(r, Err(CustodianError::Chain(_))), "{r:?}");
 }
 

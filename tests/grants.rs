@@ -9,117 +9,39 @@
 //! clock): subject, expiry, revocation, issuance rules (owner, conference, staff), signed
 //! tokens between the custodians of one deployment, key rotation, and a model-based test.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+mod common;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use crm_privacy::consent::{CollectionMethod, ConsentScope};
-use crm_privacy::crypto::{Kek, Keyring};
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use common::{Fx, keyring, t0};
+use crm_privacy::consent::ConsentScope;
 use crm_privacy::custodian::{Custodian, CustodianError, LookupGrant};
-use crm_privacy::staff::InMemoryStaffDirectory;
-use crm_privacy::store::{
-    InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
-};
 use crm_privacy::*;
 use proptest::prelude::*;
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
-}
-
-fn keyring() -> Keyring {
-    Keyring::new(Kek::from_bytes(1, &[3; 32]).unwrap(), &[9; 32]).unwrap()
-}
 
 fn key(id: u32, secret: &[u8; 32]) -> TokenKey {
     TokenKey::from_secret(id, secret).unwrap()
 }
 
-/// A deployment: its own in-memory stores, authenticator, staff directory and manual clock.
-struct Fx {
-    c: Custodian,
-    clock: Arc<ManualClock>,
-    auth: Arc<InMemoryAuthenticator>,
-    staff: Arc<InMemoryStaffDirectory>,
-    records: Arc<InMemoryRecordStore>,
-    chains: Arc<InMemoryChainStore>,
-    keys: Arc<InMemoryKeyStore>,
-}
-
 /// A deployment whose first custodian signs tokens with `token_key` and issues grants
 /// living `ttl`.
 async fn fx(token_key: TokenKey, ttl: TimeDelta) -> Fx {
-    let clock = Arc::new(ManualClock::new(t0()));
-    let auth = Arc::new(InMemoryAuthenticator::new());
-    let staff = Arc::new(InMemoryStaffDirectory::new());
-    let records = Arc::new(InMemoryRecordStore::new());
-    let chains = Arc::new(InMemoryChainStore::new());
-    let keys = Arc::new(InMemoryKeyStore::new());
-    let c = Custodian::builder(keyring())
-        .records(records.clone())
-        .chains(chains.clone())
-        .keys(keys.clone())
-        .token_key(token_key)
-        .grant_ttl(ttl)
-        .clock(clock.clone())
-        .authenticator(auth.clone())
-        .staff_directory(staff.clone())
-        .build()
-        .await
-        .unwrap();
-    Fx {
-        c,
-        clock,
-        auth,
-        staff,
-        records,
-        chains,
-        keys,
-    }
+    common::deployment(t0(), keyring(), |b| b.token_key(token_key).grant_ttl(ttl)).await
 }
 
 impl Fx {
     /// Another custodian (another process) of this deployment: the same stores, clock,
     /// authenticator and staff directory; its own token keys and grant lifetime.
     async fn peer(&self, signing: TokenKey, accepted: Vec<TokenKey>, ttl: TimeDelta) -> Custodian {
-        let mut b = Custodian::builder(keyring())
-            .records(self.records.clone())
-            .chains(self.chains.clone())
-            .keys(self.keys.clone())
+        let mut b = self
+            .peer_builder(keyring())
             .token_key(signing)
-            .grant_ttl(ttl)
-            .clock(self.clock.clone())
-            .authenticator(self.auth.clone())
-            .staff_directory(self.staff.clone());
+            .grant_ttl(ttl);
         for k in accepted {
             b = b.accept_token_key(k);
         }
         b.build().await.unwrap()
-    }
-
-    /// A session of `subject` valid for `valid` from now, through the authenticator.
-    async fn session(&self, subject: SubjectId, valid: TimeDelta) -> UserSession {
-        let cred = format!("cred-{subject}-{}", SessionId::new_random());
-        let now = self.c.now();
-        self.auth.insert(
-            &cred,
-            SessionClaims {
-                subject,
-                session: SessionId::new_random(),
-                authenticated_at: now,
-                expires_at: now + valid,
-            },
-        );
-        self.c.authenticate(&cred).await.unwrap()
-    }
-
-    /// Consent of `subject` for `scope`, given in the subject's own session.
-    async fn consent(&self, subject: SubjectId, scope: ConsentScope) -> ConsentId {
-        let s = self.session(subject, TimeDelta::hours(1)).await;
-        self.c
-            .give_consent(&s, scope, CollectionMethod::UiAction, Some("ui-1"))
-            .await
-            .unwrap()
     }
 }
 
@@ -242,7 +164,7 @@ async fn reads_check_subject_expiry_and_revocation() {
 async fn owner_and_conference_rules() {
     let f = fx(key(1, &[1; 32]), TimeDelta::minutes(5)).await;
     let alice = f.c.register_subject().await.unwrap();
-    let s = f.session(alice, TimeDelta::hours(1)).await;
+    let s = f.session(alice).await;
     // Device contacts are collected (and read) only under the contacts-import consent (3.5).
     f.consent(alice, ConsentScope::ContactsImport).await;
     let bob_contact = || DeviceContact::new(PersonName::parse("Bob").unwrap(), None, None);
@@ -259,7 +181,7 @@ async fn owner_and_conference_rules() {
     );
     // Someone else's session cannot read Alice's contacts.
     let mallory_id = f.c.register_subject().await.unwrap();
-    let mallory = f.session(mallory_id, TimeDelta::hours(1)).await;
+    let mallory = f.session(mallory_id).await;
     let other = f.c.grant_owner(&mallory).await.unwrap();
     assert_eq!(other.subject(), mallory_id);
     assert_eq!(
@@ -300,7 +222,7 @@ async fn owner_and_conference_rules() {
     );
 
     // Session grants end with the session; an expired session gets no grant, no request.
-    let short = f.session(alice, TimeDelta::seconds(60)).await;
+    let short = f.session_for(alice, TimeDelta::seconds(60)).await;
     let brief = f.c.grant_owner(&short).await.unwrap();
     assert_eq!(brief.info().expires_at, short.expires_at());
     f.clock.set(t0() + TimeDelta::hours(2));
@@ -559,10 +481,7 @@ async fn token_refusals() {
         KeyError::SecretTooShort
     );
     assert_eq!(
-        Custodian::builder(keyring())
-            .records(Arc::new(InMemoryRecordStore::new()))
-            .chains(Arc::new(InMemoryChainStore::new()))
-            .keys(Arc::new(InMemoryKeyStore::new()))
+        common::bare(keyring())
             .token_key(key9())
             .accept_token_key(key9())
             .build()
@@ -618,7 +537,7 @@ async fn token_key_rotation() {
 async fn every_single_bit_flip_of_a_token_is_rejected() {
     let f = fx(key(1, &[1; 32]), TimeDelta::minutes(5)).await;
     let alice = f.c.register_subject().await.unwrap();
-    let s = f.session(alice, TimeDelta::hours(1)).await;
+    let s = f.session(alice).await;
     f.consent(alice, ConsentScope::ZoomLink).await;
     let proof = f.c.user_request(&s).unwrap();
     let tokens = [

@@ -7,71 +7,29 @@
 )]
 //! Disclosure (clause 7), sharing (clause 5) and staff access (clause 8.1) through the custodian.
 
-use std::sync::Arc;
+mod common;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
+use common::{Fx, t0};
 use crm_privacy::crypto::{Kek, Keyring};
-use crm_privacy::custodian::{Custodian, CustodianBuilder, CustodianError};
+use crm_privacy::custodian::{CustodianBuilder, CustodianError};
 use crm_privacy::disclosure::{Disclosure, DisclosureError, LawfulRequest};
 use crm_privacy::ledger::AuditKind;
 use crm_privacy::policy::Processor;
 use crm_privacy::sharing::{Audience, SharingError, SharingPolicy};
-use crm_privacy::staff::InMemoryStaffDirectory;
-use crm_privacy::store::{
-    InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
-};
 use crm_privacy::*;
 
 const CANARY: &str = "rights.canary.91@example.com";
 
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
-}
-
 /// A custodian on in-memory stores whose clock reads `t0()`, with the host's login and staff
 /// directory stand-ins.
-struct Harness {
-    c: Custodian,
-    logins: Arc<InMemoryAuthenticator>,
-    staff: Arc<InMemoryStaffDirectory>,
+async fn harness_with(configure: impl FnOnce(CustodianBuilder) -> CustodianBuilder) -> Fx {
+    let keyring = Keyring::new(Kek::generate(1).unwrap(), &[3; 32]).unwrap();
+    common::deployment(t0(), keyring, configure).await
 }
 
-async fn harness_with(configure: impl FnOnce(CustodianBuilder) -> CustodianBuilder) -> Harness {
-    let logins = Arc::new(InMemoryAuthenticator::new());
-    let staff = Arc::new(InMemoryStaffDirectory::new());
-    let b = Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[3; 32]).unwrap())
-        .records(Arc::new(InMemoryRecordStore::new()))
-        .chains(Arc::new(InMemoryChainStore::new()))
-        .keys(Arc::new(InMemoryKeyStore::new()))
-        .clock(Arc::new(ManualClock::new(t0())))
-        .authenticator(logins.clone())
-        .staff_directory(staff.clone());
-    Harness {
-        c: configure(b).build().await.unwrap(),
-        logins,
-        staff,
-    }
-}
-
-async fn harness() -> Harness {
+async fn harness() -> Fx {
     harness_with(|b| b).await
-}
-
-impl Harness {
-    /// Logs `subject` in for an hour through the custodian's authenticator.
-    async fn session(&self, subject: SubjectId) -> UserSession {
-        let credential = format!("session-of-{subject}");
-        self.logins.insert(
-            &credential,
-            SessionClaims {
-                subject,
-                session: SessionId::new_random(),
-                authenticated_at: t0(),
-                expires_at: t0() + TimeDelta::hours(1),
-            },
-        );
-        self.c.authenticate(&credential).await.unwrap()
-    }
 }
 
 #[tokio::test]
