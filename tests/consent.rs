@@ -398,7 +398,11 @@ async fn every_bit_flip_of_a_serialized_ledger_is_detected() {
     // The custodian's ledger, read from its store through the `ChainStore` trait.
     let entries = f.chains.entries(ChainName::Ledger).await.unwrap();
     let anchor = f.chains.anchor(ChainName::Ledger).await.unwrap();
-    assert_eq!(entries.len(), 4, "three consents and a withdrawal");
+    assert_eq!(
+        entries.len(),
+        5,
+        "three consents, a withdrawal and the deletion of its dependent data"
+    );
     chain::verify_anchored(&entries, &anchor).unwrap();
     let bytes = chain::to_bytes(&entries);
     assert_eq!(chain::from_bytes(&bytes).unwrap(), entries);

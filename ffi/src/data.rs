@@ -3,10 +3,7 @@
 
 use crm_privacy::custodian::CustodianError;
 use crm_privacy::sharing::{Audience, SharingPolicy};
-use crm_privacy::{
-    Category, Email, Grant, IpAddress, OwnerAccess, PersonName, Phone, Purpose, PurposeId,
-    RecordId, SubjectId, policy,
-};
+use crm_privacy::{Category, Grant, OwnerAccess, Purpose, PurposeId, RecordId, SubjectId, policy};
 use zeroize::Zeroizing;
 
 use crate::buffer::{id, input, input_str, output, output_id};
@@ -101,39 +98,14 @@ fn rectify(
     text: &str,
 ) -> Result<(), crm_result> {
     with_grant::<OwnerAccess, _, crm_result>(h, token, async |g| {
-        // The root crate has no text form of `rectify` yet: the kinds whose text is the
-        // value itself are parsed here; compound kinds are refused (see docs/ffi.md).
-        let r = match c {
-            Category::PersonName => {
-                h.custodian
-                    .rectify(g, record, PersonName::parse(text)?)
-                    .await
-            }
-            Category::Email => h.custodian.rectify(g, record, Email::parse(text)?).await,
-            Category::Phone => h.custodian.rectify(g, record, Phone::parse(text)?).await,
-            Category::IpAddress => {
-                h.custodian
-                    .rectify(g, record, IpAddress::parse(text)?)
-                    .await
-            }
-            Category::ColleagueContact
-            | Category::CustomerRecord
-            | Category::DeviceInfo
-            | Category::GoogleAccountId
-            | Category::FacebookAccountId
-            | Category::ZoomAccountId
-            | Category::ZoomAccessToken
-            | Category::DeviceContact
-            | Category::CookiePreference => return Err(crm_result::CRM_INVALID_ARGUMENT),
-        };
-        Ok(r?)
+        // The root crate's one text codec, as for storing.
+        Ok(h.custodian.rectify_text(g, record, c, text).await?)
     })
 }
 
 /// Rectifies record `record` (16 bytes) of `category` (clause 6.1) to `value` (its text
-/// form) with an owner-access `token` (the subject's own session). Supported for person
-/// name, email, phone and IP address; other categories: `CRM_INVALID_ARGUMENT`. Kinds kept
-/// immutable: `CRM_IMMUTABLE`.
+/// form, as for `crm_field_store`) with an owner-access `token` (the subject's own session).
+/// Kinds kept immutable: `CRM_IMMUTABLE`.
 ///
 /// # Safety
 /// Buffers must be valid for their lengths.
