@@ -438,9 +438,8 @@ crm_result crm_field_read(const struct crm_custodian *c,
                           size_t *out_len);
 
 // Rectifies record `record` (16 bytes) of `category` (clause 6.1) to `value` (its text
-// form) with an owner-access `token` (the subject's own session). Supported for person
-// name, email, phone and IP address; other categories: `CRM_INVALID_ARGUMENT`. Kinds kept
-// immutable: `CRM_IMMUTABLE`.
+// form, as for `crm_field_store`) with an owner-access `token` (the subject's own session).
+// Kinds kept immutable: `CRM_IMMUTABLE`.
 //
 // # Safety
 // Buffers must be valid for their lengths.
