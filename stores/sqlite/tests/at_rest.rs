@@ -10,10 +10,9 @@
 
 use std::sync::Arc;
 
-use chrono::TimeDelta;
 use crm_privacy::crypto::{CryptoError, Kek, Keyring};
 use crm_privacy::custodian::{Custodian, CustodianError};
-use crm_privacy::store::{InMemoryAuthenticator, RecordStore, StoreError};
+use crm_privacy::store::{RecordStore, StoreError};
 use crm_privacy::*;
 use crm_privacy_sqlite::SqliteStore;
 
@@ -38,22 +37,6 @@ async fn open(path: &std::path::Path, kek: u8) -> (Custodian, Arc<SqliteStore>) 
             .unwrap(),
         store,
     )
-}
-
-/// Logs `subject` in through `logins` (the host's login stand-in) and returns the session
-/// `c` makes of it.
-async fn owner(c: &Custodian, logins: &InMemoryAuthenticator, subject: SubjectId) -> UserSession {
-    let now = c.now();
-    logins.insert(
-        "owner-login",
-        SessionClaims {
-            subject,
-            session: SessionId::new_random(),
-            authenticated_at: now,
-            expires_at: now + TimeDelta::hours(1),
-        },
-    );
-    c.authenticate("owner-login").await.unwrap()
 }
 
 #[tokio::test]
@@ -111,23 +94,27 @@ async fn moved_ciphertext_and_truncated_rows_are_typed_errors() {
 }
 
 #[tokio::test]
-async fn wrong_kek_is_a_typed_error() {
+async fn wrong_kek_is_refused_at_build() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crm.db");
     let (c, store) = open(&path, 1).await;
     let alice = c.register_subject().await.unwrap();
-    let rec = c
-        .store(alice, Phone::parse("+14155550100").unwrap())
+    c.store(alice, Phone::parse("+14155550100").unwrap())
         .await
         .unwrap();
     drop(c);
     drop(store);
-    let (c, _s) = open(&path, 9).await;
-    let g = c.grant::<IdentityVerification>(alice, "sms").await.unwrap();
-    let r = c.with::<Phone, _, _>(&g, rec, |_| ()).await;
+    // The key check value stored at the first build refuses another KEK before any read
+    // (and before a new subject could be registered under the wrong key).
+    let r = Custodian::builder(keyring(9))
+        .store(Arc::new(SqliteStore::open(&path).unwrap()))
+        .token_key(token_key())
+        .build()
+        .await;
     assert!(
-        matches!(r, Err(CustodianError::Crypto(CryptoError::Authentication))),
-        "{r:?}"
+        matches!(r, Err(CustodianError::Crypto(CryptoError::WrongKek { .. }))),
+        "{:?}",
+        r.err()
     );
 }
 
@@ -152,25 +139,25 @@ async fn copy_of_the_database_taken_before_erasure_stays_unreadable() {
     // Restore the old data file next to the live key file.
     let keys = dir.path().join("crm.db.keys");
     let restored = Arc::new(SqliteStore::open_with_key_file(&backup, &keys).unwrap());
-    // The restored ledger predates the erasure, so this custodian still issues the owner a
-    // grant: only the destroyed key stands between it and the plaintext.
-    let logins = Arc::new(InMemoryAuthenticator::new());
-    let c = Custodian::builder(keyring(1))
-        .store(restored)
+    // The restored data file is behind what the live key file witnessed: the custodian
+    // refuses to start on it (cross-anchoring), rather than serve a ledger that predates
+    // the erasure.
+    let r = Custodian::builder(keyring(1))
+        .store(restored.clone())
         .token_key(token_key())
-        .authenticator(logins.clone())
         .build()
-        .await
-        .unwrap();
-    let g = c
-        .grant_owner(&owner(&c, &logins, alice).await)
-        .await
-        .unwrap();
-    let r = c.with::<Email, _, _>(&g, rec, |_| ()).await;
+        .await;
     assert!(
-        matches!(r, Err(CustodianError::Crypto(CryptoError::Shredded))),
-        "{r:?}"
+        matches!(r, Err(CustodianError::Store(StoreError::RolledBack { .. }))),
+        "{:?}",
+        r.err()
     );
+    // And underneath, the subject's key is destroyed: nothing can open the old ciphertext.
+    assert!(matches!(
+        KeyStore::get(&*restored, alice).await,
+        Err(StoreError::Shredded(_))
+    ));
+    let _ = rec;
     // The key file (and its WAL, if any) holds no trace of the wrapped key.
     let needle = wrapped.as_bytes();
     assert!(needle.len() > 40);
