@@ -6,5 +6,5 @@
 set -eu
 cd "$(dirname "$0")/.."
 export CRM_FAULT_LONG=1
-cargo test --release -p crm-privacy-sqlite --test faults -- --nocapture
+cargo test --release -p crm-privacy-sqlite --features danger --test faults -- --nocapture
 cargo test --release -p crm-privacy-postgres --test faults -- --nocapture
