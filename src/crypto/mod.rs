@@ -36,7 +36,10 @@ use crate::ids::{RecordId, SubjectId};
 
 #[cfg_attr(
     not(feature = "danger"),
-    allow(dead_code, reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing")
+    allow(
+        dead_code,
+        reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing"
+    )
 )]
 const FIELD_VERSION: u8 = 1;
 /// Format byte of [`DataKey::seal_row`] output: same layout as a field, other associated data.
@@ -305,13 +308,19 @@ fn wrap_aad(subject: SubjectId, kek: u32) -> [u8; 28] {
 /// The fixed part of a field's associated data: tag, subject, record, host flag.
 #[cfg_attr(
     not(feature = "danger"),
-    allow(dead_code, reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing")
+    allow(
+        dead_code,
+        reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing"
+    )
 )]
 const FIELD_AAD_FIXED: usize = 8 + 16 + 16 + 1;
 /// Kind names up to this length (every built-in one) build the AAD on the stack.
 #[cfg_attr(
     not(feature = "danger"),
-    allow(dead_code, reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing")
+    allow(
+        dead_code,
+        reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing"
+    )
 )]
 const FIELD_AAD_INLINE_NAME: usize = 48;
 
@@ -320,7 +329,10 @@ const FIELD_AAD_INLINE_NAME: usize = 48;
 /// path does not allocate for it.
 #[cfg_attr(
     not(feature = "danger"),
-    allow(dead_code, reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing")
+    allow(
+        dead_code,
+        reason = "the v1 field format without a row header: kept for its tests, benchmarks and fuzzing"
+    )
 )]
 fn with_field_aad<R>(
     subject: SubjectId,
