@@ -449,6 +449,15 @@ async fn item09_consent_gates_collection() {
         a.c.store_text(alice, Category::CookiePreference, r#"{"language":"en"}"#)
             .await,
     );
+    // Refused before anything was written: no `Stored` audit entry, no row.
+    let stored =
+        a.c.audit_events()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == AuditKind::Stored && e.subject == alice)
+            .count();
+    assert_eq!(stored, 0, "a refused collection is never written");
     a.consent(alice, ConsentScope::ZoomLink).await;
     assert!(
         a.c.store(alice, ZoomAccessToken::parse("tok_abcdef123456").unwrap())
