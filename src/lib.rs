@@ -6,7 +6,7 @@
 //! # Feature flags
 //! - `test-util`: the storage conformance suite, for host applications testing their own
 //!   backends.
-//! - `danger`: [`Custodian::dangerous`](custodian::Custodian::dangerous), escape hatches
+//! - `danger`: `Custodian::dangerous()`, escape hatches
 //!   for migrations and tests.
 //!
 //! # Where each clause lives

@@ -42,7 +42,7 @@ use crate::ids::{RecordId, SubjectId};
     )
 )]
 const FIELD_VERSION: u8 = 1;
-/// Format byte of [`DataKey::seal_row`] output: same layout as a field, other associated data.
+/// Format byte of `DataKey::seal_row` output: same layout as a field, other associated data.
 const ROW_VERSION: u8 = 2;
 /// Length of a key check value.
 pub const CHECK_LEN: usize = 16;
@@ -500,7 +500,7 @@ impl Keyring {
     /// they are.
     ///
     /// # Errors
-    /// As [`unwrap`](Self::unwrap).
+    /// As `unwrap`: [`CryptoError::UnknownKek`], [`CryptoError::Authentication`].
     pub fn rewrap(
         &self,
         subject: SubjectId,
@@ -529,7 +529,7 @@ fn ring_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The decision-relevant columns of a stored record, bound into the associated data of
-/// [`DataKey::seal_row`]: a row whose subject, record id, kind, timestamps, version or blind
+/// `DataKey::seal_row`: a row whose subject, record id, kind, timestamps, version or blind
 /// index was changed in storage, or an older ciphertext under newer columns, fails to open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowHeader<'a> {

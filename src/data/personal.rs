@@ -7,9 +7,11 @@ use crate::ids::SubjectId;
 
 /// A value of personal data together with the subject it belongs to.
 ///
-/// The value can only be read with [`expose`](Self::expose) and a grant whose purpose the
-/// policy table allows for this kind (checked by the compiler), for this subject, unexpired
-/// and not revoked (checked at run time). `Debug` prints a redaction.
+/// The value can only be read through
+/// [`Custodian::expose`](crate::custodian::Custodian::expose) with a grant the custodian
+/// issued, whose purpose the policy table allows for this kind (checked by the compiler),
+/// for this subject, and which passes the custodian's gate (checked at run time; the read
+/// is audited). `Debug` prints a redaction.
 pub struct Personal<T: DataKind> {
     pub(crate) subject: SubjectId,
     pub(crate) value: T,

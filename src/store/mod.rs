@@ -140,7 +140,7 @@ pub struct SealedRecord {
 
 /// A sealed record with its version, the unit of [`RecordStore::put_versioned`]. The version
 /// starts at 1 and is bumped on every rewrite. Sealed with
-/// [`DataKey::seal_row`](crate::crypto::DataKey::seal_row) over [`header`](Self::header),
+/// `DataKey::seal_row` over [`header`](Self::header),
 /// any change to a header column (version included) fails to open; an older copy of the
 /// whole row is caught where the expected version is known (see `docs/durability.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
