@@ -31,6 +31,10 @@ M = [
  ("foreign grant never re-signed", "src/custodian/grants.rs", "pub fn seal_grant<P: Purpose>(&self, grant: &Grant<P>) -> Result<String, CustodianError> {\n        if !self.inner.tokens.accepts(grant.authority()) {", "pub fn seal_grant<P: Purpose>(&self, grant: &Grant<P>) -> Result<String, CustodianError> {\n        if false {"),
  ("store racing a withdrawal rechecks", "src/custodian/write.rs", "        self.recheck_collection_consent(subject, record, value.kind)\n            .await", "        Ok(())"),
  ("sharing choice backs sharing grants", "src/ledger/state.rs", "            if !s\n                .sharing\n                .get(&subject)", "            if false && !s\n                .sharing\n                .get(&subject)"),
+ ("ledger entries need the keyring's tag", "src/custodian/sync.rs", "if !self.tag_verifies(&ev) {", "if false {"),
+ ("host kinds never alias built-ins on read", "src/custodian/read.rs", "                            if Category::from_name(name).is_some() {\n                                return Err(CustodianError::ReservedKindName(name));", "                            if false {\n                                return Err(CustodianError::ReservedKindName(name));"),
+ ("restriction exemption is legal compliance only", "src/ledger/state.rs", "    matches!(purpose, PurposeRef::Builtin(PurposeId::LegalCompliance))\n        && ", "    "),
+ ("lookups skip restricted subjects", "src/custodian/write.rs", "|| !self.inner.state.is_restricted(*s))", "|| true)"),
 ]
 only = sys.argv[2:]
 bad = []

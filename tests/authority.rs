@@ -16,11 +16,12 @@ mod common;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::{Fx, keyring};
 use crm_privacy::consent::{CollectionMethod, ConsentScope};
-use crm_privacy::custodian::CustodianError;
+use crm_privacy::custodian::{Custodian, CustodianError};
 use crm_privacy::disclosure::{Disclosure, LawfulRequest};
 use crm_privacy::ledger::AuditKind;
 use crm_privacy::sharing::{Audience, SharingPolicy};
 use crm_privacy::*;
+use std::sync::Arc;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
@@ -688,4 +689,118 @@ async fn tokens_of_unknown_keys_are_refused() {
             TokenError::BadSignature | TokenError::UnknownKey(_)
         ))
     ));
+}
+
+/// Found by the outside probe run: a host kind *named* like a built-in kind, marked usable
+/// for any purpose, must not decode built-in records past the policy table, the sharing
+/// choice or the Zoom token's only purpose.
+#[tokio::test]
+async fn host_kind_aliasing_a_builtin_never_reads_builtin_records() {
+    impl UsableFor<Analytics> for FakeEmail {}
+    let a = fx(&[1; 32]).await;
+    let alice = a.c.register_subject().await.unwrap();
+    let rec = a.c.store(alice, alice_email()).await.unwrap();
+    let g = a.c.grant::<Analytics>(alice, "stats").await.unwrap();
+    let r = a.c.with::<FakeEmail, _, _>(&g, rec, |_| ()).await;
+    assert_eq!(r.unwrap_err(), CustodianError::ReservedKindName("email"));
+    let p = Personal::new(alice, FakeEmail);
+    assert!(a.c.expose(&p, &g).await.is_err());
+}
+
+/// Found by the outside probe run: a process that shares the ledger but not the keyring
+/// (its own KEK, index secret and authenticator, in-memory records and keys) cannot forge
+/// consent or lawful requests the real custodian applies: ledger entries carry the
+/// keyring's tag.
+#[tokio::test]
+async fn a_process_without_the_keyring_cannot_write_the_ledger() {
+    let a = fx(&[1; 32]).await;
+    let alice = a.c.register_subject().await.unwrap();
+    let auth = Arc::new(crm_privacy::store::InMemoryAuthenticator::new());
+    let rogue = Custodian::builder(
+        crm_privacy::crypto::Keyring::new(
+            crm_privacy::crypto::Kek::from_bytes(9, &[8; 32]).unwrap(),
+            &[1; 32],
+        )
+        .unwrap(),
+    )
+    .records(Arc::new(crm_privacy::store::InMemoryRecordStore::new()))
+    .keys(Arc::new(crm_privacy::store::InMemoryKeyStore::new()))
+    .chains(a.chains.clone())
+    .authenticator(auth.clone())
+    .build()
+    .await
+    .unwrap();
+    let now = rogue.now();
+    auth.insert(
+        "x",
+        SessionClaims {
+            subject: alice,
+            session: SessionId::new_random(),
+            authenticated_at: now - TimeDelta::seconds(1),
+            expires_at: now + TimeDelta::hours(1),
+        },
+    );
+    let s = rogue.authenticate("x").await.unwrap();
+    rogue
+        .give_consent(
+            &s,
+            ConsentScope::GoogleLink,
+            CollectionMethod::UiAction,
+            None,
+        )
+        .await
+        .unwrap();
+    // The real custodian refuses the untagged entry instead of applying it: no grant.
+    let e =
+        a.c.grant::<Authentication>(alice, "signin")
+            .await
+            .unwrap_err();
+    assert!(
+        matches!(e, CustodianError::UntaggedLedgerEntry { .. }),
+        "{e:?}"
+    );
+    assert!(
+        a.c.store(
+            alice,
+            ProviderAccountId::<Google>::parse("1234567890").unwrap()
+        )
+        .await
+        .is_err()
+    );
+}
+
+struct HostObligation;
+impl HostPurpose for HostObligation {
+    const NAME: &'static str = "host_obligation";
+    const LEGAL_BASIS: LegalBasis = LegalBasis::LegalObligation;
+    const DPV_IRI: Option<&'static str> = None;
+}
+
+/// Found by the outside probe run: only the built-in legal-compliance purpose (on a
+/// recorded lawful request) survives a restriction; a host purpose declaring a legal
+/// obligation does not. Lookups skip restricted subjects, and refused lookups are audited.
+#[tokio::test]
+async fn restriction_covers_host_purposes_and_lookups() {
+    let a = fx(&[1; 32]).await;
+    let alice = a.c.register_subject().await.unwrap();
+    a.c.store(alice, alice_email()).await.unwrap();
+    let lookup = a.c.grant_lookup::<Notification>("recovery").await.unwrap();
+    assert_eq!(
+        a.c.find_by_email(&lookup, &alice_email()).await.unwrap(),
+        vec![alice]
+    );
+    a.c.restrict(alice).await.unwrap();
+    assert!(matches!(
+        a.c.grant::<HostObligation>(alice, "x").await,
+        Err(CustodianError::Issue(IssueError::Restricted { .. }))
+    ));
+    assert!(
+        a.c.find_by_email(&lookup, &alice_email())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    a.clock.advance(TimeDelta::minutes(6));
+    assert!(a.c.find_by_email(&lookup, &alice_email()).await.is_err());
+    assert!(a.refused().await.iter().any(|r| r == "expired"));
 }

@@ -441,7 +441,9 @@ async fn every_bit_flip_of_a_serialized_ledger_is_detected() {
             assert!(
                 matches!(
                     custodian_on(store_with_ledger(&tampered).await).await,
-                    Err(CustodianError::Chain(_) | CustodianError::Event(_))
+                    Err(CustodianError::Chain(_)
+                        | CustodianError::Event(_)
+                        | CustodianError::UntaggedLedgerEntry { .. })
                 ),
                 "custodian started on a ledger with entry {i} altered at byte {at}"
             );

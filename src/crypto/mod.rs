@@ -119,6 +119,9 @@ fn open(
     Ok(buf)
 }
 
+/// Domain label of ledger entry tags (kept apart from blind indexes under the same key).
+const LEDGER_TAG_LABEL: &[u8] = b"crm-privacy ledger entry v1\0";
+
 /// Emits a method that is public only with the cargo feature `danger` (tests, benchmarks
 /// and fuzzing of the primitives) and crate-private otherwise: without the feature, no
 /// code outside the crate can unwrap a data key or open a field, so every plaintext passes
@@ -508,6 +511,26 @@ impl Keyring {
     ) -> Result<WrappedKey, CryptoError> {
         let raw = self.unwrap_raw(subject, wrapped)?;
         self.wrap_raw(subject, &raw)
+    }
+
+    /// Tag of a ledger entry's body, under a key only the composition root's keyring holds
+    /// (domain-separated from the blind index under the same secret): a process that shares
+    /// the ledger but not the keyring cannot write entries a custodian applies.
+    pub(crate) fn ledger_tag(&self, body: &[u8]) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.index);
+        ctx.update(LEDGER_TAG_LABEL);
+        ctx.update(body);
+        let mut out = [0_u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
+    }
+
+    /// Whether `tag` is [`ledger_tag`](Self::ledger_tag) of `body` (constant time).
+    pub(crate) fn verify_ledger_tag(&self, body: &[u8], tag: &[u8]) -> bool {
+        let mut data = Vec::with_capacity(LEDGER_TAG_LABEL.len() + body.len());
+        data.extend_from_slice(LEDGER_TAG_LABEL);
+        data.extend_from_slice(body);
+        hmac::verify(&self.index, &data, tag).is_ok()
     }
 
     /// Blind index of a normalized lookup value (`Email::as_str`, `Phone::as_e164`), domain

@@ -125,6 +125,13 @@ pub enum CustodianError {
     /// The host's authenticator refused the credential.
     #[error(transparent)]
     Auth(#[from] crate::store::AuthError),
+    /// A ledger entry without this deployment keyring's tag: written by a process that
+    /// shares the ledger but not the keyring. Nothing after it is applied.
+    #[error("ledger entry {seq} is not tagged by this deployment's keyring")]
+    UntaggedLedgerEntry {
+        /// The entry's sequence number.
+        seq: u64,
+    },
     /// An instant out of the representable range.
     #[error("instant out of range")]
     TimeOutOfRange,

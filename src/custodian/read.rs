@@ -100,6 +100,13 @@ impl Custodian {
             .audited(grant, Some(record), now, async {
                 let (subject, kind, plain) = self
                     .open_checked(grant, record, now, |row| {
+                        if let KindRef::Host(name) = K::KIND {
+                            // A host kind named like a built-in one would decode built-in
+                            // records past the policy table: never.
+                            if Category::from_name(name).is_some() {
+                                return Err(CustodianError::ReservedKindName(name));
+                            }
+                        }
                         if row.kind == K::KIND.name() {
                             Ok(K::KIND)
                         } else {
@@ -201,6 +208,11 @@ impl Custodian {
             self.admit(grant, now).await?;
             if value.subject != grant.subject() {
                 return Err(AccessError::WrongSubject { grant: grant.id() }.into());
+            }
+            if let KindRef::Host(name) = T::KIND {
+                if Category::from_name(name).is_some() {
+                    return Err(CustodianError::ReservedKindName(name));
+                }
             }
             if let KindRef::Builtin(c) = T::KIND {
                 self.inner.state.check_kind(grant.info(), c)?;

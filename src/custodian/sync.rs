@@ -38,7 +38,11 @@ impl Custodian {
         }
         let mut events = Vec::with_capacity(entries.len());
         for e in &entries {
-            events.push(ledger::decode::<LedgerEvent>(e)?);
+            let ev = ledger::decode::<LedgerEvent>(e)?;
+            if !self.tag_verifies(&ev) {
+                return Err(CustodianError::UntaggedLedgerEntry { seq: e.seq });
+            }
+            events.push(ev);
         }
         let mut seen = self.seen();
         let mut changed = false;
@@ -50,6 +54,21 @@ impl Custodian {
             self.inner.epoch.bump();
         }
         Ok(())
+    }
+
+    /// Whether the event carries this keyring's tag over its untagged encoding.
+    fn tag_verifies(&self, ev: &LedgerEvent) -> bool {
+        let Some(tag) = ev.tag.as_deref() else {
+            return false;
+        };
+        let Ok(tag) = data_encoding::HEXLOWER.decode(tag.as_bytes()) else {
+            return false;
+        };
+        let mut bare = ev.clone();
+        bare.tag = None;
+        self.inner
+            .keyring
+            .verify_ledger_tag(&ledger::encode(&bare), &tag)
     }
 
     /// Commits an optional ledger event and audit events in one all-or-nothing append (the
@@ -96,11 +115,14 @@ impl Custodian {
         change: LedgerChange,
         audit: AuditEvent,
     ) -> Result<(), CustodianError> {
-        let event = LedgerEvent {
+        let mut event = LedgerEvent {
             at: audit.at,
             subject: audit.subject,
             change,
+            tag: None,
         };
+        let tag = self.inner.keyring.ledger_tag(&ledger::encode(&event));
+        event.tag = Some(data_encoding::HEXLOWER.encode(&tag));
         self.commit(Some(&event), &[audit]).await
     }
 

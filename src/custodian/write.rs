@@ -252,7 +252,13 @@ impl Custodian {
     ) -> Result<Vec<SubjectId>, CustodianError> {
         let now = self.now();
         self.catch_up().await?;
-        grant.check(self, now)?;
+        if let Err(e) = grant.check(self, now) {
+            let e = CustodianError::from(e);
+            let nobody = SubjectId::from_uuid(uuid::Uuid::nil());
+            self.audit_refusal(nobody, Some(grant.id()), None, P::NAME, &e, now)
+                .await;
+            return Err(e);
+        }
         let idx = self.inner.keyring.blind_index(c, v);
         let mut out: Vec<_> = self
             .inner
@@ -261,7 +267,13 @@ impl Custodian {
             .await?
             .into_iter()
             .map(|r| r.subject)
-            .filter(|s| !self.inner.state.is_erased(*s))
+            // Erased subjects are gone; restricted ones are not processed (9.1), lookups
+            // included, except for legal compliance.
+            .filter(|s| {
+                !self.inner.state.is_erased(*s)
+                    && (P::ID == crate::purpose::PurposeRef::Builtin(crate::PurposeId::LegalCompliance)
+                        || !self.inner.state.is_restricted(*s))
+            })
             .collect();
         out.sort();
         out.dedup();

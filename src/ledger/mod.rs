@@ -28,6 +28,12 @@ pub struct LedgerEvent {
     pub subject: SubjectId,
     /// What happened.
     pub change: LedgerChange,
+    /// HMAC-SHA256 (hex) of this event encoded without the tag, under a key derived from
+    /// the deployment's keyring: a custodian applies only entries its own keyring tagged,
+    /// so a process sharing the ledger without the keyring cannot forge consent, lawful
+    /// requests or lifted restrictions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
 }
 
 /// A change of consent or of the subject's processing status.

@@ -37,9 +37,12 @@ pub(crate) struct PolicyState {
     inner: RwLock<Inner>,
 }
 
-/// Purposes still allowed for a restricted subject: legal obligations (Art. 18(2)).
-const fn exempt_from_restriction(basis: LegalBasis) -> bool {
-    matches!(basis, LegalBasis::LegalObligation)
+/// Purposes still allowed for a restricted subject (Art. 18(2)): the built-in legal
+/// compliance purpose only, whose grants need a recorded lawful request. A host purpose
+/// that merely declares a legal-obligation basis gets no exemption.
+const fn exempt_from_restriction(purpose: PurposeRef, basis: LegalBasis) -> bool {
+    matches!(purpose, PurposeRef::Builtin(PurposeId::LegalCompliance))
+        && matches!(basis, LegalBasis::LegalObligation)
 }
 
 /// The audience a sharing purpose serves (clause 5), if it is one.
@@ -178,7 +181,7 @@ impl PolicyState {
         if s.erased.contains(&subject) {
             return Err(IssueError::Erased { subject });
         }
-        if s.restricted.contains(&subject) && !exempt_from_restriction(basis) {
+        if s.restricted.contains(&subject) && !exempt_from_restriction(purpose, basis) {
             return Err(IssueError::Restricted { subject });
         }
         if let Some(audience) = audience_of(purpose) {
@@ -229,7 +232,7 @@ impl PolicyState {
         if s.erased.contains(&subject) {
             return Err(AccessError::Erased { subject });
         }
-        if s.restricted.contains(&subject) && !exempt_from_restriction(basis) {
+        if s.restricted.contains(&subject) && !exempt_from_restriction(info.purpose, basis) {
             return Err(AccessError::Restricted { subject });
         }
         if let PurposeRef::Builtin(p) = info.purpose {
