@@ -549,6 +549,8 @@ impl HostKind for FakeEmail {
     }
 }
 
+impl UsableFor<Analytics> for FakeEmail {}
+
 struct LongName;
 impl HostPurpose for LongName {
     const NAME: &'static str =
@@ -696,7 +698,6 @@ async fn tokens_of_unknown_keys_are_refused() {
 /// choice or the Zoom token's only purpose.
 #[tokio::test]
 async fn host_kind_aliasing_a_builtin_never_reads_builtin_records() {
-    impl UsableFor<Analytics> for FakeEmail {}
     let a = fx(&[1; 32]).await;
     let alice = a.c.register_subject().await.unwrap();
     let rec = a.c.store(alice, alice_email()).await.unwrap();

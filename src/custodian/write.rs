@@ -271,7 +271,8 @@ impl Custodian {
             // included, except for legal compliance.
             .filter(|s| {
                 !self.inner.state.is_erased(*s)
-                    && (P::ID == crate::purpose::PurposeRef::Builtin(crate::PurposeId::LegalCompliance)
+                    && (P::ID
+                        == crate::purpose::PurposeRef::Builtin(crate::PurposeId::LegalCompliance)
                         || !self.inner.state.is_restricted(*s))
             })
             .collect();
