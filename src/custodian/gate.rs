@@ -28,7 +28,11 @@ impl Custodian {
         .await
     }
 
-    pub(super) async fn admit_info(
+    /// The synchronous core both [`admit_info`](Self::admit_info) and
+    /// [`decide`](Self::decide) run: authority, expiry, then — unless nothing changed since
+    /// issue in this instance — revocation, erasure, restriction, consent in force and the
+    /// lawful request.
+    fn grant_stands(
         &self,
         info: &GrantInfo,
         authority_ok: bool,
@@ -45,6 +49,18 @@ impl Custodian {
         if !unchanged() {
             self.inner.state.check_use(info, basis)?;
         }
+        Ok(())
+    }
+
+    pub(super) async fn admit_info(
+        &self,
+        info: &GrantInfo,
+        authority_ok: bool,
+        basis: LegalBasis,
+        now: DateTime<Utc>,
+        unchanged: impl FnOnce() -> bool,
+    ) -> Result<(), AccessError> {
+        self.grant_stands(info, authority_ok, basis, now, unchanged)?;
         if let Actor::Staff { staff } = info.actor {
             // The directory is asked at every use: removing an NDA stops staff grants in
             // every process at their next call (clause 8.1).
@@ -73,15 +89,13 @@ impl Custodian {
         kind: crate::data::Category,
     ) -> Result<(), AccessError> {
         let info = grant.info();
-        if !grant.authority_ok(self) {
-            return Err(AccessError::ForeignAuthority { grant: info.id });
-        }
-        if self.now() >= info.expires_at {
-            return Err(AccessError::Expired { grant: info.id });
-        }
-        if !grant.unchanged_since_issue(self.inner.instance, self.inner.epoch.current()) {
-            self.inner.state.check_use(info, P::LEGAL_BASIS)?;
-        }
+        self.grant_stands(
+            info,
+            grant.authority_ok(self),
+            P::LEGAL_BASIS,
+            self.now(),
+            || grant.unchanged_since_issue(self.inner.instance, self.inner.epoch.current()),
+        )?;
         self.inner.state.check_kind(info, kind)
     }
 
