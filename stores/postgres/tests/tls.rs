@@ -357,7 +357,7 @@ async fn a_bad_client_certificate_is_a_typed_error() {
             .client_certificate_pem(junk, key),
     )
     .await;
-    let e = r.err().expect("a junk client certificate cannot connect");
+    let e = r.expect_err("a junk client certificate cannot connect");
     assert!(matches!(e, StoreError::InsecureTransport { .. }), "{e:?}");
     assert_quiet(&e);
     assert!(!e.to_string().contains("c2VjcmV0LWtleS1jYW5hcnk"), "{e}");
