@@ -162,4 +162,24 @@ impl Custodian {
     pub fn now(&self) -> DateTime<Utc> {
         self.inner.clock.now()
     }
+
+    /// How the custodian's stores (records, chains, keys) carry data, as each reports its
+    /// configuration guarantees it; a store used for several parts is listed once per part.
+    #[must_use]
+    pub fn transports(&self) -> [crate::store::Transport; 3] {
+        [
+            self.inner.records.transport(),
+            self.inner.chains.transport(),
+            self.inner.keys.transport(),
+        ]
+    }
+
+    /// The register of processing activities of this deployment: the policy table's
+    /// register ([`policy::register`](crate::policy::register)) with the encryption in
+    /// transit (clause 8.1) its stores report, not a fixed claim. Add host kinds with
+    /// [`Register::with_host_kind`](crate::policy::Register::with_host_kind).
+    #[must_use]
+    pub fn register(&self) -> crate::policy::Register {
+        crate::policy::register().with_transport(self.transports().map(|t| t.measure()))
+    }
 }

@@ -105,9 +105,19 @@ pub struct Register {
     pub consent_scopes: Vec<ConsentScopeInfo>,
     /// Public authorities may receive data on a lawful request (clause 7.2).
     pub authority_disclosure: &'static str,
-    /// Technical and organisational measures (Art. 30(1)(g), clause 8.1).
+    /// Encryption in transit (clause 8.1), one line per distinct transport of the stores in
+    /// use. The register of a running deployment
+    /// ([`Custodian::register`](crate::custodian::Custodian::register)) derives it from what
+    /// its stores report their configuration guarantees; the static register of the policy
+    /// table ([`register`](super::register)), which has no store, says what the default is.
+    pub transport: Vec<&'static str>,
+    /// Technical and organisational measures (Art. 30(1)(g), clause 8.1) other than the
+    /// transport.
     pub security_measures: &'static [&'static str],
 }
+
+/// The transport line of a register with no store: what the SDK's stores default to.
+pub(crate) const TRANSPORT_WITHOUT_STORE: &str = "encryption in transit: as the store in use is configured; tls with server certificate and host name verified is required by default for any database not on the same machine";
 
 /// Implemented by [`host_policy!`](crate::host_policy) for a host kind: the purposes it
 /// declared, so they reach the register.
@@ -165,8 +175,8 @@ impl Register {
             ],
             entries,
             authority_disclosure: "public authorities and other authorized entities, only on a lawful request with a legal basis and reference (clause 7.2)",
+            transport: vec![TRANSPORT_WITHOUT_STORE],
             security_measures: &[
-                "encryption in transit (tls)",
                 "per-subject envelope encryption at rest (aes-256-gcm)",
                 "keyed blind index for lookups",
                 "purpose-bound, expiring, revocable access grants",
@@ -187,6 +197,22 @@ impl Register {
             retention: K::RETENTION,
             host_declared: true,
         });
+        self
+    }
+
+    /// States the transport lines of the stores in force instead of the default (the
+    /// custodian's register). Duplicates are listed once, in the order given.
+    #[must_use]
+    pub(crate) fn with_transport(mut self, lines: impl IntoIterator<Item = &'static str>) -> Self {
+        self.transport.clear();
+        for l in lines {
+            if !self.transport.contains(&l) {
+                self.transport.push(l);
+            }
+        }
+        if self.transport.is_empty() {
+            self.transport.push(TRANSPORT_WITHOUT_STORE);
+        }
         self
     }
 
@@ -268,7 +294,7 @@ impl Register {
         let _ = writeln!(md, "\nData subjects: {}.\n", self.data_subjects.join(", "));
         let _ = writeln!(md, "Disclosure: {}.\n", self.authority_disclosure);
         md.push_str("Security measures:\n");
-        for m in self.security_measures {
+        for m in self.transport.iter().chain(self.security_measures) {
             let _ = writeln!(md, "- {m}");
         }
         md

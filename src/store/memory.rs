@@ -36,6 +36,9 @@ impl InMemoryRecordStore {
 
 #[async_trait]
 impl RecordStore for InMemoryRecordStore {
+    fn transport(&self) -> super::Transport {
+        super::Transport::InProcess
+    }
     async fn put(&self, record: SealedRecord) -> Result<(), StoreError> {
         let mut rows = lock(&self.rows);
         let version = rows.get(&record.record).map_or(0, |r| r.version) + 1;
@@ -157,6 +160,9 @@ impl InMemoryChainStore {
 
 #[async_trait]
 impl ChainStore for InMemoryChainStore {
+    fn transport(&self) -> super::Transport {
+        super::Transport::InProcess
+    }
     fn is_exclusive(&self) -> bool {
         true
     }
@@ -245,6 +251,9 @@ impl InMemoryKeyStore {
 
 #[async_trait]
 impl KeyStore for InMemoryKeyStore {
+    fn transport(&self) -> super::Transport {
+        super::Transport::InProcess
+    }
     async fn put(&self, subject: SubjectId, key: WrappedKey) -> Result<(), StoreError> {
         let mut k = lock(&self.keys);
         if k.1.contains(&subject) {

@@ -103,6 +103,16 @@ pub enum StoreError {
         /// What was wrong (a fixed phrase).
         what: &'static str,
     },
+    /// The store refused to talk to its server without the transport security its
+    /// configuration requires (clause 8.1): the server's certificate did not verify (unknown
+    /// issuer, wrong host name, expired), the server offered no TLS, or the configuration
+    /// would send data in plaintext to a remote host. Not retryable: the configuration or the
+    /// server must change.
+    #[error("insecure transport refused: {cause}")]
+    InsecureTransport {
+        /// Why (a fixed phrase; never the address, user or password).
+        cause: &'static str,
+    },
     /// The backend failed in a way no other variant describes (message without personal
     /// data).
     #[error("storage backend failed: {0}")]
@@ -116,6 +126,65 @@ impl StoreError {
     #[must_use]
     pub const fn is_retryable(&self) -> bool {
         matches!(self, Self::Unavailable { .. } | Self::Conflict(_))
+    }
+}
+
+/// How a store's traffic travels between the application's process and the stored data,
+/// as the store's configuration *guarantees* it (not as one connection happened to
+/// negotiate). The custodian's register ([`Custodian::register`]) states it as the
+/// "encryption in transit" measure of clause 8.1.
+///
+/// [`Custodian::register`]: crate::custodian::Custodian::register
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Transport {
+    /// No network: the store runs inside the process (in-memory, embedded SQLite).
+    InProcess,
+    /// Every connection is TLS.
+    Tls {
+        /// The server's certificate chain is verified against the configured roots.
+        verified_chain: bool,
+        /// The certificate is verified to name the host connected to.
+        verified_host: bool,
+    },
+    /// TLS is not required: connections may run in plaintext.
+    Plaintext {
+        /// The server is on the same machine (a loopback address or a local socket).
+        loopback: bool,
+    },
+    /// The store does not say (the default of the storage traits; a store reached over a
+    /// network overrides it).
+    Undeclared,
+}
+
+impl Transport {
+    /// The register's line for this transport (a fixed phrase).
+    #[must_use]
+    pub const fn measure(self) -> &'static str {
+        match self {
+            Self::InProcess => {
+                "no data in transit: the store runs inside the application's process"
+            }
+            Self::Tls {
+                verified_chain: true,
+                verified_host: true,
+            } => "encryption in transit (tls; server certificate and host name verified)",
+            Self::Tls {
+                verified_chain: true,
+                verified_host: false,
+            } => "encryption in transit (tls; server certificate verified, host name not checked)",
+            Self::Tls {
+                verified_chain: false,
+                ..
+            } => "encryption in transit (tls; server not authenticated)",
+            Self::Plaintext { loopback: true } => {
+                "no encryption in transit guaranteed: database on the same machine (loopback)"
+            }
+            Self::Plaintext { loopback: false } => {
+                "no encryption in transit: plaintext to a remote database (insecure opt-in)"
+            }
+            Self::Undeclared => "encryption in transit: not declared by the store",
+        }
     }
 }
 
@@ -185,6 +254,12 @@ pub struct RecordMeta {
 /// Sealed field values.
 #[async_trait]
 pub trait RecordStore: Debug + Send + Sync + 'static {
+    /// How this store's traffic travels ([`Transport`]), stated in the custodian's register.
+    /// The default claims nothing ([`Transport::Undeclared`]); a store reached over a network
+    /// reports what its configuration guarantees.
+    fn transport(&self) -> Transport {
+        Transport::Undeclared
+    }
     /// Inserts or replaces a record; the stored version becomes one more than the replaced
     /// row's (1 for a new record). Kept for values sealed with `DataKey::seal`; new code
     /// writes [`put_versioned`](Self::put_versioned).
@@ -268,6 +343,12 @@ pub struct ChainAppend {
 /// Append-only hash chains (the consent ledger and the audit log).
 #[async_trait]
 pub trait ChainStore: Debug + Send + Sync + 'static {
+    /// How this store's traffic travels ([`Transport`]), stated in the custodian's register.
+    /// The default claims nothing ([`Transport::Undeclared`]); a store reached over a network
+    /// reports what its configuration guarantees.
+    fn transport(&self) -> Transport {
+        Transport::Undeclared
+    }
     /// Appends every entry, all or none: each chain must still be at its `expected` anchor
     /// ([`StoreError::Conflict`] otherwise). Returns once the appends are durable.
     async fn append(&self, appends: Vec<ChainAppend>) -> Result<(), StoreError>;
@@ -428,6 +509,12 @@ pub trait Witness: Debug + Send + Sync + 'static {
 /// Wrapped per-subject data keys. Deleting a key is final (crypto-shredding).
 #[async_trait]
 pub trait KeyStore: Debug + Send + Sync + 'static {
+    /// How this store's traffic travels ([`Transport`]), stated in the custodian's register.
+    /// The default claims nothing ([`Transport::Undeclared`]); a store reached over a network
+    /// reports what its configuration guarantees.
+    fn transport(&self) -> Transport {
+        Transport::Undeclared
+    }
     /// Stores the first key of a subject; refuses a subject whose key was destroyed
     /// ([`StoreError::Shredded`]). Replacing an existing key is allowed (KEK rotation).
     async fn put(&self, subject: SubjectId, key: WrappedKey) -> Result<(), StoreError>;

@@ -32,7 +32,8 @@
 //!   writes and deletions are upserts. (`append_bodies` lets the store choose positions, so
 //!   after `OutcomeUnknown` read the chain from the last known anchor before sending again.)
 
-use std::str::FromStr;
+mod options;
+mod tls;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -40,11 +41,14 @@ use crm_privacy::chain::{Anchor, ChainEntry, Hash};
 use crm_privacy::crypto::{CHECK_LEN, KeyCheck, WrappedKey};
 use crm_privacy::store::{
     ChainAppend, ChainName, ChainStore, KeyStore, RecordMeta, RecordStore, SealedRecord,
-    StoreError, VersionedRecord,
+    StoreError, Transport, VersionedRecord,
 };
 use crm_privacy::{RecordId, SubjectId};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::PgPool;
 use sqlx::{Executor, Row};
+
+// Public interface: connection options and the TLS mode in force.
+pub use options::{PgOptions, TlsMode, TlsRoots};
 
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS crm_records (
@@ -105,6 +109,9 @@ fn commit_error(e: sqlx::Error) -> StoreError {
 }
 
 fn map_error(e: sqlx::Error, committing: bool) -> StoreError {
+    if let Some(cause) = tls::refusal(&e) {
+        return StoreError::InsecureTransport { cause };
+    }
     let lost = if committing {
         StoreError::OutcomeUnknown {
             cause: "connection lost during commit",
@@ -125,9 +132,6 @@ fn map_error(e: sqlx::Error, committing: bool) -> StoreError {
         },
         sqlx::Error::PoolClosed => StoreError::Unavailable {
             cause: "connection pool closed",
-        },
-        sqlx::Error::Tls(_) => StoreError::Unavailable {
-            cause: "tls handshake failed",
         },
         // Database errors name SQL states and constraints, never bound values; other sqlx
         // errors name columns and types.
@@ -199,62 +203,31 @@ fn len_i64(v: u64) -> i64 {
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// What the configuration guarantees (reported to the register).
+    transport: Transport,
+    mode: TlsMode,
 }
 
 impl PostgresStore {
     /// Connects with a pool of up to `max_connections` and runs pending migrations.
     /// `url` is a libpq-style URL, e.g. `postgres://user@127.0.0.1:5432/db`; `schema`, if
     /// given, is created and used as the search path (one schema per tenant or test run).
+    /// The same as [`connect_with`](Self::connect_with) with [`PgOptions::from_url`]: TLS
+    /// `verify-full` to a remote host unless the URL's `sslmode` says otherwise, plaintext
+    /// to it refused; use [`PgOptions`] for a CA, a client certificate or timeouts.
     ///
     /// # Errors
-    /// [`StoreError::Backend`] if the server is unreachable or a migration fails.
+    /// As [`connect_with`](Self::connect_with).
     pub async fn connect(
         url: &str,
         schema: Option<&str>,
         max_connections: u32,
     ) -> Result<Self, StoreError> {
-        let mut opts = PgConnectOptions::from_str(url)
-            .map_err(backend)?
-            .application_name("crm-privacy");
+        let mut opts = PgOptions::from_url(url)?.max_connections(max_connections);
         if let Some(s) = schema {
-            if !s
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            {
-                return Err(StoreError::Backend("schema names are [a-z0-9_]".into()));
-            }
-            let admin = PgPoolOptions::new()
-                .max_connections(1)
-                .connect_with(opts.clone())
-                .await
-                .map_err(backend)?;
-            // Two processes creating one schema at once would race on pg_namespace (23505):
-            // the advisory lock queues them, and the second finds the schema there.
-            let mut tx = admin.begin().await.map_err(backend)?;
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(MIGRATION_LOCK)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            tx.execute(format!("CREATE SCHEMA IF NOT EXISTS {s}").as_str())
-                .await
-                .map_err(backend)?;
-            tx.commit().await.map_err(commit_error)?;
-            admin.close().await;
-            // The schema in the application name lets operators (and the fault test) tell
-            // tenants' connections apart in pg_stat_activity.
-            let name: String = format!("crm-privacy:{s}").chars().take(63).collect();
-            opts = opts.options([("search_path", s)]).application_name(&name);
+            opts = opts.schema(s);
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect_with(opts)
-            .await
-            .map_err(backend)?;
-        let store = Self { pool };
-        store.migrate().await?;
-        Ok(store)
+        Self::connect_with(&opts).await
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -398,6 +371,10 @@ fn unversioned(rows: Vec<VersionedRecord>) -> Vec<SealedRecord> {
 
 #[async_trait]
 impl RecordStore for PostgresStore {
+    fn transport(&self) -> Transport {
+        self.transport
+    }
+
     async fn put(&self, r: SealedRecord) -> Result<(), StoreError> {
         bind_record(
             sqlx::query(&format!(
@@ -621,6 +598,10 @@ async fn update_anchors(
 
 #[async_trait]
 impl ChainStore for PostgresStore {
+    fn transport(&self) -> Transport {
+        self.transport
+    }
+
     async fn append(&self, appends: Vec<ChainAppend>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let mut heads = lock_anchors(&mut tx, appends.iter().map(|a| a.chain)).await?;
@@ -714,6 +695,10 @@ impl ChainStore for PostgresStore {
 
 #[async_trait]
 impl KeyStore for PostgresStore {
+    fn transport(&self) -> Transport {
+        self.transport
+    }
+
     async fn put(&self, subject: SubjectId, key: WrappedKey) -> Result<(), StoreError> {
         let r = sqlx::query(
             "INSERT INTO crm_data_keys (subject, wrapped, destroyed_at) VALUES ($1, $2, NULL)

@@ -564,6 +564,9 @@ impl SqliteStore {
 
 #[async_trait]
 impl RecordStore for SqliteStore {
+    fn transport(&self) -> crm_privacy::store::Transport {
+        crm_privacy::store::Transport::InProcess
+    }
     async fn put(&self, r: SealedRecord) -> Result<(), StoreError> {
         lock(&self.data)
             .prepare_cached(&format!(
@@ -880,6 +883,9 @@ fn bump_key_log(
 
 #[async_trait]
 impl ChainStore for SqliteStore {
+    fn transport(&self) -> crm_privacy::store::Transport {
+        crm_privacy::store::Transport::InProcess
+    }
     async fn cross_check(&self) -> Result<(), StoreError> {
         SqliteStore::cross_check(self)
     }
@@ -1034,6 +1040,9 @@ impl SqliteStore {
 
 #[async_trait]
 impl KeyStore for SqliteStore {
+    fn transport(&self) -> crm_privacy::store::Transport {
+        crm_privacy::store::Transport::InProcess
+    }
     async fn put(&self, subject: SubjectId, key: WrappedKey) -> Result<(), StoreError> {
         let (data_heads, witnessed) = self.data_heads()?;
         let mut conn = lock(&self.keys);
