@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
-from typing import Iterable, Tuple, Type, Union
+from typing import Iterable, Optional, Tuple, Type, Union
 
 from .codes import ResultCode
 from .errors import misuse
@@ -32,9 +32,13 @@ def text(value: object, what: str) -> Tuple["ctypes.Array[ctypes.c_uint8]", int]
     if not isinstance(value, str):
         raise misuse(ResultCode.CRM_INVALID_ARGUMENT, f"{what} must be a str")
     try:
-        raw = value.encode("utf-8")
+        raw: Optional[bytes] = value.encode("utf-8")
     except UnicodeEncodeError:
-        raise misuse(ResultCode.CRM_INVALID_UTF8, f"{what} is not encodable as UTF-8") from None
+        raw = None
+    if raw is None:
+        # Raised outside the handler: the UnicodeEncodeError, which holds the whole string,
+        # must not stay reachable as __context__.
+        raise misuse(ResultCode.CRM_INVALID_UTF8, f"{what} is not encodable as UTF-8")
     return buffer(raw)
 
 
