@@ -26,6 +26,9 @@ git_state() { git -C "$root" status --porcelain --untracked-files=all; }
 before=$(git_state)
 
 say "build the wheel (pip wheel ./ffi/python, isolated build env)"
+# setuptools builds in ffi/python/build (ignored by git) and packs whatever it finds there:
+# start from an empty one so a file of an earlier build cannot slip into the wheel.
+rm -rf ffi/python/build ffi/python/crm_privacy.egg-info
 "$py" -m venv "$tmp/build-venv" || fail "cannot create a virtualenv with $py"
 "$tmp/build-venv/bin/python" -m pip install -q --upgrade pip || fail "cannot upgrade pip"
 "$tmp/build-venv/bin/python" -m pip wheel --no-deps -w "$tmp/dist" ./ffi/python \
@@ -44,6 +47,8 @@ case "$(basename "$wheel")" in
     *) fail "unexpected wheel tag: $(basename "$wheel")" ;;
 esac
 contents=$("$py" -m zipfile -l "$wheel") || fail "cannot list the wheel"
+natives=$(grep -c 'crm_privacy/_native' <<<"$contents" || true)
+[ "$natives" -eq 1 ] || fail "expected one library in the wheel, found $natives"
 grep -Eq 'crm_privacy/_native\.(so|dylib|dll) ' <<<"$contents" || fail "no library in the wheel"
 grep -q 'crm_privacy/py.typed ' <<<"$contents" || fail "no py.typed in the wheel"
 
