@@ -29,7 +29,7 @@ say "build the wheel (pip wheel ./ffi/python, isolated build env)"
 # setuptools builds in ffi/python/build (ignored by git) and packs whatever it finds there:
 # start from an empty one so a file of an earlier build cannot slip into the wheel.
 rm -rf ffi/python/build ffi/python/crm_privacy.egg-info
-"$py" -m venv "$tmp/build-venv" || fail "cannot create a virtualenv with $py"
+"$py" -m venv "$tmp/build-venv" || fail "cannot create a virtualenv with $py (Debian: apt-get install python3-venv)"
 "$tmp/build-venv/bin/python" -m pip install -q --upgrade pip || fail "cannot upgrade pip"
 "$tmp/build-venv/bin/python" -m pip wheel --no-deps -w "$tmp/dist" ./ffi/python \
     || fail "the wheel did not build"
@@ -67,8 +67,8 @@ if grep -E '(^|/)(build|dist)/|\.egg-info|_native\.|\.whl$|__pycache__' <<<"$lis
 fi
 
 say "install the wheel in a fresh virtualenv"
-"$py" -m venv "$tmp/venv" || fail "cannot create a virtualenv with $py"
-"$tmp/venv/bin/python" -m pip install -q "$wheel" "pytest>=7" || fail "the wheel did not install"
+"$py" -m venv "$tmp/venv" || fail "cannot create a virtualenv with $py (Debian: apt-get install python3-venv)"
+"$tmp/venv/bin/python" -m pip install -q "$wheel" "pytest>=7" "mypy>=1" || fail "the wheel did not install"
 
 say "run the tests against the installed package, outside the source tree"
 mkdir "$tmp/run"
@@ -81,5 +81,21 @@ mkdir "$tmp/run"
     "$tmp/venv/bin/python" -c 'import crm_privacy, sys; print("imported", crm_privacy.__file__, "with", crm_privacy.library_path().name)'
     "$tmp/venv/bin/python" -m pytest -p no:cacheprovider -q "$root/ffi/python/tests"
 ) || fail "pytest failed against the installed wheel"
+
+say "the installed package type-checks for a user (py.typed, mypy --strict)"
+cat >"$tmp/run/user.py" <<'PY'
+import crm_privacy as crm
+
+
+def first_read(c: crm.Custodian, subject: bytes, record: bytes) -> str:
+    token: str = c.grant(subject, crm.Purpose.NOTIFICATION, "mailer")
+    try:
+        return c.read(token, crm.Purpose.NOTIFICATION, record)
+    except crm.PolicyRefusal as e:
+        code: int = e.code
+        return str(code)
+PY
+(cd "$tmp/run" && "$tmp/venv/bin/python" -m mypy --strict --no-incremental user.py) \
+    || fail "mypy --strict does not accept a typed use of the installed package"
 
 say "python wheel check passed"
