@@ -96,13 +96,40 @@ def _id_out(f: Callable[..., int], *args: Any) -> bytes:
     return bytes(out)
 
 
+class _CallLock:
+    """A handle's lock: serializes calls from several threads, and refuses a call made
+    on the same thread while one is running (the ``authenticate`` callable calling its
+    own custodian) with :class:`~crm_privacy.ApiMisuse` instead of a deadlock or a panic
+    in the library."""
+
+    def __init__(self, kind: str) -> None:
+        self._kind = kind
+        self._lock = threading.Lock()
+        self._owner: Optional[int] = None
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        if self._owner == me:  # only this thread can have set it to its own id
+            raise misuse(
+                ResultCode.CRM_INVALID_ARGUMENT,
+                f"the {self._kind} was called again while a call on it was running "
+                "(from inside its authenticate callable?)",
+            )
+        self._lock.acquire()
+        self._owner = me
+
+    def __exit__(self, *exc: object) -> None:
+        self._owner = None
+        self._lock.release()
+
+
 class _Handle:
     """An owned C handle: freed once by :meth:`close`, by ``with``, or on collection."""
 
     _free: ClassVar[str] = ""
 
     def __init__(self, handle: ctypes.c_void_p) -> None:
-        self._lock = threading.RLock()
+        self._lock = _CallLock(type(self).__name__)
         self._handle: Optional[ctypes.c_void_p] = handle
 
     def _live(self) -> ctypes.c_void_p:

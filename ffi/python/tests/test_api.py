@@ -232,3 +232,22 @@ def test_authenticate_callables_that_misbehave_reject(tmp_path):
         assert c.grant_owner("good").startswith("g1.")
     with pytest.raises(crm.ApiMisuse):
         crm.Custodian(tmp_path / "nc.db", **KEYS, authenticate="not callable")  # type: ignore
+
+
+def test_an_authenticate_callable_calling_its_own_custodian_is_refused(tmp_path):
+    box: dict = {}
+
+    def authenticate(credential: str) -> crm.Verdict:
+        try:
+            box["c"].register_subject()
+        except crm.ApiMisuse as e:
+            box["refused"] = e
+        return None
+
+    with crm.Custodian.open(tmp_path / "re.db", **KEYS, authenticate=authenticate) as c:
+        box["c"] = c
+        with pytest.raises(crm.AuthenticationError):
+            c.grant_owner("anyone")
+        assert box["refused"].code == crm.ResultCode.CRM_INVALID_ARGUMENT
+        assert "called again" in str(box["refused"])
+        assert len(c.register_subject()) == 16  # the lock was released
