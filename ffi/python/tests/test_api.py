@@ -244,10 +244,19 @@ def test_an_authenticate_callable_calling_its_own_custodian_is_refused(tmp_path)
             box["refused"] = e
         return None
 
+    def attempt() -> None:
+        try:
+            c.grant_owner("anyone")
+        except crm.AuthenticationError as e:
+            box["outer"] = e
+
     with crm.Custodian.open(tmp_path / "re.db", **KEYS, authenticate=authenticate) as c:
         box["c"] = c
-        with pytest.raises(crm.AuthenticationError):
-            c.grant_owner("anyone")
+        worker = threading.Thread(target=attempt, daemon=True)
+        worker.start()
+        worker.join(timeout=20)
+        assert not worker.is_alive(), "the re-entrant call deadlocked"
+        assert isinstance(box.get("outer"), crm.AuthenticationError)
         assert box["refused"].code == crm.ResultCode.CRM_INVALID_ARGUMENT
         assert "called again" in str(box["refused"])
         assert len(c.register_subject()) == 16  # the lock was released
