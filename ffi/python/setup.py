@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.bdist_wheel import bdist_wheel
@@ -44,5 +45,13 @@ class NativeLibrary(build_ext):
             return fullname.replace(".", "/") + _shared_suffix()
         return super().get_ext_filename(fullname)
 
+
+# The library is built from the workspace around this directory; an sdist does not carry it.
+if not (Path(__file__).resolve().parent.parent / "Cargo.toml").is_file():
+    sys.exit(
+        "crm-privacy: build from a checkout of the repository (pip install ./ffi/python or "
+        "python -m build --wheel ffi/python): the Rust crate ffi/Cargo.toml is not here, "
+        "and source distributions are not supported"
+    )
 
 setup(cmdclass={"bdist_wheel": PlatformWheel, "build_ext": NativeLibrary})
