@@ -220,6 +220,19 @@ pub(crate) fn render_host(
     crate::policy::host::kind(kind).map(|row| (row.to_text)(plain))
 }
 
+/// Parses the text form of a built-in kind or of a registered host kind.
+///
+/// # Errors
+/// The kind's [`DataError`]; an unregistered host kind is [`DataReason::Field`]`("kind")`.
+pub(crate) fn parse_kind(kind: super::KindRef, text: &str) -> Result<Encoded, DataError> {
+    match kind {
+        super::KindRef::Builtin(c) => parse(c, text),
+        super::KindRef::Host(name) => {
+            parse_host(name, text).unwrap_or(Err(DataError::new(name, DataReason::Field("kind"))))
+        }
+    }
+}
+
 /// Parses the text form of the registered host kind `kind` with its
 /// [`HostKind::from_text`](crate::HostKind::from_text), encoded for sealing; `None` when no
 /// host kind of that name is registered.

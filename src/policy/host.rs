@@ -243,6 +243,11 @@ pub(crate) fn scope_of_purpose(name: &str) -> Option<HostScope> {
     scopes().find(|s| s.0.purposes.contains(&name))
 }
 
+/// The host scope a host kind is collected under (its `deletes` list), if any.
+pub(crate) fn scope_of_kind(name: &str) -> Option<HostScope> {
+    scopes().find(|s| s.0.kinds.contains(&name))
+}
+
 /// Checks the host table: no host kind or scope reuses a built-in name, none is declared
 /// twice, no host purpose is gated by two scopes. The custodian runs it when built.
 ///
