@@ -128,7 +128,7 @@ impl Custodian {
                         crate::data::text::render(c, &plain, false)?,
                         Rendering::Rendered,
                     ),
-                    None => match crate::data::text::render_host(&row.sealed.kind, &plain) {
+                    None => match crate::policy::host::render_host(&row.sealed.kind, &plain) {
                         Some(text) => (Value::String(text?.to_string()), Rendering::Rendered),
                         None => (Value::Null, Rendering::UnknownKind),
                     },

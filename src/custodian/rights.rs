@@ -157,7 +157,7 @@ impl Custodian {
                     max: super::MAX_VALUE_BYTES,
                 });
             }
-            let enc = crate::data::text::parse_kind(kind, text)?;
+            let enc = crate::policy::host::parse_kind(kind, text)?;
             let plain = Plain {
                 kind,
                 bytes: enc.bytes,

@@ -99,7 +99,7 @@ impl Custodian {
                 max: MAX_VALUE_BYTES,
             });
         }
-        let enc = crate::data::text::parse_kind(kind, text)?;
+        let enc = crate::policy::host::parse_kind(kind, text)?;
         let plain = Plain {
             kind,
             bytes: enc.bytes,

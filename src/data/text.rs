@@ -207,47 +207,6 @@ pub(crate) fn render_text(
     }))
 }
 
-/// Renders a value of the registered host kind named `kind` with its
-/// [`HostKind::to_text`](crate::HostKind::to_text); `None` when no host kind of that name is
-/// registered in this build (never a built-in name: those are built-in kinds).
-///
-/// # Errors
-/// [`DataError`] when the bytes do not decode as that kind.
-pub(crate) fn render_host(
-    kind: &str,
-    plain: &[u8],
-) -> Option<Result<Zeroizing<String>, DataError>> {
-    crate::policy::host::kind(kind).map(|row| (row.to_text)(plain))
-}
-
-/// Parses the text form of a built-in kind or of a registered host kind.
-///
-/// # Errors
-/// The kind's [`DataError`]; an unregistered host kind is [`DataReason::Field`]`("kind")`.
-pub(crate) fn parse_kind(kind: super::KindRef, text: &str) -> Result<Encoded, DataError> {
-    match kind {
-        super::KindRef::Builtin(c) => parse(c, text),
-        super::KindRef::Host(name) => {
-            parse_host(name, text).unwrap_or(Err(DataError::new(name, DataReason::Field("kind"))))
-        }
-    }
-}
-
-/// Parses the text form of the registered host kind `kind` with its
-/// [`HostKind::from_text`](crate::HostKind::from_text), encoded for sealing; `None` when no
-/// host kind of that name is registered.
-///
-/// # Errors
-/// The kind's [`DataError`].
-pub(crate) fn parse_host(kind: &str, text: &str) -> Option<Result<Encoded, DataError>> {
-    crate::policy::host::kind(kind).map(|row| {
-        (row.from_text)(text).map(|bytes| Encoded {
-            bytes,
-            lookup: None,
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,10 +10,10 @@
 use zeroize::Zeroizing;
 
 use super::PurposeInfo;
-use crate::consent::ConsentScope;
+use super::rule::HostRetention;
+use super::scopes::ConsentScope;
 use crate::data::{Category, DataError, HostKind};
 use crate::purpose::{HostPurpose, LegalBasis, Purpose, PurposeRef};
-use crate::retention::HostRetention;
 
 #[doc(hidden)]
 pub use ::inventory as __inventory;
@@ -181,8 +181,8 @@ pub trait HostConsentScope: 'static {
 /// [`host_consent_scope!`](crate::host_consent_scope), for host purposes only (a built-in
 /// purpose is gated by the built-in table and cannot be listed in a host scope).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a host purpose, so a host consent scope cannot gate it",
-    note = "built-in purposes are gated by the built-in scope table; list only your own `HostPurpose` types"
+    message = "host purpose `{Self}` has a consent legal basis but no host consent scope gates it",
+    note = "declare the scope: `host_consent_scope!(Scope, \"scope_name\", purposes [{Self}])`"
 )]
 pub trait ConsentGated: HostPurpose {
     /// The scope that gates it.
@@ -236,6 +236,54 @@ pub(crate) fn kinds() -> impl Iterator<Item = &'static HostKindRow> {
 /// The registered host kind named `name` (never a built-in name).
 pub(crate) fn kind(name: &str) -> Option<&'static HostKindRow> {
     kinds().find(|r| r.name == name)
+}
+
+/// Renders a value of the registered host kind named `kind` with its
+/// [`HostKind::to_text`](crate::HostKind::to_text); `None` when no host kind of that name is
+/// registered in this build (never a built-in name: those are built-in kinds).
+///
+/// # Errors
+/// [`DataError`] when the bytes do not decode as that kind.
+pub(crate) fn render_host(
+    name: &str,
+    plain: &[u8],
+) -> Option<Result<Zeroizing<String>, DataError>> {
+    kind(name).map(|row| (row.to_text)(plain))
+}
+
+/// Parses the text form of a built-in kind or of a registered host kind.
+///
+/// # Errors
+/// The kind's [`DataError`]; an unregistered host kind is [`crate::data::DataReason::Field`]`("kind")`.
+pub(crate) fn parse_kind(
+    kind: crate::data::KindRef,
+    text: &str,
+) -> Result<crate::data::text::Encoded, DataError> {
+    match kind {
+        crate::data::KindRef::Builtin(c) => crate::data::text::parse(c, text),
+        crate::data::KindRef::Host(name) => parse_host(name, text).unwrap_or(Err(DataError::new(
+            name,
+            crate::data::DataReason::Field("kind"),
+        ))),
+    }
+}
+
+/// Parses the text form of the registered host kind `kind` with its
+/// [`HostKind::from_text`](crate::HostKind::from_text), encoded for sealing; `None` when no
+/// host kind of that name is registered.
+///
+/// # Errors
+/// The kind's [`DataError`].
+pub(crate) fn parse_host(
+    name: &str,
+    text: &str,
+) -> Option<Result<crate::data::text::Encoded, DataError>> {
+    kind(name).map(|row| {
+        (row.from_text)(text).map(|bytes| crate::data::text::Encoded {
+            bytes,
+            lookup: None,
+        })
+    })
 }
 
 /// The host scope that gates host purpose `name`, if one is declared.

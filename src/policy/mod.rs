@@ -16,6 +16,7 @@ mod register;
 pub const SERVICE: &str = "Smarty CRM";
 
 pub(crate) mod host;
+mod rule;
 pub(crate) mod scopes;
 pub mod versions;
 
@@ -26,6 +27,7 @@ pub use host::{
     check as check_host_table,
 };
 pub use register::{HostPolicy, PurposeInfo, RecipientInfo, Register, RegisterEntry};
+pub use rule::{HostRetention, Period, Trigger};
 
 use crate::data::{
     Category, ColleagueContact, CookiePreference, CustomerRecord, DataKind, DeviceContact,

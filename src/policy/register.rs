@@ -75,7 +75,7 @@ pub struct RegisterEntry {
     pub retention: &'static str,
     /// The typed rule the sweep applies, for host kinds (built-in kinds: the schedule).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub retention_rule: Option<crate::retention::HostRetention>,
+    pub retention_rule: Option<super::HostRetention>,
     /// Whether a host crate declared it.
     pub host_declared: bool,
 }
@@ -119,7 +119,7 @@ pub trait HostPolicy: HostKind {
     const PURPOSES: &'static [PurposeInfo];
     /// Its retention rule (clause 9.1): the sweep deletes a record once it has run out for
     /// every declared purpose, and the register shows it.
-    const RETENTION: crate::retention::HostRetention;
+    const RETENTION: super::HostRetention;
 }
 
 impl Register {
@@ -306,9 +306,9 @@ impl Register {
 /// and [`HostPolicy`] for the register, and registers the kind so the export renders it, the
 /// sweep applies its rule and `store_text`/`read_as_text` find it by name.
 ///
-/// The retention rule is written in the vocabulary of [`retention`](crate::retention):
+/// The retention rule is written in the vocabulary of the retention schedule:
 /// `retention <unit>(<n>) after <trigger>, "<description>"` with unit `days`, `months` or
-/// `years` and a [`Trigger`](crate::retention::Trigger) variant.
+/// `years` and a [`Trigger`](crate::policy::Trigger) variant.
 ///
 /// A host purpose with a [`LegalBasis::Consent`] basis must be gated by a host consent scope
 /// ([`host_consent_scope!`](crate::host_consent_scope)), or this does not compile.
@@ -355,9 +355,9 @@ macro_rules! host_policy {
         impl $crate::policy::HostPolicy for $kind {
             const PURPOSES: &'static [$crate::policy::PurposeInfo] =
                 &[$($crate::policy::PurposeInfo::of::<$p>()),*];
-            const RETENTION: $crate::retention::HostRetention = $crate::retention::HostRetention::new(
-                $crate::retention::Period::$unit($n),
-                $crate::retention::Trigger::$trigger,
+            const RETENTION: $crate::policy::HostRetention = $crate::policy::HostRetention::new(
+                $crate::policy::Period::$unit($n),
+                $crate::policy::Trigger::$trigger,
                 $desc,
             );
         }
