@@ -291,6 +291,18 @@ async fn consent_host_purpose_is_gated_by_its_host_scope() {
     f.c.with(&push, token, |_: &PushToken| ()).await.unwrap();
     // The built-in scopes are untouched by it.
     assert!(f.c.consents(s).await.unwrap().is_empty());
+    // The receipt names the host scope, its purposes and the kinds collected under it.
+    let receipt = f.c.consent_receipt(consent).await.unwrap();
+    assert_eq!(receipt.record.scope, "notifications");
+    assert_eq!(receipt.record.state, "ConsentGiven");
+    assert_eq!(
+        receipt.services[0].purposes[0].purpose,
+        "push_notifications"
+    );
+    assert_eq!(
+        receipt.services[0].purposes[0].pii_category,
+        vec!["push_token"]
+    );
     // Withdrawal: the issued grant stops at once, no new grant, dependent data deleted.
     f.c.withdraw_host_consent(s, scope).await.unwrap();
     let e =
@@ -314,6 +326,10 @@ async fn consent_host_purpose_is_gated_by_its_host_scope() {
             .iter()
             .all(|r| r.kind != "push_token"),
         "the push token collected under the scope is deleted"
+    );
+    assert_eq!(
+        f.c.consent_receipt(consent).await.unwrap().record.state,
+        "ConsentWithdrawn"
     );
     // Withdrawing twice is a typed error naming the scope.
     assert!(matches!(
