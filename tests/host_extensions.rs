@@ -402,3 +402,50 @@ fn register_shows_host_rules_and_scopes() {
     let json = reg.to_json().unwrap();
     assert!(json.contains("\"trigger\": \"last_activity\""), "{json}");
 }
+
+/// A consent purpose wired by hand (`impl UsableFor`, bypassing `host_policy!` and its
+/// compile-time check) and gated by no scope.
+struct Tracking;
+impl HostPurpose for Tracking {
+    const NAME: &'static str = "tracking";
+    const LEGAL_BASIS: LegalBasis = LegalBasis::Consent;
+    const DPV_IRI: Option<&'static str> = None;
+}
+impl UsableFor<Tracking> for Unregistered {}
+
+#[tokio::test]
+async fn a_consent_purpose_without_scope_is_refused_at_run_time() {
+    let f = fx().await;
+    let s = f.c.register_subject().await.unwrap();
+    let e = f.c.grant::<Tracking>(s, "ads").await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CustodianError::Issue(IssueError::ConsentScopeMissing {
+                purpose: "tracking"
+            })
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn host_consents_appear_in_the_export_and_end_with_erasure() {
+    let f = fx().await;
+    let s = f.c.register_subject().await.unwrap();
+    let session = f.session(s).await;
+    let scope = Notifications::scope().unwrap();
+    let consent =
+        f.c.give_host_consent(&session, scope, CollectionMethod::UiAction, Some("ui:1"))
+            .await
+            .unwrap();
+    let owner = f.c.grant_owner(&session).await.unwrap();
+    let export = f.c.export(&owner).await.unwrap();
+    assert_eq!(export.host_consents.len(), 1);
+    assert_eq!(export.host_consents[0].scope, "notifications");
+    assert_eq!(export.host_consents[0].consent, consent);
+    assert!(export.consents.is_empty());
+    f.c.erase(s).await.unwrap();
+    assert!(f.c.host_consents(s).await.unwrap().is_empty());
+    assert!(f.c.grant::<PushNotifications>(s, "alerts").await.is_err());
+}
