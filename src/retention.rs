@@ -13,59 +13,30 @@
 //! period, a rule for a pair the policy table does not allow, or a built-in kind with no
 //! rule. `docs/retention.md` explains the default schedule.
 
-use chrono::{DateTime, Months, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
-use crate::data::Category;
+// The vocabulary of retention rules lives with the policy tables that declare them (the
+// built-in table and `host_policy!`); re-exported here, where schedules use it.
+pub use crate::policy::{HostRetention, Period, Trigger};
+
+use crate::data::{Category, KindRef};
 use crate::ids::{RecordId, SubjectId};
-use crate::purpose::PurposeId;
+use crate::purpose::{PurposeId, PurposeRef};
 
-/// A calendar period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Period {
-    /// Calendar months.
-    pub months: u32,
-    /// Days after the months.
-    pub days: u32,
-}
-
-impl Period {
-    /// `n` months.
-    #[must_use]
-    pub const fn months(n: u32) -> Self {
-        Self { months: n, days: 0 }
-    }
-    /// `n` days.
-    #[must_use]
-    pub const fn days(n: u32) -> Self {
-        Self { months: 0, days: n }
-    }
-    /// `from` plus this period, or `None` past the representable range.
-    #[must_use]
-    #[inline]
-    pub fn after(self, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        from.checked_add_months(Months::new(self.months))?
-            .checked_add_signed(TimeDelta::days(i64::from(self.days)))
-    }
-    const fn is_empty(self) -> bool {
-        self.months == 0 && self.days == 0
-    }
-}
-
-/// The event a retention period is counted from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    /// When the record was collected.
-    Collected,
-    /// The subject's last activity.
-    LastActivity,
-    /// When the account was closed.
-    AccountClosed,
-    /// When the consent behind the record was withdrawn.
-    ConsentWithdrawn,
-    /// When the purpose was fulfilled.
-    PurposeFulfilled,
+/// One retention rule for a host kind (and one of its declared purposes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostRule {
+    /// The host kind's name.
+    pub kind: &'static str,
+    /// The purpose's name.
+    pub purpose: &'static str,
+    /// How long after the trigger.
+    pub period: Period,
+    /// Counted from.
+    pub trigger: Trigger,
+    /// A longer legal minimum, if any.
+    pub legal_minimum: Option<LegalMinimum>,
 }
 
 /// A longer period required by law, counted from collection; overrides the rule when later.
@@ -130,52 +101,132 @@ pub enum ScheduleError {
 #[must_use]
 pub struct ScheduleBuilder {
     rules: Vec<Rule>,
+    host_rules: Vec<HostRule>,
 }
 
 impl ScheduleBuilder {
-    /// Adds a rule.
+    /// Adds a rule for a built-in kind and purpose or, with a [`KindRef::Host`] kind, for a
+    /// host kind and one of the purposes its [`host_policy!`](crate::host_policy) declares
+    /// (a host kind without a rule for a declared purpose gets its declared rule).
     pub fn rule(
-        mut self,
-        kind: Category,
-        purpose: PurposeId,
+        self,
+        kind: impl Into<KindRef>,
+        purpose: impl Into<PurposeRef>,
         period: Period,
         trigger: Trigger,
     ) -> Self {
-        self.rules.push(Rule {
-            kind,
-            purpose,
-            period,
-            trigger,
-            legal_minimum: None,
-        });
-        self
+        self.push(kind.into(), purpose.into(), period, trigger, None)
     }
 
     /// Adds a rule with a legal minimum.
     pub fn rule_with_minimum(
-        mut self,
-        kind: Category,
-        purpose: PurposeId,
+        self,
+        kind: impl Into<KindRef>,
+        purpose: impl Into<PurposeRef>,
         period: Period,
         trigger: Trigger,
         minimum: LegalMinimum,
     ) -> Self {
-        self.rules.push(Rule {
-            kind,
-            purpose,
-            period,
-            trigger,
-            legal_minimum: Some(minimum),
-        });
+        self.push(kind.into(), purpose.into(), period, trigger, Some(minimum))
+    }
+
+    fn push(
+        mut self,
+        kind: KindRef,
+        purpose: PurposeRef,
+        period: Period,
+        trigger: Trigger,
+        legal_minimum: Option<LegalMinimum>,
+    ) -> Self {
+        match (kind, purpose) {
+            (KindRef::Builtin(kind), PurposeRef::Builtin(purpose)) => self.rules.push(Rule {
+                kind,
+                purpose,
+                period,
+                trigger,
+                legal_minimum,
+            }),
+            (kind, purpose) => self.host_rules.push(HostRule {
+                kind: kind.name(),
+                purpose: purpose_name(purpose),
+                period,
+                trigger,
+                legal_minimum,
+            }),
+        }
         self
+    }
+
+    /// Checks the host rules and adds each registered host kind's declared rule for the
+    /// declared purposes no rule covers.
+    fn host_rules(&mut self) -> Result<(), ScheduleError> {
+        for (i, r) in self.host_rules.iter().enumerate() {
+            let (k, p) = (r.kind, r.purpose);
+            let declared = crate::policy::host::kind(k)
+                .is_some_and(|row| row.purposes().iter().any(|d| d.name == p));
+            if !declared {
+                return Err(ScheduleError::NotPermitted {
+                    kind: k,
+                    purpose: p,
+                });
+            }
+            if r.period.is_empty()
+                || r.legal_minimum
+                    .as_ref()
+                    .is_some_and(|m| m.period.is_empty())
+            {
+                return Err(ScheduleError::EmptyPeriod {
+                    kind: k,
+                    purpose: p,
+                });
+            }
+            if self
+                .host_rules
+                .iter()
+                .skip(i + 1)
+                .any(|o| o.kind == k && o.purpose == p)
+            {
+                return Err(ScheduleError::Overlap {
+                    kind: k,
+                    purpose: p,
+                });
+            }
+        }
+        for row in crate::policy::host::kinds() {
+            for p in row.purposes() {
+                if !self
+                    .host_rules
+                    .iter()
+                    .any(|r| r.kind == row.name() && r.purpose == p.name)
+                {
+                    let rule = row.retention();
+                    if rule.period().is_empty() {
+                        return Err(ScheduleError::EmptyPeriod {
+                            kind: row.name(),
+                            purpose: p.name,
+                        });
+                    }
+                    self.host_rules.push(HostRule {
+                        kind: row.name(),
+                        purpose: p.name,
+                        period: rule.period(),
+                        trigger: rule.trigger(),
+                        legal_minimum: None,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Validates and builds.
     ///
     /// # Errors
     /// [`ScheduleError`] for overlapping rules, empty periods, pairs the policy does not
-    /// allow, and kinds with no rule.
-    pub fn build(self) -> Result<Schedule, ScheduleError> {
+    /// allow (for host kinds: a purpose their `host_policy!` does not declare), and
+    /// built-in kinds with no rule.
+    pub fn build(mut self) -> Result<Schedule, ScheduleError> {
+        self.host_rules()?;
         let mut index = [[u16::MAX; 16]; 16];
         for (i, r) in self.rules.iter().enumerate() {
             let (k, p) = (r.kind.name(), r.purpose.name());
@@ -221,8 +272,17 @@ impl ScheduleBuilder {
         }
         Ok(Schedule {
             rules: self.rules,
+            host_rules: self.host_rules,
             index,
         })
+    }
+}
+
+/// The name of a purpose, built-in or host.
+const fn purpose_name(p: PurposeRef) -> &'static str {
+    match p {
+        PurposeRef::Builtin(p) => p.name(),
+        PurposeRef::Host(n) => n,
     }
 }
 
@@ -230,6 +290,7 @@ impl ScheduleBuilder {
 #[derive(Debug, Clone)]
 pub struct Schedule {
     rules: Vec<Rule>,
+    host_rules: Vec<HostRule>,
     index: [[u16; 16]; 16],
 }
 
@@ -374,11 +435,98 @@ impl Schedule {
         let Some(rule) = self.rules.get(rule_ix) else {
             return Decision::NoRule;
         };
-        let own = match m.trigger_time(rule.trigger) {
-            Some(t) => rule.period.after(t),
+        decide(
+            rule_ix,
+            rule.period,
+            rule.trigger,
+            rule.legal_minimum.as_ref(),
+            m.trigger_time(rule.trigger),
+            m.collected_at,
+            || holds.iter().position(|h| h.applies(m, now)),
+            now,
+        )
+    }
+
+    /// The rules for host kinds (declared or given to the builder).
+    #[must_use]
+    pub fn host_rules(&self) -> &[HostRule] {
+        &self.host_rules
+    }
+
+    /// Decides for one record of a host kind, kept for host-declared or built-in purpose
+    /// `purpose`, at `now`: as [`evaluate`](Self::evaluate) (a hold applies when it names
+    /// the subject and no built-in kind). `Decided::rule` indexes
+    /// [`host_rules`](Self::host_rules).
+    #[must_use]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a host record's metadata has no typed kind to carry it in RecordMeta"
+    )]
+    pub fn evaluate_host(
+        &self,
+        kind: &str,
+        purpose: &str,
+        subject: SubjectId,
+        collected_at: DateTime<Utc>,
+        last_activity_at: Option<DateTime<Utc>>,
+        holds: &[Hold],
+        now: DateTime<Utc>,
+    ) -> Decision {
+        let Some((rule_ix, rule)) = self
+            .host_rules
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.kind == kind && r.purpose == purpose)
+        else {
+            return Decision::NoRule;
+        };
+        let at = match rule.trigger {
+            Trigger::Collected => Some(collected_at),
+            Trigger::LastActivity => Some(last_activity_at.unwrap_or(collected_at)),
+            Trigger::AccountClosed | Trigger::ConsentWithdrawn | Trigger::PurposeFulfilled => None,
+        };
+        decide(
+            rule_ix,
+            rule.period,
+            rule.trigger,
+            rule.legal_minimum.as_ref(),
+            at,
+            collected_at,
+            || {
+                holds.iter().position(|h| {
+                    h.placed_at <= now
+                        && h.lifted_at.is_none_or(|l| now < l)
+                        && h.subject.is_none_or(|s| s == subject)
+                        && h.kind.is_none()
+                })
+            },
+            now,
+        )
+    }
+}
+
+/// The decision of one rule: its own deadline, or a later legal minimum, then holds.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the rule's parts and the record's instants, shared by built-in and host rules"
+)]
+#[inline]
+fn decide(
+    rule_ix: usize,
+    period: Period,
+    trigger: Trigger,
+    legal_minimum: Option<&LegalMinimum>,
+    trigger_time: Option<DateTime<Utc>>,
+    collected_at: DateTime<Utc>,
+    held: impl FnOnce() -> Option<usize>,
+    now: DateTime<Utc>,
+) -> Decision {
+    {
+        let own = match trigger_time {
+            Some(t) => period.after(t),
             None => {
                 return Decision::AwaitingTrigger {
-                    trigger: rule.trigger,
+                    trigger,
                     decided: Decided {
                         rule: rule_ix,
                         by_legal_minimum: false,
@@ -388,9 +536,9 @@ impl Schedule {
         };
         // A legal minimum past the representable range keeps the record for good: it is
         // never dropped (which would delete early).
-        let legal = rule.legal_minimum.as_ref().map(|l| {
+        let legal = legal_minimum.map(|l| {
             l.period
-                .after(m.collected_at)
+                .after(collected_at)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC)
         });
         let (deadline, by_legal_minimum) = match (own, legal) {
@@ -416,7 +564,7 @@ impl Schedule {
                 decided,
             };
         }
-        if let Some(h) = holds.iter().position(|h| h.applies(m, now)) {
+        if let Some(h) = held() {
             return Decision::Held { hold: h };
         }
         Decision::Delete {
@@ -427,14 +575,40 @@ impl Schedule {
 }
 
 /// The default schedule with `months_of(kind)` as each kind's period after the last
-/// update (`None`: kept while the account exists, deleted 30 days after it closes).
+/// update (`None`: kept while the account exists, deleted 30 days after it closes), and
+/// each registered host kind's declared rule.
 ///
 /// # Errors
 /// Only if the policy table itself is inconsistent (a test guards it).
 pub fn default_schedule(
     months_of: impl Fn(Category) -> Option<u32>,
 ) -> Result<Schedule, ScheduleError> {
+    default_schedule_with(months_of, |_| None)
+}
+
+/// [`default_schedule`], with `host_months_of(host kind name)` overriding a host kind's
+/// declared rule by a period of that many months after the last update.
+///
+/// # Errors
+/// As [`default_schedule`]; an override of zero months is [`ScheduleError::EmptyPeriod`].
+pub fn default_schedule_with(
+    months_of: impl Fn(Category) -> Option<u32>,
+    host_months_of: impl Fn(&str) -> Option<u32>,
+) -> Result<Schedule, ScheduleError> {
     let mut b = ScheduleBuilder::default();
+    for row in crate::policy::host::kinds() {
+        if let Some(m) = host_months_of(row.name()) {
+            for p in row.purposes() {
+                b.host_rules.push(HostRule {
+                    kind: row.name(),
+                    purpose: p.name,
+                    period: Period::months(m),
+                    trigger: Trigger::LastActivity,
+                    legal_minimum: None,
+                });
+            }
+        }
+    }
     for &c in Category::ALL {
         let months = months_of(c);
         for &p in PurposeId::ALL {

@@ -547,6 +547,12 @@ impl HostKind for FakeEmail {
     fn decode(_: &[u8]) -> Result<Self, DataError> {
         Ok(Self)
     }
+    fn to_text(&self) -> zeroize::Zeroizing<String> {
+        zeroize::Zeroizing::new("x".to_owned())
+    }
+    fn from_text(_: &str) -> Result<Self, DataError> {
+        Ok(Self)
+    }
 }
 
 impl UsableFor<Analytics> for FakeEmail {}

@@ -40,7 +40,7 @@ pub struct CustodianBuilder {
     policy_version: u32,
     backup_window: TimeDelta,
     immutable: HashMap<Category, &'static str>,
-    retention: HashMap<Category, RetentionRule>,
+    retention: HashMap<crate::data::KindRef, RetentionRule>,
     schedule: Option<crate::retention::Schedule>,
     receipts: ReceiptConfig,
 }
@@ -216,9 +216,10 @@ impl CustodianBuilder {
         self.schedule = Some(schedule);
         self
     }
-    /// Overrides the retention of a kind.
-    pub fn retention(mut self, kind: Category, rule: RetentionRule) -> Self {
-        self.retention.insert(kind, rule);
+    /// Overrides the retention of a kind, built-in or host (`KindRef::Host(K::NAME)`, which
+    /// replaces the rule its `host_policy!` declares).
+    pub fn retention(mut self, kind: impl Into<crate::data::KindRef>, rule: RetentionRule) -> Self {
+        self.retention.insert(kind.into(), rule);
         self
     }
 
@@ -233,6 +234,8 @@ impl CustodianBuilder {
         else {
             return Err(CustodianError::NoStore);
         };
+        // The host table (host kinds and consent scopes) never shadows a built-in name.
+        crate::policy::check_host_table().map_err(|_| CustodianError::Config("host policy"))?;
         if self.ttl <= TimeDelta::zero() || self.ttl > MAX_TTL {
             return Err(CustodianError::Config("grant lifetime"));
         }
@@ -273,12 +276,20 @@ impl CustodianBuilder {
         let ledger_anchor = chains.anchor(ChainName::Ledger).await?;
         let schedule = match self.schedule {
             Some(s) => s,
-            None => crate::retention::default_schedule(|c| {
-                self.retention
-                    .get(&c)
-                    .map(|r| r.months)
-                    .or_else(|| crate::policy::retention_months(c))
-            })?,
+            None => crate::retention::default_schedule_with(
+                |c| {
+                    self.retention
+                        .get(&c.into())
+                        .map(|r| r.months)
+                        .or_else(|| crate::policy::retention_months(c))
+                },
+                |host| {
+                    self.retention
+                        .iter()
+                        .find(|(k, _)| matches!(k, crate::data::KindRef::Host(n) if *n == host))
+                        .map(|(_, r)| r.months)
+                },
+            )?,
         };
         let mut instance = [0_u8; 8];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut instance)
@@ -329,6 +340,9 @@ impl CustodianBuilder {
         }
         for (subject, scope) in c.inner.state.withdrawing() {
             c.finish_withdrawal(subject, scope).await?;
+        }
+        for (subject, scope) in c.inner.state.host_withdrawing() {
+            c.finish_host_withdrawal(subject, &scope).await?;
         }
         Ok(c)
     }

@@ -6,6 +6,7 @@ use crate::consent::{CollectionMethod, ConsentScope};
 use crate::grant::UserSession;
 use crate::ids::{ConsentId, SubjectId};
 use crate::ledger::{self, AuditEvent, AuditKind, LedgerChange, LedgerEvent};
+use crate::policy::HostScope;
 use crate::store::{ChainName, StoreError};
 
 impl Custodian {
@@ -97,6 +98,123 @@ impl Custodian {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Records the consent of the subject of `session` to host scope `scope` (declared with
+    /// [`host_consent_scope!`](crate::host_consent_scope)): from then on grants for the host
+    /// purposes it gates can be issued, exactly as for a built-in scope. The ledger names
+    /// the scope by its name.
+    ///
+    /// # Errors
+    /// As [`give_consent`](Self::give_consent).
+    pub async fn give_host_consent(
+        &self,
+        session: &UserSession,
+        scope: HostScope,
+        method: CollectionMethod,
+        evidence: Option<&str>,
+    ) -> Result<ConsentId, CustodianError> {
+        let now = self.now();
+        self.check_session(session, now)?;
+        let subject = session.subject();
+        self.catch_up().await?;
+        if self.inner.state.is_erased(subject) {
+            return Err(CustodianError::Erased(subject));
+        }
+        let consent = ConsentId::new_random();
+        let change = LedgerChange::HostConsentGiven {
+            consent,
+            scope: scope.name().to_owned(),
+            method,
+            policy_version: self.inner.policy_version,
+            evidence: evidence.map(str::to_owned),
+        };
+        let mut ev = AuditEvent::new(now, AuditKind::ConsentGiven, subject);
+        ev.reference = Some(format!("{consent} {}", scope.name()));
+        self.commit_change(change, ev).await?;
+        Ok(consent)
+    }
+
+    /// Withdraws the consent to host scope `scope` in one call (GDPR Art. 7(3)): every
+    /// grant issued under it fails from the moment this returns, and the subject's records
+    /// of the host kinds the scope `deletes` are deleted.
+    ///
+    /// # Errors
+    /// [`CustodianError::NoActiveConsent`] or store failures.
+    pub async fn withdraw_host_consent(
+        &self,
+        subject: SubjectId,
+        scope: HostScope,
+    ) -> Result<ConsentId, CustodianError> {
+        self.catch_up().await?;
+        let consent = self.inner.state.host_consent(subject, scope.name()).ok_or(
+            CustodianError::NoActiveConsent {
+                subject,
+                scope: scope.name(),
+            },
+        )?;
+        let mut ev = AuditEvent::new(self.now(), AuditKind::ConsentWithdrawn, subject);
+        ev.reference = Some(format!("{consent} {}", scope.name()));
+        let change = LedgerChange::HostConsentWithdrawn {
+            consent,
+            scope: scope.name().to_owned(),
+        };
+        self.commit_change(change, ev).await?;
+        self.finish_host_withdrawal(subject, scope.name()).await?;
+        Ok(consent)
+    }
+
+    /// Deletes the records of the host kinds collected under host scope `scope` of
+    /// `subject` unless a consent to it is in force again, then records that it is done.
+    /// Idempotent: the build calls it for every withdrawal a process left half-done.
+    pub(super) async fn finish_host_withdrawal(
+        &self,
+        subject: SubjectId,
+        scope: &str,
+    ) -> Result<(), CustodianError> {
+        let Ok(registered) = HostScope::registered(scope) else {
+            return Ok(());
+        };
+        let dependent = registered.dependent_kinds();
+        if dependent.is_empty() {
+            return Ok(());
+        }
+        self.catch_up().await?;
+        if self.inner.state.host_consent(subject, scope).is_none() {
+            for r in self.inner.records.list_subject(subject).await? {
+                if dependent.contains(&r.kind.as_str()) {
+                    self.inner.records.delete(r.record).await?;
+                }
+            }
+        }
+        if self
+            .inner
+            .state
+            .host_withdrawing()
+            .iter()
+            .any(|(s, sc)| *s == subject && sc == scope)
+        {
+            let mut ev = AuditEvent::new(self.now(), AuditKind::ConsentWithdrawn, subject);
+            ev.reference = Some(format!("dependent data deleted {scope}"));
+            let change = LedgerChange::HostDependentDataDeleted {
+                scope: scope.to_owned(),
+            };
+            self.commit_change(change, ev).await?;
+        }
+        Ok(())
+    }
+
+    /// The consents to host scopes in force for a subject, by scope name (as of the last
+    /// catch-up with the ledger). Built-in scopes: [`consents`](Self::consents).
+    ///
+    /// # Errors
+    /// Store failures catching up.
+    pub async fn host_consents(
+        &self,
+        subject: SubjectId,
+    ) -> Result<Vec<(String, ConsentId)>, CustodianError> {
+        self.catch_up().await?;
+        Ok(self.inner.state.host_scopes(subject))
     }
 
     /// The consent receipt (Kantara CR v1.1 with ISO/IEC TS 27560 event data) of a consent.

@@ -24,8 +24,34 @@ pub struct ExportedRecord {
     /// Updated at.
     pub updated_at: DateTime<Utc>,
     /// The value, structured (secrets such as the Zoom token are shown as present, not
-    /// revealed).
+    /// revealed); a host kind's value is its text form
+    /// ([`HostKind::to_text`](crate::HostKind::to_text)); `null` when `rendering` says it
+    /// could not be rendered.
     pub value: Value,
+    /// Whether the value could be rendered.
+    pub rendering: Rendering,
+}
+
+/// Whether a record of the export could be rendered. A record is never left out of the
+/// export, and never decoded as another kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rendering {
+    /// `value` holds the record's value.
+    Rendered,
+    /// The record is of a host kind this build does not register (no
+    /// [`host_policy!`](crate::host_policy) for it is linked in): it is present, its kind
+    /// is named, its value cannot be shown.
+    UnknownKind,
+}
+
+/// A consent to a host scope in force, in an export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedHostConsent {
+    /// The host scope's name.
+    pub scope: String,
+    /// Record id.
+    pub consent: ConsentId,
 }
 
 /// A consent in force, in an export.
@@ -50,6 +76,8 @@ pub struct SubjectExport {
     pub restricted: bool,
     /// Consents in force.
     pub consents: Vec<ExportedConsent>,
+    /// Consents to host scopes in force.
+    pub host_consents: Vec<ExportedHostConsent>,
     /// Every stored record.
     pub records: Vec<ExportedRecord>,
 }
@@ -95,9 +123,15 @@ impl Custodian {
             let mut records = Vec::new();
             for row in self.inner.records.list_subject_versioned(subject).await? {
                 let plain = key.open_row(&row.header(), &row.sealed.ciphertext)?;
-                let value = match Category::from_name(&row.sealed.kind) {
-                    Some(c) => crate::data::text::render(c, &plain, false)?,
-                    None => Value::Null,
+                let (value, rendering) = match Category::from_name(&row.sealed.kind) {
+                    Some(c) => (
+                        crate::data::text::render(c, &plain, false)?,
+                        Rendering::Rendered,
+                    ),
+                    None => match crate::policy::host::render_host(&row.sealed.kind, &plain) {
+                        Some(text) => (Value::String(text?.to_string()), Rendering::Rendered),
+                        None => (Value::Null, Rendering::UnknownKind),
+                    },
                 };
                 let row = row.sealed;
                 records.push(ExportedRecord {
@@ -106,6 +140,7 @@ impl Custodian {
                     created_at: row.created_at,
                     updated_at: row.updated_at,
                     value,
+                    rendering,
                 });
             }
             records.sort_by(|a, b| {
@@ -124,6 +159,13 @@ impl Custodian {
                     .active_scopes(subject)
                     .into_iter()
                     .map(|(scope, consent)| ExportedConsent { scope, consent })
+                    .collect(),
+                host_consents: self
+                    .inner
+                    .state
+                    .host_scopes(subject)
+                    .into_iter()
+                    .map(|(scope, consent)| ExportedHostConsent { scope, consent })
                     .collect(),
                 records,
             })

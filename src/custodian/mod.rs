@@ -61,7 +61,7 @@ use serde::Serialize;
 
 pub use builder::{CustodianBuilder, RetentionRule};
 pub use error::CustodianError;
-pub use export::{ExportedConsent, ExportedRecord, SubjectExport};
+pub use export::{ExportedConsent, ExportedHostConsent, ExportedRecord, Rendering, SubjectExport};
 pub use grants::LookupGrant;
 
 use crate::chain::Anchor;

@@ -144,13 +144,27 @@ impl Custodian {
         let now = self.now();
         self.audited(grant, Some(record), now, async {
             let mut category = None;
+            let mut host = None;
             let (subject, kind, plain) = self
                 .open_checked(grant, record, now, |row| {
-                    let c = Category::from_name(&row.kind).ok_or(CustodianError::WrongKind {
-                        record,
-                        expected: "a built-in kind",
-                        actual: row.kind.clone(),
-                    })?;
+                    let Some(c) = Category::from_name(&row.kind) else {
+                        // A registered host kind, for a purpose its host_policy! declares.
+                        let h = crate::policy::host::kind(&row.kind).ok_or(
+                            CustodianError::WrongKind {
+                                record,
+                                expected: "a built-in or registered host kind",
+                                actual: row.kind.clone(),
+                            },
+                        )?;
+                        if !h.purposes().iter().any(|p| p.name == P::NAME) {
+                            return Err(CustodianError::PurposeNotPermitted {
+                                kind: h.name(),
+                                purpose: P::NAME,
+                            });
+                        }
+                        host = Some(h);
+                        return Ok(KindRef::Host(h.name()));
+                    };
                     let allowed = match P::ID {
                         PurposeRef::Builtin(p) => crate::policy::permits(c, p),
                         PurposeRef::Host(_) => false,
@@ -165,6 +179,12 @@ impl Custodian {
                     Ok(KindRef::Builtin(c))
                 })
                 .await?;
+            if let Some(h) = host {
+                let text = (h.to_text)(&plain)?;
+                self.audit_exposed(grant, subject, Some(record), kind, now)
+                    .await?;
+                return Ok(text);
+            }
             let c = category.ok_or(CustodianError::WrongKind {
                 record,
                 expected: "a built-in kind",

@@ -137,26 +137,29 @@ impl Custodian {
         &self,
         grant: &Grant<OwnerAccess>,
         record: RecordId,
-        category: crate::data::Category,
+        kind: impl Into<KindRef>,
         text: &str,
     ) -> Result<(), CustodianError> {
+        let kind = kind.into();
         let now = self.now();
         self.audited(grant, Some(record), now, async {
-            if let Some(reason) = self.inner.immutable.get(&category) {
-                return Err(CustodianError::Immutable {
-                    kind: category.name(),
-                    reason,
-                });
+            if let KindRef::Builtin(category) = kind {
+                if let Some(reason) = self.inner.immutable.get(&category) {
+                    return Err(CustodianError::Immutable {
+                        kind: category.name(),
+                        reason,
+                    });
+                }
             }
             if text.len() > super::MAX_VALUE_BYTES {
                 return Err(CustodianError::TooLarge {
-                    kind: category.name(),
+                    kind: kind.name(),
                     max: super::MAX_VALUE_BYTES,
                 });
             }
-            let enc = crate::data::text::parse(category, text)?;
+            let enc = crate::policy::host::parse_kind(kind, text)?;
             let plain = Plain {
-                kind: KindRef::Builtin(category),
+                kind,
                 bytes: enc.bytes,
                 lookup: enc.lookup,
             };

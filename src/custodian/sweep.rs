@@ -20,7 +20,9 @@ impl Custodian {
     /// every stored record (collected = stored, last activity = last update), deletes —
     /// audited — the records that every rule of their kind's allowed purposes has released
     /// ([`retention::fold`](crate::retention::fold)), unless a legal hold applies, and
-    /// reports every record with its deadline.
+    /// reports every record with its deadline. A host kind is swept by the rules of the
+    /// purposes its [`host_policy!`](crate::host_policy) declares; a host kind this build does
+    /// not register is kept (deadline `None`).
     ///
     /// # Errors
     /// Store failures.
@@ -53,7 +55,22 @@ impl Custodian {
                                 self.inner.schedule.evaluate(&meta, holds, now)
                             }),
                     ),
-                    None => crate::retention::Verdict::default(),
+                    // A host kind: every purpose its `host_policy!` declares, folded like
+                    // a built-in kind's; a kind this build does not register is kept.
+                    None => match crate::policy::host::kind(&m.kind) {
+                        Some(row) => crate::retention::fold(row.purposes().iter().map(|p| {
+                            self.inner.schedule.evaluate_host(
+                                row.name(),
+                                p.name,
+                                m.subject,
+                                m.created_at,
+                                Some(m.updated_at),
+                                holds,
+                                now,
+                            )
+                        })),
+                        None => crate::retention::Verdict::default(),
+                    },
                 };
                 // The metadata page's timestamps are not authenticated on their own: before
                 // deleting, open the row with its header, which binds them.

@@ -78,8 +78,10 @@ impl Custodian {
         Ok(record)
     }
 
-    /// Stores a built-in kind given in its text form (the value, or a JSON object for
-    /// compound kinds; see `docs/ffi.md`), for callers whose kind is a value (the C ABI).
+    /// Stores a value given in its text form (the value, or a JSON object for compound
+    /// kinds; see `docs/ffi.md`), for callers whose kind is a value (the C ABI): a built-in
+    /// kind, or a registered host kind (`KindRef::Host(K::NAME)`, parsed by its
+    /// [`HostKind::from_text`](crate::HostKind::from_text)).
     ///
     /// # Errors
     /// [`CustodianError::Data`] for a value that does not parse, and the errors of
@@ -87,18 +89,19 @@ impl Custodian {
     pub async fn store_text(
         &self,
         subject: SubjectId,
-        category: Category,
+        kind: impl Into<KindRef>,
         text: &str,
     ) -> Result<RecordId, CustodianError> {
+        let kind = kind.into();
         if text.len() > MAX_VALUE_BYTES {
             return Err(CustodianError::TooLarge {
-                kind: category.name(),
+                kind: kind.name(),
                 max: MAX_VALUE_BYTES,
             });
         }
-        let enc = crate::data::text::parse(category, text)?;
+        let enc = crate::policy::host::parse_kind(kind, text)?;
         let plain = Plain {
-            kind: KindRef::Builtin(category),
+            kind,
             bytes: enc.bytes,
             lookup: enc.lookup,
         };
@@ -138,6 +141,22 @@ impl Custodian {
         self.catch_up().await?;
         if self.inner.state.is_erased(subject) {
             return Err(CustodianError::Erased(subject));
+        }
+        if let KindRef::Host(name) = value.kind {
+            // A host kind collected under a host consent scope, like a built-in one.
+            if let Some(scope) = crate::policy::host::scope_of_kind(name) {
+                if self
+                    .inner
+                    .state
+                    .host_consent(subject, scope.name())
+                    .is_none()
+                {
+                    return Err(CustodianError::CollectionWithoutConsent {
+                        kind: name,
+                        scope: scope.name(),
+                    });
+                }
+            }
         }
         if let KindRef::Builtin(c) = value.kind {
             if let Some(scope) = crate::policy::scopes::scope_of_kind(c) {

@@ -82,6 +82,17 @@ pub trait HostKind: Send + Sync + Sized + 'static {
     /// # Errors
     /// A [`DataError`] on truncated or invalid bytes.
     fn decode(bytes: &[u8]) -> Result<Self, DataError>;
+    /// The value's text form, as the subject sees it in the export (GDPR Art. 15, 20) and as
+    /// [`Custodian::read_as_text`](crate::custodian::Custodian::read_as_text) returns it: a
+    /// plain value, or JSON for a compound one. Must round-trip through
+    /// [`from_text`](Self::from_text).
+    fn to_text(&self) -> Zeroizing<String>;
+    /// Parses and validates the text form written by [`to_text`](Self::to_text) (used by
+    /// `store_text` and `rectify_text`).
+    ///
+    /// # Errors
+    /// A [`DataError`] naming the kind and the reason, never the input.
+    fn from_text(text: &str) -> Result<Self, DataError>;
 }
 
 impl<T: HostKind> sealed::SealedKind for T {}
@@ -103,6 +114,12 @@ pub enum KindRef {
     Builtin(Category),
     /// A kind declared by the host application (its [`HostKind::NAME`]).
     Host(&'static str),
+}
+
+impl From<Category> for KindRef {
+    fn from(c: Category) -> Self {
+        Self::Builtin(c)
+    }
 }
 
 impl KindRef {

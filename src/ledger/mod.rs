@@ -81,6 +81,35 @@ pub enum LedgerChange {
         /// The choices.
         policy: crate::sharing::SharingPolicy,
     },
+    /// Consent given to a host consent scope (see
+    /// [`host_consent_scope!`](crate::host_consent_scope)), named by the scope's name. A
+    /// separate variant so the built-in events, their encoding and their C ABI codes stay
+    /// as they are.
+    HostConsentGiven {
+        /// The record id.
+        consent: ConsentId,
+        /// The host scope's name.
+        scope: String,
+        /// How it was collected.
+        method: CollectionMethod,
+        /// Policy version in force.
+        policy_version: u32,
+        /// Evidence reference, never personal data.
+        evidence: Option<String>,
+    },
+    /// Consent to a host scope withdrawn.
+    HostConsentWithdrawn {
+        /// The record id.
+        consent: ConsentId,
+        /// The host scope's name.
+        scope: String,
+    },
+    /// The host-kind records collected under a withdrawn host scope are deleted; until
+    /// this entry, the withdrawal is an intent a build finishes.
+    HostDependentDataDeleted {
+        /// The host scope's name.
+        scope: String,
+    },
     /// A grant on the subject's data revoked, so that every process sharing the ledger
     /// refuses it from its next read on (not only the process that revoked it).
     GrantRevoked {

@@ -29,6 +29,10 @@ struct Inner {
     revoked: HashSet<GrantId>,
     /// Lawful requests recorded (clause 7.2), with the subject they concern.
     requests: HashMap<RequestId, SubjectId>,
+    /// Consents to host scopes in force, by subject and scope name.
+    host_active: HashMap<SubjectId, HashMap<String, ConsentId>>,
+    /// Host-scope withdrawals whose dependent records are not yet reported deleted.
+    host_withdrawing: HashSet<(SubjectId, String)>,
 }
 
 /// Current consent and status of every subject.
@@ -55,6 +59,13 @@ pub(crate) const fn audience_of(purpose: PurposeRef) -> Option<Audience> {
 }
 
 impl Inner {
+    fn host_consent(&self, subject: SubjectId, scope: &str) -> Option<ConsentId> {
+        self.host_active
+            .get(&subject)
+            .and_then(|m| m.get(scope))
+            .copied()
+    }
+
     fn consent(&self, subject: SubjectId, scope: ConsentScope) -> Option<ConsentId> {
         self.active
             .get(&subject)
@@ -114,7 +125,53 @@ impl PolicyState {
             LedgerChange::LawfulRequestRecorded { request, .. } => {
                 s.requests.insert(*request, e.subject);
             }
+            LedgerChange::HostConsentGiven { consent, scope, .. } => {
+                let m = s.host_active.entry(e.subject).or_default();
+                m.insert(scope.clone(), *consent);
+            }
+            LedgerChange::HostConsentWithdrawn { consent, scope } => {
+                if let Some(m) = s.host_active.get_mut(&e.subject) {
+                    if m.get(scope) == Some(consent) {
+                        m.remove(scope);
+                    }
+                }
+                let dependent = crate::policy::HostScope::registered(scope)
+                    .is_ok_and(|sc| !sc.dependent_kinds().is_empty());
+                if dependent {
+                    s.host_withdrawing.insert((e.subject, scope.clone()));
+                }
+            }
+            LedgerChange::HostDependentDataDeleted { scope } => {
+                s.host_withdrawing.remove(&(e.subject, scope.clone()));
+            }
         }
+        if matches!(e.change, LedgerChange::Erased) {
+            s.host_active.remove(&e.subject);
+        }
+    }
+
+    /// The consent in force for host scope `scope` (by name).
+    pub(crate) fn host_consent(&self, subject: SubjectId, scope: &str) -> Option<ConsentId> {
+        self.read().host_consent(subject, scope)
+    }
+
+    /// The host-scope consents in force for a subject, by scope name.
+    pub(crate) fn host_scopes(&self, subject: SubjectId) -> Vec<(String, ConsentId)> {
+        let mut v: Vec<_> = self
+            .read()
+            .host_active
+            .get(&subject)
+            .map(|m| m.iter().map(|(sc, c)| (sc.clone(), *c)).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Host-scope withdrawals whose dependent records are not reported deleted yet.
+    pub(crate) fn host_withdrawing(&self) -> Vec<(SubjectId, String)> {
+        let mut v: Vec<_> = self.read().host_withdrawing.iter().cloned().collect();
+        v.sort();
+        v
     }
 
     pub(crate) fn active_consent(
@@ -201,7 +258,16 @@ impl PolicyState {
         let p = match purpose {
             PurposeRef::Builtin(p) => p,
             PurposeRef::Host(name) if matches!(basis, LegalBasis::Consent) => {
-                return Err(IssueError::ConsentScopeMissing { purpose: name });
+                // A host consent purpose is gated by the host scope that lists it.
+                let sc = crate::policy::host::scope_of_purpose(name)
+                    .ok_or(IssueError::ConsentScopeMissing { purpose: name })?;
+                return match s.host_consent(subject, sc.name()) {
+                    Some(c) => Ok(Some(c)),
+                    None => Err(IssueError::NoConsent {
+                        subject,
+                        scope: sc.name(),
+                    }),
+                };
             }
             PurposeRef::Host(_) => return Ok(None),
         };
@@ -262,11 +328,22 @@ impl PolicyState {
             {
                 return Err(AccessError::NoLawfulRequest { grant: info.id });
             }
-        } else if matches!(basis, LegalBasis::Consent) {
-            return Err(AccessError::NoConsent {
-                grant: info.id,
-                scope: "host purpose consent",
-            });
+        } else if let (PurposeRef::Host(name), LegalBasis::Consent) = (info.purpose, basis) {
+            // The host consent the grant was issued under must still be the one in force.
+            let scope = crate::policy::host::scope_of_purpose(name);
+            let in_force = scope.and_then(|sc| s.host_consent(subject, sc.name()));
+            if info.consent.is_none() || in_force != info.consent {
+                return Err(match info.consent {
+                    Some(consent) => AccessError::ConsentWithdrawn {
+                        grant: info.id,
+                        consent,
+                    },
+                    None => AccessError::NoConsent {
+                        grant: info.id,
+                        scope: scope.map_or("host purpose consent", |sc| sc.name()),
+                    },
+                });
+            }
         }
         Ok(())
     }

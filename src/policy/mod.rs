@@ -15,10 +15,19 @@ mod register;
 /// controller name it (one place; a host names its own controller in the builder).
 pub const SERVICE: &str = "Smarty CRM";
 
+pub(crate) mod host;
+mod rule;
 pub(crate) mod scopes;
 pub mod versions;
 
+#[doc(hidden)]
+pub use host::{__Lawful, __Needs, __inventory, __needs_host_scope, __reserved_scope_name};
+pub use host::{
+    ConsentGated, HostConsentScope, HostKindRow, HostPolicyError, HostScope, HostScopeRow,
+    check as check_host_table,
+};
 pub use register::{HostPolicy, PurposeInfo, RecipientInfo, Register, RegisterEntry};
+pub use rule::{HostRetention, Period, Trigger};
 
 use crate::data::{
     Category, ColleagueContact, CookiePreference, CustomerRecord, DataKind, DeviceContact,

@@ -73,6 +73,9 @@ pub struct RegisterEntry {
     pub recipients: Vec<RecipientInfo>,
     /// Retention (clause 9.1).
     pub retention: &'static str,
+    /// The typed rule the sweep applies, for host kinds (built-in kinds: the schedule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_rule: Option<super::HostRetention>,
     /// Whether a host crate declared it.
     pub host_declared: bool,
 }
@@ -124,8 +127,9 @@ pub(crate) const TRANSPORT_WITHOUT_STORE: &str = "encryption in transit: as the 
 pub trait HostPolicy: HostKind {
     /// The purposes the host declared for this kind.
     const PURPOSES: &'static [PurposeInfo];
-    /// Retention statement for the register.
-    const RETENTION: &'static str;
+    /// Its retention rule (clause 9.1): the sweep deletes a record once it has run out for
+    /// every declared purpose, and the register shows it.
+    const RETENTION: super::HostRetention;
 }
 
 impl Register {
@@ -150,6 +154,7 @@ impl Register {
                     })
                     .collect(),
                 retention: row.retention,
+                retention_rule: None,
                 host_declared: false,
             })
             .collect();
@@ -194,7 +199,8 @@ impl Register {
             clause: "",
             purposes: K::PURPOSES.to_vec(),
             recipients: Vec::new(),
-            retention: K::RETENTION,
+            retention: K::RETENTION.description(),
+            retention_rule: Some(K::RETENTION),
             host_declared: true,
         });
         self
@@ -212,6 +218,22 @@ impl Register {
         }
         if self.transport.is_empty() {
             self.transport.push(TRANSPORT_WITHOUT_STORE);
+        }
+        self
+    }
+
+    /// Adds every registered host consent scope (see
+    /// [`host_consent_scope!`](crate::host_consent_scope)) to the consent scopes.
+    #[must_use]
+    pub fn with_host_scopes(mut self) -> Self {
+        for s in super::HostScope::all() {
+            self.consent_scopes.push(ConsentScopeInfo {
+                scope: s.name(),
+                clause: "host",
+                purposes: s.purposes().to_vec(),
+                legal_basis: LegalBasis::Consent,
+                withdrawn_deletes: s.dependent_kinds().to_vec(),
+            });
         }
         self
     }
@@ -254,6 +276,10 @@ impl Register {
                 .map(|r| format!("{} for {}", r.description, r.purpose))
                 .collect();
             let clause = if e.host_declared { "host" } else { e.clause };
+            let retention = match &e.retention_rule {
+                Some(rule) => format!("{} ({})", e.retention, rule.summary()),
+                None => e.retention.to_owned(),
+            };
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} |",
@@ -265,7 +291,7 @@ impl Register {
                 } else {
                     recipients.join("; ")
                 },
-                e.retention
+                retention
             );
         }
         md.push_str("\n## Consent scopes\n\n| scope | clause | backs purposes | legal basis | withdrawal deletes |\n|---|---|---|---|---|\n");
@@ -301,11 +327,20 @@ impl Register {
     }
 }
 
-/// Declares which purposes a host kind may be read for: implements
-/// [`UsableFor`](crate::UsableFor) for each and [`HostPolicy`] for the register.
+/// Declares a host kind's policy: the purposes it may be read for, its retention rule and
+/// its text codec's registration. Implements [`UsableFor`](crate::UsableFor) for each purpose
+/// and [`HostPolicy`] for the register, and registers the kind so the export renders it, the
+/// sweep applies its rule and `store_text`/`read_as_text` find it by name.
+///
+/// The retention rule is written in the vocabulary of the retention schedule:
+/// `retention <unit>(<n>) after <trigger>, "<description>"` with unit `days`, `months` or
+/// `years` and a [`Trigger`](crate::policy::Trigger) variant.
+///
+/// A host purpose with a [`LegalBasis::Consent`] basis must be gated by a host consent scope
+/// ([`host_consent_scope!`](crate::host_consent_scope)), or this does not compile.
 ///
 /// ```
-/// use crm_privacy::{host_policy, DataError, HostKind, HostPurpose, LegalBasis, OwnerAccess};
+/// use crm_privacy::{host_policy, DataError, DataReason, HostKind, HostPurpose, LegalBasis, OwnerAccess};
 /// use zeroize::Zeroizing;
 ///
 /// /// An invoice address (host-declared kind).
@@ -314,7 +349,12 @@ impl Register {
 ///     const NAME: &'static str = "invoice_address";
 ///     fn encode(&self) -> Zeroizing<Vec<u8>> { Zeroizing::new(self.0.as_bytes().to_vec()) }
 ///     fn decode(b: &[u8]) -> Result<Self, DataError> {
-///         Ok(Self(String::from_utf8_lossy(b).into_owned()))
+///         Self::from_text(core::str::from_utf8(b).map_err(|_| DataError::new(Self::NAME, DataReason::Corrupt))?)
+///     }
+///     fn to_text(&self) -> Zeroizing<String> { Zeroizing::new(self.0.clone()) }
+///     fn from_text(t: &str) -> Result<Self, DataError> {
+///         if t.is_empty() { return Err(DataError::new(Self::NAME, DataReason::Empty)); }
+///         Ok(Self(t.to_owned()))
 ///     }
 /// }
 /// struct Invoicing;
@@ -323,19 +363,35 @@ impl Register {
 ///     const LEGAL_BASIS: LegalBasis = LegalBasis::Contract;
 ///     const DPV_IRI: Option<&'static str> = None;
 /// }
-/// host_policy!(InvoiceAddress => [Invoicing, OwnerAccess], retention "ten years after the invoice");
+/// host_policy!(InvoiceAddress => [Invoicing, OwnerAccess],
+///     retention years(10) after LastActivity, "ten years after the last invoice");
 ///
 /// let reg = crm_privacy::policy::register().with_host_kind::<InvoiceAddress>();
 /// assert!(reg.to_markdown().contains("invoice_address"));
+/// assert!(reg.to_markdown().contains("120 months after last activity"));
 /// ```
 #[macro_export]
 macro_rules! host_policy {
-    ($kind:ty => [$($p:ty),* $(,)?], retention $ret:literal) => {
+    ($kind:ty => [$($p:ty),* $(,)?], retention $unit:ident($n:literal) after $trigger:ident, $desc:literal $(,)?) => {
         $(impl $crate::UsableFor<$p> for $kind {})*
+        $(const _: () = {
+            fn lawful<T: $crate::policy::__Lawful>() {}
+            let _ = lawful::<$crate::policy::__Needs<$p, { $crate::policy::__needs_host_scope::<$p>() }>>;
+        };)*
         impl $crate::policy::HostPolicy for $kind {
             const PURPOSES: &'static [$crate::policy::PurposeInfo] =
                 &[$($crate::policy::PurposeInfo::of::<$p>()),*];
-            const RETENTION: &'static str = $ret;
+            const RETENTION: $crate::policy::HostRetention = $crate::policy::HostRetention::new(
+                $crate::policy::Period::$unit($n),
+                $crate::policy::Trigger::$trigger,
+                $desc,
+            );
+        }
+        $crate::policy::__inventory::submit! {
+            $crate::policy::HostKindRow::__new::<$kind>(
+                <$kind as $crate::policy::HostPolicy>::PURPOSES,
+                <$kind as $crate::policy::HostPolicy>::RETENTION,
+            )
         }
     };
 }
