@@ -259,7 +259,12 @@ fn ascii_fast_path(trimmed: &str, opts: &EmailOptions) -> Option<(String, usize)
     if labels < 2 || !last.last().is_some_and(u8::is_ascii_alphabetic) {
         return None;
     }
-    if !opts.allow_special_use && SPECIAL_USE.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(last)) {
+    if !opts.allow_special_use
+        && (4..=9).contains(&last.len())
+        && SPECIAL_USE
+            .iter()
+            .any(|s| s.as_bytes().eq_ignore_ascii_case(last))
+    {
         return None;
     }
     let mut out = String::with_capacity(trimmed.len());
@@ -287,7 +292,10 @@ fn normalize_general(trimmed: &str, opts: &EmailOptions) -> Result<(String, usiz
     // the result directly. Punycode can be longer than the UTF-8 it encodes; the string
     // grows if needed.
     let mut out = String::with_capacity(local.len() + 1 + domain.len() * 2);
-    let composed = !(local.is_ascii() || is_nfc_quick(local.chars()) == IsNormalized::Yes);
+    // Text of ASCII and common letters only is in NFC (each is NFC quick check Yes with
+    // combining class 0), without a table lookup.
+    let composed = !(local.chars().all(|c| c.is_ascii() || common_letter(c))
+        || is_nfc_quick(local.chars()) == IsNormalized::Yes);
     if composed {
         out.extend(local.nfc());
     } else {
@@ -356,19 +364,43 @@ fn is_ascii_atext(c: char) -> bool {
 /// Whether a non-ASCII character is refused anywhere in an address (rules 3 and 5): control,
 /// format, surrogate, private-use, unassigned, separators.
 fn is_unsafe(c: char) -> bool {
-    matches!(
-        c.general_category_group(),
-        GeneralCategoryGroup::Other | GeneralCategoryGroup::Separator
+    !common_letter(c)
+        && matches!(
+            c.general_category_group(),
+            GeneralCategoryGroup::Other | GeneralCategoryGroup::Separator
+        )
+}
+
+/// Whether `c` lies in a block range whose every code point is an assigned letter (`Lu`,
+/// `Ll` or `Lo`) with canonical combining class 0 and NFC quick check *Yes*, and valid in
+/// an IDNA2008 label: the Latin-1 and Latin Extended-A letters, basic Greek and Cyrillic,
+/// Hiragana, Katakana, the CJK unified ideographs of Unicode 11 and Hangul syllables. Such
+/// characters (most non-ASCII text in real addresses) need no table lookup for any rule of
+/// this module; a unit test checks every one of them against the tables.
+const fn common_letter(c: char) -> bool {
+    matches!(c,
+        '\u{C0}'..='\u{D6}'
+        | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{17F}'
+        | '\u{391}'..='\u{3A1}'
+        | '\u{3A3}'..='\u{3A9}'
+        | '\u{3B1}'..='\u{3C9}'
+        | '\u{410}'..='\u{44F}'
+        | '\u{3041}'..='\u{3096}'
+        | '\u{30A1}'..='\u{30FA}'
+        | '\u{4E00}'..='\u{9FEF}'
+        | '\u{AC00}'..='\u{D7A3}'
     )
 }
 
 fn is_mark(c: char) -> bool {
-    matches!(
-        c.general_category(),
-        GeneralCategory::NonspacingMark
-            | GeneralCategory::SpacingMark
-            | GeneralCategory::EnclosingMark
-    )
+    !common_letter(c)
+        && matches!(
+            c.general_category(),
+            GeneralCategory::NonspacingMark
+                | GeneralCategory::SpacingMark
+                | GeneralCategory::EnclosingMark
+        )
 }
 
 fn validate_local(local: &str) -> Result<(), EmailReason> {
@@ -521,6 +553,9 @@ fn idna2008_label(label: &str) -> bool {
 /// [`idna2008_label`] on the code points of a U-label.
 fn idna2008_label_chars(chars: &[char]) -> bool {
     chars.iter().enumerate().all(|(i, &c)| {
+        if common_letter(c) {
+            return true;
+        }
         if c.is_ascii() {
             return c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
         }
@@ -746,6 +781,11 @@ mod tests {
         ] {
             assert_eq!(norm(bad), Err(R::DomainInvalid), "{bad:?}");
         }
+        // RFC 5892: symbols UTS #46 lets through are refused, whether the domain spells
+        // them in Unicode (checked on idna's mapped label) or as Punycode (decoded).
+        for bad in ["a@\u{222B}x.com", "a@x\u{2AC7}.example", "a@xn--x-ucx.com"] {
+            assert_eq!(norm(bad), Err(R::DomainInvalid), "{bad:?}");
+        }
         // RFC 5893: a right-to-left label next to a label starting with a digit.
         assert_eq!(norm("a@1.\u{05D0}\u{05D1}.com"), Err(R::DomainInvalid));
         for tld in ["local", "onion", "invalid", "test", "arpa", "localhost"] {
@@ -793,7 +833,10 @@ mod tests {
     /// it accepts every such address whose labels have no `--` in third and fourth position
     /// (otherwise it would never be taken).
     fn fast_and_general_agree(input: &str) -> Result<(), TestCaseError> {
-        for opts in [EmailOptions::new(), EmailOptions::new().allow_special_use(true)] {
+        for opts in [
+            EmailOptions::new(),
+            EmailOptions::new().allow_special_use(true),
+        ] {
             let trimmed = crate::data::trim_input(input);
             let fast = ascii_fast_path(trimmed, &opts);
             let general = normalize_general(trimmed, &opts);
@@ -812,6 +855,44 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    /// Every code point `common_letter` lets skip the tables answers the tables the same way.
+    #[test]
+    fn common_letters_are_what_the_tables_say() {
+        use unicode_normalization::char::canonical_combining_class;
+        let mut n = 0;
+        for c in (0x80..=0x10FFFF_u32)
+            .filter_map(char::from_u32)
+            .filter(|&c| common_letter(c))
+        {
+            assert!(
+                matches!(
+                    c.general_category(),
+                    GeneralCategory::UppercaseLetter
+                        | GeneralCategory::LowercaseLetter
+                        | GeneralCategory::OtherLetter
+                ),
+                "{c:?} {:?}",
+                c.general_category()
+            );
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+            assert_eq!(is_nfc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+            // The tables' answers, without the shortcut.
+            assert!(!matches!(
+                c.general_category_group(),
+                GeneralCategoryGroup::Other | GeneralCategoryGroup::Separator
+            ));
+            // Not one of the RFC 5892 exceptions or ranges `idna2008_label_chars` refuses.
+            assert!(
+                !matches!(c, '\u{B7}' | '\u{640}' | '\u{7FA}' | '\u{302E}' | '\u{302F}'
+                    | '\u{3031}'..='\u{3035}' | '\u{303B}' | '\u{1100}'..='\u{11FF}'
+                    | '\u{A960}'..='\u{A97F}' | '\u{D7B0}'..='\u{D7FF}'),
+                "{c:?}"
+            );
+            n += 1;
+        }
+        assert!(n > 20_000, "{n}");
     }
 
     #[test]
