@@ -543,11 +543,7 @@ fn idna2008_label(label: &str) -> bool {
     let Some(encoded) = label.strip_prefix("xn--") else {
         return true;
     };
-    let Some(unicode) = idna::punycode::decode_to_string(encoded) else {
-        return false;
-    };
-    let chars: Vec<char> = unicode.chars().collect();
-    idna2008_label_chars(&chars)
+    idna::punycode::decode(encoded).is_some_and(|chars| idna2008_label_chars(&chars))
 }
 
 /// [`idna2008_label`] on the code points of a U-label.
