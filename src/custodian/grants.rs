@@ -452,7 +452,9 @@ impl Custodian {
             .await
         {
             let err = CustodianError::Token(TokenError::Refused(e));
-            self.audit_refusal(info.subject, Some(info.id), None, P::NAME, &err, now)
+            // Boxed: the audit write's future is large and this branch is rare; inline, it
+            // would be moved with every open's future.
+            Box::pin(self.audit_refusal(info.subject, Some(info.id), None, P::NAME, &err, now))
                 .await;
             return Err(err);
         }
@@ -495,10 +497,7 @@ impl Custodian {
     ///
     /// # Errors
     /// As [`revoke_token`](Self::revoke_token).
-    pub async fn revoke_token_bytes<P: Purpose>(
-        &self,
-        token: &[u8],
-    ) -> Result<(), CustodianError> {
+    pub async fn revoke_token_bytes<P: Purpose>(&self, token: &[u8]) -> Result<(), CustodianError> {
         let (info, _) = self.inner.tokens.open_bytes(token, P::ID)?;
         self.revoke_id(info.subject, info.id, info.expires_at).await
     }

@@ -19,8 +19,8 @@ mod proofs;
 mod token;
 
 use core::fmt;
-use std::borrow::Cow;
 use core::marker::PhantomData;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};

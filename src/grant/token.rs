@@ -26,9 +26,9 @@ use std::sync::{OnceLock, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
-use rustc_hash::FxHashSet as HashSet;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
+use rustc_hash::FxHashSet as HashSet;
 use zeroize::Zeroizing;
 
 use super::{Actor, GrantInfo, KeyError, TokenError};
