@@ -60,9 +60,14 @@ async fn binary_form_is_the_text_form_without_base64_and_round_trips() {
     // Revoking through the binary form stops the text form too, in both processes.
     b.revoke_token_bytes::<Notification>(&bytes).await.unwrap();
     let refused = token_err(TokenError::Refused(AccessError::Revoked { grant: g.id() }));
-    assert_eq!(a.c.open_grant::<Notification>(&text).await.unwrap_err(), refused);
     assert_eq!(
-        a.c.open_grant_bytes::<Notification>(&bytes).await.unwrap_err(),
+        a.c.open_grant::<Notification>(&text).await.unwrap_err(),
+        refused
+    );
+    assert_eq!(
+        a.c.open_grant_bytes::<Notification>(&bytes)
+            .await
+            .unwrap_err(),
         refused
     );
 }
@@ -80,7 +85,10 @@ async fn every_altered_binary_token_is_refused_with_a_typed_error() {
         for bit in 0..8 {
             let mut bad = bytes.clone();
             bad[i] ^= 1 << bit;
-            let e = f.c.open_grant_bytes::<Notification>(&bad).await.unwrap_err();
+            let e =
+                f.c.open_grant_bytes::<Notification>(&bad)
+                    .await
+                    .unwrap_err();
             assert!(
                 matches!(
                     e,
@@ -97,7 +105,11 @@ async fn every_altered_binary_token_is_refused_with_a_typed_error() {
     }
     // Every truncation and extension.
     for n in 0..bytes.len() {
-        assert!(f.c.open_grant_bytes::<Notification>(&bytes[..n]).await.is_err());
+        assert!(
+            f.c.open_grant_bytes::<Notification>(&bytes[..n])
+                .await
+                .is_err()
+        );
     }
     let mut longer = bytes.clone();
     longer.push(0);
@@ -118,10 +130,16 @@ async fn every_altered_binary_token_is_refused_with_a_typed_error() {
     // Forged: the same layout signed with another secret under the same key id.
     let forger = fx(key(9, &[2_u8; 32]), TimeDelta::minutes(5)).await;
     let mallory = forger.c.register_subject().await.unwrap();
-    let fg = forger.c.grant::<Notification>(mallory, "mailer").await.unwrap();
+    let fg = forger
+        .c
+        .grant::<Notification>(mallory, "mailer")
+        .await
+        .unwrap();
     let forged = forger.c.seal_grant_bytes(&fg).unwrap();
     assert_eq!(
-        f.c.open_grant_bytes::<Notification>(&forged).await.unwrap_err(),
+        f.c.open_grant_bytes::<Notification>(&forged)
+            .await
+            .unwrap_err(),
         token_err(TokenError::BadSignature)
     );
     // Another key id: unknown here.
@@ -141,7 +159,9 @@ async fn every_altered_binary_token_is_refused_with_a_typed_error() {
     );
     f.clock.advance(TimeDelta::minutes(5));
     assert_eq!(
-        f.c.open_grant_bytes::<Notification>(&bytes).await.unwrap_err(),
+        f.c.open_grant_bytes::<Notification>(&bytes)
+            .await
+            .unwrap_err(),
         token_err(TokenError::Expired(g.id()))
     );
     // A foreign grant is never sealed.
@@ -186,7 +206,10 @@ async fn expired_revocations_are_dropped_and_stay_refused() {
         new.push(g);
     }
     let held = f.c.revocations_held();
-    assert!(held <= 300, "the set shrank to the live revocations ({held})");
+    assert!(
+        held <= 300,
+        "the set shrank to the live revocations ({held})"
+    );
     for g in &new {
         assert_eq!(
             f.c.expose(&email, g).await.unwrap_err(),
@@ -204,7 +227,10 @@ async fn expired_revocations_are_dropped_and_stay_refused() {
     // clock, a correction): the state remembers the instant it pruned at.
     f.clock.set(t0());
     for g in &old {
-        assert!(f.c.expose(&email, g).await.is_err(), "pruned grant usable again");
+        assert!(
+            f.c.expose(&email, g).await.is_err(),
+            "pruned grant usable again"
+        );
     }
     assert!(
         f.c.open_grant_bytes::<Notification>(&token).await.is_err(),
@@ -239,7 +265,10 @@ async fn another_process_prunes_by_its_own_clock() {
     for t in &old {
         let e = b.open_grant_bytes::<Notification>(t).await.unwrap_err();
         assert!(
-            matches!(e, CustodianError::Token(TokenError::Refused(AccessError::Revoked { .. }))),
+            matches!(
+                e,
+                CustodianError::Token(TokenError::Refused(AccessError::Revoked { .. }))
+            ),
             "{e:?}"
         );
     }

@@ -196,10 +196,10 @@ const LOCAL_ASCII: u128 = {
         }
         b += 1;
     }
-    let mut i = 0;
-    while i < allowed.len() {
-        mask |= 1 << allowed[i];
-        i += 1;
+    let mut rest: &[u8] = allowed;
+    while let [first, tail @ ..] = rest {
+        mask |= 1 << *first;
+        rest = tail;
     }
     mask
 };
