@@ -6,9 +6,12 @@
 //!   for the standalone, unaudited `Personal::expose`, which no longer exists: every read now
 //!   writes an audit entry, so this pair measures what the audited gate costs;
 //! - signed token open (`Custodian::open_grant`, which also runs the gate) vs raw ring
-//!   HMAC-SHA256 verify over the same bytes (target ≤ 1.2× for the token work).
+//!   HMAC-SHA256 verify over the same bytes (target ≤ 1.2× for the token work), for the binary
+//!   form (`open_grant_bytes`) and the base64url text form side by side (issue 18);
+//! - erasure with 1 k vs 100 k other subjects' consents in force (issue 18: the cost must not
+//!   grow with other subjects' consents).
 //!
-//! `cargo bench --bench core`
+//! `cargo bench --bench core -- --warm-up-time 1 --measurement-time 3`
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -21,11 +24,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use crm_privacy::consent::{CollectionMethod, ConsentScope};
 use crm_privacy::crypto::{Kek, Keyring};
 use crm_privacy::custodian::Custodian;
-use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore};
-use crm_privacy::{Email, Notification, Personal, TokenKey};
+use crm_privacy::store::{
+    InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
+};
+use crm_privacy::{Email, Notification, Personal, SessionClaims, SessionId, SubjectId, TokenKey};
 use ring::hmac;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::runtime::Runtime;
@@ -143,8 +149,115 @@ fn token(c: &mut Criterion) {
     g.bench_function("custodian_seal_grant", |b| {
         b.iter(|| crm.seal_grant(black_box(&grant)).unwrap())
     });
+    let bytes = crm.seal_grant_bytes(&grant).unwrap();
+    assert_eq!(bytes, raw, "the binary form is the text form's bytes");
+    g.bench_function("custodian_open_grant_bytes", |b| {
+        b.iter(|| {
+            rt.block_on(crm.open_grant_bytes::<Notification>(black_box(&bytes)))
+                .unwrap()
+        });
+    });
+    // One process on its own store (no ledger catch-up before the open): the token work and
+    // the gate alone.
+    let single = rt
+        .block_on(
+            Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[7; 32]).unwrap())
+                .records(Arc::new(InMemoryRecordStore::new()))
+                .chains(Arc::new(InMemoryChainStore::new()))
+                .keys(Arc::new(InMemoryKeyStore::new()))
+                .token_key(TokenKey::from_secret(1, &secret).unwrap())
+                .grant_ttl(chrono::TimeDelta::days(1))
+                .single_process()
+                .build(),
+        )
+        .unwrap();
+    let s1 = rt.block_on(single.register_subject()).unwrap();
+    let g1 = rt
+        .block_on(single.grant::<Notification>(s1, "mailer"))
+        .unwrap();
+    let bytes1 = single.seal_grant_bytes(&g1).unwrap();
+    g.bench_function("custodian_open_grant_bytes_single_process", |b| {
+        b.iter(|| {
+            rt.block_on(single.open_grant_bytes::<Notification>(black_box(&bytes1)))
+                .unwrap()
+        });
+    });
+    g.bench_function("raw_ring_hmac_verify_in_block_on", |b| {
+        b.iter(|| {
+            rt.block_on(async { hmac::verify(&key, black_box(payload), black_box(tag)).unwrap() })
+        });
+    });
+    g.bench_function("custodian_seal_grant_bytes", |b| {
+        b.iter(|| crm.seal_grant_bytes(black_box(&grant)).unwrap())
+    });
     g.finish();
 }
 
-criterion_group!(benches, expose, token);
+/// A custodian with `others` other subjects, each with one consent in force.
+fn with_consents(rt: &Runtime, others: usize) -> (Custodian, Arc<InMemoryAuthenticator>) {
+    let auth = Arc::new(InMemoryAuthenticator::new());
+    let crm = rt
+        .block_on(
+            Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[7; 32]).unwrap())
+                .records(Arc::new(InMemoryRecordStore::new()))
+                .chains(Arc::new(InMemoryChainStore::new()))
+                .keys(Arc::new(InMemoryKeyStore::new()))
+                .authenticator(auth.clone())
+                .build(),
+        )
+        .unwrap();
+    rt.block_on(async {
+        for _ in 0..others {
+            consenting_subject(&crm, &auth).await;
+        }
+    });
+    (crm, auth)
+}
+
+async fn consenting_subject(crm: &Custodian, auth: &InMemoryAuthenticator) -> SubjectId {
+    let s = crm.register_subject().await.unwrap();
+    let credential = format!("cred-{s}");
+    let now = crm.now();
+    auth.insert(
+        &credential,
+        SessionClaims {
+            subject: s,
+            session: SessionId::new_random(),
+            authenticated_at: now,
+            expires_at: now + chrono::TimeDelta::hours(1),
+        },
+    );
+    let session = crm.authenticate(&credential).await.unwrap();
+    crm.give_consent(
+        &session,
+        ConsentScope::GoogleLink,
+        CollectionMethod::UiAction,
+        None,
+    )
+    .await
+    .unwrap();
+    s
+}
+
+fn erase(c: &mut Criterion) {
+    let rt = runtime();
+    let mut g = c.benchmark_group("erase");
+    g.sample_size(30).measurement_time(Duration::from_secs(3));
+    for others in [1_000_usize, 100_000] {
+        let (crm, auth) = with_consents(&rt, others);
+        g.bench_function(
+            format!("erase_with_{others}_other_subjects_consents"),
+            |b| {
+                b.iter_batched(
+                    || rt.block_on(consenting_subject(&crm, &auth)),
+                    |s| rt.block_on(crm.erase(black_box(s))).unwrap(),
+                    BatchSize::SmallInput,
+                );
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, expose, token, erase);
 criterion_main!(benches);

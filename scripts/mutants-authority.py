@@ -24,7 +24,7 @@ M = [
  ("legal minimum never dropped", "src/retention.rs", "                .after(m.collected_at)\n                .unwrap_or(DateTime::<Utc>::MAX_UTC)", "                .after(m.collected_at)\n                .unwrap_or(m.collected_at)"),
  ("erase report computed first", "src/custodian/rights.rs", ".ok_or(CustodianError::TimeOutOfRange)?;\n        if !self.inner.state.is_erased(subject) {", ".unwrap_or(now);\n        if !self.inner.state.is_erased(subject) {"),
  ("catch up by default", "src/custodian/sync.rs", "if self.inner.catch_up {", "if false && self.inner.catch_up {"),
- ("revocation at use", "src/ledger/state.rs", "if s.revoked.contains(&info.id) {", "if false {"),
+ ("revocation at use", "src/ledger/state.rs", "if s.revoked.contains_key(&info.id) {", "if false {"),
  ("restriction at use", "src/ledger/state.rs", "if s.restricted.contains(&subject) && !exempt_from_restriction(basis) {\n            return Err(AccessError::Restricted", "if false {\n            return Err(AccessError::Restricted"),
  ("config bounds", "src/custodian/builder.rs", "if self.ttl <= TimeDelta::zero() || self.ttl > MAX_TTL {", "if false {"),
  ("time overflow typed", "src/custodian/grants.rs", ".ok_or(IssueError::TimeOutOfRange)?;\n        if let Some(cap)", ".unwrap_or(now);\n        if let Some(cap)"),

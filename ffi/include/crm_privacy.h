@@ -761,6 +761,69 @@ crm_result crm_custodian_config_set_grant_ttl(const struct crm_custodian_config 
 // Frees a configuration. NULL or a freed handle is a no-op.
 void crm_custodian_config_free(struct crm_custodian_config *cfg);
 
+// Opens the binary token `(token, token_len)` for `purpose` and reports whether its grant
+// stands now: `CRM_OK`, or the code of the first check that fails.
+//
+// # Safety
+// `token` must be valid for `token_len` bytes.
+crm_result crm_grant_check_bytes(const struct crm_custodian *c,
+                                 const uint8_t *token,
+                                 size_t token_len,
+                                 uint8_t purpose);
+
+// Converts the text token `(token, token_len)` for `purpose` into its binary form in
+// `buf` (after opening it: only a grant that stands is converted). `CRM_BUFFER_TOO_SMALL`
+// writes the size needed to `out_len`.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_grant_token_to_bytes(const struct crm_custodian *c,
+                                    const uint8_t *token,
+                                    size_t token_len,
+                                    uint8_t purpose,
+                                    uint8_t *buf,
+                                    size_t cap,
+                                    size_t *out_len);
+
+// Converts the binary token `(token, token_len)` for `purpose` into its text form (for
+// the functions that take text tokens), after opening it. As
+// `crm_grant_token_to_bytes`.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_grant_token_from_bytes(const struct crm_custodian *c,
+                                      const uint8_t *token,
+                                      size_t token_len,
+                                      uint8_t purpose,
+                                      uint8_t *buf,
+                                      size_t cap,
+                                      size_t *out_len);
+
+// Reads record `record` (16 bytes) with the grant in the binary token `(token,
+// token_len)` for `purpose` into `buf`, exactly as `crm_field_read` does with a text token
+// (the whole gate runs now; our copies are zeroized).
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_len` writable.
+crm_result crm_field_read_bytes(const struct crm_custodian *c,
+                                const uint8_t *token,
+                                size_t token_len,
+                                uint8_t purpose,
+                                const uint8_t *record,
+                                uint8_t *buf,
+                                size_t cap,
+                                size_t *out_len);
+
+// Revokes, in the custodian's ledger, the grant inside the binary token `(token,
+// token_len)` for `purpose`, as `crm_grant_revoke` does for a text token.
+//
+// # Safety
+// `token` must be valid for `token_len` bytes.
+crm_result crm_grant_revoke_bytes(const struct crm_custodian *c,
+                                  const uint8_t *token,
+                                  size_t token_len,
+                                  uint8_t purpose);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

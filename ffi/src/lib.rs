@@ -30,6 +30,7 @@ mod host;
 mod panic;
 mod purpose;
 mod runtime;
+mod token_bytes;
 
 pub use buffer::{CRM_ID_LEN, CRM_MAX_INPUT, CRM_SUBJECT_ID_LEN};
 pub use codes::*;

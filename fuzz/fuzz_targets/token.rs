@@ -1,5 +1,7 @@
-//! Signed grant tokens (`Custodian::open_grant`) on arbitrary text, and on valid tokens
-//! with fuzzer-chosen bytes changed: never panics, and a token that was changed never opens.
+//! Signed grant tokens, both forms (`Custodian::open_grant` on text, `open_grant_bytes` on
+//! the binary form), on arbitrary input, and on valid tokens with fuzzer-chosen bytes
+//! changed (the binary one also truncated or extended): never panics, and a token that was
+//! changed never opens.
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
@@ -21,6 +23,7 @@ struct Fixture {
     rt: tokio::runtime::Runtime,
     custodian: Custodian,
     token: String,
+    bytes: Vec<u8>,
 }
 
 fn fixture() -> &'static Fixture {
@@ -48,12 +51,15 @@ fn fixture() -> &'static Fixture {
                 .await
                 .expect("grant");
             let token = c.seal_grant(&grant).expect("token");
-            (c, token)
+            let bytes = c.seal_grant_bytes(&grant).expect("binary token");
+            (c, (token, bytes))
         });
+        let (token, bytes) = token;
         Fixture {
             rt,
             custodian,
             token,
+            bytes,
         }
     })
 }
@@ -63,6 +69,10 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
+    if mode & 2 != 0 {
+        binary(f, mode, rest);
+        return;
+    }
     if mode & 1 == 0 {
         // Arbitrary text as a token, for two purposes.
         if let Ok(text) = std::str::from_utf8(rest) {
@@ -95,3 +105,36 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// The binary form: arbitrary bytes (`mode & 1 == 0`), or the valid binary token with bytes
+/// changed, then cut to or extended by a fuzzer-chosen length.
+fn binary(f: &Fixture, mode: u8, rest: &[u8]) {
+    if mode & 1 == 0 {
+        f.rt.block_on(async {
+            let _ = f.custodian.open_grant_bytes::<Notification>(rest).await;
+            let _ = f.custodian.open_grant_bytes::<OwnerAccess>(rest).await;
+        });
+        return;
+    }
+    let Some((&len, edits)) = rest.split_first() else {
+        return;
+    };
+    let mut bytes = f.bytes.clone();
+    for pair in edits.chunks_exact(2) {
+        let at = usize::from(pair[0]) % bytes.len();
+        bytes[at] ^= pair[1];
+    }
+    match len {
+        0 => {}
+        1..=127 => bytes.truncate(bytes.len().saturating_sub(usize::from(len))),
+        _ => bytes.extend(std::iter::repeat_n(0xA5, usize::from(len - 127))),
+    }
+    let opened = f
+        .rt
+        .block_on(f.custodian.open_grant_bytes::<Notification>(&bytes));
+    if bytes != f.bytes {
+        assert!(opened.is_err(), "a changed binary token opened");
+    } else {
+        assert!(opened.is_ok(), "the unchanged binary token must open");
+    }
+}

@@ -91,7 +91,7 @@ impl Custodian {
                 }
             }
         }
-        if self.inner.state.withdrawing().contains(&(subject, scope)) {
+        if self.inner.state.is_withdrawing(subject, scope) {
             let mut ev = AuditEvent::new(self.now(), AuditKind::ConsentWithdrawn, subject);
             ev.reference = Some(format!("dependent data deleted {}", scope.name()));
             self.commit_change(LedgerChange::DependentDataDeleted { scope }, ev)

@@ -29,7 +29,7 @@ const MAX_HOST_PURPOSE: usize = 64;
 /// its authority, expiry and the lookup itself are audited.
 pub struct LookupGrant<P: ServicePurpose> {
     id: GrantId,
-    component: String,
+    component: std::borrow::Cow<'static, str>,
     expires_at: DateTime<Utc>,
     authority: AuthorityId,
     purpose: PhantomData<fn() -> P>,
@@ -63,12 +63,12 @@ impl<P: ServicePurpose> LookupGrant<P> {
     }
 }
 
-fn component_name(component: &str) -> String {
+fn component_name(component: &str) -> std::borrow::Cow<'static, str> {
     let mut end = component.len().min(MAX_COMPONENT);
     while !component.is_char_boundary(end) {
         end -= 1;
     }
-    component.get(..end).unwrap_or_default().to_owned()
+    crate::grant::intern_component(component.get(..end).unwrap_or_default())
 }
 
 impl Custodian {
@@ -399,7 +399,50 @@ impl Custodian {
     pub async fn open_grant<P: Purpose>(&self, token: &str) -> Result<Grant<P>, CustodianError> {
         let now = self.now();
         self.catch_up().await?;
-        let (info, authority) = self.inner.tokens.open(token, P::ID)?;
+        let opened = self.inner.tokens.open(token, P::ID)?;
+        self.admit_opened(opened, now).await
+    }
+
+    /// Seals a grant this custodian issued into the **binary** token form, for hosts and
+    /// the C ABI that can carry bytes: the same signed bytes the text form of
+    /// [`seal_grant`](Self::seal_grant) carries as base64url after `g1.`, without the
+    /// encoding.
+    ///
+    /// # Errors
+    /// [`AccessError::ForeignAuthority`] for a grant of another authority (it is never
+    /// re-signed).
+    pub fn seal_grant_bytes<P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+    ) -> Result<Vec<u8>, CustodianError> {
+        if !self.inner.tokens.accepts(grant.authority()) {
+            return Err(AccessError::ForeignAuthority { grant: grant.id() }.into());
+        }
+        Ok(self.inner.tokens.seal_bytes(grant.info()))
+    }
+
+    /// Opens a binary token (from [`seal_grant_bytes`](Self::seal_grant_bytes)) as a grant
+    /// for purpose `P`, with every check of [`open_grant`](Self::open_grant).
+    ///
+    /// # Errors
+    /// [`CustodianError::Token`] for malformed, truncated, forged, foreign, cross-purpose,
+    /// expired or refused tokens.
+    pub async fn open_grant_bytes<P: Purpose>(
+        &self,
+        token: &[u8],
+    ) -> Result<Grant<P>, CustodianError> {
+        let now = self.now();
+        self.catch_up().await?;
+        let opened = self.inner.tokens.open_bytes(token, P::ID)?;
+        self.admit_opened(opened, now).await
+    }
+
+    /// The part of opening shared by both token forms: expiry by `now`, then the gate.
+    async fn admit_opened<P: Purpose>(
+        &self,
+        (info, authority): (GrantInfo, AuthorityId),
+        now: DateTime<Utc>,
+    ) -> Result<Grant<P>, CustodianError> {
         if now >= info.expires_at {
             return Err(TokenError::Expired(info.id).into());
         }
@@ -409,7 +452,9 @@ impl Custodian {
             .await
         {
             let err = CustodianError::Token(TokenError::Refused(e));
-            self.audit_refusal(info.subject, Some(info.id), None, P::NAME, &err, now)
+            // Boxed: the audit write's future is large and this branch is rare; inline, it
+            // would be moved with every open's future.
+            Box::pin(self.audit_refusal(info.subject, Some(info.id), None, P::NAME, &err, now))
                 .await;
             return Err(err);
         }
@@ -425,7 +470,8 @@ impl Custodian {
         if !self.inner.tokens.accepts(grant.authority()) {
             return Err(AccessError::ForeignAuthority { grant: grant.id() }.into());
         }
-        self.revoke_id(grant.subject(), grant.id()).await
+        self.revoke_id(grant.subject(), grant.id(), grant.info().expires_at)
+            .await
     }
 
     /// Revokes the grant inside a token of this authority (for holders of tokens only, such
@@ -435,13 +481,46 @@ impl Custodian {
     /// [`CustodianError::Token`] for a malformed, forged or foreign token; store failures.
     pub async fn revoke_token<P: Purpose>(&self, token: &str) -> Result<(), CustodianError> {
         let (info, _) = self.inner.tokens.open(token, P::ID)?;
-        self.revoke_id(info.subject, info.id).await
+        self.revoke_id(info.subject, info.id, info.expires_at).await
     }
 
-    async fn revoke_id(&self, subject: SubjectId, grant: GrantId) -> Result<(), CustodianError> {
+    /// How many revoked grants this custodian's policy state holds. Revocations of grants
+    /// past their expiry (by this custodian's clock) are dropped as revocations accumulate,
+    /// so this follows the grants revoked within one grant lifetime, not all of history.
+    #[must_use]
+    pub fn revocations_held(&self) -> usize {
+        self.inner.state.revoked_len()
+    }
+
+    /// Revokes the grant inside a binary token of this authority, as
+    /// [`revoke_token`](Self::revoke_token).
+    ///
+    /// # Errors
+    /// As [`revoke_token`](Self::revoke_token).
+    pub async fn revoke_token_bytes<P: Purpose>(&self, token: &[u8]) -> Result<(), CustodianError> {
+        let (info, _) = self.inner.tokens.open_bytes(token, P::ID)?;
+        self.revoke_id(info.subject, info.id, info.expires_at).await
+    }
+
+    /// Records the revocation with the grant's expiry, so every process can drop it from its
+    /// revocation set once the grant has expired by its own clock.
+    async fn revoke_id(
+        &self,
+        subject: SubjectId,
+        grant: GrantId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), CustodianError> {
         let mut ev = AuditEvent::new(self.now(), AuditKind::GrantRevoked, subject);
         ev.grant = Some(grant);
-        self.commit_change(LedgerChange::GrantRevoked { grant }, ev)
-            .await
+        self.commit_change(
+            LedgerChange::GrantRevoked {
+                grant,
+                expires_at: Some(expires_at),
+            },
+            ev,
+        )
+        .await?;
+        self.inner.state.prune_revoked_if_due(self.now());
+        Ok(())
     }
 }

@@ -89,7 +89,7 @@ impl Custodian {
         }
         let records_deleted = self.inner.records.delete_subject(subject).await?;
         self.catch_up().await?;
-        if self.inner.state.erasing().contains(&subject) {
+        if self.inner.state.is_erasing(subject) {
             self.commit_change(
                 LedgerChange::ErasureCompleted,
                 AuditEvent::new(self.now(), AuditKind::ErasureCompleted, subject),

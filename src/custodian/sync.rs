@@ -52,6 +52,7 @@ impl Custodian {
         drop(seen);
         if changed {
             self.inner.epoch.bump();
+            self.inner.state.prune_revoked_if_due(self.now());
         }
         Ok(())
     }

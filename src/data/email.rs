@@ -54,9 +54,7 @@
 //! The normalized form is `local-part "@" ascii-domain`: the local part in NFC
 //! with its case kept, and the domain as lowercase ASCII (Punycode).
 
-use std::borrow::Cow;
-
-use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
+use idna::uts46::{AsciiDenyList, ErrorPolicy, Hyphens, ProcessingSuccess, Uts46};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::{IsNormalized, is_nfc_quick};
 use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
@@ -171,12 +169,112 @@ impl EmailOptions {
 /// Validates and normalizes an address. Returns (normalized address, byte
 /// offset of the '@' in it).
 ///
-/// See the [module documentation](self) for the exact rules.
+/// See the [module documentation](self) for the exact rules. Plain ASCII addresses whose
+/// domain is already a lowercase-or-uppercase host name of letters, digits and hyphens take
+/// [`ascii_fast_path`]; everything else (and every address the fast path does not accept)
+/// takes [`normalize_general`]. The two agree on every ASCII input (a proptest checks it).
 pub(crate) fn normalize_email(
     input: &str,
     opts: &EmailOptions,
 ) -> Result<(String, usize), EmailReason> {
     let trimmed = super::trim_input(input);
+    if let Some(done) = ascii_fast_path(trimmed, opts) {
+        return Ok(done);
+    }
+    normalize_general(trimmed, opts)
+}
+
+/// Bit `b` is set for the ASCII bytes allowed in a dot-atom local part: RFC 5322 `atext`
+/// plus the dot (whose placement is checked separately).
+const LOCAL_ASCII: u128 = {
+    let allowed = b"!#$%&'*+-/=?^_`{|}~.";
+    let mut mask = 0_u128;
+    let mut b = 0_u8;
+    while b < 128 {
+        if b.is_ascii_alphanumeric() {
+            mask |= 1 << b;
+        }
+        b += 1;
+    }
+    let mut rest: &[u8] = allowed;
+    while let [first, tail @ ..] = rest {
+        mask |= 1 << *first;
+        rest = tail;
+    }
+    mask
+};
+
+const fn local_ascii_byte(b: u8) -> bool {
+    b < 128 && (LOCAL_ASCII >> b) & 1 == 1
+}
+
+/// The ASCII fast path: accepts (returns `Some`) only an address that the general path
+/// accepts with the same result, and leaves everything else to it (`None`), errors
+/// included, so the reasons come from one place.
+///
+/// Taken when the input is ASCII, the local part a dot-atom of at most 64 octets, and every
+/// domain label 1–63 letters, digits and hyphens with no hyphen first, last or in both the
+/// third and fourth positions (that excludes `xn--` labels). For such a domain UTS #46
+/// processing only lowercases (STD3 rules, CheckHyphens; CheckBidi and CheckJoiners never
+/// apply to ASCII), so no mapping, normalization or category lookup is needed. The
+/// remaining rules (two labels, a letter at the end of the top-level label, lengths,
+/// special-use names) are checked here as in the general path.
+fn ascii_fast_path(trimmed: &str, opts: &EmailOptions) -> Option<(String, usize)> {
+    let bytes = trimmed.as_bytes();
+    if bytes.len() > MAX_ADDRESS_LEN {
+        return None;
+    }
+    let at = bytes.iter().rposition(|&b| b == b'@')?;
+    let (local, domain) = (bytes.get(..at)?, bytes.get(at + 1..)?);
+    if local.is_empty() || local.len() > MAX_LOCAL_LEN {
+        return None;
+    }
+    let mut prev_dot = true;
+    for &b in local {
+        if !local_ascii_byte(b) || (b == b'.' && prev_dot) {
+            return None;
+        }
+        prev_dot = b == b'.';
+    }
+    if prev_dot || domain.len() > MAX_DOMAIN_LEN {
+        return None;
+    }
+    let mut labels = 0_usize;
+    let mut last: &[u8] = &[];
+    for label in domain.split(|&b| b == b'.') {
+        let ok = !label.is_empty()
+            && label.len() <= MAX_LABEL_LEN
+            && label
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+            && label.first() != Some(&b'-')
+            && label.last() != Some(&b'-')
+            && label.get(2..4) != Some(&b"--"[..]);
+        if !ok {
+            return None;
+        }
+        labels += 1;
+        last = label;
+    }
+    if labels < 2 || !last.last().is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    if !opts.allow_special_use
+        && (4..=9).contains(&last.len())
+        && SPECIAL_USE
+            .iter()
+            .any(|s| s.as_bytes().eq_ignore_ascii_case(last))
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(trimmed.len());
+    out.push_str(trimmed);
+    out.get_mut(at + 1..)?.make_ascii_lowercase();
+    Some((out, at))
+}
+
+/// The general path: every rule of the module documentation, for any input.
+fn normalize_general(trimmed: &str, opts: &EmailOptions) -> Result<(String, usize), EmailReason> {
     if trimmed.is_empty() {
         return Err(EmailReason::Empty);
     }
@@ -188,22 +286,32 @@ pub(crate) fn normalize_email(
         return Err(EmailReason::MultipleAt);
     }
     validate_local(local)?;
-    let ascii_domain = normalize_domain(domain, opts)?;
+    screen_domain(domain)?;
 
-    let mut out = String::with_capacity(local.len() + 1 + ascii_domain.len());
-    if local.is_ascii() || is_nfc_quick(local.chars()) == IsNormalized::Yes {
-        out.push_str(local);
-    } else {
+    // One allocation: the local part (in NFC) and the domain's ASCII form are written into
+    // the result directly. Punycode can be longer than the UTF-8 it encodes; the string
+    // grows if needed.
+    let mut out = String::with_capacity(local.len() + 1 + domain.len() * 2);
+    // Text of ASCII and common letters only is in NFC (each is NFC quick check Yes with
+    // combining class 0), without a table lookup.
+    let composed = !(local.chars().all(|c| c.is_ascii() || common_letter(c))
+        || is_nfc_quick(local.chars()) == IsNormalized::Yes);
+    if composed {
         out.extend(local.nfc());
-        // Composition can change characters; the composed form must pass the same rules.
-        validate_local(&out)?;
+    } else {
+        out.push_str(local);
     }
     let at = out.len();
+    out.push('@');
+    let idna2008 = domain_to_ascii(domain, &mut out)?;
+    check_ascii_domain(out.get(at + 1..).unwrap_or_default(), idna2008, opts)?;
+    if composed {
+        // Composition can change characters; the composed form must pass the same rules.
+        validate_local(out.get(..at).unwrap_or_default())?;
+    }
     if at > MAX_LOCAL_LEN {
         return Err(EmailReason::LocalPartTooLong);
     }
-    out.push('@');
-    out.push_str(&ascii_domain);
     if out.len() > MAX_ADDRESS_LEN {
         return Err(EmailReason::TooLong);
     }
@@ -256,19 +364,43 @@ fn is_ascii_atext(c: char) -> bool {
 /// Whether a non-ASCII character is refused anywhere in an address (rules 3 and 5): control,
 /// format, surrogate, private-use, unassigned, separators.
 fn is_unsafe(c: char) -> bool {
-    matches!(
-        c.general_category_group(),
-        GeneralCategoryGroup::Other | GeneralCategoryGroup::Separator
+    !common_letter(c)
+        && matches!(
+            c.general_category_group(),
+            GeneralCategoryGroup::Other | GeneralCategoryGroup::Separator
+        )
+}
+
+/// Whether `c` lies in a block range whose every code point is an assigned letter (`Lu`,
+/// `Ll` or `Lo`) with canonical combining class 0 and NFC quick check *Yes*, and valid in
+/// an IDNA2008 label: the Latin-1 and Latin Extended-A letters, basic Greek and Cyrillic,
+/// Hiragana, Katakana, the CJK unified ideographs of Unicode 11 and Hangul syllables. Such
+/// characters (most non-ASCII text in real addresses) need no table lookup for any rule of
+/// this module; a unit test checks every one of them against the tables.
+const fn common_letter(c: char) -> bool {
+    matches!(c,
+        '\u{C0}'..='\u{D6}'
+        | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{17F}'
+        | '\u{391}'..='\u{3A1}'
+        | '\u{3A3}'..='\u{3A9}'
+        | '\u{3B1}'..='\u{3C9}'
+        | '\u{410}'..='\u{44F}'
+        | '\u{3041}'..='\u{3096}'
+        | '\u{30A1}'..='\u{30FA}'
+        | '\u{4E00}'..='\u{9FEF}'
+        | '\u{AC00}'..='\u{D7A3}'
     )
 }
 
 fn is_mark(c: char) -> bool {
-    matches!(
-        c.general_category(),
-        GeneralCategory::NonspacingMark
-            | GeneralCategory::SpacingMark
-            | GeneralCategory::EnclosingMark
-    )
+    !common_letter(c)
+        && matches!(
+            c.general_category(),
+            GeneralCategory::NonspacingMark
+                | GeneralCategory::SpacingMark
+                | GeneralCategory::EnclosingMark
+        )
 }
 
 fn validate_local(local: &str) -> Result<(), EmailReason> {
@@ -301,7 +433,9 @@ fn validate_local(local: &str) -> Result<(), EmailReason> {
     Ok(())
 }
 
-fn normalize_domain<'a>(domain: &'a str, opts: &EmailOptions) -> Result<Cow<'a, str>, EmailReason> {
+/// The checks on the domain as given, before IDNA: present, not a literal, and (rule 5) no
+/// unsafe character or leading combining mark.
+fn screen_domain(domain: &str) -> Result<(), EmailReason> {
     if domain.is_empty() {
         return Err(EmailReason::DomainEmpty);
     }
@@ -314,16 +448,56 @@ fn normalize_domain<'a>(domain: &'a str, opts: &EmailOptions) -> Result<Cow<'a, 
     {
         return Err(EmailReason::DomainUnsafeCharacter);
     }
-    let ascii = Uts46::new()
-        .to_ascii(
-            domain.as_bytes(),
-            AsciiDenyList::STD3,
-            Hyphens::Check,
-            DnsLength::Ignore,
-        )
-        .map_err(|_| EmailReason::DomainInvalid)?;
-    // UTS #46 output is lowercase ASCII; the label check below refuses anything else rather
-    // than copying it to lowercase again (the common all-lowercase domain is borrowed).
+    Ok(())
+}
+
+/// Runs UTS #46 ToASCII (the `idna` crate's strict configuration, the same as
+/// `Uts46::to_ascii` with STD3 rules, CheckHyphens and no DNS length check) and appends the
+/// result to `out`. While the crate has each mapped Unicode label in hand it is given to
+/// [`idna2008_label_chars`], so the RFC 5892 check needs no Punycode decode afterwards.
+///
+/// Returns the RFC 5892 outcome when the crate showed every A-label of the result
+/// (`Some(valid)`), or `None` when some A-label was given as Punycode (or produced by a
+/// mapping) and must be decoded to be checked.
+fn domain_to_ascii(domain: &str, out: &mut String) -> Result<Option<bool>, EmailReason> {
+    let start = out.len();
+    let mut unicode_labels = 0_usize;
+    let mut idna2008_ok = true;
+    let result = Uts46::new().process(
+        domain.as_bytes(),
+        AsciiDenyList::STD3,
+        Hyphens::Check,
+        ErrorPolicy::FailFast,
+        |label, _tld, _bidi| {
+            unicode_labels += 1;
+            idna2008_ok &= idna2008_label_chars(label);
+            false
+        },
+        out,
+        None,
+    );
+    match result {
+        Ok(ProcessingSuccess::Passthrough) => {
+            // The input is the output (and ASCII); nothing was written.
+            out.truncate(start);
+            out.push_str(domain);
+        }
+        Ok(ProcessingSuccess::WroteToSink) => {}
+        Err(_) => return Err(EmailReason::DomainInvalid),
+    }
+    let ascii = out.get(start..).unwrap_or_default();
+    let xn_labels = ascii.split('.').filter(|l| l.starts_with("xn--")).count();
+    Ok((xn_labels == unicode_labels).then_some(idna2008_ok))
+}
+
+/// The rules on the ASCII form of the domain (rules 5 and 6). `idna2008` is what
+/// [`domain_to_ascii`] returned.
+fn check_ascii_domain(
+    ascii: &str,
+    idna2008: Option<bool>,
+    opts: &EmailOptions,
+) -> Result<(), EmailReason> {
+    // UTS #46 output is lowercase ASCII; the label check below refuses anything else.
     if ascii.is_empty() {
         return Err(EmailReason::DomainEmpty);
     }
@@ -340,8 +514,13 @@ fn normalize_domain<'a>(domain: &'a str, opts: &EmailOptions) -> Result<Cow<'a, 
     if labels < 2 {
         return Err(EmailReason::DomainNotFullyQualified);
     }
-    if ascii.contains("xn--") && !ascii.split('.').all(idna2008_label) {
-        return Err(EmailReason::DomainInvalid);
+    if ascii.contains("xn--") {
+        // A-labels the domain did not spell in Unicode (given as Punycode, or produced by a
+        // mapping) were not shown to the check inside `domain_to_ascii`: decode them.
+        let valid = idna2008.unwrap_or_else(|| ascii.split('.').all(idna2008_label));
+        if !valid {
+            return Err(EmailReason::DomainInvalid);
+        }
     }
     if !last.ends_with(|c: char| c.is_ascii_lowercase()) {
         return Err(EmailReason::DomainNumericTld);
@@ -349,7 +528,7 @@ fn normalize_domain<'a>(domain: &'a str, opts: &EmailOptions) -> Result<Cow<'a, 
     if !opts.allow_special_use && SPECIAL_USE.contains(&last) {
         return Err(EmailReason::DomainSpecialUse);
     }
-    Ok(ascii)
+    Ok(())
 }
 
 /// RFC 5892 code point validity of an A-label's U-label, after UTS #46 mapping.
@@ -364,11 +543,15 @@ fn idna2008_label(label: &str) -> bool {
     let Some(encoded) = label.strip_prefix("xn--") else {
         return true;
     };
-    let Some(unicode) = idna::punycode::decode_to_string(encoded) else {
-        return false;
-    };
-    let chars: Vec<char> = unicode.chars().collect();
+    idna::punycode::decode(encoded).is_some_and(|chars| idna2008_label_chars(&chars))
+}
+
+/// [`idna2008_label`] on the code points of a U-label.
+fn idna2008_label_chars(chars: &[char]) -> bool {
     chars.iter().enumerate().all(|(i, &c)| {
+        if common_letter(c) {
+            return true;
+        }
         if c.is_ascii() {
             return c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
         }
@@ -594,6 +777,11 @@ mod tests {
         ] {
             assert_eq!(norm(bad), Err(R::DomainInvalid), "{bad:?}");
         }
+        // RFC 5892: symbols UTS #46 lets through are refused, whether the domain spells
+        // them in Unicode (checked on idna's mapped label) or as Punycode (decoded).
+        for bad in ["a@\u{222B}x.com", "a@x\u{2AC7}.example", "a@xn--x-sco.com"] {
+            assert_eq!(norm(bad), Err(R::DomainInvalid), "{bad:?}");
+        }
         // RFC 5893: a right-to-left label next to a label starting with a digit.
         assert_eq!(norm("a@1.\u{05D0}\u{05D1}.com"), Err(R::DomainInvalid));
         for tld in ["local", "onion", "invalid", "test", "arpa", "localhost"] {
@@ -637,7 +825,113 @@ mod tests {
         }
     }
 
+    /// The fast path accepts only what the general path accepts, with the same result, and
+    /// it accepts every such address whose labels have no `--` in third and fourth position
+    /// (otherwise it would never be taken).
+    fn fast_and_general_agree(input: &str) -> Result<(), TestCaseError> {
+        for opts in [
+            EmailOptions::new(),
+            EmailOptions::new().allow_special_use(true),
+        ] {
+            let trimmed = crate::data::trim_input(input);
+            let fast = ascii_fast_path(trimmed, &opts);
+            let general = normalize_general(trimmed, &opts);
+            prop_assert_eq!(normalize_email(input, &opts), general.clone());
+            match (fast, general) {
+                (Some(f), g) => prop_assert_eq!(Ok(f), g, "{:?}", input),
+                (None, Ok(_)) => {
+                    let domain = trimmed.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+                    prop_assert!(
+                        domain.split('.').any(|l| l.get(2..4) == Some("--")),
+                        "fast path missed {:?}",
+                        input
+                    );
+                }
+                (None, Err(_)) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Every code point `common_letter` lets skip the tables answers the tables the same way.
+    #[test]
+    fn common_letters_are_what_the_tables_say() {
+        use unicode_normalization::char::canonical_combining_class;
+        let mut n = 0;
+        for c in (0x80..=0x10FFFF_u32)
+            .filter_map(char::from_u32)
+            .filter(|&c| common_letter(c))
+        {
+            assert!(
+                matches!(
+                    c.general_category(),
+                    GeneralCategory::UppercaseLetter
+                        | GeneralCategory::LowercaseLetter
+                        | GeneralCategory::OtherLetter
+                ),
+                "{c:?} {:?}",
+                c.general_category()
+            );
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+            assert_eq!(is_nfc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+            // The tables' answers, without the shortcut.
+            assert!(!matches!(
+                c.general_category_group(),
+                GeneralCategoryGroup::Other | GeneralCategoryGroup::Separator
+            ));
+            // Not one of the RFC 5892 exceptions or ranges `idna2008_label_chars` refuses.
+            assert!(
+                !matches!(c, '\u{B7}' | '\u{640}' | '\u{7FA}' | '\u{302E}' | '\u{302F}'
+                    | '\u{3031}'..='\u{3035}' | '\u{303B}' | '\u{1100}'..='\u{11FF}'
+                    | '\u{A960}'..='\u{A97F}' | '\u{D7B0}'..='\u{D7FF}'),
+                "{c:?}"
+            );
+            n += 1;
+        }
+        assert!(n > 20_000, "{n}");
+    }
+
+    #[test]
+    fn fast_path_agrees_on_the_unit_cases() {
+        for input in [
+            "user@example.com",
+            "  User.Name@Example.COM \t\n",
+            "a@host.LOCAL",
+            "a@ab--c.com",
+            "a@xn--bcher-kva.example",
+            "a@XN--BCHER-KVA.example",
+            "a@x-.com",
+            "a@1.2.3.4",
+            "a@example.co1",
+            ".a@example.com",
+        ] {
+            fast_and_general_agree(input).unwrap();
+        }
+        assert!(ascii_fast_path("Bob@Example.ORG", &EmailOptions::new()).is_some());
+        assert!(ascii_fast_path("a@host.local", &EmailOptions::new()).is_none());
+    }
+
     proptest! {
+        #[test]
+        fn fast_path_agrees_on_random_ascii(input in "[ -~]{0,80}") {
+            fast_and_general_agree(&input)?;
+        }
+
+        #[test]
+        fn fast_path_agrees_on_address_like_ascii(
+            local in "[a-zA-Z0-9.!#_+@ -]{0,12}",
+            labels in prop::collection::vec("[a-zA-Z0-9_-]{0,8}", 0..4),
+            tld in "([a-zA-Z0-9-]{0,6}|local|onion|TEST|xn--[a-z0-9-]{1,8})",
+        ) {
+            let mut input = format!("{local}@");
+            for l in &labels {
+                input.push_str(l);
+                input.push('.');
+            }
+            input.push_str(&tld);
+            fast_and_general_agree(&input)?;
+        }
+
         #[test]
         fn never_panics_and_errors_never_echo_input(input in any::<String>()) {
             if let Err(e) = norm(&input) {

@@ -20,6 +20,7 @@ mod token;
 
 use core::fmt;
 use core::marker::PhantomData;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
@@ -28,7 +29,7 @@ use serde::{Deserialize, Serialize};
 pub use error::{AccessError, IssueError, KeyError, TokenError};
 pub use proofs::{NdaAttestation, SessionClaims, UserInitiated, UserSession};
 pub use token::TokenKey;
-pub(crate) use token::{AuthorityId, KeyRing};
+pub(crate) use token::{AuthorityId, KeyRing, intern_component};
 
 use crate::ids::{ConsentId, GrantId, RequestId, SessionId, StaffId, SubjectId};
 use crate::purpose::{Purpose, PurposeRef};
@@ -39,8 +40,9 @@ use crate::purpose::{Purpose, PurposeRef};
 pub enum Actor {
     /// A component of the service (for example `"mailer"`), acting for the controller.
     Service {
-        /// Component name (at most 64 bytes).
-        component: String,
+        /// Component name (at most 64 bytes). Borrowed when interned: opening a token
+        /// allocates nothing for the names of the deployment's components.
+        component: Cow<'static, str>,
     },
     /// The subject, in their own authenticated session.
     Subject {

@@ -1,5 +1,7 @@
-//! Signed grant tokens: `g1.` followed by unpadded base64url of `payload || tag`, where `tag`
-//! is HMAC-SHA256 over `payload` with the key named inside it.
+//! Signed grant tokens: `payload || tag`, where `tag` is HMAC-SHA256 over `payload` with the
+//! key named inside it. Two forms carry the same bytes: the **binary** form is exactly
+//! `payload || tag` (for hosts and the C ABI that can carry bytes), the **text** form is `g1.`
+//! followed by the unpadded base64url of those bytes (for URLs and headers).
 //!
 //! Payload layout (big-endian):
 //!
@@ -19,10 +21,14 @@
 //! signed with one of its own keys, and accepts in-process grants only when they carry the
 //! [`AuthorityId`] of one of its keys.
 
+use std::borrow::Cow;
+use std::sync::{OnceLock, PoisonError, RwLock};
+
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
+use rustc_hash::FxHashSet as HashSet;
 use zeroize::Zeroizing;
 
 use super::{Actor, GrantInfo, KeyError, TokenError};
@@ -32,8 +38,12 @@ use crate::purpose::{PurposeId, PurposeRef};
 const PREFIX: &str = "g1.";
 const VERSION: u8 = 2;
 const TAG_LEN: usize = 32;
-/// Longest token accepted before decoding (bounds work on hostile input).
+/// Longest text token accepted before decoding (bounds work on hostile input).
 const MAX_TOKEN_LEN: usize = 1024;
+/// Longest binary token accepted (what the longest text token decodes to).
+pub(crate) const MAX_TOKEN_BYTES: usize = (MAX_TOKEN_LEN - PREFIX.len()) / 4 * 3 + 2;
+/// Component names interned for the open path, at most (see [`intern_component`]).
+const MAX_INTERNED: usize = 256;
 
 /// A key that signs grant tokens, with an id so keys can rotate.
 pub struct TokenKey {
@@ -140,14 +150,27 @@ impl KeyRing {
         self.authorities.contains(&a)
     }
 
-    fn key(&self, id: u32) -> Option<&hmac::Key> {
-        if self.signing.id == id {
-            return Some(&self.signing.key);
-        }
-        self.accepted.iter().find(|k| k.id == id).map(|k| &k.key)
+    /// The key with id `id` and its authority (computed once, in [`new`](Self::new): the
+    /// open path does not sign again to learn it).
+    fn key(&self, id: u32) -> Option<(&hmac::Key, AuthorityId)> {
+        std::iter::once(&self.signing)
+            .chain(&self.accepted)
+            .zip(&self.authorities)
+            .find(|(k, _)| k.id == id)
+            .map(|(k, a)| (&k.key, *a))
     }
 
+    /// The text form: `g1.` and the base64url of [`seal_bytes`](Self::seal_bytes).
     pub(crate) fn seal(&self, info: &GrantInfo) -> String {
+        let p = self.seal_bytes(info);
+        let mut out = String::with_capacity(PREFIX.len() + BASE64URL_NOPAD.encode_len(p.len()));
+        out.push_str(PREFIX);
+        BASE64URL_NOPAD.encode_append(&p, &mut out);
+        out
+    }
+
+    /// The binary form: `payload || tag`.
+    pub(crate) fn seal_bytes(&self, info: &GrantInfo) -> Vec<u8> {
         let mut p = Vec::with_capacity(96);
         p.push(VERSION);
         p.extend_from_slice(&self.signing.id.to_be_bytes());
@@ -190,10 +213,7 @@ impl KeyRing {
         }
         let tag = hmac::sign(&self.signing.key, &p);
         p.extend_from_slice(tag.as_ref());
-        let mut out = String::with_capacity(PREFIX.len() + BASE64URL_NOPAD.encode_len(p.len()));
-        out.push_str(PREFIX);
-        BASE64URL_NOPAD.encode_append(&p, &mut out);
-        out
+        p
     }
 
     /// Opens a token for the purpose `expected`; any other purpose is
@@ -218,6 +238,20 @@ impl KeyRing {
             .decode_mut(body.as_bytes(), out)
             .map_err(|_| TokenError::Malformed)?;
         let raw = buf.get(..n).ok_or(TokenError::Malformed)?;
+        self.open_bytes(raw, expected)
+    }
+
+    /// Opens the binary form (`payload || tag`) for the purpose `expected`, as
+    /// [`open`](Self::open). Allocates nothing for names: the purpose is compared in place
+    /// and a service component name is interned.
+    pub(crate) fn open_bytes(
+        &self,
+        raw: &[u8],
+        expected: PurposeRef,
+    ) -> Result<(GrantInfo, AuthorityId), TokenError> {
+        if raw.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::Malformed);
+        }
         let split = raw
             .len()
             .checked_sub(TAG_LEN)
@@ -229,7 +263,7 @@ impl KeyRing {
             return Err(TokenError::UnsupportedVersion(version));
         }
         let kid = u32::from_be_bytes(r.array()?);
-        let key = self.key(kid).ok_or(TokenError::UnknownKey(kid))?;
+        let (key, authority) = self.key(kid).ok_or(TokenError::UnknownKey(kid))?;
         hmac::verify(key, payload, tag).map_err(|_| TokenError::BadSignature)?;
         // Authentic from here on; layout errors still get a typed error, never a panic.
         let same_purpose = match (r.u8()?, expected) {
@@ -250,8 +284,9 @@ impl KeyRing {
         let subject = SubjectId::from_bytes(r.array()?);
         let actor = match r.u8()? {
             0 => Actor::Service {
-                component: String::from_utf8(r.short()?.to_vec())
-                    .map_err(|_| TokenError::Malformed)?,
+                component: intern_component(
+                    std::str::from_utf8(r.short()?).map_err(|_| TokenError::Malformed)?,
+                ),
             },
             1 => Actor::Subject {
                 session: SessionId::from_bytes(r.array()?),
@@ -290,9 +325,36 @@ impl KeyRing {
                 consent,
                 request,
             },
-            AuthorityId::of(key),
+            authority,
         ))
     }
+}
+
+/// The interned copy of a component name: the first [`MAX_INTERNED`] distinct names a
+/// process opens tokens for are kept for the life of the process and shared by every later
+/// token, so opening allocates nothing for them; later names are copied. Only names inside
+/// a verified token reach here (the deployment's own components, a handful), and the table
+/// is bounded, so a flood of names cannot grow it.
+pub(crate) fn intern_component(name: &str) -> Cow<'static, str> {
+    static TABLE: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    let table = TABLE.get_or_init(Default::default);
+    if let Some(&known) = table
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(name)
+    {
+        return Cow::Borrowed(known);
+    }
+    let mut t = table.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(&known) = t.get(name) {
+        return Cow::Borrowed(known);
+    }
+    if t.len() >= MAX_INTERNED {
+        return Cow::Owned(name.to_owned());
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    t.insert(leaked);
+    Cow::Borrowed(leaked)
 }
 
 fn push_short(p: &mut Vec<u8>, b: &[u8]) {

@@ -115,6 +115,11 @@ pub enum LedgerChange {
     GrantRevoked {
         /// The grant.
         grant: GrantId,
+        /// When the grant expires: past it (by a process's own clock) the entry can be
+        /// dropped from the revocation set, because the expiry check refuses the grant
+        /// first. Absent in entries written before it was recorded (kept for good).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_at: Option<DateTime<Utc>>,
     },
     /// A lawful request of a public authority concerning the subject (clause 7.2), recorded
     /// before any legal-compliance grant is issued on it. References only.

@@ -2,6 +2,7 @@
 //! are restricted or erased, what each subject shares, which grants are revoked and which
 //! lawful requests are recorded. The custodian's gate reads it at issue and at every use.
 
+use chrono::{DateTime, Utc};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
@@ -12,6 +13,9 @@ use crate::grant::{AccessError, GrantInfo, IssueError};
 use crate::ids::{ConsentId, GrantId, RequestId, SubjectId};
 use crate::purpose::{LegalBasis, PurposeId, PurposeRef};
 use crate::sharing::{Audience, SharingPolicy};
+
+/// The revocation set is not pruned below this size.
+const REVOKED_PRUNE_MIN: usize = 64;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -25,8 +29,16 @@ struct Inner {
     restricted: HashSet<SubjectId>,
     erased: HashSet<SubjectId>,
     sharing: HashMap<SubjectId, SharingPolicy>,
-    /// Grants revoked through the ledger (by this process or another one).
-    revoked: HashSet<GrantId>,
+    /// Grants revoked through the ledger (by this process or another one), with their
+    /// expiry when the entry recorded it. Entries past their expiry are pruned (see
+    /// [`PolicyState::prune_revoked`]).
+    revoked: HashMap<GrantId, Option<DateTime<Utc>>>,
+    /// The latest instant the revocation set was pruned at: every grant expiring at or
+    /// before it is refused as expired, whatever the clock says later, so a clock that
+    /// steps back can never make a pruned revoked grant usable again.
+    pruned_at: Option<DateTime<Utc>>,
+    /// Size of the revocation set after the last prune (pruning runs again when it doubles).
+    revoked_after_prune: usize,
     /// Lawful requests recorded (clause 7.2), with the subject they concern.
     requests: HashMap<RequestId, SubjectId>,
     /// Consents to host scopes in force, by subject and scope name.
@@ -119,8 +131,8 @@ impl PolicyState {
             LedgerChange::SharingSet { policy } => {
                 s.sharing.insert(e.subject, policy.clone());
             }
-            LedgerChange::GrantRevoked { grant } => {
-                s.revoked.insert(*grant);
+            LedgerChange::GrantRevoked { grant, expires_at } => {
+                s.revoked.insert(*grant, *expires_at);
             }
             LedgerChange::LawfulRequestRecorded { request, .. } => {
                 s.requests.insert(*request, e.subject);
@@ -172,6 +184,53 @@ impl PolicyState {
         let mut v: Vec<_> = self.read().host_withdrawing.iter().cloned().collect();
         v.sort();
         v
+    }
+
+    /// Drops from the revocation set every grant that expired at or before `now` — the
+    /// instant of the clock the gate uses, never a ledger entry's (another process's clock
+    /// may run ahead). The gate checks expiry before revocation, and [`check_use`] refuses
+    /// every grant expiring at or before the latest prune instant, so a pruned grant stays
+    /// refused even if the clock later steps back. Returns how many entries were dropped.
+    ///
+    /// [`check_use`]: Self::check_use
+    pub(crate) fn prune_revoked(&self, now: DateTime<Utc>) -> usize {
+        let mut s = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let horizon = s.pruned_at.map_or(now, |p| p.max(now));
+        let before = s.revoked.len();
+        s.revoked
+            .retain(|_, expires| expires.is_none_or(|e| e > horizon));
+        s.pruned_at = Some(horizon);
+        s.revoked_after_prune = s.revoked.len();
+        before - s.revoked.len()
+    }
+
+    /// [`prune_revoked`](Self::prune_revoked) when the set has doubled since the last prune
+    /// (and holds at least 64 entries), so the cost stays amortized O(1) per revocation.
+    pub(crate) fn prune_revoked_if_due(&self, now: DateTime<Utc>) {
+        let due = {
+            let s = self.read();
+            s.revoked.len() >= REVOKED_PRUNE_MIN.max(s.revoked_after_prune.saturating_mul(2))
+        };
+        if due {
+            self.prune_revoked(now);
+        }
+    }
+
+    /// How many grants the revocation set holds.
+    pub(crate) fn revoked_len(&self) -> usize {
+        self.read().revoked.len()
+    }
+
+    /// Whether the erasure of `subject` is decided but not reported complete (one lookup,
+    /// whatever the number of other subjects).
+    pub(crate) fn is_erasing(&self, subject: SubjectId) -> bool {
+        self.read().erasing.contains(&subject)
+    }
+
+    /// Whether a withdrawal of `scope` by `subject` awaits the deletion of its dependent
+    /// records (one lookup).
+    pub(crate) fn is_withdrawing(&self, subject: SubjectId, scope: ConsentScope) -> bool {
+        self.read().withdrawing.contains(&(subject, scope))
     }
 
     pub(crate) fn active_consent(
@@ -292,7 +351,11 @@ impl PolicyState {
     pub(crate) fn check_use(&self, info: &GrantInfo, basis: LegalBasis) -> Result<(), AccessError> {
         let s = self.read();
         let subject = info.subject;
-        if s.revoked.contains(&info.id) {
+        if s.pruned_at.is_some_and(|p| info.expires_at <= p) {
+            // Expired by an instant this state has seen: its revocation may be pruned.
+            return Err(AccessError::Expired { grant: info.id });
+        }
+        if s.revoked.contains_key(&info.id) {
             return Err(AccessError::Revoked { grant: info.id });
         }
         if s.erased.contains(&subject) {
