@@ -249,3 +249,132 @@ impl GroupCommit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Barrier};
+    use std::task::Wake;
+
+    use super::*;
+
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            std::thread::park();
+        }
+    }
+
+    /// 16 callers at once, each commit slow (like an fsync): they share far fewer commits
+    /// than 16, each gets exactly its own entries back, in its own order.
+    #[test]
+    fn concurrent_callers_share_commits() {
+        let group = Arc::new(GroupCommit::new());
+        let commits = Arc::new(AtomicUsize::new(0));
+        let start = Arc::new(Barrier::new(16));
+        let threads: Vec<_> = (0..16_u8)
+            .map(|i| {
+                let (group, commits, start) = (group.clone(), commits.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    let bodies = vec![
+                        (ChainName::Audit, vec![i, 0]),
+                        (ChainName::Audit, vec![i, 1]),
+                    ];
+                    block_on(group.run(bodies, |batch| {
+                        commits.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(30));
+                        let mut anchor = crate::chain::Anchor::default();
+                        let out = batch
+                            .into_iter()
+                            .map(|b| {
+                                b.into_iter()
+                                    .map(|(_, body)| crate::chain::append(&mut anchor, body))
+                                    .collect()
+                            })
+                            .collect();
+                        std::future::ready(Ok(out))
+                    }))
+                    .map(|entries| (i, entries))
+                })
+            })
+            .collect();
+        for t in threads {
+            let (i, entries) = t.join().unwrap().unwrap();
+            let bodies: Vec<_> = entries.into_iter().map(|e| e.body).collect();
+            assert_eq!(bodies, vec![vec![i, 0], vec![i, 1]]);
+        }
+        let n = commits.load(Ordering::SeqCst);
+        assert!(n < 16, "{n} commits for 16 concurrent callers: no grouping");
+    }
+
+    /// A failing commit fails every caller of its batch with the same typed error.
+    #[test]
+    fn a_failed_commit_fails_every_caller() {
+        let group = Arc::new(GroupCommit::new());
+        let start = Arc::new(Barrier::new(8));
+        let threads: Vec<_> = (0..8_u8)
+            .map(|i| {
+                let (group, start) = (group.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    block_on(group.run(vec![(ChainName::Audit, vec![i])], |_| {
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                        std::future::ready(Err(StoreError::DiskFull))
+                    }))
+                })
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap(), Err(StoreError::DiskFull));
+        }
+    }
+
+    /// A commit that returns the wrong number of results fails the batch, typed.
+    #[test]
+    fn a_short_result_is_an_error() {
+        let group = GroupCommit::new();
+        let r = block_on(group.run(vec![(ChainName::Audit, vec![1])], |_| {
+            std::future::ready(Ok(Vec::new()))
+        }));
+        assert!(matches!(r, Err(StoreError::Backend(_))));
+    }
+
+    /// A leader cancelled mid-commit fails its batch as outcome-unknown and hands over:
+    /// the next caller still commits.
+    #[test]
+    fn a_cancelled_leader_hands_over() {
+        let group = GroupCommit::new();
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut stuck = Box::pin(group.run(vec![(ChainName::Audit, vec![1])], |_| {
+            std::future::pending::<Result<Vec<Vec<ChainEntry>>, StoreError>>()
+        }));
+        assert!(stuck.as_mut().poll(&mut cx).is_pending());
+        drop(stuck);
+        let r = block_on(group.run(vec![(ChainName::Audit, vec![2])], |b| {
+            let mut a = crate::chain::Anchor::default();
+            std::future::ready(Ok(b
+                .into_iter()
+                .map(|v| {
+                    v.into_iter()
+                        .map(|(_, x)| crate::chain::append(&mut a, x))
+                        .collect()
+                })
+                .collect()))
+        }));
+        assert_eq!(r.map(|e| e.len()), Ok(1));
+    }
+}

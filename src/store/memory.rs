@@ -464,6 +464,20 @@ mod tests {
         let mut cx = std::task::Context::from_waker(waker);
         assert!(fut.as_mut().poll(&mut cx).is_ready());
     }
+
+    #[test]
+    fn in_memory_checkpoints_conform() {
+        use super::InMemoryChainStore;
+        block_on(conformance::chain_checkpoints(Arc::new(
+            InMemoryChainStore::new(),
+        )));
+        block_on(conformance::concurrent_append_bodies(Arc::new(
+            InMemoryChainStore::new(),
+        )));
+        block_on(conformance::witness_checkpoints(Arc::new(
+            InMemoryWitness::new(),
+        )));
+    }
 }
 
 /// Maps credential digests (SHA-256, so credentials are not held in clear) to sessions.
