@@ -203,8 +203,11 @@ impl SqliteStore {
     }
 }
 
+/// `seq, head, entries, ledger_entries, tag` as stored.
+type CheckpointRow = (i64, Vec<u8>, i64, i64, Vec<u8>);
+
 fn read_checkpoint(conn: &Connection, chain: ChainName) -> Result<Option<Checkpoint>, StoreError> {
-    let row: Option<(i64, Vec<u8>, i64, i64, Vec<u8>)> = conn
+    let row: Option<CheckpointRow> = conn
         .prepare_cached(
             "SELECT seq, head, entries, ledger_entries, tag FROM chain_checkpoints WHERE chain = ?1",
         )

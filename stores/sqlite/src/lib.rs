@@ -1011,17 +1011,24 @@ impl SqliteStore {
     /// Records the data file's new chain heads in the key file, after they committed. A
     /// failure here leaves the witness behind, which [`cross_check`](Self::cross_check)
     /// tolerates (the next write catches it up); it never runs ahead.
+    ///
+    /// Committed with `synchronous = NORMAL` (no fsync of its own; the key file's next
+    /// `FULL` commit syncs it): a witness lost to a power cut only lags, which is tolerated,
+    /// and the group commit pays one fsync per batch instead of two (issue 18).
     fn witness_data_heads(&self, heads: &[(ChainName, Anchor)]) {
         let mut keys = lock(&self.keys);
-        let Ok(tx) = keys.transaction_with_behavior(TransactionBehavior::Immediate) else {
+        if keys.execute_batch("PRAGMA synchronous = NORMAL;").is_err() {
             return;
-        };
-        for (chain, anchor) in heads {
-            if write_witness(&tx, chain.as_str(), *anchor).is_err() {
-                return;
+        }
+        if let Ok(tx) = keys.transaction_with_behavior(TransactionBehavior::Immediate) {
+            if heads
+                .iter()
+                .all(|(chain, anchor)| write_witness(&tx, chain.as_str(), *anchor).is_ok())
+            {
+                let _ = tx.commit();
             }
         }
-        let _ = tx.commit();
+        let _ = keys.execute_batch("PRAGMA synchronous = FULL;");
     }
 
     /// Records the key log's new anchor in the data file, after it committed (as
