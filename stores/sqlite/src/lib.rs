@@ -274,7 +274,8 @@ fn open_db(
             [],
             |r| r.get(0),
         )
-        .map_err(backend)?;
+        // An altered schema record (a flipped byte in `sqlite_master`) is corruption.
+        .map_err(|e| unreadable(backend(e)))?;
     let current = usize::try_from(current).map_err(|_| StoreError::Corrupt {
         what: "schema version",
     })?;
