@@ -84,6 +84,20 @@ pub enum ChainError {
         /// Position.
         position: u64,
     },
+    /// A checkpoint is not tied to the chain: the entry at its sequence is missing or has
+    /// another hash, or the checkpoint's own fields disagree.
+    #[error("checkpoint at entry {seq} does not match the chain")]
+    CheckpointMismatch {
+        /// The checkpoint's sequence.
+        seq: u64,
+    },
+    /// A checkpoint's tag does not verify under this deployment's keyring (forged or
+    /// altered): it is never trusted.
+    #[error("checkpoint at entry {seq} is not tagged by this deployment's keyring")]
+    CheckpointUntrusted {
+        /// The checkpoint's sequence.
+        seq: u64,
+    },
 }
 
 /// The hash of entry `seq` with predecessor `prev` and `body`.
@@ -186,6 +200,127 @@ pub fn verify_reaches(entries: &[ChainEntry], anchor: &Anchor) -> Result<Anchor,
         entries.get(at - 1).map(|e| e.hash)
     };
     if head != Some(anchor.head) {
+        return Err(ChainError::AnchorMismatch {
+            expected: anchor.len,
+            found: got.len,
+        });
+    }
+    Ok(got)
+}
+
+/// A verified point of a chain: entry `seq` has hash `head`, and everything up to it was
+/// checked. Start-up verifies only from the newest checkpoint on, and entries before it may
+/// be exported and pruned (the entry at `seq` itself is always kept, so the checkpoint stays
+/// tied to the chain).
+///
+/// `tag` is an HMAC over [`message`](Self::message) under the deployment's keyring (the
+/// custodian computes and checks it): a process with write access to the database but not
+/// the keyring cannot forge one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Sequence of the last entry covered.
+    pub seq: u64,
+    /// Hash of that entry.
+    pub head: Hash,
+    /// Entries of this chain up to and including `seq` (`seq + 1`).
+    pub entries: u64,
+    /// Entries of the consent ledger when the checkpoint was taken.
+    pub ledger_entries: u64,
+    /// Keyed tag over [`message`](Self::message).
+    pub tag: Hash,
+}
+
+const CHECKPOINT_DOMAIN: &[u8] = b"crm-privacy/checkpoint/v1";
+
+impl Checkpoint {
+    /// The untagged checkpoint at the end of a chain that reached `anchor`, or `None` for an
+    /// empty chain.
+    #[must_use]
+    pub fn at(anchor: Anchor, ledger_entries: u64) -> Option<Self> {
+        let seq = anchor.len.checked_sub(1)?;
+        Some(Self {
+            seq,
+            head: anchor.head,
+            entries: anchor.len,
+            ledger_entries,
+            tag: [0; 32],
+        })
+    }
+
+    /// The bytes the tag covers: a domain label, the chain's name, then the fields. Never a
+    /// valid event encoding (those are JSON objects), so a tag of one cannot pass for the
+    /// other.
+    #[must_use]
+    pub fn message(&self, chain: &str) -> Vec<u8> {
+        let mut m = Vec::with_capacity(CHECKPOINT_DOMAIN.len() + chain.len() + 64);
+        m.extend_from_slice(CHECKPOINT_DOMAIN);
+        m.push(0);
+        m.extend_from_slice(chain.as_bytes());
+        m.push(0);
+        m.extend_from_slice(&self.seq.to_be_bytes());
+        m.extend_from_slice(&self.head);
+        m.extend_from_slice(&self.entries.to_be_bytes());
+        m.extend_from_slice(&self.ledger_entries.to_be_bytes());
+        m
+    }
+
+    /// The anchor of the chain as it stood at the checkpoint.
+    #[must_use]
+    pub const fn anchor(&self) -> Anchor {
+        Anchor {
+            len: self.entries,
+            head: self.head,
+        }
+    }
+}
+
+/// Checks `entries` — the retained part of a chain, starting at or before `checkpoint.seq`
+/// (entries before it may have been pruned) — against `checkpoint` (whose tag the caller
+/// has checked): every link among them, the entry at the checkpoint's sequence carries its
+/// head (so the hash links authenticate every retained entry before it too), and the chain
+/// reaches `anchor` (read before the entries). Returns the anchor reached.
+///
+/// # Errors
+/// [`ChainError::CheckpointMismatch`] if the checkpoint is not tied to the chain, the first
+/// broken link, or [`ChainError::AnchorMismatch`].
+pub fn verify_checkpointed(
+    checkpoint: &Checkpoint,
+    entries: &[ChainEntry],
+    anchor: &Anchor,
+) -> Result<Anchor, ChainError> {
+    let mismatch = ChainError::CheckpointMismatch {
+        seq: checkpoint.seq,
+    };
+    if checkpoint.entries != checkpoint.seq.saturating_add(1) {
+        return Err(mismatch);
+    }
+    let first = entries.first().ok_or(mismatch)?;
+    if first.seq > checkpoint.seq {
+        return Err(mismatch);
+    }
+    if first.seq == 0 && first.prev != GENESIS {
+        return Err(ChainError::BrokenLink { position: 0 });
+    }
+    let start = Anchor {
+        len: first.seq,
+        head: first.prev,
+    };
+    let got = verify_from(start, entries)?;
+    let at = usize::try_from(checkpoint.seq - first.seq).unwrap_or(usize::MAX);
+    if entries.get(at).map(|e| e.hash) != Some(checkpoint.head) {
+        return Err(mismatch);
+    }
+    // The chain reaches the anchor read before the entries: not shorter, and passing
+    // through the anchor's head.
+    let reached = match anchor.len.checked_sub(1) {
+        None => true,
+        Some(last) if last < first.seq => last == checkpoint.seq && anchor.head == checkpoint.head,
+        Some(last) => usize::try_from(last - first.seq)
+            .ok()
+            .and_then(|i| entries.get(i))
+            .is_some_and(|e| e.hash == anchor.head),
+    };
+    if !reached || got.len < checkpoint.entries {
         return Err(ChainError::AnchorMismatch {
             expected: anchor.len,
             found: got.len,

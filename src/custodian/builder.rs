@@ -223,8 +223,10 @@ impl CustodianBuilder {
         self
     }
 
-    /// Builds the custodian: checks the configuration, verifies both chains and replays
-    /// the ledger.
+    /// Builds the custodian: checks the configuration, verifies the audit chain from its
+    /// last checkpoint (taking a new one at its head) and the whole ledger, and replays the
+    /// ledger. Its cost does not grow with the audit log's history; full verification is
+    /// [`Custodian::verify_chains`].
     ///
     /// # Errors
     /// [`CustodianError::NoStore`] without a store, [`CustodianError::Config`] for a value
@@ -269,10 +271,10 @@ impl CustodianBuilder {
                 crate::store::check_chains_reach(&*chains, &seen).await?;
             }
         }
-        // Verify the audit chain once at start. Anchors are read before entries, so writers in
-        // other processes may append meanwhile; truncation is still detected.
+        // The audit chain's anchor, read before its entries (verified below, from the last
+        // checkpoint): writers in other processes may append meanwhile; truncation is still
+        // detected.
         let audit_anchor = chains.anchor(ChainName::Audit).await?;
-        chain::verify_reaches(&chains.entries(ChainName::Audit).await?, &audit_anchor)?;
         let ledger_anchor = chains.anchor(ChainName::Ledger).await?;
         let schedule = match self.schedule {
             Some(s) => s,
@@ -319,6 +321,8 @@ impl CustodianBuilder {
                 receipts: self.receipts,
             }),
         };
+        // O(entries since the last checkpoint), never the whole audit chain.
+        c.verify_audit_at_build(audit_anchor).await?;
         c.sync().await?;
         let seen = *c.seen();
         if seen.len < ledger_anchor.len {

@@ -59,6 +59,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
+pub use audit::AuditSegment;
 pub use builder::{CustodianBuilder, RetentionRule};
 pub use error::CustodianError;
 pub use export::{ExportedConsent, ExportedHostConsent, ExportedRecord, Rendering, SubjectExport};

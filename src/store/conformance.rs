@@ -452,3 +452,147 @@ pub async fn run_all(
     key_store(keys.clone()).await;
     key_check_values(keys).await;
 }
+
+// ---- Issue 18: checkpoints, pruning, paging and group-committed appends ----
+
+/// Checkpoints and pruning (issue 18): a checkpoint must be tied to the chain (the entry at
+/// its sequence has its head), only a newer one replaces it, `entries_range` pages, and
+/// `prune` deletes only entries before the checkpoint — never the checkpoint's own entry
+/// nor anything after it — and refuses to pass it. Appends after pruning still link.
+pub async fn chain_checkpoints(store: Arc<dyn ChainStore>) {
+    use crate::chain::Checkpoint;
+    let c = ChainName::Audit;
+    let start = store.anchor(c).await.unwrap();
+    let written = store
+        .append_bodies(
+            (0..6)
+                .map(|i| (c, format!("cp {i}").into_bytes()))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let page = store.entries_range(c, start.len + 1, 2).await.unwrap();
+    assert_eq!(page.len(), 2, "entries_range must honour its limit");
+    assert_eq!(page[0], written[1], "entries_range must start at `from`");
+    let at = store.anchor(c).await.unwrap();
+    let mut cp = Checkpoint::at(at, 0).unwrap();
+    cp.tag = [7; 32];
+    let mut forged = cp;
+    forged.head = [9; 32];
+    assert!(
+        matches!(
+            store.put_checkpoint(c, &forged).await,
+            Err(StoreError::Misuse { .. })
+        ),
+        "a checkpoint not tied to the chain must be refused"
+    );
+    store.put_checkpoint(c, &cp).await.unwrap();
+    assert_eq!(store.checkpoint(c).await.unwrap(), Some(cp));
+    // An older checkpoint does not replace a newer one.
+    let older = Checkpoint::at(
+        Anchor {
+            len: at.len - 1,
+            head: written[4].hash,
+        },
+        0,
+    )
+    .unwrap();
+    store.put_checkpoint(c, &older).await.unwrap();
+    assert_eq!(
+        store.checkpoint(c).await.unwrap(),
+        Some(cp),
+        "a checkpoint went back"
+    );
+    assert!(
+        matches!(
+            store.prune(c, cp.seq + 1).await,
+            Err(StoreError::Misuse { .. })
+        ),
+        "pruning past the checkpoint must be refused"
+    );
+    let pruned = store.prune(c, cp.seq).await.unwrap();
+    assert_eq!(
+        pruned, cp.seq,
+        "prune must delete exactly the entries before it"
+    );
+    let left = store.entries(c).await.unwrap();
+    assert_eq!(left.first().map(|e| e.seq), Some(cp.seq));
+    assert_eq!(left.first().map(|e| e.hash), Some(cp.head));
+    assert_eq!(
+        store.anchor(c).await.unwrap(),
+        at,
+        "pruning moved the anchor"
+    );
+    let more = store
+        .append_bodies(vec![(c, b"after prune".to_vec())])
+        .await
+        .unwrap();
+    assert_eq!(more[0].seq, at.len);
+    assert_eq!(more[0].prev, at.head);
+    let all = store.entries_from(c, cp.seq).await.unwrap();
+    crate::chain::verify_checkpointed(&cp, &all, &store.anchor(c).await.unwrap()).unwrap();
+}
+
+/// Group commit (issue 18): many concurrent `append_bodies` calls each get their own
+/// entries back, every one of them lands once, in one correctly linked chain, and each
+/// caller's entries for one call are consecutive and in order.
+pub async fn concurrent_append_bodies(store: Arc<dyn ChainStore>) {
+    let c = ChainName::Audit;
+    let start = store.anchor(c).await.unwrap();
+    let futs: Vec<_> = (0..16_u8)
+        .map(|i| {
+            let store = store.clone();
+            async move {
+                let got = store
+                    .append_bodies(vec![(c, vec![b'g', i, 0]), (c, vec![b'g', i, 1])])
+                    .await
+                    .unwrap();
+                assert_eq!(got.len(), 2);
+                assert_eq!(got[0].body, vec![b'g', i, 0]);
+                assert_eq!(got[1].body, vec![b'g', i, 1]);
+                assert_eq!(
+                    got[1].seq,
+                    got[0].seq + 1,
+                    "one call's entries must be consecutive"
+                );
+                assert_eq!(got[1].prev, got[0].hash);
+            }
+        })
+        .collect();
+    futures_join_all(futs).await;
+    let end = store.anchor(c).await.unwrap();
+    assert_eq!(end.len, start.len + 32);
+    let entries = store.entries_from(c, start.len).await.unwrap();
+    crate::chain::verify_from(start, &entries).unwrap();
+}
+
+/// Witness checkpoints (issue 18): the newest is kept and one going back is refused.
+pub async fn witness_checkpoints(w: Arc<dyn Witness>) {
+    use crate::chain::Checkpoint;
+    let a = Checkpoint::at(
+        Anchor {
+            len: 5,
+            head: [1; 32],
+        },
+        1,
+    )
+    .unwrap();
+    let b = Checkpoint::at(
+        Anchor {
+            len: 9,
+            head: [2; 32],
+        },
+        1,
+    )
+    .unwrap();
+    w.publish_checkpoint(ChainName::Audit, &a).await.unwrap();
+    w.publish_checkpoint(ChainName::Audit, &b).await.unwrap();
+    assert_eq!(
+        w.latest_checkpoint(ChainName::Audit).await.unwrap(),
+        Some(b)
+    );
+    assert!(matches!(
+        w.publish_checkpoint(ChainName::Audit, &a).await,
+        Err(StoreError::RolledBack { .. })
+    ));
+}

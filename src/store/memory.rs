@@ -11,7 +11,7 @@ use super::{
     AuthError, Authenticator, ChainAppend, ChainHeads, ChainName, ChainStore, KeyStore, RecordMeta,
     RecordStore, SealedRecord, StoreError, VersionedRecord, Witness,
 };
-use crate::chain::{Anchor, ChainEntry};
+use crate::chain::{Anchor, ChainEntry, Checkpoint};
 use crate::crypto::{KeyCheck, WrappedKey};
 use crate::grant::SessionClaims;
 use crate::ids::{RecordId, SubjectId};
@@ -148,6 +148,15 @@ impl RecordStore for InMemoryRecordStore {
 #[derive(Debug, Default)]
 pub struct InMemoryChainStore {
     chains: Mutex<HashMap<ChainName, (Vec<ChainEntry>, Anchor)>>,
+    checkpoints: Mutex<HashMap<ChainName, Checkpoint>>,
+}
+
+/// The retained entries of a chain from sequence `from` on (entries before a checkpoint may
+/// have been pruned, so the vector does not start at sequence 0).
+fn retained_from(all: &[ChainEntry], from: u64) -> &[ChainEntry] {
+    let first = all.first().map_or(0, |e| e.seq);
+    let skip = usize::try_from(from.saturating_sub(first)).unwrap_or(usize::MAX);
+    all.get(skip..).unwrap_or_default()
 }
 
 impl InMemoryChainStore {
@@ -180,8 +189,8 @@ impl ChainStore for InMemoryChainStore {
                 let stored = |a: &ChainAppend| {
                     chains
                         .get(&a.chain)
-                        .and_then(|c| c.0.get(usize::try_from(a.entry.seq).ok()?))
-                        .is_some_and(|e| e.hash == a.entry.hash)
+                        .and_then(|c| retained_from(&c.0, a.entry.seq).first())
+                        .is_some_and(|e| e.seq == a.entry.seq && e.hash == a.entry.hash)
                 };
                 if !appends.is_empty() && appends.iter().all(stored) {
                     return Ok(());
@@ -221,10 +230,67 @@ impl ChainStore for InMemoryChainStore {
             .get(&chain)
             .map(|c| c.0.as_slice())
             .unwrap_or_default();
-        Ok(all
-            .get(usize::try_from(from).unwrap_or(usize::MAX)..)
-            .unwrap_or_default()
-            .to_vec())
+        Ok(retained_from(all, from).to_vec())
+    }
+    async fn entries_range(
+        &self,
+        chain: ChainName,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<ChainEntry>, StoreError> {
+        let chains = lock(&self.chains);
+        let all = chains
+            .get(&chain)
+            .map(|c| c.0.as_slice())
+            .unwrap_or_default();
+        Ok(retained_from(all, from)
+            .iter()
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+    async fn checkpoint(&self, chain: ChainName) -> Result<Option<Checkpoint>, StoreError> {
+        Ok(lock(&self.checkpoints).get(&chain).copied())
+    }
+    async fn put_checkpoint(
+        &self,
+        chain: ChainName,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), StoreError> {
+        let chains = lock(&self.chains);
+        let tied = chains
+            .get(&chain)
+            .and_then(|c| retained_from(&c.0, checkpoint.seq).first())
+            .is_some_and(|e| e.seq == checkpoint.seq && e.hash == checkpoint.head);
+        if !tied {
+            return Err(StoreError::Misuse {
+                what: "checkpoint does not match the chain",
+            });
+        }
+        let mut cps = lock(&self.checkpoints);
+        if cps.get(&chain).is_none_or(|c| c.seq < checkpoint.seq) {
+            cps.insert(chain, *checkpoint);
+        }
+        Ok(())
+    }
+    async fn prune(&self, chain: ChainName, before: u64) -> Result<u64, StoreError> {
+        let mut chains = lock(&self.chains);
+        let Some(cp) = lock(&self.checkpoints).get(&chain).copied() else {
+            return Err(StoreError::Misuse {
+                what: "no checkpoint to prune before",
+            });
+        };
+        if before > cp.seq {
+            return Err(StoreError::Misuse {
+                what: "pruning would pass the checkpoint",
+            });
+        }
+        let Some(c) = chains.get_mut(&chain) else {
+            return Ok(0);
+        };
+        let n = c.0.len();
+        c.0.retain(|e| e.seq >= before);
+        Ok((n - c.0.len()) as u64)
     }
     async fn anchor(&self, chain: ChainName) -> Result<Anchor, StoreError> {
         Ok(lock(&self.chains)
@@ -299,6 +365,7 @@ impl KeyStore for InMemoryKeyStore {
 #[derive(Debug, Default)]
 pub struct InMemoryWitness {
     latest: Mutex<Option<ChainHeads>>,
+    checkpoints: Mutex<HashMap<ChainName, Checkpoint>>,
 }
 
 impl InMemoryWitness {
@@ -321,6 +388,26 @@ impl Witness for InMemoryWitness {
     }
     async fn latest(&self) -> Result<Option<ChainHeads>, StoreError> {
         Ok(*lock(&self.latest))
+    }
+    async fn publish_checkpoint(
+        &self,
+        chain: ChainName,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), StoreError> {
+        let mut cps = lock(&self.checkpoints);
+        match cps.get(&chain) {
+            Some(prev) if prev.seq > checkpoint.seq => Err(StoreError::RolledBack {
+                what: "audit checkpoint",
+            }),
+            Some(prev) if prev.seq == checkpoint.seq => Ok(()),
+            _ => {
+                cps.insert(chain, *checkpoint);
+                Ok(())
+            }
+        }
+    }
+    async fn latest_checkpoint(&self, chain: ChainName) -> Result<Option<Checkpoint>, StoreError> {
+        Ok(lock(&self.checkpoints).get(&chain).copied())
     }
 }
 
@@ -385,6 +472,20 @@ mod tests {
         let waker = std::task::Waker::noop();
         let mut cx = std::task::Context::from_waker(waker);
         assert!(fut.as_mut().poll(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn in_memory_checkpoints_conform() {
+        use super::InMemoryChainStore;
+        block_on(conformance::chain_checkpoints(Arc::new(
+            InMemoryChainStore::new(),
+        )));
+        block_on(conformance::concurrent_append_bodies(Arc::new(
+            InMemoryChainStore::new(),
+        )));
+        block_on(conformance::witness_checkpoints(Arc::new(
+            InMemoryWitness::new(),
+        )));
     }
 }
 

@@ -14,6 +14,7 @@
 
 #[cfg(feature = "test-util")]
 pub mod conformance;
+mod group;
 mod memory;
 
 use std::fmt::Debug;
@@ -22,12 +23,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use group::{GroupCommit, PendingBodies};
 pub use memory::{
     InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
     InMemoryWitness,
 };
 
-use crate::chain::{Anchor, ChainEntry};
+use crate::chain::{Anchor, ChainEntry, Checkpoint};
 use crate::crypto::{KeyCheck, RowHeader, WrappedKey};
 use crate::grant::SessionClaims;
 use crate::ids::{RecordId, SubjectId};
@@ -389,8 +391,60 @@ pub trait ChainStore: Debug + Send + Sync + 'static {
         }
         Err(last)
     }
-    /// Every entry of a chain, in order.
+    /// Every retained entry of a chain, in order (entries pruned before a checkpoint are
+    /// gone).
     async fn entries(&self, chain: ChainName) -> Result<Vec<ChainEntry>, StoreError>;
+    /// At most `limit` entries from sequence `from` on, in order (paging through a long
+    /// chain without loading it). The default reads [`entries_from`](Self::entries_from)
+    /// and cuts; backends override it with a bounded query.
+    async fn entries_range(
+        &self,
+        chain: ChainName,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<ChainEntry>, StoreError> {
+        let mut v = self.entries_from(chain, from).await?;
+        v.truncate(limit);
+        Ok(v)
+    }
+    /// The newest checkpoint stored for `chain`, if any. The default keeps none, so the
+    /// custodian verifies such a store's chains from the start at every build.
+    async fn checkpoint(&self, chain: ChainName) -> Result<Option<Checkpoint>, StoreError> {
+        let _ = chain;
+        Ok(None)
+    }
+    /// Stores `checkpoint` for `chain` unless a checkpoint at the same or a later sequence
+    /// is stored already (concurrent builds may race; the newest wins). The store checks
+    /// that the checkpoint is tied to the chain: the entry at its sequence exists and has
+    /// its head ([`StoreError::Misuse`] otherwise). It does not check the tag (it holds no
+    /// key); the custodian does, every time it reads one.
+    ///
+    /// # Errors
+    /// [`StoreError::Misuse`] if the store keeps no checkpoints (the default) or the
+    /// checkpoint is not tied to the chain; backend failures.
+    async fn put_checkpoint(
+        &self,
+        chain: ChainName,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), StoreError> {
+        let _ = (chain, checkpoint);
+        Err(StoreError::Misuse {
+            what: "this store keeps no checkpoints",
+        })
+    }
+    /// Deletes the entries of `chain` with a sequence below `before`, which must not pass
+    /// the stored checkpoint's sequence (the checkpoint's own entry is always kept).
+    /// Returns how many entries were deleted.
+    ///
+    /// # Errors
+    /// [`StoreError::Misuse`] if the store keeps no checkpoints (the default), there is no
+    /// checkpoint, or `before` passes it; backend failures.
+    async fn prune(&self, chain: ChainName, before: u64) -> Result<u64, StoreError> {
+        let _ = (chain, before);
+        Err(StoreError::Misuse {
+            what: "this store keeps no checkpoints",
+        })
+    }
     /// Entries from sequence `from` on.
     async fn entries_from(
         &self,
@@ -476,13 +530,39 @@ pub async fn check_chains_reach(
         let Some(last) = w.len.checked_sub(1) else {
             continue;
         };
-        let entry = store.entries_from(chain, last).await?;
+        let entry = store.entries_range(chain, last, 1).await?;
         match entry.first() {
             Some(e) if e.seq == last && e.hash == w.head => {}
+            // Pruned: the witnessed entry lies before the store's checkpoint, which the
+            // custodian checks against the witness's own checkpoint and its tag.
+            Some(e) if e.seq > last => match store.checkpoint(chain).await? {
+                Some(cp) if cp.seq >= last && e.seq <= cp.seq => {}
+                _ => return Err(StoreError::RolledBack { what }),
+            },
             _ => return Err(StoreError::RolledBack { what }),
         }
     }
     Ok(())
+}
+
+/// Checks that the store's checkpoint of `chain` is not behind the one a witness published:
+/// none missing, none older, none different at the same sequence.
+///
+/// # Errors
+/// [`StoreError::RolledBack`] naming the checkpoint.
+pub fn check_checkpoint_reaches(
+    stored: Option<&Checkpoint>,
+    witnessed: Option<&Checkpoint>,
+) -> Result<(), StoreError> {
+    let Some(w) = witnessed else {
+        return Ok(());
+    };
+    match stored {
+        Some(s) if s.seq > w.seq || s == w => Ok(()),
+        _ => Err(StoreError::RolledBack {
+            what: "audit checkpoint",
+        }),
+    }
 }
 
 /// A place outside the database where a host publishes the store's chain heads (another
@@ -504,6 +584,29 @@ pub trait Witness: Debug + Send + Sync + 'static {
     /// # Errors
     /// The witness's own failures.
     async fn latest(&self) -> Result<Option<ChainHeads>, StoreError>;
+    /// Records `checkpoint` as the newest of `chain`. The default records nothing (a
+    /// witness that predates checkpoints); the build then trusts the stored checkpoint on
+    /// its tag alone.
+    ///
+    /// # Errors
+    /// [`StoreError::RolledBack`] if it is older than one published before; the witness's
+    /// own failures.
+    async fn publish_checkpoint(
+        &self,
+        chain: ChainName,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), StoreError> {
+        let _ = (chain, checkpoint);
+        Ok(())
+    }
+    /// The newest checkpoint published for `chain`, if any.
+    ///
+    /// # Errors
+    /// The witness's own failures.
+    async fn latest_checkpoint(&self, chain: ChainName) -> Result<Option<Checkpoint>, StoreError> {
+        let _ = chain;
+        Ok(None)
+    }
 }
 
 /// Wrapped per-subject data keys. Deleting a key is final (crypto-shredding).

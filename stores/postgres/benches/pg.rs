@@ -8,6 +8,10 @@
 //!   and a key read, decrypt) vs the same SQL: two single-entry audit appends plus the two
 //!   selects.
 //!
+//! - audited read (issue 18): `Custodian::with` on a grant issued beforehand (gate, record and
+//!   key read, decrypt, and its audit event, group-committed with the other clients' events)
+//!   vs the same two selects plus one single-entry audit append of its own.
+//!
 //! `cargo bench -p crm-privacy-postgres --bench pg` (needs the server of `CRM_PG_URL`,
 //! default `postgres://postgres@127.0.0.1:5432/test`).
 #![allow(
@@ -243,6 +247,54 @@ async fn main() {
         .await;
         println!(
             "| grant + read | {clients} | {ours:.0} | {raw:.0} | {:.2}× |",
+            ours / raw
+        );
+
+        // Audited read alone: the audit event is group-committed with the other clients'.
+        let mut grants = Vec::new();
+        for (i, c) in cs.iter().enumerate() {
+            grants.push(
+                c.grant::<Notification>(subjects[i], "mailer")
+                    .await
+                    .unwrap(),
+            );
+        }
+        let grants = Arc::new(grants);
+        let ours = {
+            let (cs, grants, records) = (cs.clone(), grants.clone(), records.clone());
+            run(clients, move |i| {
+                let (cs, grants, records) = (cs.clone(), grants.clone(), records.clone());
+                Box::pin(async move {
+                    cs[i]
+                        .with::<Email, _, _>(&grants[i], records[i], |e| e.as_str().len())
+                        .await
+                        .unwrap();
+                })
+            })
+            .await
+        };
+        let pool = store.pool().clone();
+        let raw = run(clients, move |_| {
+            let pool = pool.clone();
+            Box::pin(async move {
+                let _: (Vec<u8>,) =
+                    sqlx::query_as("SELECT ciphertext FROM crm_records WHERE id = $1")
+                        .bind(rec0.to_bytes().to_vec())
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                let _: (Option<Vec<u8>>,) =
+                    sqlx::query_as("SELECT wrapped FROM crm_data_keys WHERE subject = $1")
+                        .bind(subj0.to_bytes().to_vec())
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                raw_append(&pool, &["raw_audit"]).await;
+            })
+        })
+        .await;
+        println!(
+            "| audited read | {clients} | {ours:.0} | {raw:.0} | {:.2}× |",
             ours / raw
         );
         store.drop_schema(&schema).await.unwrap();

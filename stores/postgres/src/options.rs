@@ -18,7 +18,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crm_privacy::store::{StoreError, Transport};
+use crm_privacy::store::{GroupCommit, StoreError, Transport};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{Executor, PgPool};
 
@@ -461,6 +461,7 @@ impl PostgresStore {
             pool,
             transport: options.transport(),
             mode,
+            group: std::sync::Arc::new(GroupCommit::new()),
         };
         store.migrate().await?;
         Ok(store)

@@ -8,7 +8,13 @@
 //!   witness vs the same append as one raw SQL transaction in one file (the cost of
 //!   cross-anchoring).
 //!
-//! `cargo bench -p crm-privacy-sqlite --bench sqlite` (`-- sqlite_write` for the write group)
+//! - audited reads at 1 / 4 / 16 concurrent readers (threads, each driving its own
+//!   runtime), group-committed audit events, vs the same number of readers each doing a raw
+//!   select + AES-256-GCM open + one fsync of its own (`sqlite_concurrent_read`; criterion
+//!   reports reads/s as elements/s for both).
+//!
+//! `cargo bench -p crm-privacy-sqlite --features danger --bench sqlite` (`-- sqlite_write`
+//! for the write group, `-- sqlite_concurrent_read` for the concurrent reads)
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -260,5 +266,125 @@ fn write_path(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, write_path, with_read, sweep_1m);
+/// Runs `iters` operations split over `readers` threads; returns the wall time.
+fn split_over(readers: usize, iters: u64, op: impl Fn(usize) + Sync) -> Duration {
+    let per = iters.div_ceil(readers as u64);
+    let start = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for i in 0..readers {
+            let op = &op;
+            s.spawn(move || {
+                for _ in 0..per {
+                    op(i);
+                }
+            });
+        }
+    });
+    // Time per operation as if `iters` ran (the split rounds up).
+    start
+        .elapsed()
+        .mul_f64(iters as f64 / (per * readers as u64) as f64)
+}
+
+fn concurrent_reads(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("concurrent.db");
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let setup = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let crm = setup
+        .block_on(
+            Custodian::builder(keyring())
+                .store(store)
+                .grant_ttl(TimeDelta::hours(1))
+                .build(),
+        )
+        .unwrap();
+    let readers_max = 16;
+    let (records, grants): (Vec<_>, Vec<_>) = setup.block_on(async {
+        let mut v = Vec::new();
+        for _ in 0..readers_max {
+            let s = crm.register_subject().await.unwrap();
+            let r = crm
+                .store(s, Email::parse("bench@example.com").unwrap())
+                .await
+                .unwrap();
+            v.push((r, crm.grant::<Notification>(s, "mailer").await.unwrap()));
+        }
+        v.into_iter().unzip()
+    });
+    // Baseline: per reader a connection, the raw key, and a file of its own to fsync.
+    let raw_key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[9; 32]).unwrap());
+    let mut sample = b"\x00\x00\x00\x11bench@example.com".to_vec();
+    let tag = raw_key
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key([0; 12]),
+            Aad::from(&[0_u8; 41]),
+            &mut sample,
+        )
+        .unwrap();
+    sample.extend_from_slice(tag.as_ref());
+    let conns: Vec<std::sync::Mutex<rusqlite::Connection>> = (0..readers_max)
+        .map(|_| std::sync::Mutex::new(rusqlite::Connection::open(&path).unwrap()))
+        .collect();
+    let files: Vec<std::sync::Mutex<std::fs::File>> = (0..readers_max)
+        .map(|i| {
+            std::sync::Mutex::new(
+                std::fs::File::create(dir.path().join(format!("fsync{i}"))).unwrap(),
+            )
+        })
+        .collect();
+    let raw_read = |i: usize| {
+        use std::io::Write;
+        let _ct: Vec<u8> = conns[i]
+            .lock()
+            .unwrap()
+            .prepare_cached("SELECT ciphertext FROM records WHERE id = ?1")
+            .unwrap()
+            .query_row([records[i].to_bytes().as_slice()], |r| r.get(0))
+            .unwrap();
+        let mut buf = sample.clone();
+        black_box(
+            raw_key
+                .open_in_place(
+                    Nonce::assume_unique_for_key([0; 12]),
+                    Aad::from(&[0_u8; 41]),
+                    &mut buf,
+                )
+                .unwrap()
+                .len(),
+        );
+        let mut f = files[i].lock().unwrap();
+        f.write_all(&[1; 64]).unwrap();
+        f.sync_data().unwrap();
+    };
+    let runtimes: Vec<tokio::runtime::Runtime> = (0..readers_max)
+        .map(|_| {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let audited_read = |i: usize| {
+        runtimes[i]
+            .block_on(crm.with::<Email, _, _>(&grants[i], records[i], |e| e.as_str().len()))
+            .unwrap();
+    };
+    let mut g = c.benchmark_group("sqlite_concurrent_read");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(8))
+        .throughput(criterion::Throughput::Elements(1));
+    for readers in [1_usize, 4, 16] {
+        g.bench_function(format!("raw_select_open_fsync/{readers}"), |b| {
+            b.iter_custom(|iters| split_over(readers, iters, raw_read));
+        });
+        g.bench_function(format!("custodian_with_audited/{readers}"), |b| {
+            b.iter_custom(|iters| split_over(readers, iters, audited_read));
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, write_path, with_read, sweep_1m, concurrent_reads);
 criterion_main!(benches);

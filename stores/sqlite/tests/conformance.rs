@@ -22,3 +22,12 @@ async fn sqlite_store_conforms() {
     use crm_privacy::store::{ChainName, ChainStore};
     assert!(again.anchor(ChainName::Audit).await.unwrap().len >= 40);
 }
+
+/// Issue 18: checkpoints, pruning, paging and group-committed appends.
+#[tokio::test]
+async fn sqlite_checkpoints_and_group_commit_conform() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("crm.db")).unwrap());
+    conformance::chain_checkpoints(store.clone()).await;
+    conformance::concurrent_append_bodies(store).await;
+}
