@@ -7,6 +7,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Consent scope codes (`CRM_SCOPE_*`), generated from the root crate's scope table
+// (src/policy/scopes.rs) by ffi/tests/header.rs.
+// Consent scope code: `google_link` (clause 3.3).
+#define CRM_SCOPE_GOOGLE_LINK 1
+// Consent scope code: `facebook_link` (clause 3.3).
+#define CRM_SCOPE_FACEBOOK_LINK 2
+// Consent scope code: `zoom_link` (clause 3.7).
+#define CRM_SCOPE_ZOOM_LINK 3
+// Consent scope code: `contacts_import` (clause 3.5).
+#define CRM_SCOPE_CONTACTS_IMPORT 4
+// Consent scope code: `cookies` (clause 3.6).
+#define CRM_SCOPE_COOKIES 5
+// Consent scope code: `device_google_account` (clause 4.1).
+#define CRM_SCOPE_DEVICE_GOOGLE_ACCOUNT 11
+// Consent scope code: `device_calls` (clause 4.2).
+#define CRM_SCOPE_DEVICE_CALLS 12
+// Consent scope code: `device_file_storage` (clause 4.3).
+#define CRM_SCOPE_DEVICE_FILE_STORAGE 13
+// Consent scope code: `device_camera` (clause 4.4).
+#define CRM_SCOPE_DEVICE_CAMERA 14
+// Consent scope code: `device_network` (clause 4.5).
+#define CRM_SCOPE_DEVICE_NETWORK 15
+// Consent scope code of policy-version acknowledgments (clause 10.2); given only
+// through `crm_policy_acknowledge`, which carries the version.
+#define CRM_SCOPE_POLICY_VERSION 100
+
+
 // Longest string or buffer accepted from the caller (bounds copies of hostile lengths).
 #define CRM_MAX_INPUT (1 << 20)
 
@@ -98,39 +125,14 @@
 // Purpose code: disclosure on a lawful request (7.2; `crm_grant_lawful`).
 #define CRM_PURPOSE_LEGAL_COMPLIANCE 14
 
-// Consent scope code: Google account linked for sign-in (3.3).
-#define CRM_SCOPE_GOOGLE_LINK 1
+// Collection method code: a UI action of the subject (a button, a checkbox).
+#define CRM_COLLECTION_UI_ACTION 1
 
-// Consent scope code: Facebook account linked for sign-in (3.3).
-#define CRM_SCOPE_FACEBOOK_LINK 2
+// Collection method code: an API call on the subject's behalf.
+#define CRM_COLLECTION_API 2
 
-// Consent scope code: Zoom account connected (3.7).
-#define CRM_SCOPE_ZOOM_LINK 3
-
-// Consent scope code: importing device contacts (3.5).
-#define CRM_SCOPE_CONTACTS_IMPORT 4
-
-// Consent scope code: cookies (3.6).
-#define CRM_SCOPE_COOKIES 5
-
-// Consent scope code: device permission, Google account (4.1).
-#define CRM_SCOPE_DEVICE_GOOGLE_ACCOUNT 11
-
-// Consent scope code: device permission, calls (4.2).
-#define CRM_SCOPE_DEVICE_CALLS 12
-
-// Consent scope code: device permission, file storage (4.3).
-#define CRM_SCOPE_DEVICE_FILE_STORAGE 13
-
-// Consent scope code: device permission, camera (4.4).
-#define CRM_SCOPE_DEVICE_CAMERA 14
-
-// Consent scope code: device permission, network (4.5).
-#define CRM_SCOPE_DEVICE_NETWORK 15
-
-// Consent scope code of policy-version acknowledgments (10.2); given only through
-// `crm_policy_acknowledge`, which carries the version.
-#define CRM_SCOPE_POLICY_VERSION 100
+// Collection method code: imported from an earlier system.
+#define CRM_COLLECTION_IMPORT 3
 
 // Authenticate callback verdict: the credential is valid; `out` is filled.
 #define CRM_AUTH_ACCEPTED 0
@@ -185,8 +187,7 @@ enum crm_result
   CRM_ERASED = 3007,
   // The staff member has no NDA in force on file.
   CRM_NDA_MISSING = 3008,
-  // The purpose needs consent that is not in force (also: withdrawing a consent that is
-  // not in force).
+  // The purpose needs consent that is not in force.
   CRM_NO_CONSENT = 3009,
   // The session has expired.
   CRM_SESSION_EXPIRED = 3010,
@@ -215,6 +216,9 @@ enum crm_result
   CRM_IMMUTABLE = 3109,
   // A disclosure or sharing choice the policy does not allow (clauses 5, 7).
   CRM_DISCLOSURE_REFUSED = 3110,
+  // `crm_consent_withdraw` of a consent that is not in force (already withdrawn, or never
+  // given): nothing changed. Safe to treat as done when retrying a withdrawal.
+  CRM_CONSENT_NOT_IN_FORCE = 3111,
   // Not a grant token.
   CRM_TOKEN_MALFORMED = 4001,
   // The token's signature does not verify.
@@ -269,7 +273,8 @@ typedef struct crm_authenticator crm_authenticator;
 // reads time only from it. Production custodians use the system clock (the default).
 typedef struct crm_clock crm_clock;
 
-// A custodian on a SQLite file (opaque): the only authority that issues grants.
+// A custodian on a SQLite file or a PostgreSQL database (opaque): the only authority that
+// issues grants.
 typedef struct crm_custodian crm_custodian;
 
 // Optional parts of a custodian (opaque): authenticator, staff directory, clock, grant
@@ -320,6 +325,26 @@ crm_result crm_consent_give(const struct crm_custodian *c,
                             size_t credential_len,
                             uint32_t scope);
 
+// Records the consent of the subject of `credential` (the host's session credential) for
+// `scope` (a `CRM_SCOPE_*` code other than `CRM_SCOPE_POLICY_VERSION`), collected by
+// `method` (a `CRM_COLLECTION_*` code), with `evidence`: a reference to the proof of
+// collection kept in the ledger and the consent receipt (a form version, a request id;
+// UTF-8, never personal data). `evidence` may be NULL with `evidence_len` 0 (no evidence).
+// Writes the 16-byte consent id to `out_consent` (`cap` >= 16), or nothing if
+// `out_consent` is NULL.
+//
+// # Safety
+// Buffers must be valid for their lengths; `out_consent` NULL or valid for `cap` bytes.
+crm_result crm_consent_give_with(const struct crm_custodian *c,
+                                 const uint8_t *credential,
+                                 size_t credential_len,
+                                 uint32_t scope,
+                                 uint32_t method,
+                                 const uint8_t *evidence,
+                                 size_t evidence_len,
+                                 uint8_t *out_consent,
+                                 size_t cap);
+
 // Records that the subject of `credential` acknowledged policy version `version` (10.2).
 //
 // # Safety
@@ -331,9 +356,12 @@ crm_result crm_policy_acknowledge(const struct crm_custodian *c,
 
 // Withdraws the consent of `subject` (16 bytes) for `scope` in one call: every grant
 // issued under it fails from now on, and data collected only under it is deleted.
-// Anyone acting for the subject may withdraw (it only narrows processing). Withdrawing a
-// consent that is not in force (for example a second time) returns `CRM_NO_CONSENT` and
-// changes nothing.
+// Anyone acting for the subject may withdraw (it only narrows processing).
+//
+// Withdrawing a consent that is not in force — a second time, or one never given — returns
+// `CRM_CONSENT_NOT_IN_FORCE` and changes nothing (no ledger entry, no audit event). A
+// host retrying a withdrawal whose answer it lost may treat that code as done: the consent
+// is not in force either way.
 //
 // # Safety
 // `subject` must be valid for 16 bytes.
@@ -359,6 +387,31 @@ crm_result crm_custodian_open(const uint8_t *path,
                               size_t token_key_len,
                               const struct crm_custodian_config *config,
                               struct crm_custodian **out);
+
+// Opens a custodian on a PostgreSQL database — the composition root for several app
+// servers sharing one database (each process opens its own handle; they form one
+// deployment when they share the token key). `url` is a libpq-style connection string
+// (`postgres://user@host:5432/db?sslmode=…`, UTF-8). `schema` (may be NULL with length 0:
+// the connection's default search path) names the schema that holds the tables, created
+// if missing: `[a-z0-9_]` only, else `CRM_STORE_ERROR`. `max_connections` (1..=64) bounds
+// the pool. Keys and `config` as for `crm_custodian_open`. A server that cannot be reached
+// or refuses the login: `CRM_STORE_ERROR` (the message never contains the URL).
+//
+// # Safety
+// Every pointer must be valid for its length; `out` must be writable.
+crm_result crm_custodian_open_postgres(const uint8_t *url,
+                                       size_t url_len,
+                                       const uint8_t *schema,
+                                       size_t schema_len,
+                                       uint32_t max_connections,
+                                       const uint8_t *kek,
+                                       size_t kek_len,
+                                       const uint8_t *index_key,
+                                       size_t index_key_len,
+                                       const uint8_t *token_key,
+                                       size_t token_key_len,
+                                       const struct crm_custodian_config *config,
+                                       struct crm_custodian **out);
 
 // Frees a custodian (closing its files). NULL or an already freed handle is a no-op. Must
 // not race with calls using the same handle.

@@ -1,11 +1,14 @@
-//! Named constants for every code a caller passes: categories, purposes and consent scopes.
+//! Named constants for every code a caller passes: categories, purposes, consent scopes and
+//! collection methods.
 //!
-//! cbindgen writes them into the header as `#define`s, so they must be literals; each list
-//! is tied to the root crate's one table by an exhaustive `match` (a new variant does not
-//! compile until it has a constant here) and by the test below, which asserts every value
-//! equals `Category::code`, `PurposeId::code` and `ConsentScope::code`.
+//! cbindgen writes literal `pub const`s into the header as `#define`s. Categories and
+//! purposes are tied to the root crate's one table by an exhaustive `match` (a new variant
+//! does not compile until it has a constant here) and a compile-time check that every value
+//! equals `Category::code` / `PurposeId::code`. Consent scopes are generated into the header
+//! from the scope table itself (`tests/header.rs`); `tests/header.rs` also checks every
+//! `#define` of the committed header against the Rust values.
 
-use crm_privacy::consent::ConsentScope;
+use crm_privacy::consent::{CollectionMethod, ConsentScope};
 use crm_privacy::{Category, PurposeId};
 
 /// Category code: a subject's name (clause 1).
@@ -65,29 +68,41 @@ pub const CRM_PURPOSE_CHAT_SHARING: u8 = 13;
 /// Purpose code: disclosure on a lawful request (7.2; `crm_grant_lawful`).
 pub const CRM_PURPOSE_LEGAL_COMPLIANCE: u8 = 14;
 
-/// Consent scope code: Google account linked for sign-in (3.3).
-pub const CRM_SCOPE_GOOGLE_LINK: u32 = 1;
-/// Consent scope code: Facebook account linked for sign-in (3.3).
-pub const CRM_SCOPE_FACEBOOK_LINK: u32 = 2;
-/// Consent scope code: Zoom account connected (3.7).
-pub const CRM_SCOPE_ZOOM_LINK: u32 = 3;
-/// Consent scope code: importing device contacts (3.5).
-pub const CRM_SCOPE_CONTACTS_IMPORT: u32 = 4;
-/// Consent scope code: cookies (3.6).
-pub const CRM_SCOPE_COOKIES: u32 = 5;
-/// Consent scope code: device permission, Google account (4.1).
-pub const CRM_SCOPE_DEVICE_GOOGLE_ACCOUNT: u32 = 11;
-/// Consent scope code: device permission, calls (4.2).
-pub const CRM_SCOPE_DEVICE_CALLS: u32 = 12;
-/// Consent scope code: device permission, file storage (4.3).
-pub const CRM_SCOPE_DEVICE_FILE_STORAGE: u32 = 13;
-/// Consent scope code: device permission, camera (4.4).
-pub const CRM_SCOPE_DEVICE_CAMERA: u32 = 14;
-/// Consent scope code: device permission, network (4.5).
-pub const CRM_SCOPE_DEVICE_NETWORK: u32 = 15;
-/// Consent scope code of policy-version acknowledgments (10.2); given only through
-/// `crm_policy_acknowledge`, which carries the version.
-pub const CRM_SCOPE_POLICY_VERSION: u32 = 100;
+// Consent scope codes (`CRM_SCOPE_*`) are not written here: the header test generates
+// their `#define`s from the root crate's one scope table (`src/policy/scopes.rs`,
+// `ConsentScope::all` and `ConsentScope::code`), so there is no copy to drift.
+
+/// The code of policy-version acknowledgments (`CRM_SCOPE_POLICY_VERSION`), read from the
+/// scope table.
+pub(crate) const SCOPE_POLICY_VERSION: u32 = ConsentScope::PolicyVersion(0).code();
+
+/// Collection method code: a UI action of the subject (a button, a checkbox).
+pub const CRM_COLLECTION_UI_ACTION: u32 = 1;
+/// Collection method code: an API call on the subject's behalf.
+pub const CRM_COLLECTION_API: u32 = 2;
+/// Collection method code: imported from an earlier system.
+pub const CRM_COLLECTION_IMPORT: u32 = 3;
+
+/// The collection method of a caller's code (this module is the one table of these codes:
+/// the root crate's `CollectionMethod` has no numeric form).
+pub(crate) const fn method_in(code: u32) -> Option<CollectionMethod> {
+    match code {
+        CRM_COLLECTION_UI_ACTION => Some(CollectionMethod::UiAction),
+        CRM_COLLECTION_API => Some(CollectionMethod::Api),
+        CRM_COLLECTION_IMPORT => Some(CollectionMethod::Import),
+        _ => None,
+    }
+}
+
+/// The code of a collection method (exhaustive: a new method needs a code).
+#[cfg(test)]
+pub(crate) const fn method_code(m: CollectionMethod) -> u32 {
+    match m {
+        CollectionMethod::UiAction => CRM_COLLECTION_UI_ACTION,
+        CollectionMethod::Api => CRM_COLLECTION_API,
+        CollectionMethod::Import => CRM_COLLECTION_IMPORT,
+    }
+}
 
 /// The constant of a category (exhaustive: a new category needs a constant).
 pub(crate) const fn category_const(c: Category) -> u8 {
@@ -147,26 +162,6 @@ const _: () = {
     }
 };
 
-/// The constant of a consent scope (exhaustive; checked against `ConsentScope::code` by the
-/// test below, as the scope list is not a const slice).
-#[cfg(test)]
-pub(crate) const fn scope_const(s: ConsentScope) -> u32 {
-    use crm_privacy::consent::Permission;
-    match s {
-        ConsentScope::GoogleLink => CRM_SCOPE_GOOGLE_LINK,
-        ConsentScope::FacebookLink => CRM_SCOPE_FACEBOOK_LINK,
-        ConsentScope::ZoomLink => CRM_SCOPE_ZOOM_LINK,
-        ConsentScope::ContactsImport => CRM_SCOPE_CONTACTS_IMPORT,
-        ConsentScope::Cookies => CRM_SCOPE_COOKIES,
-        ConsentScope::Device(Permission::GoogleAccount) => CRM_SCOPE_DEVICE_GOOGLE_ACCOUNT,
-        ConsentScope::Device(Permission::Calls) => CRM_SCOPE_DEVICE_CALLS,
-        ConsentScope::Device(Permission::FileStorage) => CRM_SCOPE_DEVICE_FILE_STORAGE,
-        ConsentScope::Device(Permission::Camera) => CRM_SCOPE_DEVICE_CAMERA,
-        ConsentScope::Device(Permission::Network) => CRM_SCOPE_DEVICE_NETWORK,
-        ConsentScope::PolicyVersion(_) => CRM_SCOPE_POLICY_VERSION,
-    }
-}
-
 /// A consent scope code from the caller (policy acknowledgments excluded: they carry a
 /// version and go through `crm_policy_acknowledge`).
 pub(crate) fn scope_in(code: u32) -> Result<ConsentScope, crate::error::crm_result> {
@@ -191,14 +186,18 @@ mod tests {
             assert_eq!(purpose_const(p), p.code(), "{}", p.name());
         }
         for s in ConsentScope::all() {
-            assert_eq!(scope_const(s), s.code(), "{}", s.name());
-            assert_eq!(scope_in(s.code()), Ok(s));
+            assert_eq!(scope_in(s.code()), Ok(s), "{}", s.name());
         }
-        assert_eq!(
-            scope_const(ConsentScope::PolicyVersion(3)),
-            ConsentScope::PolicyVersion(3).code()
-        );
-        assert!(scope_in(CRM_SCOPE_POLICY_VERSION).is_err());
+        assert!(scope_in(SCOPE_POLICY_VERSION).is_err());
         assert!(scope_in(0).is_err());
+        for m in [
+            CollectionMethod::UiAction,
+            CollectionMethod::Api,
+            CollectionMethod::Import,
+        ] {
+            assert_eq!(method_in(method_code(m)), Some(m));
+        }
+        assert_eq!(method_in(0), None);
+        assert_eq!(method_in(4), None);
     }
 }

@@ -1,12 +1,14 @@
 //! The custodian over the C ABI: open (the composition root), subjects and the rights
 //! actions that take no grant (restriction, erasure, sweep, chain verification).
 
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use crm_privacy::SubjectId;
 use crm_privacy::TokenKey;
 use crm_privacy::crypto::{Kek, Keyring};
-use crm_privacy::custodian::Custodian;
+use crm_privacy::custodian::{Custodian, CustodianBuilder};
+use crm_privacy_postgres::PostgresStore;
 use crm_privacy_sqlite::SqliteStore;
 
 use crate::buffer::{id, input_str, key, out_ptr, output_id, write_out};
@@ -18,11 +20,22 @@ use crate::runtime::Runtime;
 
 /// What a `crm_custodian` handle holds.
 pub(crate) struct Handle {
+    /// Dropped first, inside the runtime (a PostgreSQL pool closes its connections there).
+    pub(crate) custodian: ManuallyDrop<Custodian>,
     pub(crate) rt: Runtime,
-    pub(crate) custodian: Custodian,
 }
 
-/// A custodian on a SQLite file (opaque): the only authority that issues grants.
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let _in_runtime = self.rt.enter();
+        // SAFETY: dropped exactly once, here; `self.custodian` is not used afterwards (the
+        // runtime, dropped next, does not touch it).
+        unsafe { ManuallyDrop::drop(&mut self.custodian) };
+    }
+}
+
+/// A custodian on a SQLite file or a PostgreSQL database (opaque): the only authority that
+/// issues grants.
 #[expect(non_camel_case_types, reason = "C naming")]
 pub struct crm_custodian {
     _private: [u8; 0],
@@ -32,6 +45,66 @@ castable!(crm_custodian => Handle);
 /// A subject id argument.
 pub(crate) fn subject_in(ptr: *const u8) -> Result<SubjectId, crm_result> {
     Ok(SubjectId::from_bytes(id(ptr)?))
+}
+
+/// The keys and configuration both `crm_custodian_open*` take, checked and copied.
+struct Root {
+    keyring: Keyring,
+    token: TokenKey,
+    config: crate::host::Config,
+}
+
+/// Reads the keys and configuration of an open call (before any store is touched).
+fn root(
+    kek: *const u8,
+    kek_len: usize,
+    index_key: *const u8,
+    index_key_len: usize,
+    token_key: *const u8,
+    token_key_len: usize,
+    config: *const crm_custodian_config,
+) -> Result<Root, crm_result> {
+    let kek = key(kek, kek_len)?;
+    let index = key(index_key, index_key_len)?;
+    let token = key(token_key, token_key_len)?;
+    let config = config_of(config)?;
+    let kek = Kek::from_bytes(1, &kek)?;
+    let keyring = Keyring::new(kek, &index)?;
+    let token = TokenKey::from_secret(1, &token)?;
+    Ok(Root {
+        keyring,
+        token,
+        config,
+    })
+}
+
+/// Builds the custodian on `with_store`'s builder and writes the handle to `out`.
+fn finish(
+    rt: Runtime,
+    root: Root,
+    with_store: impl FnOnce(CustodianBuilder) -> CustodianBuilder,
+    out: *mut *mut crm_custodian,
+) -> Result<(), crm_result> {
+    let Root {
+        keyring,
+        token,
+        config,
+    } = root;
+    let mut b = with_store(Custodian::builder(keyring)).token_key(token);
+    if let Some(a) = config.authenticator {
+        b = b.authenticator(a);
+    }
+    if let Some(s) = config.staff {
+        b = b.staff_directory(s);
+    }
+    if let Some(c) = config.clock {
+        b = b.clock(c);
+    }
+    if let Some(t) = config.grant_ttl {
+        b = b.grant_ttl(t);
+    }
+    let custodian = ManuallyDrop::new(rt.block_on(b.build())?);
+    write_out(out, into_handle::<crm_custodian>(Handle { custodian, rt }))
 }
 
 /// Opens a custodian on the SQLite file `path` (keys in `<path>.keys`) — the composition
@@ -58,30 +131,84 @@ pub unsafe extern "C" fn crm_custodian_open(
     boundary(|| {
         out_ptr(out)?;
         let path = input_str(path, path_len)?;
-        let kek = key(kek, kek_len)?;
-        let index = key(index_key, index_key_len)?;
-        let token = key(token_key, token_key_len)?;
-        let config = config_of(config)?;
-        let kek = Kek::from_bytes(1, &kek)?;
-        let keyring = Keyring::new(kek, &index)?;
-        let token = TokenKey::from_secret(1, &token)?;
+        let root = root(
+            kek,
+            kek_len,
+            index_key,
+            index_key_len,
+            token_key,
+            token_key_len,
+            config,
+        )?;
         let rt = Runtime::new()?;
         let store = Arc::new(SqliteStore::open(path).map_err(|_| crm_result::CRM_STORE_ERROR)?);
-        let mut b = Custodian::builder(keyring).store(store).token_key(token);
-        if let Some(a) = config.authenticator {
-            b = b.authenticator(a);
+        finish(rt, root, |b| b.store(store), out)
+    })
+}
+
+/// The one call that connects to PostgreSQL (kept alone so connection options such as TLS
+/// change in one place). Runs inside the handle's runtime.
+async fn connect_postgres(
+    url: &str,
+    schema: Option<&str>,
+    max_connections: u32,
+) -> Result<PostgresStore, crm_result> {
+    // Never the backend's message: it may echo the connection string (a password).
+    PostgresStore::connect(url, schema, max_connections)
+        .await
+        .map_err(|_| crm_result::CRM_STORE_ERROR)
+}
+
+/// Opens a custodian on a PostgreSQL database — the composition root for several app
+/// servers sharing one database (each process opens its own handle; they form one
+/// deployment when they share the token key). `url` is a libpq-style connection string
+/// (`postgres://user@host:5432/db?sslmode=…`, UTF-8). `schema` (may be NULL with length 0:
+/// the connection's default search path) names the schema that holds the tables, created
+/// if missing: `[a-z0-9_]` only, else `CRM_STORE_ERROR`. `max_connections` (1..=64) bounds
+/// the pool. Keys and `config` as for `crm_custodian_open`. A server that cannot be reached
+/// or refuses the login: `CRM_STORE_ERROR` (the message never contains the URL).
+///
+/// # Safety
+/// Every pointer must be valid for its length; `out` must be writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crm_custodian_open_postgres(
+    url: *const u8,
+    url_len: usize,
+    schema: *const u8,
+    schema_len: usize,
+    max_connections: u32,
+    kek: *const u8,
+    kek_len: usize,
+    index_key: *const u8,
+    index_key_len: usize,
+    token_key: *const u8,
+    token_key_len: usize,
+    config: *const crm_custodian_config,
+    out: *mut *mut crm_custodian,
+) -> crm_result {
+    boundary(|| {
+        out_ptr(out)?;
+        let url = zeroize::Zeroizing::new(input_str(url, url_len)?.to_owned());
+        let schema = if schema.is_null() && schema_len == 0 {
+            None
+        } else {
+            Some(input_str(schema, schema_len)?)
+        };
+        if !(1..=64).contains(&max_connections) {
+            return Err(crm_result::CRM_INVALID_ARGUMENT);
         }
-        if let Some(s) = config.staff {
-            b = b.staff_directory(s);
-        }
-        if let Some(c) = config.clock {
-            b = b.clock(c);
-        }
-        if let Some(t) = config.grant_ttl {
-            b = b.grant_ttl(t);
-        }
-        let custodian = rt.block_on(b.build())?;
-        write_out(out, into_handle::<crm_custodian>(Handle { rt, custodian }))
+        let root = root(
+            kek,
+            kek_len,
+            index_key,
+            index_key_len,
+            token_key,
+            token_key_len,
+            config,
+        )?;
+        let rt = Runtime::new()?;
+        let store = Arc::new(rt.block_on(connect_postgres(&url, schema, max_connections))?);
+        finish(rt, root, |b| b.store(store), out)
     })
 }
 

@@ -59,8 +59,7 @@ pub enum crm_result {
     CRM_ERASED = 3007,
     /// The staff member has no NDA in force on file.
     CRM_NDA_MISSING = 3008,
-    /// The purpose needs consent that is not in force (also: withdrawing a consent that is
-    /// not in force).
+    /// The purpose needs consent that is not in force.
     CRM_NO_CONSENT = 3009,
     /// The session has expired.
     CRM_SESSION_EXPIRED = 3010,
@@ -89,6 +88,9 @@ pub enum crm_result {
     CRM_IMMUTABLE = 3109,
     /// A disclosure or sharing choice the policy does not allow (clauses 5, 7).
     CRM_DISCLOSURE_REFUSED = 3110,
+    /// `crm_consent_withdraw` of a consent that is not in force (already withdrawn, or never
+    /// given): nothing changed. Safe to treat as done when retrying a withdrawal.
+    CRM_CONSENT_NOT_IN_FORCE = 3111,
     /// Not a grant token.
     CRM_TOKEN_MALFORMED = 4001,
     /// The token's signature does not verify.
@@ -162,6 +164,7 @@ pub(crate) const RESULTS: &[crm_result] = {
         CRM_WRONG_AUDIENCE,
         CRM_IMMUTABLE,
         CRM_DISCLOSURE_REFUSED,
+        CRM_CONSENT_NOT_IN_FORCE,
         CRM_TOKEN_MALFORMED,
         CRM_TOKEN_BAD_SIGNATURE,
         CRM_TOKEN_UNKNOWN_KEY,
@@ -222,6 +225,9 @@ impl crm_result {
             Self::CRM_WRONG_AUDIENCE => "the grant is not for this audience",
             Self::CRM_IMMUTABLE => "this field is kept immutable",
             Self::CRM_DISCLOSURE_REFUSED => "the policy does not allow this disclosure",
+            Self::CRM_CONSENT_NOT_IN_FORCE => {
+                "no consent of this scope is in force; nothing changed"
+            }
             Self::CRM_TOKEN_MALFORMED => "malformed grant token",
             Self::CRM_TOKEN_BAD_SIGNATURE => "grant token signature does not verify",
             Self::CRM_TOKEN_UNKNOWN_KEY => "grant token signed with an unknown key",
@@ -284,7 +290,7 @@ impl From<CustodianError> for crm_result {
             CustodianError::Immutable { .. } => Self::CRM_IMMUTABLE,
             CustodianError::UnknownSubject(_) => Self::CRM_NOT_FOUND,
             CustodianError::Erased(_) => Self::CRM_ERASED,
-            CustodianError::NoActiveConsent { .. } => Self::CRM_NO_CONSENT,
+            CustodianError::NoActiveConsent { .. } => Self::CRM_CONSENT_NOT_IN_FORCE,
             CustodianError::Contended(_) => Self::CRM_CONTENDED,
             CustodianError::PurposeNotPermitted { .. } => Self::CRM_PURPOSE_NOT_PERMITTED,
             CustodianError::Schedule(_) | CustodianError::NoStore | CustodianError::Config(_) => {

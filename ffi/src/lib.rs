@@ -36,8 +36,9 @@ pub use buffer::{CRM_ID_LEN, CRM_MAX_INPUT, CRM_SUBJECT_ID_LEN};
 pub use codes::*;
 pub use consent::*;
 pub use custodian::{
-    crm_audit_verify, crm_custodian, crm_custodian_free, crm_custodian_open, crm_erase,
-    crm_lift_restriction, crm_restrict, crm_retention_sweep, crm_subject_register,
+    crm_audit_verify, crm_custodian, crm_custodian_free, crm_custodian_open,
+    crm_custodian_open_postgres, crm_erase, crm_lift_restriction, crm_restrict,
+    crm_retention_sweep, crm_subject_register,
 };
 pub use data::*;
 pub use error::{crm_result, crm_result_message};

@@ -260,7 +260,7 @@ static void test_custodian(const char *db) {
   EXPECT(rd(c, &auth_t, CRM_PURPOSE_AUTHENTICATION, rec_google, out, sizeof out, &olen), CRM_OK);
   CHECK(olen == 4 && memcmp(out, "g-77", 4) == 0);
   EXPECT(crm_consent_withdraw(c, alice, CRM_SCOPE_GOOGLE_LINK), CRM_OK);
-  EXPECT(crm_consent_withdraw(c, alice, CRM_SCOPE_GOOGLE_LINK), CRM_NO_CONSENT); /* twice: documented */
+  EXPECT(crm_consent_withdraw(c, alice, CRM_SCOPE_GOOGLE_LINK), CRM_CONSENT_NOT_IN_FORCE); /* twice: documented */
   EXPECT(rd(c, &auth_t, CRM_PURPOSE_AUTHENTICATION, rec_google, out, sizeof out, &olen), CRM_CONSENT_WITHDRAWN);
   EXPECT(rd(c2, &auth_t, CRM_PURPOSE_AUTHENTICATION, rec_google, out, sizeof out, &olen), CRM_CONSENT_WITHDRAWN);
   crm_custodian_free(c2);
