@@ -434,7 +434,8 @@ class Custodian(_Handle):
 
     def withdraw_consent(self, subject: bytes, scope: Scope) -> None:
         """Withdraws consent; grants issued under it stop at once. Withdrawing a consent that
-        is not in force raises :class:`PolicyRefusal` (``CRM_NO_CONSENT``)."""
+        is not in force raises :class:`PolicyRefusal` (``CRM_CONSENT_NOT_IN_FORCE``) and
+        changes nothing."""
         s = _args.ident(subject, "subject")
         sc = _args.code(scope, Scope, bits=32)
         with self._lock:

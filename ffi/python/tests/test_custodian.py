@@ -60,8 +60,8 @@ def test_consent_needs_the_session_and_gates_collection(root):
         c.read(tok, crm.Purpose.CONFERENCE_CREATION, rec)
     assert e.value.code == 3005
     with pytest.raises(crm.PolicyRefusal) as e:
-        c.withdraw_consent(alice, crm.Scope.ZOOM_LINK)  # twice: CRM_NO_CONSENT
-    assert e.value.code == 3009
+        c.withdraw_consent(alice, crm.Scope.ZOOM_LINK)  # twice: CRM_CONSENT_NOT_IN_FORCE
+    assert e.value.code == 3111
 
 
 def test_export_rectify_erase_and_files_hold_no_plaintext(tmp_path):
