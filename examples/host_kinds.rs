@@ -16,17 +16,17 @@ use crm_privacy::{
     DataError, DataReason, HostKind, HostPurpose, LegalBasis, OwnerAccess, Personal, Reader,
     Writer, host_policy,
 };
-use zeroize::Zeroizing;
+use crm_privacy::zeroize::Zeroizing;
 
 /// A billing address, kept by the host for invoicing.
 struct BillingAddress {
-    line: secrecy::SecretString,
+    line: crm_privacy::secrecy::SecretString,
 }
 
 impl HostKind for BillingAddress {
     const NAME: &'static str = "billing_address";
     fn encode(&self) -> Zeroizing<Vec<u8>> {
-        use secrecy::ExposeSecret;
+        use crm_privacy::secrecy::ExposeSecret;
         let mut w = Writer::new();
         w.str(self.line.expose_secret());
         w.finish()
