@@ -12,11 +12,11 @@ use std::sync::Arc;
 use crm_privacy::crypto::{Kek, Keyring};
 use crm_privacy::custodian::Custodian;
 use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore};
+use crm_privacy::zeroize::Zeroizing;
 use crm_privacy::{
     DataError, DataReason, HostKind, HostPurpose, LegalBasis, OwnerAccess, Personal, Reader,
     Writer, host_policy,
 };
-use crm_privacy::zeroize::Zeroizing;
 
 /// A billing address, kept by the host for invoicing.
 struct BillingAddress {
