@@ -120,7 +120,7 @@ impl StoreError {
 }
 
 /// One sealed field value as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SealedRecord {
     /// Record id.
     pub record: RecordId,
@@ -143,7 +143,7 @@ pub struct SealedRecord {
 /// `DataKey::seal_row` over [`header`](Self::header),
 /// any change to a header column (version included) fails to open; an older copy of the
 /// whole row is caught where the expected version is known (see `docs/durability.md`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VersionedRecord {
     /// The row.
     pub sealed: SealedRecord,
@@ -168,7 +168,7 @@ impl VersionedRecord {
 }
 
 /// What a retention sweep needs about a record: no ciphertext.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecordMeta {
     /// Record id.
     pub record: RecordId,
