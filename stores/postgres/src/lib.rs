@@ -206,13 +206,22 @@ impl PostgresStore {
     /// `url` is a libpq-style URL, e.g. `postgres://user@127.0.0.1:5432/db`; `schema`, if
     /// given, is created and used as the search path (one schema per tenant or test run).
     ///
+    /// Needs a tokio runtime (sqlx's): called outside one it returns an error instead of
+    /// panicking, and every later call on the store must run inside one too.
+    ///
     /// # Errors
-    /// [`StoreError::Backend`] if the server is unreachable or a migration fails.
+    /// [`StoreError::Backend`] if the server is unreachable or a migration fails, or when
+    /// called outside a tokio runtime.
     pub async fn connect(
         url: &str,
         schema: Option<&str>,
         max_connections: u32,
     ) -> Result<Self, StoreError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::Backend(
+                "PostgresStore needs a tokio runtime: connect and use it inside one".into(),
+            ));
+        }
         let mut opts = PgConnectOptions::from_str(url)
             .map_err(backend)?
             .application_name("crm-privacy");

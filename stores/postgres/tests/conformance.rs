@@ -39,3 +39,18 @@ async fn fresh() -> Option<(Arc<PostgresStore>, DropSchema)> {
 }
 
 crm_privacy::conformance_tests!(fresh().await);
+
+/// Outside a tokio runtime (here: polled by hand on a plain thread) `connect` is a typed
+/// error, not a panic inside sqlx.
+#[test]
+fn connect_outside_a_tokio_runtime_is_a_typed_error() {
+    let url = common::url();
+    let mut fut = std::pin::pin!(PostgresStore::connect(&url, None, 1));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match fut.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(Err(crm_privacy::store::StoreError::Backend(why))) => {
+            assert!(why.contains("tokio runtime"), "{why}");
+        }
+        other => panic!("expected a typed error at once, got {other:?}"),
+    }
+}
