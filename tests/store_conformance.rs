@@ -29,3 +29,41 @@ async fn every_property_in_turn_on_one_set_of_stores() {
     let s = in_memory();
     conformance::run_all(s.records, s.chains, s.keys).await;
 }
+
+/// Rows serialize like `ChainEntry` (a host backend may store or ship them as JSON).
+#[test]
+fn sealed_rows_round_trip_through_serde() {
+    use crm_privacy::chrono::Utc;
+    use crm_privacy::store::{RecordMeta, SealedRecord, VersionedRecord};
+    use crm_privacy::{RecordId, SubjectId};
+    let now = Utc::now();
+    let sealed = SealedRecord {
+        record: RecordId::new_random(),
+        subject: SubjectId::new_random(),
+        kind: "email".into(),
+        ciphertext: vec![1, 2, 3],
+        blind_index: Some([7; 32]),
+        created_at: now,
+        updated_at: now,
+    };
+    let json = serde_json::to_string(&sealed).unwrap();
+    assert_eq!(serde_json::from_str::<SealedRecord>(&json).unwrap(), sealed);
+    let versioned = VersionedRecord {
+        sealed: sealed.clone(),
+        version: 3,
+    };
+    let json = serde_json::to_string(&versioned).unwrap();
+    assert_eq!(
+        serde_json::from_str::<VersionedRecord>(&json).unwrap(),
+        versioned
+    );
+    let meta = RecordMeta {
+        record: sealed.record,
+        subject: sealed.subject,
+        kind: sealed.kind,
+        created_at: now,
+        updated_at: now,
+    };
+    let json = serde_json::to_string(&meta).unwrap();
+    assert_eq!(serde_json::from_str::<RecordMeta>(&json).unwrap(), meta);
+}
