@@ -19,7 +19,8 @@ pub(crate) mod sealed {
     #[diagnostic::on_unimplemented(
         message = "`{Self}` is not a data kind: `DataKind` cannot be implemented directly",
         label = "not a built-in kind, and not declared with `HostKind`",
-        note = "declare a kind of your own with `impl crm_privacy::HostKind for {Self}` (or `host_policy!`)"
+        note = "to store text, parse it into a kind first (`Email::parse(text)?`) or call `custodian.store_text(subject, category, text)`",
+        note = "a kind of the host's own is declared with `impl crm_privacy::HostKind` (or `host_policy!`)"
     )]
     pub trait SealedKind {}
     /// Seals [`Provider`](crate::Provider): implemented for the three built-in providers
