@@ -23,15 +23,15 @@ use crm_privacy::policy::HostConsentScope;
 use crm_privacy::store::{
     InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
 };
+use crm_privacy::zeroize::Zeroizing;
 use crm_privacy::{
     DataError, DataReason, HostKind, HostPurpose, LegalBasis, ManualClock, OwnerAccess, Reader,
     SessionClaims, SessionId, Writer, host_consent_scope, host_policy,
 };
-use zeroize::Zeroizing;
 
 /// A billing address, kept by the host for invoicing.
 struct BillingAddress {
-    line: secrecy::SecretString,
+    line: crm_privacy::secrecy::SecretString,
 }
 
 impl BillingAddress {
@@ -50,7 +50,7 @@ impl BillingAddress {
 impl HostKind for BillingAddress {
     const NAME: &'static str = "billing_address";
     fn encode(&self) -> Zeroizing<Vec<u8>> {
-        use secrecy::ExposeSecret;
+        use crm_privacy::secrecy::ExposeSecret;
         let mut w = Writer::new();
         w.str(self.line.expose_secret());
         w.finish()
@@ -62,7 +62,7 @@ impl HostKind for BillingAddress {
         Self::parse(line)
     }
     fn to_text(&self) -> Zeroizing<String> {
-        use secrecy::ExposeSecret;
+        use crm_privacy::secrecy::ExposeSecret;
         Zeroizing::new(self.line.expose_secret().to_owned())
     }
     fn from_text(text: &str) -> Result<Self, DataError> {
@@ -71,12 +71,12 @@ impl HostKind for BillingAddress {
 }
 
 /// A device's push token, collected only while the subject consents to notifications.
-struct PushToken(secrecy::SecretString);
+struct PushToken(crm_privacy::secrecy::SecretString);
 
 impl HostKind for PushToken {
     const NAME: &'static str = "push_token";
     fn encode(&self) -> Zeroizing<Vec<u8>> {
-        use secrecy::ExposeSecret;
+        use crm_privacy::secrecy::ExposeSecret;
         Zeroizing::new(self.0.expose_secret().as_bytes().to_vec())
     }
     fn decode(bytes: &[u8]) -> Result<Self, DataError> {
@@ -85,7 +85,7 @@ impl HostKind for PushToken {
         Self::from_text(s)
     }
     fn to_text(&self) -> Zeroizing<String> {
-        use secrecy::ExposeSecret;
+        use crm_privacy::secrecy::ExposeSecret;
         Zeroizing::new(self.0.expose_secret().to_owned())
     }
     fn from_text(text: &str) -> Result<Self, DataError> {

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Months, TimeDelta, Utc};
+use crm_privacy::chrono::{Months, TimeDelta, Utc};
 use crm_privacy::consent::{CollectionMethod, ConsentScope};
 use crm_privacy::crypto::{Kek, Keyring};
 use crm_privacy::custodian::{Custodian, CustodianError};

@@ -4,6 +4,26 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// Why a string is not an id of the expected type (see the `FromStr` impls). Never holds the
+/// input: a host may pass anything, personal data included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdParseError {
+    /// The text does not start with the id type's prefix and a colon (for example
+    /// `subject:`): an id of another type, or no id at all.
+    #[error("not a {expected} id: expected the prefix `{expected}:`")]
+    WrongPrefix {
+        /// The prefix the id type prints.
+        expected: &'static str,
+    },
+    /// The prefix is right but what follows is not a UUID.
+    #[error("not a {expected} id: the part after `{expected}:` is not a uuid")]
+    BadUuid {
+        /// The prefix the id type prints.
+        expected: &'static str,
+    },
+}
+
 macro_rules! id_type {
     ($(#[$meta:meta])* $name:ident, $prefix:literal) => {
         $(#[$meta])*
@@ -52,6 +72,24 @@ macro_rules! id_type {
         impl core::fmt::Display for $name {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 write!(f, concat!($prefix, ":{}"), self.0)
+            }
+        }
+
+        impl core::str::FromStr for $name {
+            type Err = IdParseError;
+
+            #[doc = concat!("Parses the printed form `", $prefix, ":<uuid>`; an id of another type is refused.")]
+            fn from_str(s: &str) -> Result<Self, IdParseError> {
+                let rest = s
+                    .strip_prefix(concat!($prefix, ":"))
+                    .ok_or(IdParseError::WrongPrefix { expected: $prefix })?;
+                // Only the printed (hyphenated, 36-character) form: one text per id.
+                if rest.len() != 36 {
+                    return Err(IdParseError::BadUuid { expected: $prefix });
+                }
+                Uuid::try_parse(rest)
+                    .map(Self)
+                    .map_err(|_| IdParseError::BadUuid { expected: $prefix })
             }
         }
     };

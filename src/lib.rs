@@ -8,6 +8,14 @@
 //!   backends.
 //! - `danger`: `Custodian::dangerous()`, escape hatches
 //!   for migrations and tests.
+//! - `tracing` (default): spans and events for every custodian operation and the gate's
+//!   decisions, through the `tracing` crate. Fields are operation, purpose, outcome and
+//!   pseudonymous ids only — never personal data, token strings or evidence text.
+//!
+//! # Re-exported crates
+//! [`async_trait`], [`chrono`], [`secrecy`], [`uuid`] and [`zeroize`] appear in the
+//! public API (store traits, [`HostKind`], [`Clock`]); use them through this crate so their
+//! versions always match.
 //!
 //! # Where each clause lives
 //! `docs/policy-map.md` maps every clause of the policy to the API item and the test that
@@ -36,6 +44,16 @@ pub mod sharing;
 pub mod staff;
 pub mod store;
 
+// Crates that appear in the public API, re-exported so a host implementing a store, a
+// clock or a kind uses exactly the versions this crate was built with (no version-matching
+// in the host's Cargo.toml): `#[crm_privacy::async_trait::async_trait]`,
+// `crm_privacy::zeroize::Zeroizing`, `crm_privacy::chrono::DateTime`, ...
+pub use async_trait;
+pub use chrono;
+pub use secrecy;
+pub use uuid;
+pub use zeroize;
+
 // The public interface: every type below has exactly this one path (the public modules
 // above hold the rest, each type once).
 
@@ -54,7 +72,9 @@ pub use grant::{
     TokenError, TokenKey, UserInitiated, UserSession,
 };
 // Identifiers.
-pub use ids::{ConsentId, GrantId, RecordId, RequestId, SessionId, StaffId, SubjectId};
+pub use ids::{
+    ConsentId, GrantId, IdParseError, RecordId, RequestId, SessionId, StaffId, SubjectId,
+};
 // The policy table's compile-time relation.
 pub use policy::UsableFor;
 // Purposes.

@@ -9,14 +9,35 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) mod sealed {
     /// Seals [`Purpose`](super::Purpose).
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a purpose: `Purpose` cannot be implemented directly",
+        label = "not a built-in purpose, and not declared with `HostPurpose`",
+        note = "declare a purpose of your own with `impl crm_privacy::HostPurpose for {Self}`; the built-in purposes are fixed by the policy table"
+    )]
     pub trait Sealed {}
     /// Seals [`DataKind`](crate::DataKind) (host kinds reach it through `HostKind`).
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a data kind: `DataKind` cannot be implemented directly",
+        label = "not a built-in kind, and not declared with `HostKind`",
+        note = "to store text, parse it into a kind first (`Email::parse(text)?`) or call `custodian.store_text(subject, category, text)`",
+        note = "a kind of the host's own is declared with `impl crm_privacy::HostKind` (or `host_policy!`)"
+    )]
     pub trait SealedKind {}
     /// Seals [`Provider`](crate::Provider): implemented for the three built-in providers
     /// only, never through `HostKind`.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be a provider: the providers are `Google`, `Facebook` and `Zoom` only",
+        label = "not a built-in provider",
+        note = "a host kind is stored with `Custodian::store` as it is; it never becomes a `ProviderAccountId`"
+    )]
     pub trait SealedProvider {}
     /// Relates a data kind to a purpose in the built-in table; implemented only by the
     /// table macro and, for host kinds, by a blanket impl.
+    #[diagnostic::on_unimplemented(
+        message = "the policy table does not allow `{Self}` to be used for `{P}`",
+        label = "`{Self}` may not be processed for `{P}`",
+        note = "the purposes of a built-in kind are fixed by the policy table (see `docs/notice.md`); a host purpose can only be added to a kind the host declares with `HostKind` (or `host_policy!`)"
+    )]
     pub trait Permits<P> {}
 }
 
@@ -94,6 +115,12 @@ pub trait Purpose: sealed::Sealed + Send + Sync + 'static {
 ///
 /// [`OwnerAccess`] and [`ConferenceCreation`] are deliberately not `ServicePurpose`: their
 /// grants need the subject's own session or proof of a user-initiated request.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a service purpose: its grants need the subject's own proof",
+    label = "no grant for this purpose without the subject's session or request",
+    note = "for `OwnerAccess`, call `custodian.grant_owner(&session)` with the subject's `UserSession`",
+    note = "for `ConferenceCreation`, call `custodian.grant_conference(&custodian.user_request(&session)?)`"
+)]
 pub trait ServicePurpose: Purpose {}
 
 /// Declares a purpose of the host application.
@@ -110,6 +137,11 @@ pub trait ServicePurpose: Purpose {}
 /// }
 /// assert_eq!(<Invoicing as crm_privacy::Purpose>::NAME, "invoicing");
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a host purpose, nor a built-in service purpose",
+    label = "a grant for this purpose has its own call",
+    note = "`OwnerAccess`: `grant_owner(&session)`; `ConferenceCreation`: `grant_conference(&custodian.user_request(&session)?)`; a purpose of the host's own: `impl HostPurpose` for it"
+)]
 pub trait HostPurpose: Send + Sync + 'static {
     /// Unique name of the purpose (lowercase, `snake_case`).
     const NAME: &'static str;

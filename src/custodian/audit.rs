@@ -59,6 +59,10 @@ impl Custodian {
     /// # Errors
     /// The first broken link or undecodable entry; a forged or mismatched checkpoint
     /// ([`ChainError::CheckpointUntrusted`], [`ChainError::CheckpointMismatch`]).
+    #[cfg_attr(
+        feature = "tracing",
+        tracing::instrument(skip_all, err(level = "info", Display))
+    )]
     pub async fn verify_chains(&self) -> Result<ChainReport, CustodianError> {
         let mut report = ChainReport {
             ledger_entries: 0,
@@ -323,6 +327,10 @@ impl Custodian {
     ///
     /// # Errors
     /// Store failures or an undecodable entry.
+    #[cfg_attr(
+        feature = "tracing",
+        tracing::instrument(skip_all, err(level = "info", Display))
+    )]
     pub async fn audit_events(&self) -> Result<Vec<AuditEvent>, CustodianError> {
         let entries = self.inner.chains.entries(ChainName::Audit).await?;
         entries
@@ -335,6 +343,7 @@ impl Custodian {
     ///
     /// # Errors
     /// As [`audit_events`](Self::audit_events).
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant), err(level = "info", Display)))]
     pub async fn grant_purpose(&self, grant: GrantId) -> Result<Option<String>, CustodianError> {
         Ok(self
             .audit_events()

@@ -16,6 +16,7 @@ impl Custodian {
     ///
     /// # Errors
     /// A foreign or expired session, [`CustodianError::Erased`] or store failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %session.subject(), session = %session.id(), scope = ?scope, method = ?method), err(level = "info", Display)))]
     pub async fn give_consent(
         &self,
         session: &UserSession,
@@ -51,6 +52,7 @@ impl Custodian {
     ///
     /// # Errors
     /// [`CustodianError::NoActiveConsent`] or store failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject, scope = ?scope), err(level = "info", Display)))]
     pub async fn withdraw_consent(
         &self,
         subject: SubjectId,
@@ -221,6 +223,7 @@ impl Custodian {
     ///
     /// # Errors
     /// An unknown id is [`CustodianError::Store`] `NotFound`; store and decode failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(consent = %consent), err(level = "info", Display)))]
     pub async fn consent_receipt(
         &self,
         consent: ConsentId,
@@ -251,6 +254,10 @@ impl Custodian {
     ///
     /// # Errors
     /// Store failures.
+    #[cfg_attr(
+        feature = "tracing",
+        tracing::instrument(skip_all, fields(version), err(level = "info", Display))
+    )]
     pub async fn subjects_to_notify(&self, version: u32) -> Result<Vec<SubjectId>, CustodianError> {
         self.catch_up().await?;
         let mut out: Vec<_> = self
@@ -274,6 +281,7 @@ impl Custodian {
     ///
     /// # Errors
     /// Store failures catching up.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject), err(level = "info", Display)))]
     pub async fn consents(
         &self,
         subject: SubjectId,

@@ -107,6 +107,7 @@ impl Custodian {
     ///
     /// # Errors
     /// Access refusals, store and crypto failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject(), purpose = "owner_access"), err(level = "info", Display)))]
     pub async fn export(
         &self,
         grant: &Grant<OwnerAccess>,

@@ -52,6 +52,7 @@ impl Custodian {
         Ok(())
     }
 
+    #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all, fields(grant = %info.id, subject = %info.subject, purpose = ?info.purpose, basis = ?basis), ret(level = "debug"), err(level = "info", Display)))]
     pub(super) async fn admit_info(
         &self,
         info: &GrantInfo,
@@ -83,6 +84,7 @@ impl Custodian {
     ///
     /// # Errors
     /// The [`AccessError`] of the first check that fails.
+    #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all, fields(grant = %grant.id(), subject = %grant.subject(), purpose = P::NAME, kind = kind.name()), ret(level = "debug"), err(level = "debug", Display)))]
     pub fn decide<P: Purpose>(
         &self,
         grant: &Grant<P>,

@@ -78,6 +78,10 @@ impl Custodian {
     /// # Errors
     /// [`CustodianError::Auth`] when no authenticator is configured, the credential is
     /// refused or the session has expired.
+    #[cfg_attr(
+        feature = "tracing",
+        tracing::instrument(skip_all, err(level = "info", Display))
+    )]
     pub async fn authenticate(&self, credential: &str) -> Result<UserSession, CustodianError> {
         let auth = self
             .inner
@@ -105,6 +109,7 @@ impl Custodian {
     ///
     /// # Errors
     /// [`IssueError::ForeignSession`] or [`IssueError::SessionExpired`].
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %session.subject(), session = %session.id()), err(level = "info", Display)))]
     pub fn user_request(&self, session: &UserSession) -> Result<UserInitiated, CustodianError> {
         let now = self.now();
         self.check_session(session, now)?;
@@ -191,6 +196,7 @@ impl Custodian {
     /// # Errors
     /// [`CustodianError::Issue`] when consent, restriction or erasure refuse, or the
     /// purpose needs its own proof (legal compliance: [`grant_lawful`](Self::grant_lawful)).
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject, purpose = P::NAME), err(level = "info", Display)))]
     pub async fn grant<P: ServicePurpose>(
         &self,
         subject: SubjectId,
@@ -207,6 +213,7 @@ impl Custodian {
     ///
     /// # Errors
     /// As [`grant`](Self::grant), and a foreign or expired session.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %session.subject(), session = %session.id(), purpose = P::NAME), err(level = "info", Display)))]
     pub async fn grant_for_session<P: ServicePurpose>(
         &self,
         session: &UserSession,
@@ -224,6 +231,7 @@ impl Custodian {
     ///
     /// # Errors
     /// As [`grant_for_session`](Self::grant_for_session).
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %session.subject(), session = %session.id(), purpose = "owner_access"), err(level = "info", Display)))]
     pub async fn grant_owner(
         &self,
         session: &UserSession,
@@ -241,6 +249,7 @@ impl Custodian {
     ///
     /// # Errors
     /// Stale request, foreign or expired session, no Zoom consent, restriction, erasure.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %proof.session().subject(), session = %proof.session().id(), purpose = "conference_creation"), err(level = "info", Display)))]
     pub async fn grant_conference(
         &self,
         proof: &UserInitiated,
@@ -266,6 +275,7 @@ impl Custodian {
     /// # Errors
     /// [`IssueError::NdaMissing`] (also when no directory is configured), directory
     /// failures and the other refusals.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject, staff = %staff, purpose = P::NAME), err(level = "info", Display)))]
     pub async fn grant_staff<P: ServicePurpose>(
         &self,
         subject: SubjectId,
@@ -297,6 +307,7 @@ impl Custodian {
     ///
     /// # Errors
     /// [`CustodianError::Erased`] or store failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject), err(level = "info", Display)))]
     pub async fn record_lawful_request(
         &self,
         subject: SubjectId,
@@ -324,6 +335,7 @@ impl Custodian {
     ///
     /// # Errors
     /// [`IssueError::UnknownLawfulRequest`] and the other refusals.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject, request = %request, purpose = "legal_compliance"), err(level = "info", Display)))]
     pub async fn grant_lawful(
         &self,
         subject: SubjectId,
@@ -347,6 +359,7 @@ impl Custodian {
     ///
     /// # Errors
     /// Store failures writing the audit entry, an out-of-range lifetime.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(purpose = P::NAME), err(level = "info", Display)))]
     pub async fn grant_lookup<P: ServicePurpose>(
         &self,
         component: &str,
@@ -382,6 +395,7 @@ impl Custodian {
     /// # Errors
     /// [`AccessError::ForeignAuthority`] for a grant of another authority (it is never
     /// re-signed).
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject(), purpose = P::NAME), err(level = "info", Display)))]
     pub fn seal_grant<P: Purpose>(&self, grant: &Grant<P>) -> Result<String, CustodianError> {
         if !self.inner.tokens.accepts(grant.authority()) {
             return Err(AccessError::ForeignAuthority { grant: grant.id() }.into());
@@ -396,6 +410,7 @@ impl Custodian {
     /// # Errors
     /// [`CustodianError::Token`] for malformed, forged, foreign, cross-purpose, expired or
     /// refused tokens.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(purpose = P::NAME), err(level = "info", Display)))]
     pub async fn open_grant<P: Purpose>(&self, token: &str) -> Result<Grant<P>, CustodianError> {
         let now = self.now();
         self.catch_up().await?;
@@ -466,6 +481,7 @@ impl Custodian {
     ///
     /// # Errors
     /// [`AccessError::ForeignAuthority`], store failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject(), purpose = P::NAME), err(level = "info", Display)))]
     pub async fn revoke<P: Purpose>(&self, grant: &Grant<P>) -> Result<(), CustodianError> {
         if !self.inner.tokens.accepts(grant.authority()) {
             return Err(AccessError::ForeignAuthority { grant: grant.id() }.into());
@@ -479,6 +495,7 @@ impl Custodian {
     ///
     /// # Errors
     /// [`CustodianError::Token`] for a malformed, forged or foreign token; store failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(purpose = P::NAME), err(level = "info", Display)))]
     pub async fn revoke_token<P: Purpose>(&self, token: &str) -> Result<(), CustodianError> {
         let (info, _) = self.inner.tokens.open(token, P::ID)?;
         self.revoke_id(info.subject, info.id, info.expires_at).await

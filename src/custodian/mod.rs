@@ -30,7 +30,7 @@
 //! let alice = custodian.register_subject().await?;
 //! let record = custodian.store(alice, Email::parse("alice@example.com")?).await?;
 //! let grant = custodian.grant::<Notification>(alice, "mailer").await?;
-//! let domain = custodian.with::<Email, _, _>(&grant, record, |e| e.domain().to_owned()).await?;
+//! let domain = custodian.with(&grant, record, |e: &Email| e.domain().to_owned()).await?;
 //! assert_eq!(domain, "example.com");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();

@@ -85,6 +85,7 @@ impl Custodian {
     /// [`CustodianError::Access`] for refusals (a record of another subject is
     /// [`AccessError::NotVisible`], like a missing one), [`CustodianError::WrongKind`],
     /// store, crypto (tampered, moved, shredded) and decode failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject(), record = %record, purpose = P::NAME, kind = K::KIND.name()), err(level = "info", Display)))]
     pub async fn with<K, P, R>(
         &self,
         grant: &Grant<P>,
@@ -136,6 +137,7 @@ impl Custodian {
     ///
     /// # Errors
     /// [`CustodianError::PurposeNotPermitted`], and the errors of [`with`](Self::with).
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject(), record = %record, purpose = P::NAME), err(level = "info", Display)))]
     pub async fn read_as_text<P: Purpose>(
         &self,
         grant: &Grant<P>,
@@ -213,6 +215,7 @@ impl Custodian {
     ///
     /// # Errors
     /// As [`with`](Self::with).
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject(), purpose = P::NAME, kind = T::KIND.name()), err(level = "info", Display)))]
     pub async fn expose<'a, T, P>(
         &self,
         value: &'a Personal<T>,

@@ -15,6 +15,7 @@ impl Custodian {
     ///
     /// # Errors
     /// Store failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject), err(level = "info", Display)))]
     pub async fn restrict(&self, subject: SubjectId) -> Result<(), CustodianError> {
         self.status_change(subject, LedgerChange::Restricted, AuditKind::Restricted)
             .await
@@ -24,6 +25,7 @@ impl Custodian {
     ///
     /// # Errors
     /// Store failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject), err(level = "info", Display)))]
     pub async fn lift_restriction(&self, subject: SubjectId) -> Result<(), CustodianError> {
         self.status_change(
             subject,
@@ -50,6 +52,7 @@ impl Custodian {
     ///
     /// # Errors
     /// Store failures; retrying is safe.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject), err(level = "info", Display)))]
     pub async fn erase(&self, subject: SubjectId) -> Result<ErasureReport, CustodianError> {
         self.catch_up().await?;
         let now = self.now();
@@ -104,6 +107,7 @@ impl Custodian {
     ///
     /// # Errors
     /// [`CustodianError::Immutable`], [`CustodianError::WrongKind`], access refusals.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject(), record = %record, kind = K::KIND.name()), err(level = "info", Display)))]
     pub async fn rectify<K: DataKind>(
         &self,
         grant: &Grant<OwnerAccess>,
@@ -133,6 +137,7 @@ impl Custodian {
     /// # Errors
     /// [`CustodianError::Data`] for a value that does not parse, and the errors of
     /// [`rectify`](Self::rectify).
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject(), record = %record), err(level = "info", Display)))]
     pub async fn rectify_text(
         &self,
         grant: &Grant<OwnerAccess>,

@@ -18,6 +18,7 @@ impl Custodian {
     ///
     /// # Errors
     /// Access refusals and store failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject()), err(level = "info", Display)))]
     pub async fn set_sharing(
         &self,
         grant: &Grant<OwnerAccess>,
@@ -43,6 +44,7 @@ impl Custodian {
     ///
     /// # Errors
     /// [`CustodianError::WrongAudience`], access refusals, store and crypto failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject(), purpose = P::NAME, audience = ?audience), err(level = "info", Display)))]
     pub async fn shared_view<P: Purpose>(
         &self,
         grant: &Grant<P>,
@@ -76,6 +78,7 @@ impl Custodian {
     /// # Errors
     /// [`DisclosureError::Mismatch`] when the disclosure is for another kind or purpose;
     /// the errors of [`with`](Self::with).
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject(), record = %record, purpose = P::NAME, kind = K::KIND.name()), err(level = "info", Display)))]
     pub async fn disclose<K, P, R>(
         &self,
         grant: &Grant<P>,

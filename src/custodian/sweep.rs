@@ -12,6 +12,10 @@ impl Custodian {
     ///
     /// # Errors
     /// Store failures.
+    #[cfg_attr(
+        feature = "tracing",
+        tracing::instrument(skip_all, err(level = "info", Display))
+    )]
     pub async fn sweep(&self) -> Result<Vec<SweepLine>, CustodianError> {
         self.sweep_with_holds(&[]).await
     }
@@ -26,6 +30,7 @@ impl Custodian {
     ///
     /// # Errors
     /// Store failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(holds = holds.len()), err(level = "info", Display)))]
     pub async fn sweep_with_holds(&self, holds: &[Hold]) -> Result<Vec<SweepLine>, CustodianError> {
         let now = self.now();
         let mut out = Vec::new();

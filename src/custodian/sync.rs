@@ -74,6 +74,7 @@ impl Custodian {
 
     /// Commits an optional ledger event and audit events in one all-or-nothing append (the
     /// store places them under its own lock, or retries), then applies the ledger change.
+    #[cfg_attr(feature = "tracing", tracing::instrument(level = "trace", skip_all, fields(ledger = ledger.is_some(), audit_events = audit.len()), err(level = "warn", Display)))]
     pub(super) async fn commit(
         &self,
         ledger: Option<&LedgerEvent>,
@@ -111,6 +112,10 @@ impl Custodian {
     }
 
     /// Commits a ledger change together with the audit event that records it.
+    #[cfg_attr(
+        feature = "tracing",
+        tracing::instrument(level = "trace", skip_all, err(level = "warn", Display))
+    )]
     pub(super) async fn commit_change(
         &self,
         change: LedgerChange,

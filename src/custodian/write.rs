@@ -34,6 +34,10 @@ impl Custodian {
     ///
     /// # Errors
     /// Store or key failures.
+    #[cfg_attr(
+        feature = "tracing",
+        tracing::instrument(skip_all, err(level = "info", Display))
+    )]
     pub async fn register_subject(&self) -> Result<SubjectId, CustodianError> {
         let now = self.now();
         let subject = SubjectId::new_random();
@@ -58,6 +62,7 @@ impl Custodian {
     /// [`CustodianError::CollectionWithoutConsent`], [`CustodianError::Erased`],
     /// [`CustodianError::UnknownSubject`], [`CustodianError::TooLarge`],
     /// [`CustodianError::ReservedKindName`], store or crypto failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject, kind = K::KIND.name()), err(level = "info", Display)))]
     pub async fn store<K: DataKind>(
         &self,
         subject: SubjectId,
@@ -86,6 +91,7 @@ impl Custodian {
     /// # Errors
     /// [`CustodianError::Data`] for a value that does not parse, and the errors of
     /// [`store`](Self::store).
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject), err(level = "info", Display)))]
     pub async fn store_text(
         &self,
         subject: SubjectId,
@@ -234,6 +240,7 @@ impl Custodian {
     ///
     /// # Errors
     /// Access refusals of the lookup grant, store failures.
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), purpose = P::NAME, kind = "email"), err(level = "info", Display)))]
     pub async fn find_by_email<P>(
         &self,
         grant: &LookupGrant<P>,
@@ -251,6 +258,7 @@ impl Custodian {
     ///
     /// # Errors
     /// As [`find_by_email`](Self::find_by_email).
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), purpose = P::NAME, kind = "phone"), err(level = "info", Display)))]
     pub async fn find_by_phone<P>(
         &self,
         grant: &LookupGrant<P>,

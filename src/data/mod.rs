@@ -45,6 +45,12 @@ pub(crate) fn trim_input(input: &str) -> &str {
 ///
 /// Implemented by the built-in kinds and, through [`HostKind`], by kinds a host crate
 /// declares; cannot be implemented directly.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a data kind the custodian can store or read",
+    label = "not a typed, validated kind",
+    note = "to store text, parse it into a kind first (`Email::parse(text)?`) or call `custodian.store_text(subject, category, text)`",
+    note = "a kind of the host's own is declared with `impl crm_privacy::HostKind` (or `host_policy!`)"
+)]
 pub trait DataKind: sealed::SealedKind + Send + Sync + Sized + 'static {
     /// Runtime identity of the kind.
     const KIND: KindRef;
@@ -72,6 +78,11 @@ pub trait DataKind: sealed::SealedKind + Send + Sync + Sized + 'static {
 /// [`Register::with_host_kind`](crate::policy::Register::with_host_kind).
 /// Built-in kinds cannot gain purposes this way: `impl UsableFor<MyPurpose> for Email` does
 /// not compile.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is neither a built-in data kind nor declared with `HostKind`",
+    label = "not a data kind",
+    note = "built-in kinds are parsed from text (`Email::parse(text)?`); a kind of the host's own is declared with `impl crm_privacy::HostKind` (or `host_policy!`)"
+)]
 pub trait HostKind: Send + Sync + Sized + 'static {
     /// Unique name of the kind (lowercase, `snake_case`).
     const NAME: &'static str;

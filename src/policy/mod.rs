@@ -52,6 +52,11 @@ use crate::purpose::{Purpose, PurposeId, sealed};
 /// }
 /// impl UsableFor<Marketing> for Email {} // error: the built-in table is sealed
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "the policy table does not allow reading `{Self}` for `{P}`",
+    label = "`{Self}` may not be processed for `{P}`",
+    note = "ask for a grant of a purpose the table allows for this kind (the pairs are listed in `docs/notice.md`)"
+)]
 pub trait UsableFor<P: Purpose>: DataKind + sealed::Permits<P> {}
 
 impl<K: HostKind, P: Purpose> sealed::Permits<P> for K {}

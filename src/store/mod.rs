@@ -191,7 +191,7 @@ impl Transport {
 }
 
 /// One sealed field value as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SealedRecord {
     /// Record id.
     pub record: RecordId,
@@ -214,7 +214,7 @@ pub struct SealedRecord {
 /// `DataKey::seal_row` over [`header`](Self::header),
 /// any change to a header column (version included) fails to open; an older copy of the
 /// whole row is caught where the expected version is known (see `docs/durability.md`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VersionedRecord {
     /// The row.
     pub sealed: SealedRecord,
@@ -239,7 +239,7 @@ impl VersionedRecord {
 }
 
 /// What a retention sweep needs about a record: no ciphertext.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecordMeta {
     /// Record id.
     pub record: RecordId,

@@ -228,8 +228,12 @@ impl PostgresStore {
     /// `verify-full` to a remote host unless the URL's `sslmode` says otherwise, plaintext
     /// to it refused; use [`PgOptions`] for a CA, a client certificate or timeouts.
     ///
+    /// Needs a tokio runtime (sqlx's): called outside one it returns an error instead of
+    /// panicking, and every later call on the store must run inside one too.
+    ///
     /// # Errors
     /// As [`connect_with`](Self::connect_with).
+    /// [`StoreError::Backend`] when called outside a tokio runtime.
     pub async fn connect(
         url: &str,
         schema: Option<&str>,

@@ -434,6 +434,12 @@ impl PostgresStore {
     /// times out; [`StoreError::Backend`] if a migration fails. No message carries the URL,
     /// user or password.
     pub async fn connect_with(options: &PgOptions) -> Result<Self, StoreError> {
+        // sqlx panics outside a tokio runtime; refuse with a typed error instead.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::Backend(
+                "PostgresStore needs a tokio runtime: connect and use it inside one".into(),
+            ));
+        }
         let mode = options.check()?;
         let mut opts = options.sqlx_options(mode);
         if let Some(s) = &options.schema {
