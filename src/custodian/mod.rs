@@ -46,6 +46,7 @@ mod error;
 mod export;
 mod gate;
 mod grants;
+mod keys;
 mod read;
 mod rights;
 mod sharing;
@@ -63,10 +64,10 @@ pub use builder::{CustodianBuilder, RetentionRule};
 pub use error::CustodianError;
 pub use export::{ExportedConsent, ExportedRecord, SubjectExport};
 pub use grants::LookupGrant;
+pub use keys::{KekEpoch, KekRotation};
 
 use crate::chain::Anchor;
 use crate::clock::Clock;
-use crate::crypto::Keyring;
 use crate::data::Category;
 use crate::grant::{Epoch, KeyRing};
 use crate::ids::{RecordId, SubjectId};
@@ -82,7 +83,7 @@ struct Inner {
     records: DynRecordStore,
     chains: DynChainStore,
     keys: DynKeyStore,
-    keyring: Keyring,
+    keyring: keys::KeyHierarchy,
     tokens: KeyRing,
     clock: Arc<dyn Clock>,
     authenticator: Option<DynAuthenticator>,
@@ -122,10 +123,17 @@ pub struct ErasureReport {
     pub erased_at: DateTime<Utc>,
     /// Records deleted from primary storage.
     pub records_deleted: u64,
-    /// The subject's data key was destroyed: every copy (backups included) is unreadable now.
+    /// The subject's data key was destroyed in primary storage. A backup taken before the
+    /// erasure still holds it, wrapped, until the date below.
     pub key_destroyed: bool,
-    /// When the last backup holding the (unreadable) ciphertext ages out.
+    /// When the last backup taken before the erasure ages out (erasure + backup window).
     pub backups_age_out_by: DateTime<Utc>,
+    /// The date after which no backup can decrypt the subject, enforced by the KEK
+    /// schedule: the destruction date of the newest KEK version that can have wrapped the
+    /// subject's key ([`Custodian::destroy_expired_keks`]). `None` for a custodian built
+    /// from a host-supplied [`Keyring`](crate::crypto::Keyring): its KEKs have no epochs,
+    /// and a backup stays decryptable while the host keeps the KEK.
+    pub undecryptable_after: Option<DateTime<Utc>>,
     /// What is kept and why: the ledger and audit entries (ids only, no personal data),
     /// kept as evidence of lawful processing.
     pub kept: Vec<&'static str>,

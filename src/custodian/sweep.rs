@@ -20,11 +20,16 @@ impl Custodian {
     /// every stored record (collected = stored, last activity = last update), deletes —
     /// audited — the records that every rule of their kind's allowed purposes has released
     /// ([`retention::fold`](crate::retention::fold)), unless a legal hold applies, and
-    /// reports every record with its deadline.
+    /// reports every record with its deadline. Runs the KEK schedule first
+    /// ([`rotate_if_due`](Self::rotate_if_due), [`destroy_expired_keks`](Self::destroy_expired_keks)).
     ///
     /// # Errors
     /// Store failures.
     pub async fn sweep_with_holds(&self, holds: &[Hold]) -> Result<Vec<SweepLine>, CustodianError> {
+        // The KEK schedule first (6.2): rotate a version whose epoch ended, finish a rotation
+        // left half-done, destroy versions whose backups have all aged out.
+        self.rotate_if_due().await?;
+        self.destroy_expired_keks().await?;
         let now = self.now();
         let mut out = Vec::new();
         let mut after = None;
