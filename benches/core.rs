@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use criterion::{Criterion, criterion_group, criterion_main};
-use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::crypto::Keyring;
 use crm_privacy::custodian::Custodian;
 use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore};
 use crm_privacy::{Email, Notification, Personal, TokenKey};
@@ -38,7 +38,7 @@ fn runtime() -> Runtime {
 
 fn custodian(rt: &Runtime, token_key: TokenKey) -> Custodian {
     rt.block_on(
-        Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[7; 32]).unwrap())
+        Custodian::builder(Keyring::generate().unwrap())
             .records(Arc::new(InMemoryRecordStore::new()))
             .chains(Arc::new(InMemoryChainStore::new()))
             .keys(Arc::new(InMemoryKeyStore::new()))

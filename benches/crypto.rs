@@ -14,14 +14,14 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::crypto::Keyring;
 use crm_privacy::{Category, KindRef, RecordId, SubjectId};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
 fn crypto(c: &mut Criterion) {
-    let kr = Keyring::new(Kek::generate(1).unwrap(), &[4; 32]).unwrap();
+    let kr = Keyring::generate().unwrap();
     let s = SubjectId::new_random();
     let (dk, _) = kr.new_data_key(s).unwrap();
     let kind = KindRef::Builtin(Category::Email);
@@ -116,7 +116,7 @@ fn crypto(c: &mut Criterion) {
 /// key with the 28-byte wrap AAD, then building the AES key from it (and, for rewrap, a random
 /// nonce and a seal).
 fn key_wrapping(c: &mut Criterion) {
-    let kr = Keyring::new(Kek::generate(1).unwrap(), &[4; 32]).unwrap();
+    let kr = Keyring::generate().unwrap();
     let s = SubjectId::new_random();
     let (_, wrapped) = kr.new_data_key(s).unwrap();
     let kek = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7; 32]).unwrap());

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::crypto::Keyring;
 use crm_privacy::custodian::Custodian;
 use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore};
 use crm_privacy::{
@@ -55,7 +55,7 @@ host_policy!(BillingAddress => [Invoicing, OwnerAccess], retention "ten years af
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Only the custodian issues grants; in-memory stores and a demo key for this example.
-    let crm = Custodian::builder(Keyring::new(Kek::generate(1)?, &[7; 32])?)
+    let crm = Custodian::builder(Keyring::generate()?)
         .records(Arc::new(InMemoryRecordStore::new()))
         .chains(Arc::new(InMemoryChainStore::new()))
         .keys(Arc::new(InMemoryKeyStore::new()))

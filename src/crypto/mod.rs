@@ -71,6 +71,27 @@ fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>, CryptoError> {
     Ok(b)
 }
 
+/// A deterministic **test-only** secret: 32 bytes of splitmix64 output seeded by `seed`,
+/// the same in every process of a test (a fault suite's worker and checker, a reopened
+/// store), never a constant or a pattern a low-entropy check would refuse — and never a
+/// secret: anyone can compute it. Production keys come from `generate()` or a KMS. Only
+/// with the `test-util` feature.
+#[cfg(any(test, feature = "test-util"))]
+#[must_use]
+pub fn test_secret(seed: u8) -> [u8; 32] {
+    const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut x = u64::from(seed) ^ GAMMA;
+    let mut out = [0_u8; 32];
+    for chunk in out.chunks_exact_mut(8) {
+        x = x.wrapping_add(GAMMA);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out
+}
+
 fn aead_key(bytes: &[u8]) -> Result<LessSafeKey, CryptoError> {
     UnboundKey::new(&AES_256_GCM, bytes)
         .map(LessSafeKey::new)
@@ -750,12 +771,7 @@ impl DataKey {
 mod tests {
     use super::*;
 
-    /// A deterministic, high-entropy test secret (SHA-256 of a seed): the same in every
-    /// run, never a constant pattern.
-    fn secret(seed: u8) -> [u8; 32] {
-        let d = ring::digest::digest(&ring::digest::SHA256, &[b'k', seed]);
-        d.as_ref().try_into().unwrap()
-    }
+    use super::test_secret as secret;
 
     fn ring() -> Keyring {
         Keyring::generate().unwrap()

@@ -15,12 +15,14 @@
 //! # tokio_test_block(async {
 //! use std::sync::Arc;
 //! use crm_privacy::{Email, Notification};
-//! use crm_privacy::crypto::{Kek, Keyring};
+//! use crm_privacy::crypto::Keyring;
 //! use crm_privacy::custodian::Custodian;
 //! use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore};
 //!
-//! // In production both secrets come from the host's secret store.
-//! let keyring = Keyring::new(Kek::generate(1)?, &[7; 32])?;
+//! // The composition root (trusted): fresh random keys here; in production the KEK sits
+//! // behind a KMS (`Custodian::builder_with_kms`, see docs/keys.md). Never a constant:
+//! // `Keyring::new` refuses low-entropy secrets.
+//! let keyring = Keyring::generate()?;
 //! let custodian = Custodian::builder(keyring)
 //!     .records(Arc::new(InMemoryRecordStore::new()))
 //!     .chains(Arc::new(InMemoryChainStore::new()))
