@@ -50,7 +50,7 @@ pub struct CustodianBuilder {
 #[derive(Debug)]
 enum KeySource {
     /// KEK bytes the host supplied: no epochs.
-    Keyring(Keyring),
+    Keyring(Box<Keyring>),
     /// A KMS boundary and the blind-index key: KEK epochs on.
     Kms(DynKeks, IndexKey),
 }
@@ -83,7 +83,7 @@ impl Custodian {
     ///
     /// [`ErasureReport::undecryptable_after`]: super::ErasureReport::undecryptable_after
     pub fn builder(keyring: Keyring) -> CustodianBuilder {
-        Self::builder_from(KeySource::Keyring(keyring))
+        Self::builder_from(KeySource::Keyring(Box::new(keyring)))
     }
 
     /// Starts configuring a custodian whose data keys are wrapped through `keks` (a KMS,
