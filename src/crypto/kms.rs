@@ -18,10 +18,10 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ring::aead::LessSafeKey;
+use ring::aead::{Aad, LessSafeKey, NONCE_LEN, Nonce};
 use zeroize::Zeroizing;
 
-use super::{CHECK_LEN, CryptoError, KEY_LEN, Kek, WrappedKey, open, seal};
+use super::{CHECK_LEN, CryptoError, KEY_LEN, Kek, TAG_LEN, WrappedKey, seal};
 use crate::ids::SubjectId;
 
 /// Format byte of a local KEK's blob inside a [`WrappedKey`].
@@ -147,14 +147,37 @@ pub trait KeyEncryptionKeys: fmt::Debug + Send + Sync + 'static {
 /// Shared trait object.
 pub type DynKeks = Arc<dyn KeyEncryptionKeys>;
 
-/// Associated data of a wrapped data key: `crm-dk2\0 ‖ subject ‖ version (u32 BE) ‖ name`.
-fn wrap_aad(subject: SubjectId, name: &str, version: u32) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(8 + 16 + 4 + name.len());
-    aad.extend_from_slice(b"crm-dk2\0");
-    aad.extend_from_slice(&subject.to_bytes());
-    aad.extend_from_slice(&version.to_be_bytes());
-    aad.extend_from_slice(name.as_bytes());
-    aad
+/// Longest KEK name ([`check_name`]).
+const MAX_NAME: usize = 64;
+
+/// Associated data of a wrapped data key: `crm-dk2\0 ‖ subject ‖ version (u32 BE) ‖ name`,
+/// built on the stack (the unwrap path runs on every read of a subject's field).
+struct WrapAad {
+    buf: [u8; 8 + 16 + 4 + MAX_NAME],
+    len: usize,
+}
+
+impl WrapAad {
+    fn new(subject: SubjectId, name: &str, version: u32) -> Result<Self, CryptoError> {
+        let mut buf = [0_u8; 8 + 16 + 4 + MAX_NAME];
+        let (tag, rest) = buf.split_at_mut(8);
+        tag.copy_from_slice(b"crm-dk2\0");
+        let (s, rest) = rest.split_at_mut(16);
+        s.copy_from_slice(&subject.to_bytes());
+        let (v, rest) = rest.split_at_mut(4);
+        v.copy_from_slice(&version.to_be_bytes());
+        rest.get_mut(..name.len())
+            .ok_or(CryptoError::KekName)?
+            .copy_from_slice(name.as_bytes());
+        Ok(Self {
+            buf,
+            len: 8 + 16 + 4 + name.len(),
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
 }
 
 /// Wraps `raw` under `kek` (a local version of KEK `name`).
@@ -164,12 +187,8 @@ pub(crate) fn wrap_local(
     subject: SubjectId,
     raw: &[u8],
 ) -> Result<WrappedKey, CryptoError> {
-    let blob = seal(
-        &kek.key,
-        LOCAL_BLOB_VERSION,
-        &wrap_aad(subject, name, kek.id),
-        raw,
-    )?;
+    let aad = WrapAad::new(subject, name, kek.id)?;
+    let blob = seal(&kek.key, LOCAL_BLOB_VERSION, aad.bytes(), raw)?;
     WrappedKey::new(name, kek.id, &blob)
 }
 
@@ -181,13 +200,33 @@ pub(crate) fn unwrap_local(
     wrapped: &WrappedKey,
 ) -> Result<KeyMaterial, CryptoError> {
     let version = wrapped.kek_id().ok_or(CryptoError::Truncated)?;
-    let raw = open(
-        key,
-        LOCAL_BLOB_VERSION,
-        &wrap_aad(subject, name, version),
-        wrapped.blob().ok_or(CryptoError::Truncated)?,
-    )?;
-    KeyMaterial::from_bytes(&raw)
+    let aad = WrapAad::new(subject, name, version)?;
+    // Opened in a stack buffer of the one size a wrapped data key has: no allocation on the
+    // read path (same checks as `open`).
+    let blob = wrapped.blob().ok_or(CryptoError::Truncated)?;
+    let (&v, rest) = blob.split_first().ok_or(CryptoError::Truncated)?;
+    if v != LOCAL_BLOB_VERSION {
+        return Err(CryptoError::UnsupportedVersion(v));
+    }
+    let (nonce, ct) = rest
+        .split_first_chunk::<NONCE_LEN>()
+        .ok_or(CryptoError::Truncated)?;
+    let mut buf = Zeroizing::new([0_u8; KEY_LEN + TAG_LEN]);
+    if ct.len() < buf.len() {
+        return Err(CryptoError::Truncated);
+    }
+    if ct.len() > buf.len() {
+        return Err(CryptoError::Authentication);
+    }
+    buf.copy_from_slice(ct);
+    let plain = key
+        .open_in_place(
+            Nonce::assume_unique_for_key(*nonce),
+            Aad::from(aad.bytes()),
+            &mut buf[..],
+        )
+        .map_err(|_| CryptoError::Authentication)?;
+    KeyMaterial::from_bytes(plain)
 }
 
 /// One version held in memory.
@@ -256,7 +295,7 @@ impl Versions {
 /// remote keys).
 pub(crate) fn check_name(name: &str) -> Result<(), CryptoError> {
     let ok = !name.is_empty()
-        && name.len() <= 64
+        && name.len() <= MAX_NAME
         && name.bytes().all(|b| b.is_ascii_graphic() && b != b'/');
     if ok {
         Ok(())
