@@ -28,7 +28,7 @@ use chrono::{TimeDelta, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crm_privacy::chain::{self, Anchor};
 use crm_privacy::consent::{CollectionMethod, ConsentScope};
-use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::crypto::Keyring;
 use crm_privacy::custodian::Custodian;
 use crm_privacy::store::{
     InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
@@ -150,7 +150,7 @@ fn gated_grant(c: &mut Criterion) {
     let logins = Arc::new(InMemoryAuthenticator::new());
     let crm = rt
         .block_on(
-            Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[7; 32]).unwrap())
+            Custodian::builder(Keyring::generate().unwrap())
                 .records(Arc::new(InMemoryRecordStore::new()))
                 .chains(Arc::new(InMemoryChainStore::new()))
                 .keys(Arc::new(InMemoryKeyStore::new()))

@@ -26,7 +26,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use crm_privacy::consent::{CollectionMethod, ConsentScope};
-use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::crypto::Keyring;
 use crm_privacy::custodian::Custodian;
 use crm_privacy::store::{
     InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
@@ -44,7 +44,7 @@ fn runtime() -> Runtime {
 
 fn custodian(rt: &Runtime, token_key: TokenKey) -> Custodian {
     rt.block_on(
-        Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[7; 32]).unwrap())
+        Custodian::builder(Keyring::generate().unwrap())
             .records(Arc::new(InMemoryRecordStore::new()))
             .chains(Arc::new(InMemoryChainStore::new()))
             .keys(Arc::new(InMemoryKeyStore::new()))
@@ -161,7 +161,7 @@ fn token(c: &mut Criterion) {
     // the gate alone.
     let single = rt
         .block_on(
-            Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[7; 32]).unwrap())
+            Custodian::builder(Keyring::generate().unwrap())
                 .records(Arc::new(InMemoryRecordStore::new()))
                 .chains(Arc::new(InMemoryChainStore::new()))
                 .keys(Arc::new(InMemoryKeyStore::new()))
@@ -198,7 +198,7 @@ fn with_consents(rt: &Runtime, others: usize) -> (Custodian, Arc<InMemoryAuthent
     let auth = Arc::new(InMemoryAuthenticator::new());
     let crm = rt
         .block_on(
-            Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[7; 32]).unwrap())
+            Custodian::builder(Keyring::generate().unwrap())
                 .records(Arc::new(InMemoryRecordStore::new()))
                 .chains(Arc::new(InMemoryChainStore::new()))
                 .keys(Arc::new(InMemoryKeyStore::new()))

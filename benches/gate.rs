@@ -18,7 +18,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{TimeDelta, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use crm_privacy::consent::{CollectionMethod, ConsentScope};
-use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::crypto::Keyring;
 use crm_privacy::custodian::Custodian;
 use crm_privacy::sharing::{Audience, SharingPolicy};
 use crm_privacy::store::{
@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
     let clock = Arc::new(ManualClock::new(t0));
     let auth = Arc::new(InMemoryAuthenticator::new());
     let (custodian, notify, signin, chat) = rt.block_on(async {
-        let c = Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[9; 32]).unwrap())
+        let c = Custodian::builder(Keyring::generate().unwrap())
             .records(Arc::new(InMemoryRecordStore::new()))
             .chains(Arc::new(InMemoryChainStore::new()))
             .keys(Arc::new(InMemoryKeyStore::new()))

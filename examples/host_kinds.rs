@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use crm_privacy::consent::CollectionMethod;
-use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::crypto::Keyring;
 use crm_privacy::custodian::Custodian;
 use crm_privacy::policy::HostConsentScope;
 use crm_privacy::store::{
@@ -132,7 +132,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .ok_or("date")?,
     ));
     let logins = Arc::new(InMemoryAuthenticator::new());
-    let crm = Custodian::builder(Keyring::new(Kek::generate(1)?, &[7; 32])?)
+    let crm = Custodian::builder(Keyring::generate()?)
         .records(Arc::new(InMemoryRecordStore::new()))
         .chains(Arc::new(InMemoryChainStore::new()))
         .keys(Arc::new(InMemoryKeyStore::new()))

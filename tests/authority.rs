@@ -725,8 +725,8 @@ async fn a_process_without_the_keyring_cannot_write_the_ledger() {
     let auth = Arc::new(crm_privacy::store::InMemoryAuthenticator::new());
     let rogue = Custodian::builder(
         crm_privacy::crypto::Keyring::new(
-            crm_privacy::crypto::Kek::from_bytes(9, &[8; 32]).unwrap(),
-            &[1; 32],
+            crm_privacy::crypto::Kek::from_bytes(9, &crm_privacy::crypto::test_secret(8)).unwrap(),
+            &crm_privacy::crypto::test_secret(1),
         )
         .unwrap(),
     )

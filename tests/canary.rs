@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use chrono::{TimeDelta, Utc};
-use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::crypto::Keyring;
 use crm_privacy::custodian::Custodian;
 use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore};
 use crm_privacy::*;
@@ -130,7 +130,7 @@ fn parse_errors_never_echo_input() {
 #[tokio::test]
 async fn grants_tokens_and_register_carry_no_values() {
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let c = Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[9; 32]).unwrap())
+    let c = Custodian::builder(Keyring::generate().unwrap())
         .records(Arc::new(InMemoryRecordStore::new()))
         .chains(Arc::new(InMemoryChainStore::new()))
         .keys(Arc::new(InMemoryKeyStore::new()))

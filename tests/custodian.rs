@@ -28,7 +28,11 @@ use crm_privacy::*;
 const CANARY: &str = "cnry4e1d";
 
 fn keyring() -> Keyring {
-    Keyring::new(Kek::from_bytes(1, &[1; 32]).unwrap(), &[2; 32]).unwrap()
+    Keyring::new(
+        Kek::from_bytes(1, &crm_privacy::crypto::test_secret(1)).unwrap(),
+        &crm_privacy::crypto::test_secret(2),
+    )
+    .unwrap()
 }
 
 /// A custodian on fresh in-memory stores, with its clock and the host's login stand-in.

@@ -11,7 +11,7 @@ mod common;
 
 use chrono::TimeDelta;
 use common::{Fx, t0};
-use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::crypto::Keyring;
 use crm_privacy::custodian::{CustodianBuilder, CustodianError};
 use crm_privacy::disclosure::{Disclosure, DisclosureError, LawfulRequest};
 use crm_privacy::ledger::AuditKind;
@@ -24,7 +24,7 @@ const CANARY: &str = "rights.canary.91@example.com";
 /// A custodian on in-memory stores whose clock reads `t0()`, with the host's login and staff
 /// directory stand-ins.
 async fn harness_with(configure: impl FnOnce(CustodianBuilder) -> CustodianBuilder) -> Fx {
-    let keyring = Keyring::new(Kek::generate(1).unwrap(), &[3; 32]).unwrap();
+    let keyring = Keyring::generate().unwrap();
     common::deployment(t0(), keyring, configure).await
 }
 

@@ -24,7 +24,11 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let keyring =
-            Keyring::new(Kek::from_bytes(1, &[9; 32]).expect("kek"), &[5; 32]).expect("keyring");
+            Keyring::new(
+            Kek::from_bytes(1, &crm_privacy::crypto::test_secret(9)).expect("kek"),
+            &crm_privacy::crypto::test_secret(5),
+        )
+        .expect("keyring");
         let (key, wrapped) = keyring.new_data_key(SUBJECT).expect("data key");
         let sealed = key.seal(KIND, RECORD, b"canary@example.com").expect("seal");
         Fixture {

@@ -34,7 +34,10 @@ fn fixture() -> &'static Fixture {
             .expect("runtime");
         let (custodian, token) = rt.block_on(async {
             let c = Custodian::builder(
-                Keyring::new(Kek::from_bytes(1, &[3; 32]).expect("kek"), &[9; 32])
+                Keyring::new(
+                    Kek::from_bytes(1, &crm_privacy::crypto::test_secret(3)).expect("kek"),
+                    &crm_privacy::crypto::test_secret(9),
+                )
                     .expect("keyring"),
             )
             .records(Arc::new(InMemoryRecordStore::new()))

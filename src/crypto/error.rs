@@ -39,4 +39,24 @@ pub enum CryptoError {
     /// silently find nothing.
     #[error("blind-index secret does not match the store's check value")]
     WrongIndexSecret,
+    /// Key material that fails the low-entropy rule (constant, patterned or sequential
+    /// bytes): refused before it protects anything. See [`check_key_entropy`](super::check_key_entropy).
+    #[error("key material is low-entropy (constant, patterned or sequential)")]
+    WeakKey,
+    /// The key-encryption key version that wrapped this key was destroyed on its schedule:
+    /// every copy of a key wrapped under it (backups included) is unreadable for good.
+    #[error("key-encryption key version {0} has been destroyed")]
+    KekDestroyed(u32),
+    /// A wrapped key names another key-encryption key than the one asked to unwrap it, or
+    /// a KEK name is empty, too long or not printable ASCII.
+    #[error("wrong or invalid key-encryption key name")]
+    KekName,
+    /// The key-encryption-key service failed (unreachable, refused, or an I/O error of a
+    /// file-backed one); names the operation, never key material.
+    #[error("key-encryption-key service failed: {0}")]
+    Kms(&'static str),
+    /// These key-encryption keys cannot create versions (keys the host supplied in memory:
+    /// a generated one would be lost at exit).
+    #[error("these key-encryption keys cannot rotate")]
+    RotationUnsupported,
 }

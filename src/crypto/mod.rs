@@ -19,7 +19,11 @@
 //! zeroized from outside the crate; keys are therefore kept only as long as an operation
 //! needs them (the custodian unwraps a data key per call and drops it).
 
+mod entropy;
 mod error;
+mod file;
+mod index;
+mod kms;
 
 use core::fmt;
 
@@ -29,7 +33,11 @@ use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
+pub use entropy::{MIN_DISTINCT, check_key_entropy};
 pub use error::CryptoError;
+pub use file::FileKeks;
+pub use index::IndexKey;
+pub use kms::{DynKeks, KekState, KekVersion, KeyEncryptionKeys, KeyMaterial, LocalKeks};
 
 use crate::data::{Category, KindRef};
 use crate::ids::{RecordId, SubjectId};
@@ -48,10 +56,10 @@ const ROW_VERSION: u8 = 2;
 pub const CHECK_LEN: usize = 16;
 /// Label of a KEK's check value (HMAC-SHA256 keyed by the KEK bytes).
 const KEK_CHECK_LABEL: &[u8] = b"crm-privacy/kek-check/v1";
-/// Label of the blind-index secret's check value. Starts with 0xff, which no category code
-/// uses, so it can never equal a blind-index input (`category code ‖ value`).
-const INDEX_CHECK_LABEL: &[u8] = b"\xffcrm-privacy/index-check/v1";
-const WRAP_VERSION: u8 = 1;
+/// Format byte of a [`WrappedKey`]: `2 ‖ KEK version ‖ name length ‖ name ‖ blob`.
+const WRAP_VERSION: u8 = 2;
+/// The KEK name a [`Keyring`]'s keys are wrapped under.
+pub const KEYRING_KEK_NAME: &str = "local";
 const TAG_LEN: usize = 16;
 const KEY_LEN: usize = 32;
 
@@ -61,6 +69,27 @@ fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>, CryptoError> {
         .fill(&mut b[..])
         .map_err(|_| CryptoError::Random)?;
     Ok(b)
+}
+
+/// A deterministic **test-only** secret: 32 bytes of splitmix64 output seeded by `seed`,
+/// the same in every process of a test (a fault suite's worker and checker, a reopened
+/// store), never a constant or a pattern a low-entropy check would refuse — and never a
+/// secret: anyone can compute it. Production keys come from `generate()` or a KMS. Only
+/// with the `test-util` feature.
+#[cfg(any(test, feature = "test-util"))]
+#[must_use]
+pub fn test_secret(seed: u8) -> [u8; 32] {
+    const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut x = u64::from(seed) ^ GAMMA;
+    let mut out = [0_u8; 32];
+    for chunk in out.chunks_exact_mut(8) {
+        x = x.wrapping_add(GAMMA);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out
 }
 
 fn aead_key(bytes: &[u8]) -> Result<LessSafeKey, CryptoError> {
@@ -119,9 +148,6 @@ fn open(
     Ok(buf)
 }
 
-/// Domain label of ledger entry tags (kept apart from blind indexes under the same key).
-const LEDGER_TAG_LABEL: &[u8] = b"crm-privacy ledger entry v1\0";
-
 /// Emits a method that is public only with the cargo feature `danger` (tests, benchmarks
 /// and fuzzing of the primitives) and crate-private otherwise: without the feature, no
 /// code outside the crate can unwrap a data key or open a field, so every plaintext passes
@@ -156,11 +182,13 @@ impl Kek {
     /// zeroize its copy.
     ///
     /// # Errors
-    /// [`CryptoError::InvalidKey`] unless exactly 32 bytes.
+    /// [`CryptoError::InvalidKey`] unless exactly 32 bytes; [`CryptoError::WeakKey`] for
+    /// constant, patterned or sequential bytes ([`check_key_entropy`]).
     pub fn from_bytes(id: u32, bytes: &[u8]) -> Result<Self, CryptoError> {
         if bytes.len() != KEY_LEN {
             return Err(CryptoError::InvalidKey);
         }
+        check_key_entropy(bytes)?;
         Ok(Self {
             id,
             key: aead_key(bytes)?,
@@ -168,7 +196,7 @@ impl Kek {
         })
     }
 
-    /// A fresh random KEK (for tests and single-process demos).
+    /// A fresh random KEK from the system random source.
     ///
     /// # Errors
     /// [`CryptoError::Random`].
@@ -197,7 +225,9 @@ impl fmt::Debug for DataKey {
     }
 }
 
-/// A data key wrapped by a KEK: safe to store. Format: `version ‖ kek id ‖ sealed key`.
+/// A data key wrapped by a KEK: safe to store. It names the KEK and the version it needs:
+/// `2 ‖ KEK version (u32 BE) ‖ name length (u8) ‖ name ‖ blob`, where the blob is what the
+/// KMS returned (opaque here).
 #[derive(Clone, PartialEq, Eq)]
 pub struct WrappedKey(Vec<u8>);
 
@@ -205,7 +235,8 @@ impl fmt::Debug for WrappedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "WrappedKey(kek {:?}, {} bytes)",
+            "WrappedKey(kek {:?} version {:?}, {} bytes)",
+            self.kek_name(),
             self.kek_id(),
             self.0.len()
         )
@@ -213,6 +244,38 @@ impl fmt::Debug for WrappedKey {
 }
 
 impl WrappedKey {
+    /// A wrapped key naming KEK `name`, `version`, around the KMS's ciphertext `blob`. What
+    /// an implementation of [`KeyEncryptionKeys::wrap`] returns.
+    ///
+    /// # Errors
+    /// [`CryptoError::KekName`] for a name that is empty, over 64 bytes or not printable
+    /// ASCII.
+    pub fn new(name: &str, version: u32, blob: &[u8]) -> Result<Self, CryptoError> {
+        kms::check_name(name)?;
+        let len = u8::try_from(name.len()).map_err(|_| CryptoError::KekName)?;
+        let mut out = Vec::with_capacity(6 + name.len() + blob.len());
+        out.push(WRAP_VERSION);
+        out.extend_from_slice(&version.to_be_bytes());
+        out.push(len);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(blob);
+        Ok(Self(out))
+    }
+    /// The name of the KEK that wrapped it, if the bytes are well-formed.
+    #[must_use]
+    pub fn kek_name(&self) -> Option<&str> {
+        if self.0.first() != Some(&WRAP_VERSION) {
+            return None;
+        }
+        let len = usize::from(*self.0.get(5)?);
+        core::str::from_utf8(self.0.get(6..6 + len)?).ok()
+    }
+    /// The ciphertext the KMS returned (what its Decrypt call takes).
+    #[must_use]
+    pub fn blob(&self) -> Option<&[u8]> {
+        let len = usize::from(*self.0.get(5)?);
+        self.0.get(6 + len..)
+    }
     /// Rebuilds a wrapped key read from storage.
     #[must_use]
     pub fn from_bytes(bytes: Vec<u8>) -> Self {
@@ -223,7 +286,7 @@ impl WrappedKey {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
-    /// The id of the KEK that wrapped it, if the bytes are long enough.
+    /// The version of the KEK that wrapped it (its id), if the bytes are long enough.
     #[must_use]
     pub fn kek_id(&self) -> Option<u32> {
         self.0
@@ -233,11 +296,14 @@ impl WrappedKey {
     }
 }
 
-/// Holds the current KEK (and older ones still able to unwrap) and the blind-index key.
+/// Holds the current KEK (and older ones still able to unwrap) and the blind-index key:
+/// the host supplies the KEK bytes itself. A custodian built from one wraps keys through a
+/// [`LocalKeks`] named [`KEYRING_KEK_NAME`] that cannot rotate; for KEK epochs use
+/// `Custodian::builder_with_kms` with a [`KeyEncryptionKeys`] implementation.
 pub struct Keyring {
     current: Kek,
     previous: Vec<Kek>,
-    index: hmac::Key,
+    index: IndexKey,
 }
 
 impl fmt::Debug for Keyring {
@@ -252,7 +318,7 @@ impl fmt::Debug for Keyring {
     }
 }
 
-fn check_value(key: &hmac::Key, label: &[u8]) -> [u8; CHECK_LEN] {
+pub(crate) fn check_value(key: &hmac::Key, label: &[u8]) -> [u8; CHECK_LEN] {
     let tag = hmac::sign(key, label);
     let mut out = [0_u8; CHECK_LEN];
     out.copy_from_slice(tag.as_ref().get(..CHECK_LEN).unwrap_or_default());
@@ -298,14 +364,29 @@ impl KeyCheck {
         }
         self
     }
-}
 
-fn wrap_aad(subject: SubjectId, kek: u32) -> [u8; 28] {
-    let mut aad = [0_u8; 28];
-    aad[..8].copy_from_slice(b"crm-dk1\0");
-    aad[8..24].copy_from_slice(&subject.to_bytes());
-    aad[24..].copy_from_slice(&kek.to_be_bytes());
-    aad
+    /// Checks the values of keys held (`self`) against values a store recorded (`stored`):
+    /// every KEK version the store knows must match, and so must the blind-index secret. A
+    /// version the store does not know yet (a new one during rotation) is accepted.
+    ///
+    /// # Errors
+    /// [`CryptoError::WrongKek`] for the first version that differs,
+    /// [`CryptoError::WrongIndexSecret`] if the index secret differs.
+    pub fn verify_against(&self, stored: &Self) -> Result<(), CryptoError> {
+        for (id, v) in &self.keks {
+            if let Some(s) = stored.kek(*id) {
+                if !ring_eq(s, v) {
+                    return Err(CryptoError::WrongKek { id: *id });
+                }
+            }
+        }
+        if let (Some(s), Some(m)) = (&stored.index, &self.index) {
+            if !ring_eq(s, m) {
+                return Err(CryptoError::WrongIndexSecret);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The fixed part of a field's associated data: tag, subject, record, host flag.
@@ -366,20 +447,51 @@ fn with_field_aad<R>(
 }
 
 impl Keyring {
-    /// A keyring with KEK `current` and a 32-byte blind-index secret (keep it separate from
-    /// the KEK so the index can be rotated or revealed independently).
+    /// A keyring with KEK `current` and a blind-index secret of at least 32 bytes (keep it
+    /// separate from the KEK so the index can be rotated or revealed independently).
     ///
     /// # Errors
-    /// [`CryptoError::InvalidKey`] unless the index secret is at least 32 bytes.
+    /// [`CryptoError::InvalidKey`] unless the index secret is at least 32 bytes;
+    /// [`CryptoError::WeakKey`] for a constant, patterned or sequential one.
     pub fn new(current: Kek, index_secret: &[u8]) -> Result<Self, CryptoError> {
-        if index_secret.len() < KEY_LEN {
-            return Err(CryptoError::InvalidKey);
-        }
-        Ok(Self {
+        Ok(Self::from_parts(
+            current,
+            IndexKey::from_bytes(index_secret)?,
+        ))
+    }
+
+    /// A keyring with KEK `current` and blind-index key `index`.
+    #[must_use]
+    pub fn from_parts(current: Kek, index: IndexKey) -> Self {
+        Self {
             current,
             previous: Vec::new(),
-            index: hmac::Key::new(hmac::HMAC_SHA256, index_secret),
-        })
+            index,
+        }
+    }
+
+    /// A keyring with a random KEK (id 1) and a random blind-index secret — a single
+    /// process's demo or test: the keys are not kept anywhere.
+    ///
+    /// # Errors
+    /// [`CryptoError::Random`].
+    pub fn generate() -> Result<Self, CryptoError> {
+        Ok(Self::from_parts(Kek::generate(1)?, IndexKey::generate()?))
+    }
+
+    /// Splits into the KEK versions (a non-rotating [`LocalKeks`], every version created
+    /// at `now`) and the blind-index key.
+    pub(crate) fn into_parts(
+        self,
+        now: DateTime<Utc>,
+    ) -> Result<(LocalKeks, IndexKey), CryptoError> {
+        let keks = LocalKeks::from_keks(
+            KEYRING_KEK_NAME,
+            std::iter::once(self.current)
+                .chain(self.previous)
+                .map(|k| (k, now)),
+        )?;
+        Ok((keks, self.index))
     }
 
     /// Keeps `kek` able to unwrap keys it wrapped earlier (rotation).
@@ -407,7 +519,7 @@ impl Keyring {
         keks.dedup_by_key(|(id, _)| *id);
         KeyCheck {
             keks,
-            index: Some(check_value(&self.index, INDEX_CHECK_LABEL)),
+            index: Some(self.index.check()),
         }
     }
 
@@ -419,23 +531,14 @@ impl Keyring {
     /// [`CryptoError::WrongKek`] for the first KEK that differs,
     /// [`CryptoError::WrongIndexSecret`] if the index secret differs.
     pub fn verify_check_values(&self, stored: &KeyCheck) -> Result<(), CryptoError> {
-        let mine = self.check_values();
-        for (id, v) in &mine.keks {
-            if let Some(s) = stored.kek(*id) {
-                if !ring_eq(s, v) {
-                    return Err(CryptoError::WrongKek { id: *id });
-                }
-            }
-        }
-        if let (Some(s), Some(m)) = (&stored.index, &mine.index) {
-            if !ring_eq(s, m) {
-                return Err(CryptoError::WrongIndexSecret);
-            }
-        }
-        Ok(())
+        self.check_values().verify_against(stored)
     }
 
     danger_pub! {
+        #[cfg_attr(
+            not(feature = "danger"),
+            allow(dead_code, reason = "the custodian wraps through its KeyEncryptionKeys; kept for tests, benchmarks and fuzzing")
+        )]
         /// A new random data key for `subject`, and its wrapped form to store.
         ///
         /// # Errors
@@ -454,48 +557,37 @@ impl Keyring {
     }
 
     fn wrap_raw(&self, subject: SubjectId, raw: &[u8]) -> Result<WrappedKey, CryptoError> {
-        let id = self.current.id;
-        let sealed = seal(&self.current.key, WRAP_VERSION, &wrap_aad(subject, id), raw)?;
-        let mut out = Vec::with_capacity(4 + sealed.len());
-        out.push(WRAP_VERSION);
-        out.extend_from_slice(&id.to_be_bytes());
-        out.extend_from_slice(sealed.get(1..).unwrap_or_default());
-        Ok(WrappedKey(out))
+        kms::wrap_local(&self.current, KEYRING_KEK_NAME, subject, raw)
     }
 
     fn unwrap_raw(
         &self,
         subject: SubjectId,
         wrapped: &WrappedKey,
-    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    ) -> Result<KeyMaterial, CryptoError> {
+        if wrapped.kek_name() != Some(KEYRING_KEK_NAME) {
+            return Err(CryptoError::KekName);
+        }
         let id = wrapped.kek_id().ok_or(CryptoError::Truncated)?;
         let kek = std::iter::once(&self.current)
             .chain(&self.previous)
             .find(|k| k.id == id)
             .ok_or(CryptoError::UnknownKek(id))?;
-        let version = *wrapped.0.first().ok_or(CryptoError::Truncated)?;
-        let mut sealed = Vec::with_capacity(wrapped.0.len().saturating_sub(4));
-        sealed.push(version);
-        sealed.extend_from_slice(wrapped.0.get(5..).ok_or(CryptoError::Truncated)?);
-        let raw = open(&kek.key, WRAP_VERSION, &wrap_aad(subject, id), &sealed)?;
-        if raw.len() != KEY_LEN {
-            return Err(CryptoError::InvalidKey);
-        }
-        Ok(raw)
+        kms::unwrap_local(&kek.key, KEYRING_KEK_NAME, subject, wrapped)
     }
 
     danger_pub! {
+        #[cfg_attr(
+            not(feature = "danger"),
+            allow(dead_code, reason = "the custodian wraps through its KeyEncryptionKeys; kept for tests, benchmarks and fuzzing")
+        )]
         /// Unwraps a stored data key of `subject`.
         ///
         /// # Errors
         /// [`CryptoError::UnknownKek`] if no held KEK wrapped it, [`CryptoError::Authentication`]
         /// if it was altered or belongs to another subject.
         fn unwrap(&self, subject: SubjectId, wrapped: &WrappedKey) -> Result<DataKey, CryptoError> {
-            let raw = self.unwrap_raw(subject, wrapped)?;
-            Ok(DataKey {
-                subject,
-                key: aead_key(&raw)?,
-            })
+            DataKey::from_material(subject, &self.unwrap_raw(subject, wrapped)?)
         }
     }
 
@@ -510,39 +602,14 @@ impl Keyring {
         wrapped: &WrappedKey,
     ) -> Result<WrappedKey, CryptoError> {
         let raw = self.unwrap_raw(subject, wrapped)?;
-        self.wrap_raw(subject, &raw)
-    }
-
-    /// Tag of a ledger entry's body, under a key only the composition root's keyring holds
-    /// (domain-separated from the blind index under the same secret): a process that shares
-    /// the ledger but not the keyring cannot write entries a custodian applies.
-    pub(crate) fn ledger_tag(&self, body: &[u8]) -> [u8; 32] {
-        let mut ctx = hmac::Context::with_key(&self.index);
-        ctx.update(LEDGER_TAG_LABEL);
-        ctx.update(body);
-        let mut out = [0_u8; 32];
-        out.copy_from_slice(ctx.sign().as_ref());
-        out
-    }
-
-    /// Whether `tag` is [`ledger_tag`](Self::ledger_tag) of `body` (constant time).
-    pub(crate) fn verify_ledger_tag(&self, body: &[u8], tag: &[u8]) -> bool {
-        let mut data = Vec::with_capacity(LEDGER_TAG_LABEL.len() + body.len());
-        data.extend_from_slice(LEDGER_TAG_LABEL);
-        data.extend_from_slice(body);
-        hmac::verify(&self.index, &data, tag).is_ok()
+        self.wrap_raw(subject, raw.expose_secret())
     }
 
     /// Blind index of a normalized lookup value (`Email::as_str`, `Phone::as_e164`), domain
     /// separated by category.
     #[must_use]
     pub fn blind_index(&self, category: Category, normalized: &str) -> [u8; 32] {
-        let mut ctx = hmac::Context::with_key(&self.index);
-        ctx.update(&[category.code()]);
-        ctx.update(normalized.as_bytes());
-        let mut out = [0_u8; 32];
-        out.copy_from_slice(ctx.sign().as_ref());
-        out
+        self.index.blind_index(category, normalized)
     }
 }
 
@@ -600,6 +667,17 @@ impl RowHeader<'_> {
 }
 
 impl DataKey {
+    /// The data key of `subject` from unwrapped key material.
+    pub(crate) fn from_material(
+        subject: SubjectId,
+        material: &KeyMaterial,
+    ) -> Result<Self, CryptoError> {
+        Ok(Self {
+            subject,
+            key: aead_key(material.expose_secret())?,
+        })
+    }
+
     /// The subject this key belongs to.
     #[must_use]
     pub const fn subject(&self) -> SubjectId {
@@ -693,8 +771,57 @@ impl DataKey {
 mod tests {
     use super::*;
 
+    use super::test_secret as secret;
+
     fn ring() -> Keyring {
-        Keyring::new(Kek::generate(1).unwrap(), &[9; 32]).unwrap()
+        Keyring::generate().unwrap()
+    }
+
+    #[test]
+    fn low_entropy_secrets_are_refused() {
+        let counter: Vec<u8> = (0..32).collect();
+        let step: Vec<u8> = (0..32).map(|i: u8| i.wrapping_mul(7)).collect();
+        let pattern: Vec<u8> = b"abcdefgh".repeat(4);
+        for weak in [&[7_u8; 32][..], &[0; 32], &counter, &step, &pattern] {
+            assert_eq!(Kek::from_bytes(1, weak).unwrap_err(), CryptoError::WeakKey);
+            assert_eq!(
+                IndexKey::from_bytes(weak).unwrap_err(),
+                CryptoError::WeakKey
+            );
+            assert_eq!(
+                Keyring::new(Kek::generate(1).unwrap(), weak).unwrap_err(),
+                CryptoError::WeakKey
+            );
+        }
+        assert_eq!(
+            IndexKey::from_bytes(&secret(1)[..31]).unwrap_err(),
+            CryptoError::InvalidKey
+        );
+        for seed in 0..=255 {
+            Kek::from_bytes(1, &secret(seed)).unwrap();
+            IndexKey::from_bytes(&secret(seed)).unwrap();
+        }
+        for _ in 0..1000 {
+            Kek::generate(1).unwrap();
+            IndexKey::generate().unwrap();
+        }
+    }
+
+    #[test]
+    fn wrapped_key_names_kek_and_version() {
+        let w = WrappedKey::new("main", 7, b"blob").unwrap();
+        assert_eq!(w.kek_name(), Some("main"));
+        assert_eq!(w.kek_id(), Some(7));
+        assert_eq!(w.blob(), Some(&b"blob"[..]));
+        assert!(format!("{w:?}").contains("main"));
+        for bad in ["", "a/b", "sp ace", &"x".repeat(65)] {
+            assert_eq!(
+                WrappedKey::new(bad, 1, b"").unwrap_err(),
+                CryptoError::KekName
+            );
+        }
+        assert_eq!(WrappedKey::from_bytes(vec![2, 0, 0]).kek_name(), None);
+        assert_eq!(WrappedKey::from_bytes(vec![]).blob(), None);
     }
 
     /// The associated data is the same bytes whether it is built on the stack or on the heap
@@ -793,19 +920,20 @@ mod tests {
         ignore = "ring's C and assembly primitives cannot run under Miri"
     )]
     fn kek_rotation_rewraps_without_touching_fields() {
-        let old = Kek::from_bytes(1, &[1; 32]).unwrap();
-        let kr_old = Keyring::new(old, &[9; 32]).unwrap();
+        let old = Kek::from_bytes(1, &secret(1)).unwrap();
+        let kr_old = Keyring::new(old, &secret(9)).unwrap();
         let s = SubjectId::new_random();
         let (dk, wrapped) = kr_old.new_data_key(s).unwrap();
         let r = RecordId::new_random();
         let kind = KindRef::Builtin(Category::Phone);
         let ct = dk.seal(kind, r, b"+41446681800").unwrap();
-        let kr_new = Keyring::new(Kek::from_bytes(2, &[2; 32]).unwrap(), &[9; 32])
+        let kr_new = Keyring::new(Kek::from_bytes(2, &secret(2)).unwrap(), &secret(9))
             .unwrap()
-            .with_previous(Kek::from_bytes(1, &[1; 32]).unwrap());
+            .with_previous(Kek::from_bytes(1, &secret(1)).unwrap());
         let rewrapped = kr_new.rewrap(s, &wrapped).unwrap();
         assert_eq!(rewrapped.kek_id(), Some(2));
-        let kr_only_new = Keyring::new(Kek::from_bytes(2, &[2; 32]).unwrap(), &[9; 32]).unwrap();
+        let kr_only_new =
+            Keyring::new(Kek::from_bytes(2, &secret(2)).unwrap(), &secret(9)).unwrap();
         assert_eq!(
             kr_only_new.unwrap(s, &wrapped).unwrap_err(),
             CryptoError::UnknownKek(1)
@@ -824,7 +952,7 @@ mod tests {
         let a = kr.blind_index(Category::Email, "alice@example.com");
         assert_eq!(a, kr.blind_index(Category::Email, "alice@example.com"));
         assert_ne!(a, kr.blind_index(Category::Phone, "alice@example.com"));
-        let other = Keyring::new(Kek::generate(1).unwrap(), &[8; 32]).unwrap();
+        let other = Keyring::new(Kek::generate(1).unwrap(), &secret(8)).unwrap();
         assert_ne!(a, other.blind_index(Category::Email, "alice@example.com"));
         assert!(format!("{kr:?}").contains("current"));
     }
@@ -836,7 +964,7 @@ mod tests {
     )]
     fn check_values_refuse_a_wrong_kek_or_index_secret() {
         let kr = |kek: u8, idx: u8| {
-            Keyring::new(Kek::from_bytes(1, &[kek; 32]).unwrap(), &[idx; 32]).unwrap()
+            Keyring::new(Kek::from_bytes(1, &secret(kek)).unwrap(), &secret(idx)).unwrap()
         };
         let stored = kr(1, 9).check_values();
         assert_eq!(stored.keks.len(), 1);
@@ -850,16 +978,16 @@ mod tests {
             Err(CryptoError::WrongIndexSecret)
         );
         // Rotation: a new KEK id is accepted, the previous one must still match.
-        let rotated = Keyring::new(Kek::from_bytes(2, &[7; 32]).unwrap(), &[9; 32])
+        let rotated = Keyring::new(Kek::from_bytes(2, &secret(7)).unwrap(), &secret(9))
             .unwrap()
-            .with_previous(Kek::from_bytes(1, &[1; 32]).unwrap());
+            .with_previous(Kek::from_bytes(1, &secret(1)).unwrap());
         rotated.verify_check_values(&stored).unwrap();
         let merged = stored.clone().merged(&rotated.check_values());
         assert_eq!(merged.keks.len(), 2);
         assert_eq!(merged.kek(1), stored.kek(1), "merging never replaces");
-        let bad_previous = Keyring::new(Kek::from_bytes(2, &[7; 32]).unwrap(), &[9; 32])
+        let bad_previous = Keyring::new(Kek::from_bytes(2, &secret(7)).unwrap(), &secret(9))
             .unwrap()
-            .with_previous(Kek::from_bytes(1, &[3; 32]).unwrap());
+            .with_previous(Kek::from_bytes(1, &secret(3)).unwrap());
         assert_eq!(
             bad_previous.verify_check_values(&merged),
             Err(CryptoError::WrongKek { id: 1 })

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Custodian, CustodianError, Inner};
 use crate::chain::{self, Anchor};
 use crate::clock::{Clock, SystemClock};
-use crate::crypto::Keyring;
+use crate::crypto::{DynKeks, IndexKey, Keyring};
 use crate::data::Category;
 use crate::grant::{Epoch, KeyRing, TokenKey};
 use crate::ledger::PolicyState;
@@ -24,7 +24,8 @@ use crate::store::{
 #[derive(Debug)]
 #[must_use]
 pub struct CustodianBuilder {
-    keyring: Keyring,
+    source: KeySource,
+    kek_epoch: Option<TimeDelta>,
     records: Option<DynRecordStore>,
     chains: Option<DynChainStore>,
     keys: Option<DynKeyStore>,
@@ -43,6 +44,15 @@ pub struct CustodianBuilder {
     retention: HashMap<crate::data::KindRef, RetentionRule>,
     schedule: Option<crate::retention::Schedule>,
     receipts: ReceiptConfig,
+}
+
+/// Where the custodian's keys come from.
+#[derive(Debug)]
+enum KeySource {
+    /// KEK bytes the host supplied: no epochs.
+    Keyring(Box<Keyring>),
+    /// A KMS boundary and the blind-index key: KEK epochs on.
+    Kms(DynKeks, IndexKey),
 }
 
 /// Who issues consent receipts, where the policy is published, and under which jurisdiction.
@@ -66,10 +76,28 @@ const MAX_REQUEST_AGE: TimeDelta = TimeDelta::hours(1);
 const MAX_BACKUP_WINDOW: TimeDelta = TimeDelta::days(3653);
 
 impl Custodian {
-    /// Starts configuring a custodian that seals data with `keyring`.
+    /// Starts configuring a custodian that seals data with `keyring` (KEK bytes the host
+    /// supplies). Its KEK has no epochs: a backup taken before an erasure stays decryptable
+    /// while the host keeps the KEK, and [`ErasureReport::undecryptable_after`] is `None`.
+    /// Use [`builder_with_kms`](Self::builder_with_kms) for KEK epochs.
+    ///
+    /// [`ErasureReport::undecryptable_after`]: super::ErasureReport::undecryptable_after
     pub fn builder(keyring: Keyring) -> CustodianBuilder {
+        Self::builder_from(KeySource::Keyring(Box::new(keyring)))
+    }
+
+    /// Starts configuring a custodian whose data keys are wrapped through `keks` (a KMS,
+    /// [`FileKeks`](crate::crypto::FileKeks) or [`LocalKeks`](crate::crypto::LocalKeks)),
+    /// with blind indexes and ledger tags under `index`. KEK epochs are on: see
+    /// [`CustodianBuilder::kek_epoch`].
+    pub fn builder_with_kms(keks: DynKeks, index: IndexKey) -> CustodianBuilder {
+        Self::builder_from(KeySource::Kms(keks, index))
+    }
+
+    fn builder_from(source: KeySource) -> CustodianBuilder {
         CustodianBuilder {
-            keyring,
+            source,
+            kek_epoch: None,
             records: None,
             chains: None,
             keys: None,
@@ -191,6 +219,14 @@ impl CustodianBuilder {
         self.backup_window = w;
         self
     }
+    /// Length of a KEK epoch (default: the backup window): the primary KEK version is
+    /// rotated once it is this old, and destroyed a backup window after its epoch ends.
+    /// Must be positive and no longer than the backup window, and needs a custodian built
+    /// with [`Custodian::builder_with_kms`] (refused at build otherwise).
+    pub fn kek_epoch(mut self, epoch: TimeDelta) -> Self {
+        self.kek_epoch = Some(epoch);
+        self
+    }
     /// Marks a kind immutable for `"commercial"` or `"legal"` reasons (clause 6.1).
     pub fn immutable(mut self, kind: Category, reason: &'static str) -> Self {
         self.immutable.insert(kind, reason);
@@ -258,12 +294,29 @@ impl CustodianBuilder {
                 "single-process mode on a shared store",
             ));
         }
+        let keyring = match self.source {
+            KeySource::Keyring(kr) => {
+                if self.kek_epoch.is_some() {
+                    return Err(CustodianError::Config(
+                        "kek epochs need a key-encryption-key service",
+                    ));
+                }
+                let (keks, index) = kr.into_parts(self.clock.now())?;
+                super::keys::KeyHierarchy::new(Arc::new(keks), index, None)
+            }
+            KeySource::Kms(keks, index) => {
+                let epoch = self.kek_epoch.unwrap_or(self.backup_window);
+                if epoch <= TimeDelta::zero() || epoch > self.backup_window {
+                    return Err(CustodianError::Config("kek epoch"));
+                }
+                super::keys::KeyHierarchy::new(keks, index, Some(epoch))
+            }
+        };
         // A wrong KEK or blind-index secret is refused here, not at the first read: the
         // store keeps their check values from the first build.
-        let stored = keys
-            .set_check_values_if_absent(&self.keyring.check_values())
-            .await?;
-        self.keyring.verify_check_values(&stored)?;
+        let checks = keyring.check_values().await?;
+        let stored = keys.set_check_values_if_absent(&checks).await?;
+        checks.verify_against(&stored)?;
         // Neither part of the store is behind what the other (or the witness) saw.
         chains.cross_check().await?;
         if let Some(w) = &self.witness {
@@ -301,7 +354,7 @@ impl CustodianBuilder {
                 records,
                 chains,
                 keys,
-                keyring: self.keyring,
+                keyring,
                 tokens,
                 clock: self.clock,
                 authenticator: self.authenticator,

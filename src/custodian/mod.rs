@@ -15,12 +15,14 @@
 //! # tokio_test_block(async {
 //! use std::sync::Arc;
 //! use crm_privacy::{Email, Notification};
-//! use crm_privacy::crypto::{Kek, Keyring};
+//! use crm_privacy::crypto::Keyring;
 //! use crm_privacy::custodian::Custodian;
 //! use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore};
 //!
-//! // In production both secrets come from the host's secret store.
-//! let keyring = Keyring::new(Kek::generate(1)?, &[7; 32])?;
+//! // The composition root (trusted): fresh random keys here; in production the KEK sits
+//! // behind a KMS (`Custodian::builder_with_kms`, see docs/keys.md). Never a constant:
+//! // `Keyring::new` refuses low-entropy secrets.
+//! let keyring = Keyring::generate()?;
 //! let custodian = Custodian::builder(keyring)
 //!     .records(Arc::new(InMemoryRecordStore::new()))
 //!     .chains(Arc::new(InMemoryChainStore::new()))
@@ -46,6 +48,7 @@ mod error;
 mod export;
 mod gate;
 mod grants;
+mod keys;
 mod read;
 mod rights;
 mod sharing;
@@ -64,10 +67,10 @@ pub use builder::{CustodianBuilder, RetentionRule};
 pub use error::CustodianError;
 pub use export::{ExportedConsent, ExportedHostConsent, ExportedRecord, Rendering, SubjectExport};
 pub use grants::LookupGrant;
+pub use keys::{KekEpoch, KekRotation};
 
 use crate::chain::Anchor;
 use crate::clock::Clock;
-use crate::crypto::Keyring;
 use crate::data::Category;
 use crate::grant::{Epoch, KeyRing};
 use crate::ids::{RecordId, SubjectId};
@@ -83,7 +86,7 @@ struct Inner {
     records: DynRecordStore,
     chains: DynChainStore,
     keys: DynKeyStore,
-    keyring: Keyring,
+    keyring: keys::KeyHierarchy,
     tokens: KeyRing,
     clock: Arc<dyn Clock>,
     authenticator: Option<DynAuthenticator>,
@@ -123,10 +126,17 @@ pub struct ErasureReport {
     pub erased_at: DateTime<Utc>,
     /// Records deleted from primary storage.
     pub records_deleted: u64,
-    /// The subject's data key was destroyed: every copy (backups included) is unreadable now.
+    /// The subject's data key was destroyed in primary storage. A backup taken before the
+    /// erasure still holds it, wrapped, until the date below.
     pub key_destroyed: bool,
-    /// When the last backup holding the (unreadable) ciphertext ages out.
+    /// When the last backup taken before the erasure ages out (erasure + backup window).
     pub backups_age_out_by: DateTime<Utc>,
+    /// The date after which no backup can decrypt the subject, enforced by the KEK
+    /// schedule: the destruction date of the newest KEK version that can have wrapped the
+    /// subject's key ([`Custodian::destroy_expired_keks`]). `None` for a custodian built
+    /// from a host-supplied [`Keyring`](crate::crypto::Keyring): its KEKs have no epochs,
+    /// and a backup stays decryptable while the host keeps the KEK.
+    pub undecryptable_after: Option<DateTime<Utc>>,
     /// What is kept and why: the ledger and audit entries (ids only, no personal data),
     /// kept as evidence of lawful processing.
     pub kept: Vec<&'static str>,

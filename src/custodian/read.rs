@@ -23,7 +23,7 @@ impl Custodian {
             Err(StoreError::Shredded(_)) => return Err(crate::crypto::CryptoError::Shredded.into()),
             Err(e) => return Err(e.into()),
         };
-        Ok(self.inner.keyring.unwrap(subject, &wrapped)?)
+        Ok(self.inner.keyring.unwrap(subject, &wrapped).await?)
     }
 
     /// The row `record` if the grant's subject owns it. A row of another subject is refused

@@ -46,9 +46,10 @@ impl Custodian {
             .await
     }
 
-    /// Erases a subject (6.2): grants stop at once, the data key is destroyed (every copy of
-    /// the ciphertexts, backups included, is unreadable from now on) and the records are
-    /// deleted. Returns the report to show the subject.
+    /// Erases a subject (6.2): grants stop at once, the data key is destroyed and the
+    /// records are deleted. A backup taken before holds the key wrapped by a KEK version
+    /// until that version is destroyed on its schedule: the report states that date
+    /// ([`ErasureReport::undecryptable_after`]). Returns the report to show the subject.
     ///
     /// # Errors
     /// Store failures; retrying is safe.
@@ -69,12 +70,16 @@ impl Custodian {
             .await?;
         }
         let records_deleted = self.finish_erasure(subject).await?;
+        // Read after the key is gone: a rotation racing with the erasure can only have
+        // re-wrapped it under a version no newer than this one.
+        let undecryptable_after = self.undecryptable_after().await?;
         Ok(ErasureReport {
             subject,
             erased_at: now,
             records_deleted,
             key_destroyed: true,
             backups_age_out_by,
+            undecryptable_after,
             kept: vec![
                 "consent ledger entries (ids, scopes, instants): evidence of lawful processing",
                 "audit log entries (ids, kinds, purposes, instants): evidence of lawful processing",

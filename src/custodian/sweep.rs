@@ -26,12 +26,18 @@ impl Custodian {
     /// ([`retention::fold`](crate::retention::fold)), unless a legal hold applies, and
     /// reports every record with its deadline. A host kind is swept by the rules of the
     /// purposes its [`host_policy!`](crate::host_policy) declares; a host kind this build does
-    /// not register is kept (deadline `None`).
+    /// not register is kept (deadline `None`). Runs the KEK schedule
+    /// first ([`rotate_if_due`](Self::rotate_if_due),
+    /// [`destroy_expired_keks`](Self::destroy_expired_keks)).
     ///
     /// # Errors
     /// Store failures.
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(holds = holds.len()), err(level = "info", Display)))]
     pub async fn sweep_with_holds(&self, holds: &[Hold]) -> Result<Vec<SweepLine>, CustodianError> {
+        // The KEK schedule first (6.2): rotate a version whose epoch ended, finish a rotation
+        // left half-done, destroy versions whose backups have all aged out.
+        self.rotate_if_due().await?;
+        self.destroy_expired_keks().await?;
         let now = self.now();
         let mut out = Vec::new();
         let mut after = None;

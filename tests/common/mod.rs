@@ -27,7 +27,11 @@ pub(crate) fn t0() -> DateTime<Utc> {
     reason = "custodian.rs and rights.rs use their own keyrings"
 )]
 pub(crate) fn keyring() -> Keyring {
-    Keyring::new(Kek::from_bytes(1, &[3; 32]).unwrap(), &[9; 32]).unwrap()
+    Keyring::new(
+        Kek::from_bytes(1, &crm_privacy::crypto::test_secret(3)).unwrap(),
+        &crm_privacy::crypto::test_secret(9),
+    )
+    .unwrap()
 }
 
 /// A builder on fresh in-memory stores and nothing else: no clock, authenticator or staff

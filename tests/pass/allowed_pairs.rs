@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use crm_privacy::consent::{CollectionMethod, ConsentScope};
-use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::crypto::Keyring;
 use crm_privacy::custodian::Custodian;
 use crm_privacy::store::{
     InMemoryAuthenticator, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore,
@@ -15,7 +15,7 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let logins = Arc::new(InMemoryAuthenticator::new());
-        let crm = Custodian::builder(Keyring::new(Kek::generate(1).unwrap(), &[7; 32]).unwrap())
+        let crm = Custodian::builder(Keyring::generate().unwrap())
             .records(Arc::new(InMemoryRecordStore::new()))
             .chains(Arc::new(InMemoryChainStore::new()))
             .keys(Arc::new(InMemoryKeyStore::new()))

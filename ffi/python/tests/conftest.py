@@ -4,7 +4,9 @@ import pytest
 
 import crm_privacy as crm
 
-KEYS = dict(kek=b"k" * 32, index_key=b"i" * 32, token_key=b"t" * 32)
+# Test-only keys: a constant like b"k" * 32 is refused as low-entropy (issue 16).
+KEYS = dict(kek=b"k3Qz9!Lm#Vp2Xr7Tb0Yw5Nc8Hd1Jf4Gs", index_key=b"i8Wq2@Ne$Ru6Zt1Ya4Kc9Mf0Lh3Pj7Ds",
+            token_key=b"t" * 32)
 T0 = 1_800_000_000
 
 

@@ -48,12 +48,18 @@ fn logins() -> Arc<InMemoryAuthenticator> {
 
 /// One app server: every custodian catches up with the ledger before each decision.
 async fn custodian(store: &PostgresStore) -> Custodian {
-    Custodian::builder(Keyring::new(Kek::from_bytes(1, &[1; 32]).unwrap(), &[2; 32]).unwrap())
-        .store(Arc::new(store.clone()))
-        .authenticator(logins())
-        .build()
-        .await
-        .unwrap()
+    Custodian::builder(
+        Keyring::new(
+            Kek::from_bytes(1, &crm_privacy::crypto::test_secret(1)).unwrap(),
+            &crm_privacy::crypto::test_secret(2),
+        )
+        .unwrap(),
+    )
+    .store(Arc::new(store.clone()))
+    .authenticator(logins())
+    .build()
+    .await
+    .unwrap()
 }
 
 /// The subject's session (consent is given in it), valid for the run.

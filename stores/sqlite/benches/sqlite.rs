@@ -41,7 +41,11 @@ use crm_privacy_sqlite::SqliteStore;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
 fn keyring() -> Keyring {
-    Keyring::new(Kek::from_bytes(1, &[1; 32]).unwrap(), &[2; 32]).unwrap()
+    Keyring::new(
+        Kek::from_bytes(1, &crm_privacy::crypto::test_secret(1)).unwrap(),
+        &crm_privacy::crypto::test_secret(2),
+    )
+    .unwrap()
 }
 
 fn with_read(c: &mut Criterion) {

@@ -39,13 +39,15 @@ use crm_privacy_sqlite::SqliteStore;
 
 /// The two KEKs the suite rotates between, and the fixed blind-index secret.
 pub(crate) fn keyring(current: u32) -> Keyring {
-    let one = Kek::from_bytes(1, &[5; 32]).map_err(|e| format!("{e:?}"));
-    let two = Kek::from_bytes(2, &[7; 32]).map_err(|e| format!("{e:?}"));
+    let one =
+        Kek::from_bytes(1, &crm_privacy::crypto::test_secret(5)).map_err(|e| format!("{e:?}"));
+    let two =
+        Kek::from_bytes(2, &crm_privacy::crypto::test_secret(7)).map_err(|e| format!("{e:?}"));
     let (Ok(one), Ok(two)) = (one, two) else {
         unreachable!("fixed 32-byte KEKs are valid")
     };
     let (cur, prev) = if current == 2 { (two, one) } else { (one, two) };
-    match Keyring::new(cur, &[6; 32]) {
+    match Keyring::new(cur, &crm_privacy::crypto::test_secret(6)) {
         Ok(k) => k.with_previous(prev),
         Err(e) => unreachable!("fixed index secret is valid: {e:?}"),
     }

@@ -17,7 +17,11 @@ use crm_privacy::*;
 use crm_privacy_sqlite::SqliteStore;
 
 fn keyring(kek: u8) -> Keyring {
-    Keyring::new(Kek::from_bytes(1, &[kek; 32]).unwrap(), &[3; 32]).unwrap()
+    Keyring::new(
+        Kek::from_bytes(1, &crm_privacy::crypto::test_secret(kek)).unwrap(),
+        &crm_privacy::crypto::test_secret(3),
+    )
+    .unwrap()
 }
 
 /// One deployment's token key: grants survive a reopen of the store, as they would a

@@ -27,7 +27,11 @@ use crm_privacy_sqlite::SqliteStore;
 const RUNS: u64 = 20;
 
 fn keyring() -> Keyring {
-    Keyring::new(Kek::from_bytes(1, &[5; 32]).unwrap(), &[6; 32]).unwrap()
+    Keyring::new(
+        Kek::from_bytes(1, &crm_privacy::crypto::test_secret(5)).unwrap(),
+        &crm_privacy::crypto::test_secret(6),
+    )
+    .unwrap()
 }
 
 fn child(path: &str) {

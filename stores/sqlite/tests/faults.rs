@@ -30,7 +30,11 @@ use crm_privacy::{RecordId, SubjectId};
 use crm_privacy_sqlite::SqliteStore;
 
 fn keyring(kek: u8, index: u8) -> Keyring {
-    Keyring::new(Kek::from_bytes(1, &[kek; 32]).unwrap(), &[index; 32]).unwrap()
+    Keyring::new(
+        Kek::from_bytes(1, &crm_privacy::crypto::test_secret(kek)).unwrap(),
+        &crm_privacy::crypto::test_secret(index),
+    )
+    .unwrap()
 }
 
 fn long_mode() -> bool {

@@ -26,13 +26,19 @@ type GoogleAccountId = ProviderAccountId<Google>;
 use crm_privacy_sqlite::SqliteStore;
 
 async fn process(path: &std::path::Path, auth: Arc<InMemoryAuthenticator>) -> Custodian {
-    Custodian::builder(Keyring::new(Kek::from_bytes(1, &[3; 32]).unwrap(), &[9; 32]).unwrap())
-        .store(Arc::new(SqliteStore::open(path).unwrap()))
-        .token_key(TokenKey::from_secret(1, &[5; 32]).unwrap())
-        .authenticator(auth)
-        .build()
-        .await
-        .unwrap()
+    Custodian::builder(
+        Keyring::new(
+            Kek::from_bytes(1, &crm_privacy::crypto::test_secret(3)).unwrap(),
+            &crm_privacy::crypto::test_secret(9),
+        )
+        .unwrap(),
+    )
+    .store(Arc::new(SqliteStore::open(path).unwrap()))
+    .token_key(TokenKey::from_secret(1, &[5; 32]).unwrap())
+    .authenticator(auth)
+    .build()
+    .await
+    .unwrap()
 }
 
 fn refused(r: Result<(), CustodianError>) -> AccessError {
@@ -140,7 +146,13 @@ async fn changes_in_one_process_apply_at_the_others_next_call() {
 async fn single_process_mode_needs_an_exclusive_store() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crm.db");
-    let kr = || Keyring::new(Kek::from_bytes(1, &[3; 32]).unwrap(), &[9; 32]).unwrap();
+    let kr = || {
+        Keyring::new(
+            Kek::from_bytes(1, &crm_privacy::crypto::test_secret(3)).unwrap(),
+            &crm_privacy::crypto::test_secret(9),
+        )
+        .unwrap()
+    };
     // A shared open refuses the opt-out of catching up.
     let shared = Custodian::builder(kr())
         .store(Arc::new(SqliteStore::open(&path).unwrap()))

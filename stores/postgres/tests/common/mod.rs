@@ -59,7 +59,11 @@ pub(crate) async fn connect(schema: &str, conns: u32) -> Option<PostgresStore> {
 }
 
 pub(crate) fn keyring() -> Keyring {
-    Keyring::new(Kek::from_bytes(1, &[4; 32]).unwrap(), &[5; 32]).unwrap()
+    Keyring::new(
+        Kek::from_bytes(1, &crm_privacy::crypto::test_secret(4)).unwrap(),
+        &crm_privacy::crypto::test_secret(5),
+    )
+    .unwrap()
 }
 
 /// The host's login, shared by every custodian of this process (as app servers share one

@@ -1,0 +1,321 @@
+//! The key hierarchy the custodian holds (KEK behind [`KeyEncryptionKeys`], blind-index
+//! key) and the KEK schedule (clause 6.2, issue 16): epochs no longer than the backup
+//! window, re-wrapping of live keys on rotation, destruction of an epoch's version once
+//! every backup that could hold a key wrapped under it has aged out.
+//!
+//! Dates, for a version created at `c` with epoch length `e` and backup window `w`:
+//! - its epoch ends at `c + e` (the first [`Custodian::rotate_if_due`] on or after that
+//!   instant creates the next version and re-wraps every live key under it);
+//! - it is destroyed at `c + e + w` (the first [`Custodian::destroy_expired_keks`] on or
+//!   after that instant; the sweep calls both). A backup taken before the re-wrap finished
+//!   holds keys under it; every such backup is older than `w` by then. If the rotation ran
+//!   late, the destruction still happens at `c + e + w` (after re-wrapping first, so no live
+//!   subject is lost): the backups taken in the late stretch become undecryptable before
+//!   their window ends. The stated date wins over restorability.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+
+use super::{Custodian, CustodianError};
+use crate::crypto::{
+    CryptoError, DataKey, DynKeks, IndexKey, KekState, KeyCheck, KeyMaterial, WrappedKey,
+};
+use crate::data::Category;
+use crate::ids::SubjectId;
+use crate::store::StoreError;
+
+/// The keys of one custodian.
+#[derive(Debug)]
+pub(super) struct KeyHierarchy {
+    keks: DynKeks,
+    index: IndexKey,
+    /// KEK epoch length; `None` when the KEKs cannot rotate (a host-supplied keyring).
+    epoch: Option<TimeDelta>,
+    /// The primary version every live key was last seen re-wrapped under (0: not checked
+    /// since this process started).
+    rewrapped_through: AtomicU32,
+}
+
+impl KeyHierarchy {
+    pub(super) fn new(keks: DynKeks, index: IndexKey, epoch: Option<TimeDelta>) -> Self {
+        Self {
+            keks,
+            index,
+            epoch,
+            rewrapped_through: AtomicU32::new(0),
+        }
+    }
+
+    /// A new random data key for `subject`, and its wrapped form to store.
+    pub(super) async fn new_data_key(
+        &self,
+        subject: SubjectId,
+    ) -> Result<(DataKey, WrappedKey), CryptoError> {
+        let material = KeyMaterial::generate()?;
+        let wrapped = self.keks.wrap(subject, &material).await?;
+        Ok((DataKey::from_material(subject, &material)?, wrapped))
+    }
+
+    /// Unwraps a stored data key of `subject`.
+    pub(super) async fn unwrap(
+        &self,
+        subject: SubjectId,
+        wrapped: &WrappedKey,
+    ) -> Result<DataKey, CryptoError> {
+        DataKey::from_material(subject, &self.keks.unwrap(subject, wrapped).await?)
+    }
+
+    pub(super) fn blind_index(&self, category: Category, normalized: &str) -> [u8; 32] {
+        self.index.blind_index(category, normalized)
+    }
+
+    pub(super) fn ledger_tag(&self, body: &[u8]) -> [u8; 32] {
+        self.index.ledger_tag(body)
+    }
+
+    pub(super) fn verify_ledger_tag(&self, body: &[u8], tag: &[u8]) -> bool {
+        self.index.verify_ledger_tag(body, tag)
+    }
+
+    /// Check values of every version not destroyed and of the index key.
+    pub(super) async fn check_values(&self) -> Result<KeyCheck, CryptoError> {
+        let mut keks: Vec<_> = self
+            .keks
+            .versions()
+            .await?
+            .into_iter()
+            .filter_map(|v| v.check.map(|c| (v.version, c)))
+            .collect();
+        keks.sort_by_key(|(id, _)| *id);
+        Ok(KeyCheck {
+            keks,
+            index: Some(self.index.check()),
+        })
+    }
+}
+
+/// What a KEK rotation (or its resumption) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct KekRotation {
+    /// The primary version every live key is now wrapped under.
+    pub version: u32,
+    /// Live keys re-wrapped by this call.
+    pub rewrapped: u64,
+    /// Keys found wrapped under a destroyed version (only in a store restored from a
+    /// backup older than its window): unreadable for good, left as they are.
+    pub unreadable: u64,
+}
+
+/// One KEK version on the schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KekEpoch {
+    /// The version.
+    pub version: u32,
+    /// Where it stands.
+    pub state: KekState,
+    /// Start of its epoch (its creation).
+    pub starts_at: DateTime<Utc>,
+    /// When the next rotation is due (end of its epoch).
+    pub rotate_by: DateTime<Utc>,
+    /// When it is destroyed: end of epoch + backup window.
+    pub destroy_at: DateTime<Utc>,
+}
+
+impl Custodian {
+    fn epoch(&self) -> Result<TimeDelta, CustodianError> {
+        self.inner
+            .keyring
+            .epoch
+            .ok_or(CustodianError::Crypto(CryptoError::RotationUnsupported))
+    }
+
+    /// End of epoch and destruction date of a version created at `created_at`.
+    fn epoch_dates(
+        &self,
+        created_at: DateTime<Utc>,
+        epoch: TimeDelta,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>), CustodianError> {
+        let end = created_at
+            .checked_add_signed(epoch)
+            .ok_or(CustodianError::TimeOutOfRange)?;
+        let destroy = end
+            .checked_add_signed(self.inner.backup_window)
+            .ok_or(CustodianError::TimeOutOfRange)?;
+        Ok((end, destroy))
+    }
+
+    /// The KEK schedule: every version with its epoch and destruction date. Empty when the
+    /// custodian was built from a [`Keyring`](crate::crypto::Keyring) (no epochs).
+    ///
+    /// # Errors
+    /// KMS failures; [`CustodianError::TimeOutOfRange`].
+    pub async fn kek_schedule(&self) -> Result<Vec<KekEpoch>, CustodianError> {
+        let Some(epoch) = self.inner.keyring.epoch else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for v in self.inner.keyring.keks.versions().await? {
+            let (rotate_by, destroy_at) = self.epoch_dates(v.created_at, epoch)?;
+            out.push(KekEpoch {
+                version: v.version,
+                state: v.state,
+                starts_at: v.created_at,
+                rotate_by,
+                destroy_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The date after which no backup can decrypt a key deleted now: the destruction date of
+    /// the primary version (the newest that can have wrapped it). `None` without epochs.
+    pub(super) async fn undecryptable_after(
+        &self,
+    ) -> Result<Option<DateTime<Utc>>, CustodianError> {
+        let schedule = self.kek_schedule().await?;
+        Ok(schedule
+            .iter()
+            .filter(|e| e.state == KekState::Primary)
+            .map(|e| e.destroy_at)
+            .max())
+    }
+
+    /// Rotates the KEK now: creates a new primary version, records its check value, and
+    /// re-wraps every live data key under it (field ciphertexts are untouched). Readers and
+    /// writers may run meanwhile: the old version keeps unwrapping until it is destroyed, new
+    /// keys go to the new version, and a key erased meanwhile stays erased. Killed midway, it
+    /// is finished by the next [`rotate_if_due`](Self::rotate_if_due) or
+    /// [`finish_kek_rotation`](Self::finish_kek_rotation).
+    ///
+    /// # Errors
+    /// [`CryptoError::RotationUnsupported`] for a custodian built from a keyring; KMS and
+    /// store failures (retrying is safe).
+    pub async fn rotate_kek(&self) -> Result<KekRotation, CustodianError> {
+        self.epoch()?;
+        let version = self.inner.keyring.keks.rotate(self.now()).await?;
+        let checks = self.inner.keyring.check_values().await?;
+        let stored = self.inner.keys.set_check_values_if_absent(&checks).await?;
+        checks.verify_against(&stored)?;
+        let mut report = self.finish_kek_rotation().await?;
+        report.version = report.version.max(version);
+        Ok(report)
+    }
+
+    /// Re-wraps every live key not yet under the primary version (resumes a rotation a
+    /// process did not finish). Idempotent.
+    ///
+    /// # Errors
+    /// KMS and store failures.
+    pub async fn finish_kek_rotation(&self) -> Result<KekRotation, CustodianError> {
+        let h = &self.inner.keyring;
+        let primary = h
+            .keks
+            .versions()
+            .await?
+            .iter()
+            .filter(|v| v.state == KekState::Primary)
+            .map(|v| v.version)
+            .max()
+            .ok_or(CryptoError::Kms("no primary version"))?;
+        let (mut rewrapped, mut unreadable) = (0_u64, 0_u64);
+        for subject in self.inner.keys.subjects().await? {
+            let wrapped = match self.inner.keys.get(subject).await {
+                Ok(w) => w,
+                Err(StoreError::NotFound { .. } | StoreError::Shredded(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if wrapped.kek_name() == Some(h.keks.name()) && wrapped.kek_id() == Some(primary) {
+                continue;
+            }
+            let material = match h.keks.unwrap(subject, &wrapped).await {
+                Ok(m) => m,
+                Err(CryptoError::KekDestroyed(_)) => {
+                    unreadable = unreadable.saturating_add(1);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let again = h.keks.wrap(subject, &material).await?;
+            match self.inner.keys.put(subject, again).await {
+                Ok(()) => rewrapped = rewrapped.saturating_add(1),
+                // Erased meanwhile: the erasure wins.
+                Err(StoreError::Shredded(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        h.rewrapped_through.fetch_max(primary, Ordering::SeqCst);
+        Ok(KekRotation {
+            version: primary,
+            rewrapped,
+            unreadable,
+        })
+    }
+
+    /// Rotates the KEK if the primary version's epoch has ended, or finishes a rotation a
+    /// process left half-done. The sweep calls it; a host may call it more often. Does
+    /// nothing for a custodian built from a keyring.
+    ///
+    /// # Errors
+    /// KMS and store failures.
+    pub async fn rotate_if_due(&self) -> Result<Option<KekRotation>, CustodianError> {
+        let Some(epoch) = self.inner.keyring.epoch else {
+            return Ok(None);
+        };
+        let versions = self.inner.keyring.keks.versions().await?;
+        let Some(primary) = versions.iter().find(|v| v.state == KekState::Primary) else {
+            return Err(CryptoError::Kms("no primary version").into());
+        };
+        let (rotate_by, _) = self.epoch_dates(primary.created_at, epoch)?;
+        if rotate_by <= self.now() {
+            return self.rotate_kek().await.map(Some);
+        }
+        let older_alive = versions.iter().any(|v| v.state == KekState::Enabled);
+        let checked = self.inner.keyring.rewrapped_through.load(Ordering::SeqCst);
+        if older_alive && checked < primary.version {
+            return self.finish_kek_rotation().await.map(Some);
+        }
+        Ok(None)
+    }
+
+    /// Destroys every KEK version whose destruction date (end of epoch + backup window)
+    /// has come. A version still primary is rotated away first and every live key
+    /// re-wrapped, so no live subject is lost. Returns the versions destroyed. The sweep
+    /// calls it: run the sweep at least daily for the dates in erasure reports to hold to
+    /// the day.
+    ///
+    /// # Errors
+    /// KMS and store failures; [`CustodianError::TimeOutOfRange`].
+    pub async fn destroy_expired_keks(&self) -> Result<Vec<u32>, CustodianError> {
+        let Some(epoch) = self.inner.keyring.epoch else {
+            return Ok(Vec::new());
+        };
+        let now = self.now();
+        let versions = self.inner.keyring.keks.versions().await?;
+        let mut due = Vec::new();
+        let mut primary_due = false;
+        for v in &versions {
+            if matches!(v.state, KekState::Destroyed { .. }) {
+                continue;
+            }
+            if self.epoch_dates(v.created_at, epoch)?.1 <= now {
+                primary_due |= v.state == KekState::Primary;
+                due.push(v.version);
+            }
+        }
+        if due.is_empty() {
+            return Ok(due);
+        }
+        // Nothing live may remain under a version about to go.
+        if primary_due {
+            self.rotate_kek().await?;
+        } else {
+            self.finish_kek_rotation().await?;
+        }
+        for v in &due {
+            self.inner.keyring.keks.destroy(*v, now).await?;
+        }
+        Ok(due)
+    }
+}
