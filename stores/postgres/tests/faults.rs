@@ -56,7 +56,10 @@ async fn two_processes_creating_one_schema_at_once_both_succeed() {
             .fetch_one(a.pool())
             .await
             .unwrap();
-        assert_eq!(versions, 3, "round {round}: each of the three migrations recorded once");
+        assert_eq!(
+            versions, 3,
+            "round {round}: each of the three migrations recorded once"
+        );
         a.drop_schema(&schema).await.unwrap();
     }
 }
