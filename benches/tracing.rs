@@ -29,7 +29,11 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let (custodian, grant, record) = rt.block_on(async {
         let c = Custodian::builder(
-            Keyring::new(Kek::from_bytes(1, &[3; 32]).unwrap(), &[9; 32]).unwrap(),
+            Keyring::new(
+                Kek::from_bytes(1, &crm_privacy::crypto::test_secret(3)).unwrap(),
+                &crm_privacy::crypto::test_secret(9),
+            )
+            .unwrap(),
         )
         .records(Arc::new(InMemoryRecordStore::new()))
         .chains(Arc::new(InMemoryChainStore::new()))

@@ -101,15 +101,20 @@ fn data_hex(b: &[u8]) -> String {
 
 async fn scenario(secrets: &mut Vec<String>) -> Vec<String> {
     let logins = Arc::new(InMemoryAuthenticator::new());
-    let c =
-        Custodian::builder(Keyring::new(Kek::from_bytes(1, &[3; 32]).unwrap(), &[9; 32]).unwrap())
-            .records(Arc::new(InMemoryRecordStore::new()))
-            .chains(Arc::new(InMemoryChainStore::new()))
-            .keys(Arc::new(InMemoryKeyStore::new()))
-            .authenticator(logins.clone())
-            .build()
-            .await
-            .unwrap();
+    let c = Custodian::builder(
+        Keyring::new(
+            Kek::from_bytes(1, &crm_privacy::crypto::test_secret(3)).unwrap(),
+            &crm_privacy::crypto::test_secret(9),
+        )
+        .unwrap(),
+    )
+    .records(Arc::new(InMemoryRecordStore::new()))
+    .chains(Arc::new(InMemoryChainStore::new()))
+    .keys(Arc::new(InMemoryKeyStore::new()))
+    .authenticator(logins.clone())
+    .build()
+    .await
+    .unwrap();
     let alice = c.register_subject().await.unwrap();
     let now = Utc::now();
     logins.insert(

@@ -28,7 +28,6 @@ use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
-use rustc_hash::FxHashSet as HashSet;
 use zeroize::Zeroizing;
 
 use super::{Actor, GrantInfo, KeyError, TokenError};
@@ -336,24 +335,25 @@ impl KeyRing {
 /// a verified token reach here (the deployment's own components, a handful), and the table
 /// is bounded, so a flood of names cannot grow it.
 pub(crate) fn intern_component(name: &str) -> Cow<'static, str> {
-    static TABLE: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    // A `Vec` rather than a hash set: the table is small and bounded, a linear scan of a few
+    // short names is as fast as hashing, and a `Vec` keeps a pointer to the start of its
+    // buffer — memcheck reports a hashbrown table held by a static (which points into the
+    // middle of its allocation) as "possibly lost", and C hosts run us under valgrind.
+    static TABLE: OnceLock<RwLock<Vec<&'static str>>> = OnceLock::new();
     let table = TABLE.get_or_init(Default::default);
-    if let Some(&known) = table
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-    {
+    let find = |t: &[&'static str]| t.iter().copied().find(|k| *k == name);
+    if let Some(known) = find(&table.read().unwrap_or_else(PoisonError::into_inner)) {
         return Cow::Borrowed(known);
     }
     let mut t = table.write().unwrap_or_else(PoisonError::into_inner);
-    if let Some(&known) = t.get(name) {
+    if let Some(known) = find(&t) {
         return Cow::Borrowed(known);
     }
     if t.len() >= MAX_INTERNED {
         return Cow::Owned(name.to_owned());
     }
     let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    t.insert(leaked);
+    t.push(leaked);
     Cow::Borrowed(leaked)
 }
 

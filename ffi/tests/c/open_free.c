@@ -5,7 +5,7 @@
 #include "crm_privacy.h"
 
 int main(int argc, char **argv) {
-  static const uint8_t key[32] = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk";
+  static const uint8_t key[32] = "k3Qz9!Lm#Vp2Xr7Tb0Yw5Nc8Hd1Jf4Gs";
   if (argc < 2) return 2;
   crm_custodian *c = NULL;
   crm_result r = crm_custodian_open((const uint8_t *)argv[1], strlen(argv[1]), key, 32, key, 32,

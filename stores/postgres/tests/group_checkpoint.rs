@@ -23,13 +23,19 @@ use crm_privacy::{Email, Notification, TokenKey};
 use crm_privacy_postgres::PostgresStore;
 
 async fn custodian(store: &PostgresStore) -> Custodian {
-    Custodian::builder(Keyring::new(Kek::from_bytes(1, &[3; 32]).unwrap(), &[9; 32]).unwrap())
-        .store(Arc::new(store.clone()))
-        .token_key(TokenKey::from_secret(1, &[5; 32]).unwrap())
-        .grant_ttl(TimeDelta::hours(1))
-        .build()
-        .await
-        .unwrap()
+    Custodian::builder(
+        Keyring::new(
+            Kek::from_bytes(1, &crm_privacy::crypto::test_secret(3)).unwrap(),
+            &crm_privacy::crypto::test_secret(9),
+        )
+        .unwrap(),
+    )
+    .store(Arc::new(store.clone()))
+    .token_key(TokenKey::from_secret(1, &[5; 32]).unwrap())
+    .grant_ttl(TimeDelta::hours(1))
+    .build()
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,7 +34,11 @@ use crm_privacy::{Email, Notification};
 use crm_privacy_sqlite::SqliteStore;
 
 fn keyring() -> Keyring {
-    Keyring::new(Kek::from_bytes(1, &[1; 32]).unwrap(), &[2; 32]).unwrap()
+    Keyring::new(
+        Kek::from_bytes(1, &crm_privacy::crypto::test_secret(1)).unwrap(),
+        &crm_privacy::crypto::test_secret(2),
+    )
+    .unwrap()
 }
 
 fn rss_bytes() -> u64 {

@@ -31,9 +31,14 @@ async fn build(
     path: &std::path::Path,
     witness: Option<Arc<InMemoryWitness>>,
 ) -> Result<Custodian, CustodianError> {
-    let mut b =
-        Custodian::builder(Keyring::new(Kek::from_bytes(1, &[3; 32]).unwrap(), &[9; 32]).unwrap())
-            .store(Arc::new(SqliteStore::open(path).unwrap()));
+    let mut b = Custodian::builder(
+        Keyring::new(
+            Kek::from_bytes(1, &crm_privacy::crypto::test_secret(3)).unwrap(),
+            &crm_privacy::crypto::test_secret(9),
+        )
+        .unwrap(),
+    )
+    .store(Arc::new(SqliteStore::open(path).unwrap()));
     if let Some(w) = witness {
         b = b.witness(w);
     }

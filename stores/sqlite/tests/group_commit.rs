@@ -28,13 +28,19 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 async fn process(path: &std::path::Path) -> Custodian {
-    Custodian::builder(Keyring::new(Kek::from_bytes(1, &[3; 32]).unwrap(), &[9; 32]).unwrap())
-        .store(Arc::new(SqliteStore::open(path).unwrap()))
-        .token_key(TokenKey::from_secret(1, &[5; 32]).unwrap())
-        .grant_ttl(TimeDelta::hours(1))
-        .build()
-        .await
-        .unwrap()
+    Custodian::builder(
+        Keyring::new(
+            Kek::from_bytes(1, &crm_privacy::crypto::test_secret(3)).unwrap(),
+            &crm_privacy::crypto::test_secret(9),
+        )
+        .unwrap(),
+    )
+    .store(Arc::new(SqliteStore::open(path).unwrap()))
+    .token_key(TokenKey::from_secret(1, &[5; 32]).unwrap())
+    .grant_ttl(TimeDelta::hours(1))
+    .build()
+    .await
+    .unwrap()
 }
 
 async fn readers(c: &Custodian, n: usize) -> Vec<(RecordId, Grant<Notification>)> {

@@ -42,13 +42,19 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 async fn build(db: &Path) -> Custodian {
-    Custodian::builder(Keyring::new(Kek::from_bytes(1, &[4; 32]).unwrap(), &[6; 32]).unwrap())
-        .store(Arc::new(SqliteStore::open(db).unwrap()))
-        .token_key(TokenKey::from_secret(1, &[8; 32]).unwrap())
-        .grant_ttl(TimeDelta::hours(1))
-        .build()
-        .await
-        .unwrap()
+    Custodian::builder(
+        Keyring::new(
+            Kek::from_bytes(1, &crm_privacy::crypto::test_secret(4)).unwrap(),
+            &crm_privacy::crypto::test_secret(6),
+        )
+        .unwrap(),
+    )
+    .store(Arc::new(SqliteStore::open(db).unwrap()))
+    .token_key(TokenKey::from_secret(1, &[8; 32]).unwrap())
+    .grant_ttl(TimeDelta::hours(1))
+    .build()
+    .await
+    .unwrap()
 }
 
 fn worker(db: &Path) {
