@@ -45,6 +45,7 @@ mod consent;
 mod error;
 mod export;
 mod gate;
+mod gpc;
 mod grants;
 mod read;
 mod rights;
