@@ -15,7 +15,8 @@ use std::collections::BTreeSet;
 const REGENERATE: &str = "run `cargo run --example data_map`";
 
 fn doc(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/docs/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_default()
+    std::fs::read_to_string(format!("{}/docs/{name}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_default()
 }
 
 fn register() -> crm_privacy::policy::Register {
@@ -46,7 +47,12 @@ fn pinned() -> BTreeSet<String> {
         .nth(1)
         .and_then(|rest| rest.split("```").next())
         .expect("docs/data-map.md has a ```fideslang-keys block");
-    block.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    block
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[test]
@@ -55,7 +61,10 @@ fn every_emitted_fideslang_key_is_pinned() {
     assert!(!pinned.is_empty());
     let reg = register();
     for key in reg.fides_keys() {
-        assert!(pinned.contains(key), "fideslang key {key} is not in docs/data-map.md");
+        assert!(
+            pinned.contains(key),
+            "fideslang key {key} is not in docs/data-map.md"
+        );
     }
     // The YAML emits exactly those keys in the taxonomy positions.
     let yaml = reg.to_fides_yaml();
@@ -76,7 +85,10 @@ fn every_emitted_fideslang_key_is_pinned() {
     }
     assert!(!in_yaml.is_empty());
     for key in &in_yaml {
-        assert!(pinned.contains(key), "docs/fides.yml uses {key}, not pinned in docs/data-map.md");
+        assert!(
+            pinned.contains(key),
+            "docs/fides.yml uses {key}, not pinned in docs/data-map.md"
+        );
     }
     assert!(yaml.contains("fideslang 3.2.0"));
     assert_eq!(crm_privacy::policy::FIDESLANG_VERSION, "3.2.0");
@@ -86,7 +98,11 @@ fn every_emitted_fideslang_key_is_pinned() {
 fn fides_declares_every_purpose_of_the_table() {
     let yaml = register().to_fides_yaml();
     for &p in crm_privacy::PurposeId::ALL {
-        assert!(yaml.contains(&format!("- name: \"{}\"", p.name())), "{}", p.name());
+        assert!(
+            yaml.contains(&format!("- name: \"{}\"", p.name())),
+            "{}",
+            p.name()
+        );
     }
     // Consent purposes keep their basis.
     assert!(yaml.contains("name: \"preferences\"\n        data_use: \"functional.storage\"\n        legal_basis_for_processing: \"Consent\""));
@@ -118,12 +134,19 @@ fn dpv_names_every_kind_with_purpose_basis_and_retention() {
         for info in &e.purposes {
             let basis = info.legal_basis.dpv_iri();
             assert!(
-                node["dpv:hasLegalBasis"].as_array().unwrap().iter().any(|b| b["@id"] == basis),
+                node["dpv:hasLegalBasis"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|b| b["@id"] == basis),
                 "{} {basis}",
                 e.kind
             );
         }
-        assert_eq!(node["dpv:hasStorageCondition"]["dct:description"], e.retention);
+        assert_eq!(
+            node["dpv:hasStorageCondition"]["dct:description"],
+            e.retention
+        );
         assert_eq!(
             node["dpv:hasDataProcessor"].as_array().unwrap().len(),
             e.recipients.len()
