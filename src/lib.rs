@@ -34,6 +34,7 @@ pub mod custodian;
 pub mod danger;
 mod data;
 pub mod disclosure;
+pub mod gpc;
 mod grant;
 mod ids;
 pub mod ledger;

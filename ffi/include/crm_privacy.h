@@ -134,6 +134,12 @@
 // Collection method code: imported from an earlier system.
 #define CRM_COLLECTION_IMPORT 3
 
+// No GPC signal (no `Sec-GPC` field, or a value other than `1`).
+#define CRM_GPC_ABSENT 0
+
+// A GPC opt-out (`Sec-GPC: 1`, or `navigator.globalPrivacyControl` true).
+#define CRM_GPC_OPT_OUT 1
+
 // Authenticate callback verdict: the credential is valid; `out` is filled.
 #define CRM_AUTH_ACCEPTED 0
 
@@ -549,6 +555,35 @@ crm_result crm_sharing_set(const struct crm_custodian *c,
 // # Safety
 // `buf` must be valid for `cap` writable bytes; `out_len` must be writable.
 crm_result crm_result_message(uint32_t code, uint8_t *buf, size_t cap, size_t *out_len);
+
+// Reads the value `(value, value_len)` of a request's `Sec-GPC` field (found by the host,
+// name compared case-insensitively) and writes `CRM_GPC_OPT_OUT` or `CRM_GPC_ABSENT` to
+// `out_signal`. Exactly `1` after trimming spaces and tabs is an opt-out; anything else
+// (`0`, empty, `1, 1`) is not. A request with the field twice: pass the values joined with
+// `", "` (as HTTP combines them), which is no signal.
+//
+// # Safety
+// `value` must be valid for `value_len` bytes (may be 0); `out_signal` writable.
+crm_result crm_gpc_signal(const uint8_t *value, size_t value_len, uint32_t *out_signal);
+
+// Applies a GPC signal (`CRM_GPC_OPT_OUT` or `CRM_GPC_ABSENT`) in the session of the
+// credential `(credential, credential_len)`: every covered consent scope (derived from the
+// scope tables: cookies, consent-based analytics) is withdrawn or recorded as refused in the
+// ledger, with `Sec-GPC: 1 at <instant>` and the optional `reference` (a request id: 1–64
+// characters of `A-Z a-z 0-9 . _ : -`; pass NULL and 0 for none) as evidence. Writes the
+// number of scopes recorded to `out_recorded` (0 when nothing changed: the signal is
+// absent, or every scope was opted out of before). Idempotent.
+//
+// # Safety
+// `credential` must be valid for `credential_len` bytes, `reference` for `reference_len`
+// bytes unless NULL; `out_recorded` writable.
+crm_result crm_gpc_apply(const struct crm_custodian *c,
+                         const uint8_t *credential,
+                         size_t credential_len,
+                         uint32_t signal,
+                         const uint8_t *reference,
+                         size_t reference_len,
+                         uint32_t *out_recorded);
 
 // Issues a grant for service purpose `purpose` on `subject` (16 bytes) to `component`
 // (UTF-8, a name for the audit log) and writes its signed token. Owner access and

@@ -24,6 +24,7 @@ mod consent;
 mod custodian;
 mod data;
 mod error;
+mod gpc;
 mod grants;
 mod handle;
 mod host;
@@ -42,6 +43,7 @@ pub use custodian::{
 };
 pub use data::*;
 pub use error::{crm_result, crm_result_message};
+pub use gpc::*;
 pub use grants::{
     crm_custodian_grant, crm_find_by_email, crm_find_by_phone, crm_grant_conference,
     crm_grant_for_session, crm_grant_lawful, crm_grant_lookup, crm_grant_owner, crm_grant_revoke,

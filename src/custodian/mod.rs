@@ -47,6 +47,7 @@ mod consent;
 mod error;
 mod export;
 mod gate;
+mod gpc;
 mod grants;
 mod keys;
 mod read;

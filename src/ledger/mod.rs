@@ -121,6 +121,18 @@ pub enum LedgerChange {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expires_at: Option<DateTime<Utc>>,
     },
+    /// A Global Privacy Control opt-out (clauses 3.4, 3.6) for one consent scope, built-in
+    /// or host, named by its name: a refusal when no consent was in force, otherwise the
+    /// record that the withdrawal entered just before it (`withdrawn`) came from the signal.
+    /// The evidence is the signal and the instant, never an address or a user agent.
+    GpcOptOut {
+        /// The scope's name.
+        scope: String,
+        /// The consent the signal withdrew, if one was in force.
+        withdrawn: Option<ConsentId>,
+        /// `Sec-GPC: 1 at <instant>` and the host's reference, if it gave one.
+        evidence: String,
+    },
     /// A lawful request of a public authority concerning the subject (clause 7.2), recorded
     /// before any legal-compliance grant is issued on it. References only.
     LawfulRequestRecorded {

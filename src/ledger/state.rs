@@ -45,6 +45,8 @@ struct Inner {
     host_active: HashMap<SubjectId, HashMap<String, ConsentId>>,
     /// Host-scope withdrawals whose dependent records are not yet reported deleted.
     host_withdrawing: HashSet<(SubjectId, String)>,
+    /// Scopes (by name) a Global Privacy Control signal opted the subject out of.
+    gpc: HashSet<(SubjectId, String)>,
 }
 
 /// Current consent and status of every subject.
@@ -156,6 +158,9 @@ impl PolicyState {
             LedgerChange::HostDependentDataDeleted { scope } => {
                 s.host_withdrawing.remove(&(e.subject, scope.clone()));
             }
+            LedgerChange::GpcOptOut { scope, .. } => {
+                s.gpc.insert((e.subject, scope.clone()));
+            }
         }
         if matches!(e.change, LedgerChange::Erased) {
             s.host_active.remove(&e.subject);
@@ -165,6 +170,12 @@ impl PolicyState {
     /// The consent in force for host scope `scope` (by name).
     pub(crate) fn host_consent(&self, subject: SubjectId, scope: &str) -> Option<ConsentId> {
         self.read().host_consent(subject, scope)
+    }
+
+    /// Whether a Global Privacy Control opt-out is recorded for `subject` and scope `scope`
+    /// (by name).
+    pub(crate) fn gpc_opted_out(&self, subject: SubjectId, scope: &str) -> bool {
+        self.read().gpc.contains(&(subject, scope.to_owned()))
     }
 
     /// The host-scope consents in force for a subject, by scope name.

@@ -9,6 +9,7 @@
 //!
 //! `tests/policy_agreement.rs` walks every (kind, purpose) pair and proves the three agree.
 
+mod datamap;
 mod register;
 
 /// The service the policy is of, as the register, consent receipts and the default
@@ -20,6 +21,8 @@ mod rule;
 pub(crate) mod scopes;
 pub mod versions;
 
+pub use datamap::FIDESLANG_VERSION;
+pub(crate) use datamap::host_purpose;
 #[doc(hidden)]
 pub use host::{__Lawful, __Needs, __inventory, __needs_host_scope, __reserved_scope_name};
 pub use host::{

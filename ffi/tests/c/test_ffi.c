@@ -267,6 +267,23 @@ static void test_custodian(const char *db) {
   crm_custodian_free(c2);
   EXPECT(grant(c, alice, CRM_PURPOSE_AUTHENTICATION, "login", &auth_t), CRM_NO_CONSENT);
 
+  /* --- GPC (clauses 3.4, 3.6): Sec-GPC read as the spec says; the opt-out recorded once. --- */
+  uint32_t sig = 99, gpc_n = 99;
+  EXPECT(crm_gpc_signal(S(" 1 "), &sig), CRM_OK); CHECK(sig == CRM_GPC_OPT_OUT);
+  EXPECT(crm_gpc_signal(S("1, 1"), &sig), CRM_OK); CHECK(sig == CRM_GPC_ABSENT);
+  EXPECT(crm_gpc_signal(S("0"), &sig), CRM_OK); CHECK(sig == CRM_GPC_ABSENT);
+  EXPECT(crm_gpc_signal((const uint8_t *)"", 0, &sig), CRM_OK); CHECK(sig == CRM_GPC_ABSENT);
+  EXPECT(crm_gpc_signal(S("1"), NULL), CRM_NULL_PARAMETER);
+  EXPECT(crm_gpc_apply(c, S("alice-cred"), 7, NULL, 0, &gpc_n), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_gpc_apply(c, S("mallory-cred"), CRM_GPC_OPT_OUT, NULL, 0, &gpc_n), CRM_CREDENTIAL_REJECTED);
+  EXPECT(crm_gpc_apply(c, S("alice-cred"), CRM_GPC_OPT_OUT, S("203.0.113.7 Mozilla"), &gpc_n), CRM_INVALID_ARGUMENT);
+  EXPECT(crm_consent_give(c, S("alice-cred"), CRM_SCOPE_COOKIES), CRM_OK);
+  EXPECT(crm_gpc_apply(c, S("alice-cred"), CRM_GPC_OPT_OUT, S("req-1"), &gpc_n), CRM_OK);
+  CHECK(gpc_n == 1);
+  EXPECT(crm_gpc_apply(c, S("alice-cred"), CRM_GPC_OPT_OUT, NULL, 0, &gpc_n), CRM_OK);
+  CHECK(gpc_n == 0); /* idempotent */
+  EXPECT(crm_consent_withdraw(c, alice, CRM_SCOPE_COOKIES), CRM_NO_CONSENT); /* the signal withdrew it */
+
   /* --- Zoom: conference only with the link and a request the subject makes now. --- */
   token conf, own;
   EXPECT(crm_grant_conference(c, S("alice-cred"), (uint8_t *)conf.b, sizeof conf.b, &conf.n), CRM_NO_CONSENT);
