@@ -107,7 +107,7 @@ fn expose(c: &mut Criterion) {
 fn token(c: &mut Criterion) {
     let rt = runtime();
     let mut g = c.benchmark_group("token_open");
-    let secret = [5_u8; 32];
+    let secret = crm_privacy::crypto::test_secret(5);
     let crm = custodian(&rt, TokenKey::from_secret(1, &secret).unwrap());
     let s = rt.block_on(crm.register_subject()).unwrap();
     let grant = rt.block_on(crm.grant::<Notification>(s, "mailer")).unwrap();

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 python3 - "$@" <<'PY'
 import pathlib, re, sys
 # Lowest first. Keep in step with docs/architecture.md.
-ORDER = ["ids", "chain", "clock", "purpose", "data", "policy", "grant", "crypto", "store",
+ORDER = ["ids", "entropy", "chain", "clock", "purpose", "data", "policy", "grant", "crypto", "store",
          "consent", "gpc", "sharing", "disclosure", "retention", "staff", "ledger", "custodian",
          "danger"]
 rank = {m: i for i, m in enumerate(ORDER)}

@@ -28,9 +28,11 @@ fn t0() -> DateTime<Utc> {
 }
 
 /// A deployment: its own stores, the given token secret, a manual clock.
-async fn fx(token_secret: &[u8; 32]) -> Fx {
+async fn fx(token_seed: u8) -> Fx {
     common::deployment(t0(), keyring(), |b| {
-        b.token_key(TokenKey::from_secret(1, token_secret).unwrap())
+        b.token_key(
+            TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(token_seed)).unwrap(),
+        )
     })
     .await
 }
@@ -68,13 +70,13 @@ fn access(e: CustodianError) -> AccessError {
 /// same store) reads nothing, is not revoked or re-signed here, and the refusal is audited.
 #[tokio::test]
 async fn item01_grants_of_another_authority_are_refused() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     let rec = a.c.store(alice, alice_email()).await.unwrap();
     // A second custodian on the very same stores, with another token key.
     let b = a
         .same_stores(keyring())
-        .token_key(TokenKey::from_secret(1, &[2; 32]).unwrap())
+        .token_key(TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(2)).unwrap())
         .build()
         .await
         .unwrap();
@@ -98,10 +100,10 @@ async fn item01_grants_of_another_authority_are_refused() {
 /// its purpose is in force *here* — not merely "never withdrawn".
 #[tokio::test]
 async fn item02_tokens_need_consent_in_force() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     // Another process of the same deployment (same token key) on other stores, where
     // consent exists: its token carries a consent id `a` never saw.
-    let b = fx(&[1; 32]).await;
+    let b = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     a.consent(alice, ConsentScope::GoogleLink).await;
     let gid =
@@ -146,8 +148,8 @@ async fn item02_tokens_need_consent_in_force() {
 /// custodian is refused everywhere it could be used.
 #[tokio::test]
 async fn item03_sessions_of_another_custodian_are_refused() {
-    let a = fx(&[1; 32]).await;
-    let b = fx(&[2; 32]).await;
+    let a = fx(1).await;
+    let b = fx(2).await;
     let alice = a.c.register_subject().await.unwrap();
     let foreign = b.session(alice).await;
     let e = a.c.grant_owner(&foreign).await.unwrap_err();
@@ -186,7 +188,7 @@ async fn item03_sessions_of_another_custodian_are_refused() {
 /// the custodian's instants, and an instant at the end of time is a typed error.
 #[tokio::test]
 async fn item04_the_custodian_owns_time() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     let rec = a.c.store(alice, alice_email()).await.unwrap();
     let g = a.c.grant::<Notification>(alice, "mailer").await.unwrap();
@@ -219,7 +221,7 @@ async fn item04_the_custodian_owns_time() {
 /// typed, text and in-memory reads alike.
 #[tokio::test]
 async fn item05_sharing_purposes_read_only_what_is_shared() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     let phone = a.c.store(alice, alice_phone()).await.unwrap();
     let email = a.c.store(alice, alice_email()).await.unwrap();
@@ -272,7 +274,7 @@ async fn item05_sharing_purposes_read_only_what_is_shared() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn item09_store_racing_withdrawal_leaves_nothing_behind() {
     use crm_privacy::store::RecordStore;
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     for _ in 0..1000 {
         let alice = a.c.register_subject().await.unwrap();
         a.consent(alice, ConsentScope::ZoomLink).await;
@@ -299,7 +301,7 @@ async fn item09_store_racing_withdrawal_leaves_nothing_behind() {
 /// Item 6: clause 7.2: legal compliance only on a recorded, meaningful lawful request.
 #[tokio::test]
 async fn item06_legal_compliance_needs_a_recorded_lawful_request() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     let bob = a.c.register_subject().await.unwrap();
     let rec = a.c.store(alice, alice_email()).await.unwrap();
@@ -327,7 +329,7 @@ async fn item06_legal_compliance_needs_a_recorded_lawful_request() {
     assert_eq!(domain, "example.com");
     // A legal-compliance token of the same deployment whose request this ledger never
     // recorded (another process on other stores) is refused at use.
-    let other = fx(&[1; 32]).await;
+    let other = fx(1).await;
     let oid = other
         .c
         .record_lawful_request(
@@ -349,7 +351,7 @@ async fn item06_legal_compliance_needs_a_recorded_lawful_request() {
 /// directory, and they stop at the next call once it is removed.
 #[tokio::test]
 async fn item07_staff_grants_end_with_the_nda() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     let rec = a.c.store(alice, alice_phone()).await.unwrap();
     let staff = StaffId::new_random();
@@ -390,7 +392,7 @@ async fn item07_staff_grants_end_with_the_nda() {
 /// Item 8: owner and session grants never outlive their session.
 #[tokio::test]
 async fn item08_session_grants_end_with_the_session() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     let rec = a.c.store(alice, alice_email()).await.unwrap();
     let s = a.session_for(alice, TimeDelta::seconds(60)).await;
@@ -416,7 +418,7 @@ impl HostPurpose for Newsletter {
 /// basis is consent is not granted without one.
 #[tokio::test]
 async fn item09_consent_gates_collection() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     let refused = |r: Result<RecordId, CustodianError>| {
         assert!(
@@ -476,7 +478,7 @@ async fn item09_consent_gates_collection() {
 /// Item 10: every exposure, refusal and lookup is audited; lookups need a lookup grant.
 #[tokio::test]
 async fn item10_exposures_refusals_and_lookups_are_audited() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     a.c.store(alice, alice_email()).await.unwrap();
     let g = a.c.grant::<Notification>(alice, "mailer").await.unwrap();
@@ -493,7 +495,7 @@ async fn item10_exposures_refusals_and_lookups_are_audited() {
     assert_eq!(count(AuditKind::Lookup), 1);
     assert!(a.refused().await.iter().any(|r| r == "restricted"));
     // A lookup grant of another authority finds nothing.
-    let b = fx(&[2; 32]).await;
+    let b = fx(2).await;
     let foreign = b.c.grant_lookup::<Notification>("recovery").await.unwrap();
     assert!(a.c.find_by_email(&foreign, &alice_email()).await.is_err());
     // An expired lookup grant too.
@@ -505,7 +507,7 @@ async fn item10_exposures_refusals_and_lookups_are_audited() {
 /// record is indistinguishable from a missing one, whatever kind it holds.
 #[tokio::test]
 async fn item11_refusals_reveal_nothing_about_other_records() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     let bob = a.c.register_subject().await.unwrap();
     let bobs_email =
@@ -569,7 +571,7 @@ impl HostPurpose for LongName {
 /// are bounded so a token always carries the whole name.
 #[tokio::test]
 async fn item13_14_host_names_cannot_alias_builtins() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     assert_eq!(
         a.c.store(alice, FakeEmail).await.unwrap_err(),
@@ -601,7 +603,7 @@ async fn item15_no_panics_on_time_arithmetic() {
         Err(CustodianError::Config(_))
     ));
     // Erasure at the end of time: a typed error, and nothing was erased.
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     a.clock.set(DateTime::<Utc>::MAX_UTC - TimeDelta::days(1));
     assert_eq!(
@@ -656,10 +658,10 @@ async fn item15_no_panics_on_time_arithmetic() {
 /// store — with the default configuration (no flag).
 #[tokio::test]
 async fn state_changes_reach_every_custodian_of_the_deployment_by_default() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let b = a
         .same_stores(keyring())
-        .token_key(TokenKey::from_secret(1, &[1; 32]).unwrap())
+        .token_key(TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(1)).unwrap())
         .clock(a.clock.clone())
         .build()
         .await
@@ -686,8 +688,8 @@ async fn state_changes_reach_every_custodian_of_the_deployment_by_default() {
 /// token of a key this custodian does not hold is refused before anything else.
 #[tokio::test]
 async fn tokens_of_unknown_keys_are_refused() {
-    let a = fx(&[1; 32]).await;
-    let b = fx(&[2; 32]).await;
+    let a = fx(1).await;
+    let b = fx(2).await;
     let alice = a.c.register_subject().await.unwrap();
     let g = b.c.grant::<Notification>(alice, "mailer").await.unwrap();
     let token = b.c.seal_grant(&g).unwrap();
@@ -704,7 +706,7 @@ async fn tokens_of_unknown_keys_are_refused() {
 /// choice or the Zoom token's only purpose.
 #[tokio::test]
 async fn host_kind_aliasing_a_builtin_never_reads_builtin_records() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     let rec = a.c.store(alice, alice_email()).await.unwrap();
     let g = a.c.grant::<Analytics>(alice, "stats").await.unwrap();
@@ -720,7 +722,7 @@ async fn host_kind_aliasing_a_builtin_never_reads_builtin_records() {
 /// keyring's tag.
 #[tokio::test]
 async fn a_process_without_the_keyring_cannot_write_the_ledger() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     let auth = Arc::new(crm_privacy::store::InMemoryAuthenticator::new());
     let rogue = Custodian::builder(
@@ -788,7 +790,7 @@ impl HostPurpose for HostObligation {
 /// obligation does not. Lookups skip restricted subjects, and refused lookups are audited.
 #[tokio::test]
 async fn restriction_covers_host_purposes_and_lookups() {
-    let a = fx(&[1; 32]).await;
+    let a = fx(1).await;
     let alice = a.c.register_subject().await.unwrap();
     a.c.store(alice, alice_email()).await.unwrap();
     let lookup = a.c.grant_lookup::<Notification>("recovery").await.unwrap();

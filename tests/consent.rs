@@ -26,10 +26,10 @@ use crm_privacy::store::{ChainAppend, ChainName, ChainStore, InMemoryChainStore}
 use crm_privacy::*;
 use proptest::prelude::*;
 
-const TOKEN_SECRET: [u8; 32] = [1; 32];
+const TOKEN_SEED: u8 = 1;
 
 fn token_key() -> TokenKey {
-    TokenKey::from_secret(1, &TOKEN_SECRET).unwrap()
+    TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(TOKEN_SEED)).unwrap()
 }
 
 async fn fx() -> Fx {

@@ -736,7 +736,7 @@ async fn revocation_in_one_process_stops_the_next_read_in_another() {
             .chains(chains.clone())
             .keys(keys.clone())
             .clock(clock.clone())
-            .token_key(TokenKey::from_secret(1, &[6; 32]).unwrap())
+            .token_key(TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(106)).unwrap())
             .build()
             .await
             .unwrap()

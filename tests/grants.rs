@@ -20,8 +20,10 @@ use crm_privacy::custodian::{Custodian, CustodianError, LookupGrant};
 use crm_privacy::*;
 use proptest::prelude::*;
 
-fn key(id: u32, secret: &[u8; 32]) -> TokenKey {
-    TokenKey::from_secret(id, secret).unwrap()
+/// A token key from a deterministic high-entropy secret named by `seed` (equal seeds, equal
+/// secrets).
+fn key(id: u32, seed: u8) -> TokenKey {
+    TokenKey::from_secret(id, &crm_privacy::crypto::test_secret(seed)).unwrap()
 }
 
 /// A deployment whose first custodian signs tokens with `token_key` and issues grants
@@ -96,7 +98,7 @@ fn custodian_futures_are_send(
 
 #[tokio::test]
 async fn reads_check_subject_expiry_and_revocation() {
-    let f = fx(key(1, &[1; 32]), TimeDelta::minutes(5)).await;
+    let f = fx(key(1, 1), TimeDelta::minutes(5)).await;
     let alice = f.c.register_subject().await.unwrap();
     let bob = f.c.register_subject().await.unwrap();
     let rec =
@@ -162,7 +164,7 @@ async fn reads_check_subject_expiry_and_revocation() {
 
 #[tokio::test]
 async fn owner_and_conference_rules() {
-    let f = fx(key(1, &[1; 32]), TimeDelta::minutes(5)).await;
+    let f = fx(key(1, 1), TimeDelta::minutes(5)).await;
     let alice = f.c.register_subject().await.unwrap();
     let s = f.session(alice).await;
     // Device contacts are collected (and read) only under the contacts-import consent (3.5).
@@ -250,7 +252,7 @@ async fn owner_and_conference_rules() {
 
 #[tokio::test]
 async fn staff_need_a_valid_nda() {
-    let f = fx(key(1, &[1; 32]), TimeDelta::minutes(5)).await;
+    let f = fx(key(1, 1), TimeDelta::minutes(5)).await;
     let now = t0();
     let staff = StaffId::new_random();
     let subject = f.c.register_subject().await.unwrap();
@@ -300,7 +302,7 @@ async fn staff_need_a_valid_nda() {
     );
 
     // A grant never outlives the NDA it was issued under, whatever the grant lifetime.
-    let long = fx(key(1, &[1; 32]), TimeDelta::hours(8)).await;
+    let long = fx(key(1, 1), TimeDelta::hours(8)).await;
     let subject = long.c.register_subject().await.unwrap();
     let phone = Personal::new(subject, Phone::parse("+4420 7946 0958").unwrap());
     let other_staff = StaffId::new_random();
@@ -342,9 +344,9 @@ async fn staff_need_a_valid_nda() {
 
 #[tokio::test]
 async fn token_round_trip_across_custodians_of_one_deployment() {
-    let secret = [7_u8; 32];
-    let a = fx(key(1, &secret), TimeDelta::minutes(5)).await;
-    let b = a.peer(key(1, &secret), vec![], TimeDelta::minutes(5)).await;
+    let secret = 7_u8;
+    let a = fx(key(1, secret), TimeDelta::minutes(5)).await;
+    let b = a.peer(key(1, secret), vec![], TimeDelta::minutes(5)).await;
     let alice = a.c.register_subject().await.unwrap();
     let rec =
         a.c.store(alice, Email::parse("alice@example.com").unwrap())
@@ -397,7 +399,7 @@ async fn token_round_trip_across_custodians_of_one_deployment() {
 
 #[tokio::test]
 async fn token_refusals() {
-    let key9 = || key(9, &[1_u8; 32]);
+    let key9 = || key(9, 1);
     let f = fx(key9(), TimeDelta::minutes(5)).await;
     let alice = f.c.register_subject().await.unwrap();
     let g = f.c.grant::<Notification>(alice, "mailer").await.unwrap();
@@ -442,7 +444,7 @@ async fn token_refusals() {
         "truncated"
     );
     // Forged: same layout and key id, other secret.
-    let forger = fx(key(9, &[2_u8; 32]), TimeDelta::minutes(5)).await;
+    let forger = fx(key(9, 2), TimeDelta::minutes(5)).await;
     let forged = forger
         .c
         .seal_grant(
@@ -458,7 +460,7 @@ async fn token_refusals() {
         CustodianError::Token(TokenError::BadSignature)
     );
     // Unknown key id.
-    let other = fx(key(10, &[1_u8; 32]), TimeDelta::minutes(5)).await;
+    let other = fx(key(10, 1), TimeDelta::minutes(5)).await;
     let t10 = other
         .c
         .seal_grant(
@@ -480,6 +482,22 @@ async fn token_refusals() {
         TokenKey::from_secret(1, &[0; 31]).unwrap_err(),
         KeyError::SecretTooShort
     );
+    // A hand-written signing secret lets anyone who guesses it mint grants: constant,
+    // repeated, counting and quadratic secrets are refused like a weak KEK (issue 16).
+    let counter: Vec<u8> = (0..32).collect();
+    let squares: Vec<u8> = (0..32_u16).map(|i| (i * i % 256) as u8).collect();
+    for weak in [
+        &[7_u8; 32][..],
+        b"tttttttttttttttttttttttttttttttt",
+        b"tokentokentokentokentokentokento",
+        &counter,
+        &squares,
+    ] {
+        assert_eq!(
+            TokenKey::from_secret(1, weak).unwrap_err(),
+            KeyError::WeakSecret
+        );
+    }
     assert_eq!(
         common::bare(keyring())
             .token_key(key9())
@@ -493,8 +511,8 @@ async fn token_refusals() {
 
 #[tokio::test]
 async fn token_key_rotation() {
-    let old = || key(1, &[3_u8; 32]);
-    let new = || key(2, &[4_u8; 32]);
+    let old = || key(1, 3);
+    let new = || key(2, 4);
     let before = fx(old(), TimeDelta::minutes(5)).await;
     let after = before.peer(new(), vec![old()], TimeDelta::minutes(5)).await;
     let retired = before.peer(new(), vec![], TimeDelta::minutes(5)).await;
@@ -535,7 +553,7 @@ async fn token_key_rotation() {
 
 #[tokio::test]
 async fn every_single_bit_flip_of_a_token_is_rejected() {
-    let f = fx(key(1, &[1; 32]), TimeDelta::minutes(5)).await;
+    let f = fx(key(1, 1), TimeDelta::minutes(5)).await;
     let alice = f.c.register_subject().await.unwrap();
     let s = f.session(alice).await;
     f.consent(alice, ConsentScope::ZoomLink).await;
@@ -604,10 +622,10 @@ fn op() -> impl Strategy<Value = Op> {
 type ModelGrant = (Grant<Notification>, Custodian, usize, DateTime<Utc>);
 
 async fn run_model(ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let secret = [5_u8; 32];
+    let secret = 5_u8;
     // `f.c` is one process of the deployment; grants come from processes with the
     // lifetime asked for (grant lifetime is a custodian setting), all on one ledger/clock.
-    let f = fx(key(1, &secret), TimeDelta::minutes(5)).await;
+    let f = fx(key(1, secret), TimeDelta::minutes(5)).await;
     let mut subjects = Vec::new();
     for _ in 0..3 {
         subjects.push(f.c.register_subject().await.unwrap());
@@ -627,7 +645,7 @@ async fn run_model(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     Some(c) => c.clone(),
                     None => {
                         let c = f
-                            .peer(key(1, &secret), vec![], TimeDelta::seconds(ttl_secs))
+                            .peer(key(1, secret), vec![], TimeDelta::seconds(ttl_secs))
                             .await;
                         issuers.insert(ttl_secs, c.clone());
                         c

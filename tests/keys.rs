@@ -511,3 +511,87 @@ async fn rotation_under_load_loses_nothing_and_never_fails_a_reader() {
         assert_eq!(&read_email(&c, *s, *r).await.unwrap(), want);
     }
 }
+
+/// A KMS in front of which another process's whole rotation — new primary, re-wrap scan,
+/// destruction of the old version — runs between a registration's wrap and its put: the
+/// worst interleaving of `register_subject` with `destroy_expired_keks` (outside review F3).
+#[derive(Debug)]
+struct Overtaken {
+    inner: LocalKeks,
+    /// How many of the next wraps are overtaken.
+    armed: AtomicUsize,
+    now: DateTime<Utc>,
+}
+
+#[async_trait]
+impl KeyEncryptionKeys for Overtaken {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    async fn wrap(&self, s: SubjectId, k: &KeyMaterial) -> Result<WrappedKey, CryptoError> {
+        let wrapped = self.inner.wrap(s, k).await?;
+        if self
+            .armed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            let old = wrapped.kek_id().unwrap();
+            self.inner.rotate(self.now).await?;
+            self.inner.destroy(old, self.now).await?;
+        }
+        Ok(wrapped)
+    }
+    async fn unwrap(&self, s: SubjectId, w: &WrappedKey) -> Result<KeyMaterial, CryptoError> {
+        self.inner.unwrap(s, w).await
+    }
+    async fn rotate(&self, now: DateTime<Utc>) -> Result<u32, CryptoError> {
+        self.inner.rotate(now).await
+    }
+    async fn destroy(&self, v: u32, now: DateTime<Utc>) -> Result<(), CryptoError> {
+        self.inner.destroy(v, now).await
+    }
+    async fn versions(&self) -> Result<Vec<KekVersion>, CryptoError> {
+        self.inner.versions().await
+    }
+}
+
+#[tokio::test]
+async fn a_registration_overtaken_by_rotation_and_destruction_keeps_its_subject() {
+    let clock = Arc::new(ManualClock::new(t0()));
+    let kms = Arc::new(Overtaken {
+        inner: LocalKeks::generate("main", t0()).unwrap(),
+        armed: AtomicUsize::new(0),
+        now: t0(),
+    });
+    let (c, keys) = in_memory(kms.clone(), clock.clone()).await;
+    for overtakes in [1, 3] {
+        kms.armed.store(overtakes, Ordering::SeqCst);
+        let s = c.register_subject().await.unwrap();
+        assert_eq!(kms.armed.load(Ordering::SeqCst), 0);
+        let stored = keys.get(s).await.unwrap();
+        let primary = kms
+            .versions()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|v| v.state == KekState::Primary)
+            .unwrap()
+            .version;
+        assert_eq!(
+            stored.kek_id(),
+            Some(primary),
+            "the fresh key ends under the primary version"
+        );
+        let r = c
+            .store(s, Email::parse("overtaken@example.com").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(read_email(&c, s, r).await.unwrap(), "overtaken@example.com");
+    }
+    // Rotations that never stop overtaking end in a typed error, not a lost key.
+    kms.armed.store(usize::MAX, Ordering::SeqCst);
+    assert!(matches!(
+        c.register_subject().await,
+        Err(CustodianError::Crypto(CryptoError::Kms(_)))
+    ));
+}

@@ -21,8 +21,10 @@ use crm_privacy::*;
 use data_encoding::BASE64URL_NOPAD;
 use proptest::prelude::*;
 
-fn key(id: u32, secret: &[u8; 32]) -> TokenKey {
-    TokenKey::from_secret(id, secret).unwrap()
+/// A token key from a deterministic high-entropy secret named by `seed` (equal seeds, equal
+/// secrets).
+fn key(id: u32, seed: u8) -> TokenKey {
+    TokenKey::from_secret(id, &crm_privacy::crypto::test_secret(seed)).unwrap()
 }
 
 async fn fx(token_key: TokenKey, ttl: TimeDelta) -> Fx {
@@ -35,11 +37,11 @@ fn token_err(e: TokenError) -> CustodianError {
 
 #[tokio::test]
 async fn binary_form_is_the_text_form_without_base64_and_round_trips() {
-    let secret = [7_u8; 32];
-    let a = fx(key(1, &secret), TimeDelta::minutes(5)).await;
+    let secret = 7_u8;
+    let a = fx(key(1, secret), TimeDelta::minutes(5)).await;
     let b = a
         .peer_builder(keyring())
-        .token_key(key(1, &secret))
+        .token_key(key(1, secret))
         .grant_ttl(TimeDelta::minutes(5))
         .build()
         .await
@@ -74,7 +76,7 @@ async fn binary_form_is_the_text_form_without_base64_and_round_trips() {
 
 #[tokio::test]
 async fn every_altered_binary_token_is_refused_with_a_typed_error() {
-    let f = fx(key(9, &[1_u8; 32]), TimeDelta::minutes(5)).await;
+    let f = fx(key(9, 1), TimeDelta::minutes(5)).await;
     let alice = f.c.register_subject().await.unwrap();
     let g = f.c.grant::<Notification>(alice, "mailer").await.unwrap();
     let bytes = f.c.seal_grant_bytes(&g).unwrap();
@@ -128,7 +130,7 @@ async fn every_altered_binary_token_is_refused_with_a_typed_error() {
             .is_err()
     );
     // Forged: the same layout signed with another secret under the same key id.
-    let forger = fx(key(9, &[2_u8; 32]), TimeDelta::minutes(5)).await;
+    let forger = fx(key(9, 2), TimeDelta::minutes(5)).await;
     let mallory = forger.c.register_subject().await.unwrap();
     let fg = forger
         .c
@@ -143,7 +145,7 @@ async fn every_altered_binary_token_is_refused_with_a_typed_error() {
         token_err(TokenError::BadSignature)
     );
     // Another key id: unknown here.
-    let other = fx(key(4, &[6_u8; 32]), TimeDelta::minutes(5)).await;
+    let other = fx(key(4, 6), TimeDelta::minutes(5)).await;
     let og = other.c.register_subject().await.unwrap();
     let og = other.c.grant::<Notification>(og, "mailer").await.unwrap();
     assert_eq!(
@@ -174,7 +176,7 @@ proptest! {
     fn arbitrary_bytes_are_refused_never_a_panic(input in prop::collection::vec(any::<u8>(), 0..400)) {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         rt.block_on(async {
-            let f = fx(key(1, &[1_u8; 32]), TimeDelta::minutes(5)).await;
+            let f = fx(key(1, 1), TimeDelta::minutes(5)).await;
             let e = f.c.open_grant_bytes::<Notification>(&input).await.unwrap_err();
             prop_assert!(matches!(e, CustodianError::Token(_)));
             Ok(())
@@ -184,7 +186,7 @@ proptest! {
 
 #[tokio::test]
 async fn expired_revocations_are_dropped_and_stay_refused() {
-    let f = fx(key(1, &[1_u8; 32]), TimeDelta::minutes(5)).await;
+    let f = fx(key(1, 1), TimeDelta::minutes(5)).await;
     let alice = f.c.register_subject().await.unwrap();
     let email = Personal::new(alice, Email::parse("alice@example.com").unwrap());
     let mut old = Vec::new();
@@ -243,8 +245,8 @@ async fn expired_revocations_are_dropped_and_stay_refused() {
 
 #[tokio::test]
 async fn another_process_prunes_by_its_own_clock() {
-    let secret = [3_u8; 32];
-    let a = fx(key(1, &secret), TimeDelta::minutes(5)).await;
+    let secret = 3_u8;
+    let a = fx(key(1, secret), TimeDelta::minutes(5)).await;
     let alice = a.c.register_subject().await.unwrap();
     let mut old = Vec::new();
     for _ in 0..200 {
@@ -258,7 +260,7 @@ async fn another_process_prunes_by_its_own_clock() {
     let b = a
         .same_stores(keyring())
         .clock(behind.clone())
-        .token_key(key(1, &secret))
+        .token_key(key(1, secret))
         .build()
         .await
         .unwrap();

@@ -26,7 +26,7 @@ fn grant_read(c: &mut Criterion) {
     // Test-only keys that pass the low-entropy rule (never constants).
     let kek = *b"k3Qz9!Lm#Vp2Xr7Tb0Yw5Nc8Hd1Jf4Gs";
     let idx = *b"i8Wq2@Ne$Ru6Zt1Ya4Kc9Mf0Lh3Pj7Ds";
-    let tok = [3_u8; 32];
+    let tok = *b"t5Gh8#Kp1Zq4Wm7!Rv0Xb3Nd6Lc9Fs2J";
     // Rust side: its own database.
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()

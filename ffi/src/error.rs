@@ -443,6 +443,8 @@ impl From<KeyError> for crm_result {
     fn from(e: KeyError) -> Self {
         match e {
             KeyError::SecretTooShort => Self::CRM_KEY_TOO_SHORT,
+            // Like a weak KEK or index key (`CryptoError::WeakKey`): the key bytes passed in.
+            KeyError::WeakSecret => Self::CRM_INVALID_ARGUMENT,
             KeyError::DuplicateKeyId(_) | KeyError::InvalidTtl | KeyError::OutOfRange(_) => {
                 Self::CRM_INVALID_CONFIG
             }

@@ -43,7 +43,7 @@ fn fixture() -> &'static Fixture {
             .records(Arc::new(InMemoryRecordStore::new()))
             .chains(Arc::new(InMemoryChainStore::new()))
             .keys(Arc::new(InMemoryKeyStore::new()))
-            .token_key(TokenKey::from_secret(7, &[42; 32]).expect("key"))
+            .token_key(TokenKey::from_secret(7, &crm_privacy::crypto::test_secret(142)).expect("key"))
             .clock(Arc::new(ManualClock::new(t0())))
             .build()
             .await

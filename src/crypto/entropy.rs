@@ -8,14 +8,7 @@
 
 use super::CryptoError;
 
-/// Fewest distinct byte values, and fewest distinct differences between neighbouring bytes,
-/// a secret must have.
-///
-/// For 32 uniformly random bytes the expected number of distinct values is about 30.2; the
-/// chance of 15 or fewer is about 3.2 × 10⁻¹⁷ (≈ 2⁻⁵⁵, computed exactly by dynamic
-/// programming over the 256 values), and the differences of neighbouring random bytes are
-/// as spread, so a generated key is refused with probability below 2⁻⁵³.
-pub const MIN_DISTINCT: usize = 16;
+pub use crate::entropy::MIN_DISTINCT;
 
 /// Refuses `bytes` if they have fewer than [`MIN_DISTINCT`] distinct byte values or fewer
 /// than [`MIN_DISTINCT`] distinct neighbour differences (`b[i+1] − b[i] mod 256`).
@@ -26,22 +19,7 @@ pub const MIN_DISTINCT: usize = 16;
 /// # Errors
 /// [`CryptoError::WeakKey`].
 pub fn check_key_entropy(bytes: &[u8]) -> Result<(), CryptoError> {
-    let mut values = [false; 256];
-    let mut steps = [false; 256];
-    for b in bytes {
-        if let Some(seen) = values.get_mut(usize::from(*b)) {
-            *seen = true;
-        }
-    }
-    for pair in bytes.windows(2) {
-        if let [a, b] = pair {
-            if let Some(seen) = steps.get_mut(usize::from(b.wrapping_sub(*a))) {
-                *seen = true;
-            }
-        }
-    }
-    let count = |set: &[bool; 256]| set.iter().filter(|s| **s).count();
-    if count(&values) < MIN_DISTINCT || count(&steps) < MIN_DISTINCT {
+    if crate::entropy::is_weak(bytes) {
         return Err(CryptoError::WeakKey);
     }
     Ok(())

@@ -48,14 +48,32 @@ impl KeyHierarchy {
         }
     }
 
-    /// A new random data key for `subject`, and its wrapped form to store.
+    /// A new random data key for `subject`, and its wrapped form to store (see
+    /// [`Custodian::put_fresh_key`] for how to store it).
     pub(super) async fn new_data_key(
         &self,
         subject: SubjectId,
-    ) -> Result<(DataKey, WrappedKey), CryptoError> {
+    ) -> Result<(KeyMaterial, WrappedKey), CryptoError> {
         let material = KeyMaterial::generate()?;
         let wrapped = self.keks.wrap(subject, &material).await?;
-        Ok((DataKey::from_material(subject, &material)?, wrapped))
+        Ok((material, wrapped))
+    }
+
+    /// The version new keys are wrapped under now.
+    async fn primary_version(&self) -> Result<u32, CryptoError> {
+        self.keks
+            .versions()
+            .await?
+            .iter()
+            .filter(|v| v.state == KekState::Primary)
+            .map(|v| v.version)
+            .max()
+            .ok_or(CryptoError::Kms("no primary version"))
+    }
+
+    /// True if `wrapped` is under this KEK's version `version`.
+    fn is_under(&self, wrapped: &WrappedKey, version: u32) -> bool {
+        wrapped.kek_name() == Some(self.keks.name()) && wrapped.kek_id() == Some(version)
     }
 
     /// Unwraps a stored data key of `subject`.
@@ -123,7 +141,47 @@ pub struct KekEpoch {
     pub destroy_at: DateTime<Utc>,
 }
 
+/// How many times a registration re-wraps its fresh key because rotations keep overtaking
+/// it before it gives up with a typed error (each round needs a whole rotation to start
+/// between its wrap and its check).
+const FRESH_KEY_ROUNDS: usize = 8;
+
 impl Custodian {
+    /// Stores a fresh data key of `subject`, wrapped under what was the primary version,
+    /// and makes sure it ends up under the primary version.
+    ///
+    /// A rotation that began between the wrap and the put has already scanned past this
+    /// subject, and the version the key is under may be destroyed after that scan (issue
+    /// 16: a subject registered during the re-wrap before a destruction would be lost). So
+    /// the writer checks after it publishes: it reads the primary version once the key is
+    /// stored and, if the key is not under it, re-wraps its own key (it still holds the
+    /// material) and stores it again. Whichever of the put and the rotation's scan comes
+    /// second sees the other, so no key stays under a version about to be destroyed.
+    pub(super) async fn put_fresh_key(
+        &self,
+        subject: SubjectId,
+        material: &KeyMaterial,
+        mut wrapped: WrappedKey,
+    ) -> Result<(), CustodianError> {
+        let h = &self.inner.keyring;
+        for round in 0..FRESH_KEY_ROUNDS {
+            let under = |version| h.is_under(&wrapped, version);
+            let stored = self.inner.keys.put(subject, wrapped.clone()).await;
+            match stored {
+                Ok(()) => {}
+                // Erased meanwhile (only after the first put): the erasure wins.
+                Err(StoreError::Shredded(_)) if round > 0 => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+            let primary = h.primary_version().await?;
+            if under(primary) {
+                return Ok(());
+            }
+            wrapped = h.keks.wrap(subject, material).await?;
+        }
+        Err(CryptoError::Kms("KEK rotations kept overtaking a registration").into())
+    }
+
     fn epoch(&self) -> Result<TimeDelta, CustodianError> {
         self.inner
             .keyring
@@ -210,15 +268,7 @@ impl Custodian {
     /// KMS and store failures.
     pub async fn finish_kek_rotation(&self) -> Result<KekRotation, CustodianError> {
         let h = &self.inner.keyring;
-        let primary = h
-            .keks
-            .versions()
-            .await?
-            .iter()
-            .filter(|v| v.state == KekState::Primary)
-            .map(|v| v.version)
-            .max()
-            .ok_or(CryptoError::Kms("no primary version"))?;
+        let primary = h.primary_version().await?;
         let (mut rewrapped, mut unreadable) = (0_u64, 0_u64);
         for subject in self.inner.keys.subjects().await? {
             let wrapped = match self.inner.keys.get(subject).await {
@@ -226,7 +276,7 @@ impl Custodian {
                 Err(StoreError::NotFound { .. } | StoreError::Shredded(_)) => continue,
                 Err(e) => return Err(e.into()),
             };
-            if wrapped.kek_name() == Some(h.keks.name()) && wrapped.kek_id() == Some(primary) {
+            if h.is_under(&wrapped, primary) {
                 continue;
             }
             let material = match h.keks.unwrap(subject, &wrapped).await {

@@ -41,7 +41,7 @@ impl Custodian {
     pub async fn register_subject(&self) -> Result<SubjectId, CustodianError> {
         let now = self.now();
         let subject = SubjectId::new_random();
-        let (_key, wrapped) = self.inner.keyring.new_data_key(subject).await?;
+        let (material, wrapped) = self.inner.keyring.new_data_key(subject).await?;
         // Audit first: a failure after it leaves an entry for a subject with no key (its
         // operations fail with `UnknownSubject`), never a live key no entry accounts for.
         self.commit(
@@ -49,7 +49,7 @@ impl Custodian {
             &[AuditEvent::new(now, AuditKind::SubjectRegistered, subject)],
         )
         .await?;
-        self.inner.keys.put(subject, wrapped).await?;
+        self.put_fresh_key(subject, &material, wrapped).await?;
         Ok(subject)
     }
 

@@ -190,6 +190,10 @@ pub enum KeyError {
     /// A signing secret shorter than 32 bytes.
     #[error("token signing secret must be at least 32 bytes")]
     SecretTooShort,
+    /// A signing secret that is constant, patterned or sequential (the low-entropy screen
+    /// every key constructor applies; see `crypto::check_key_entropy`).
+    #[error("token signing secret is low-entropy (constant, patterned or sequential)")]
+    WeakSecret,
     /// Two keys share one key id.
     #[error("duplicate token key id {0}")]
     DuplicateKeyId(u32),

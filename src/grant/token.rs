@@ -60,13 +60,18 @@ impl core::fmt::Debug for TokenKey {
 
 impl TokenKey {
     /// A key from a secret of at least 32 bytes (share it between processes that exchange
-    /// tokens). The caller should zeroize its copy.
+    /// tokens). The caller should zeroize its copy. Like every key constructor it refuses a
+    /// constant, patterned or sequential secret (`[7; 32]`, `"tttt…"`, `0, 1, 2, …`): anyone
+    /// who guesses the token key mints grants.
     ///
     /// # Errors
-    /// [`KeyError::SecretTooShort`].
+    /// [`KeyError::SecretTooShort`]; [`KeyError::WeakSecret`].
     pub fn from_secret(id: u32, secret: &[u8]) -> Result<Self, KeyError> {
         if secret.len() < 32 {
             return Err(KeyError::SecretTooShort);
+        }
+        if crate::entropy::is_weak(secret) {
+            return Err(KeyError::WeakSecret);
         }
         Ok(Self {
             id,

@@ -6,14 +6,14 @@ import crm_privacy as crm
 
 # Test-only keys: a constant like b"k" * 32 is refused as low-entropy (issue 16).
 KEYS = dict(kek=b"k3Qz9!Lm#Vp2Xr7Tb0Yw5Nc8Hd1Jf4Gs", index_key=b"i8Wq2@Ne$Ru6Zt1Ya4Kc9Mf0Lh3Pj7Ds",
-            token_key=b"t" * 32)
+            token_key=b"t5Gh8#Kp1Zq4Wm7!Rv0Xb3Nd6Lc9Fs2J")
 T0 = 1_800_000_000
 
 
 class Root:
     """The composition root of a test: clock, authenticator, staff directory, custodian."""
 
-    def __init__(self, path, token_key=b"t" * 32):
+    def __init__(self, path, token_key=b"t5Gh8#Kp1Zq4Wm7!Rv0Xb3Nd6Lc9Fs2J"):
         self.clock = crm.ManualClock(T0)
         self.auth = crm.Authenticator()
         self.staff = crm.StaffDirectory()

@@ -29,7 +29,7 @@ def test_custodian_revoke_stops_the_token(root):
 
 def test_forged_malformed_and_foreign_tokens(tmp_path):
     home = Root(str(tmp_path / "home.db"))
-    other = Root(str(tmp_path / "other.db"), token_key=b"o" * 32)
+    other = Root(str(tmp_path / "other.db"), token_key=b"o3Jf8!Lx1Wq6Zr9@Tb4Kn7Md0Hs2Vp5Y")
     try:
         alice = home.custodian.register_subject()
         rec = home.custodian.store(alice, crm.Category.EMAIL, "alice@example.com")

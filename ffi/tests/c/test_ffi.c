@@ -25,8 +25,8 @@ static const int64_t T0 = 1800000000; /* 2027-01-15 */
 /* Test-only keys: a constant like "kkkk..." is refused as low-entropy (issue 16). */
 static const uint8_t KEK[32] = "k3Qz9!Lm#Vp2Xr7Tb0Yw5Nc8Hd1Jf4Gs";
 static const uint8_t IDX[32] = "i8Wq2@Ne$Ru6Zt1Ya4Kc9Mf0Lh3Pj7Ds";
-static const uint8_t TOK[32] = "tttttttttttttttttttttttttttttttt";
-static const uint8_t TOK_B[32] = "TTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTT";
+static const uint8_t TOK[32] = "t5Gh8#Kp1Zq4Wm7!Rv0Xb3Nd6Lc9Fs2J";
+static const uint8_t TOK_B[32] = "T2Bn7$Yx4Qe9Vk1@Ws6Hm3Jd8Pr0Lz5C";
 
 static void test_messages(void) {
   uint8_t buf[128]; size_t n = 0;
@@ -282,7 +282,7 @@ static void test_custodian(const char *db) {
   CHECK(gpc_n == 1);
   EXPECT(crm_gpc_apply(c, S("alice-cred"), CRM_GPC_OPT_OUT, NULL, 0, &gpc_n), CRM_OK);
   CHECK(gpc_n == 0); /* idempotent */
-  EXPECT(crm_consent_withdraw(c, alice, CRM_SCOPE_COOKIES), CRM_NO_CONSENT); /* the signal withdrew it */
+  EXPECT(crm_consent_withdraw(c, alice, CRM_SCOPE_COOKIES), CRM_CONSENT_NOT_IN_FORCE); /* the signal withdrew it */
 
   /* --- Zoom: conference only with the link and a request the subject makes now. --- */
   token conf, own;

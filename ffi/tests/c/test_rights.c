@@ -25,7 +25,7 @@ typedef struct { char b[1024]; size_t n; } token;
 static const int64_t T0 = 1800000000;
 static const uint8_t KEK[32] = "k3Qz9!Lm#Vp2Xr7Tb0Yw5Nc8Hd1Jf4Gs";
 static const uint8_t IDX[32] = "i8Wq2@Ne$Ru6Zt1Ya4Kc9Mf0Lh3Pj7Ds";
-static const uint8_t TOK[32] = "tttttttttttttttttttttttttttttttt";
+static const uint8_t TOK[32] = "t5Gh8#Kp1Zq4Wm7!Rv0Xb3Nd6Lc9Fs2J";
 
 /* The same scenario on any store: `c` is open, `auth` its authenticator, `clock` a handle of
  * another type (for the wrong-handle cases). */

@@ -31,7 +31,7 @@ async fn custodian(store: &PostgresStore) -> Custodian {
         .unwrap(),
     )
     .store(Arc::new(store.clone()))
-    .token_key(TokenKey::from_secret(1, &[5; 32]).unwrap())
+    .token_key(TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(105)).unwrap())
     .grant_ttl(TimeDelta::hours(1))
     .build()
     .await

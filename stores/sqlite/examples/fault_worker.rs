@@ -55,7 +55,7 @@ pub(crate) fn keyring(current: u32) -> Keyring {
 
 /// The fixed token key, so every process of the suite is one authority.
 pub(crate) fn token_key() -> Result<TokenKey, String> {
-    TokenKey::from_secret(1, &[9; 32]).map_err(|e| format!("{e:?}"))
+    TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(109)).map_err(|e| format!("{e:?}"))
 }
 
 /// The credential the checker and the worker use for a subject's session.

@@ -27,7 +27,7 @@ fn keyring(kek: u8) -> Keyring {
 /// One deployment's token key: grants survive a reopen of the store, as they would a
 /// restart of the process.
 fn token_key() -> TokenKey {
-    TokenKey::from_secret(1, &[4; 32]).unwrap()
+    TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(104)).unwrap()
 }
 
 async fn open(path: &std::path::Path, kek: u8) -> (Custodian, Arc<SqliteStore>) {

@@ -50,7 +50,7 @@ async fn build(db: &Path) -> Custodian {
         .unwrap(),
     )
     .store(Arc::new(SqliteStore::open(db).unwrap()))
-    .token_key(TokenKey::from_secret(1, &[8; 32]).unwrap())
+    .token_key(TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(108)).unwrap())
     .grant_ttl(TimeDelta::hours(1))
     .build()
     .await

@@ -34,7 +34,7 @@ async fn process(path: &std::path::Path, auth: Arc<InMemoryAuthenticator>) -> Cu
         .unwrap(),
     )
     .store(Arc::new(SqliteStore::open(path).unwrap()))
-    .token_key(TokenKey::from_secret(1, &[5; 32]).unwrap())
+    .token_key(TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(105)).unwrap())
     .authenticator(auth)
     .build()
     .await

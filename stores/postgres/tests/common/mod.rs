@@ -80,7 +80,9 @@ pub(crate) fn logins() -> Arc<InMemoryAuthenticator> {
 pub(crate) async fn custodian(store: &PostgresStore) -> Custodian {
     Custodian::builder(keyring())
         .store(Arc::new(store.clone()))
-        .token_key(crm_privacy::TokenKey::from_secret(1, &[6; 32]).unwrap())
+        .token_key(
+            crm_privacy::TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(106)).unwrap(),
+        )
         .authenticator(logins())
         .build()
         .await
