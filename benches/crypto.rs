@@ -226,6 +226,18 @@ fn kek_unwrap(c: &mut Criterion) {
     g.bench_function("local_keks_unwrap_through_trait", |b| {
         b.iter(|| black_box(ready(dynkeks.unwrap(s, black_box(&wrapped))).unwrap()))
     });
+    // The path the custodian takes on every read: the trait's synchronous unwrap, which an
+    // in-process implementation answers without the async call's boxed future.
+    g.bench_function("local_keks_unwrap_in_process_through_trait", |b| {
+        b.iter(|| {
+            black_box(
+                dynkeks
+                    .unwrap_in_process(s, black_box(&wrapped))
+                    .unwrap()
+                    .unwrap(),
+            )
+        })
+    });
     g.finish();
 }
 

@@ -595,3 +595,63 @@ async fn a_registration_overtaken_by_rotation_and_destruction_keeps_its_subject(
         Err(CustodianError::Crypto(CryptoError::Kms(_)))
     ));
 }
+
+/// The synchronous unwrap the custodian tries first answers exactly like the async one —
+/// the key, and every refusal (another subject, another KEK name, a destroyed version, an
+/// altered blob) — for both in-process implementations; a KMS that does not implement it
+/// keeps the default and is awaited.
+#[tokio::test]
+async fn in_process_unwrap_agrees_with_the_async_unwrap() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalKeks::generate("main", t0()).unwrap();
+    let file = FileKeks::open(dir.path(), "main", t0()).unwrap();
+    let flaky = Flaky {
+        inner: LocalKeks::generate("main", t0()).unwrap(),
+        budget: AtomicUsize::new(usize::MAX),
+    };
+    assert!(
+        flaky
+            .unwrap_in_process(
+                SubjectId::new_random(),
+                &WrappedKey::new("main", 1, &[0; 60]).unwrap()
+            )
+            .is_none()
+    );
+    let impls: [&dyn KeyEncryptionKeys; 2] = [&local, &file];
+    for keks in impls {
+        let s = SubjectId::new_random();
+        let m = KeyMaterial::generate().unwrap();
+        let old = keks.wrap(s, &m).await.unwrap();
+        keks.rotate(t0() + EPOCH).await.unwrap();
+        let new = keks.wrap(s, &m).await.unwrap();
+        keks.destroy(1, t0() + EPOCH + WINDOW).await.unwrap();
+        let mut altered = new.blob().unwrap().to_vec();
+        *altered.last_mut().unwrap() ^= 1;
+        let cases = [
+            (s, new.clone()),
+            (SubjectId::new_random(), new.clone()),
+            (s, WrappedKey::new("other", 2, new.blob().unwrap()).unwrap()),
+            (s, old.clone()),
+            (s, WrappedKey::new("main", 2, &altered).unwrap()),
+            (s, WrappedKey::new("main", 9, new.blob().unwrap()).unwrap()),
+        ];
+        for (subject, wrapped) in &cases {
+            let sync = keks
+                .unwrap_in_process(*subject, wrapped)
+                .expect("in process");
+            let asynchronous = keks.unwrap(*subject, wrapped).await;
+            match (sync, asynchronous) {
+                (Ok(a), Ok(b)) => assert_eq!(a.expose_secret(), b.expose_secret()),
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => panic!("disagree: {:?} vs {:?}", a.is_ok(), b.is_ok()),
+            }
+        }
+        assert_eq!(
+            keks.unwrap_in_process(s, &new)
+                .unwrap()
+                .unwrap()
+                .expose_secret(),
+            m.expose_secret()
+        );
+    }
+}

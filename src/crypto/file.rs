@@ -118,6 +118,23 @@ fn shred(path: &Path) -> Result<(), CryptoError> {
 }
 
 impl FileKeks {
+    /// Unwraps from the versions in memory, re-reading the directory once for a version
+    /// another process created since.
+    fn unwrap_now(
+        &self,
+        subject: SubjectId,
+        wrapped: &WrappedKey,
+    ) -> Result<KeyMaterial, CryptoError> {
+        let first = self.read().unwrap(&self.name, subject, wrapped);
+        match first {
+            Err(CryptoError::UnknownKek(_)) => {
+                self.refresh()?;
+                self.read().unwrap(&self.name, subject, wrapped)
+            }
+            other => other,
+        }
+    }
+
     /// Opens KEK `name` in `dir` (which must exist), creating version 1 at `now` if the
     /// directory holds no version of it yet.
     ///
@@ -252,14 +269,15 @@ impl KeyEncryptionKeys for FileKeks {
         subject: SubjectId,
         wrapped: &WrappedKey,
     ) -> Result<KeyMaterial, CryptoError> {
-        let first = self.read().unwrap(&self.name, subject, wrapped);
-        match first {
-            Err(CryptoError::UnknownKek(_)) => {
-                self.refresh()?;
-                self.read().unwrap(&self.name, subject, wrapped)
-            }
-            other => other,
-        }
+        self.unwrap_now(subject, wrapped)
+    }
+
+    fn unwrap_in_process(
+        &self,
+        subject: SubjectId,
+        wrapped: &WrappedKey,
+    ) -> Option<Result<KeyMaterial, CryptoError>> {
+        Some(self.unwrap_now(subject, wrapped))
     }
 
     async fn rotate(&self, now: DateTime<Utc>) -> Result<u32, CryptoError> {

@@ -125,6 +125,22 @@ pub trait KeyEncryptionKeys: fmt::Debug + Send + Sync + 'static {
         subject: SubjectId,
         wrapped: &WrappedKey,
     ) -> Result<KeyMaterial, CryptoError>;
+    /// Unwraps without waiting, for implementations whose KEK versions live in this
+    /// process's memory: `Some` with what [`unwrap`](Self::unwrap) would return, or `None`
+    /// (the default) when the answer needs the service — then the caller awaits `unwrap`.
+    ///
+    /// The custodian tries it first on every read of a subject's field, which spares the
+    /// boxed future of the async call ([`LocalKeks`] and [`FileKeks`](super::FileKeks)
+    /// implement it; a remote KMS keeps the default). It must agree with `unwrap` exactly,
+    /// errors included.
+    fn unwrap_in_process(
+        &self,
+        subject: SubjectId,
+        wrapped: &WrappedKey,
+    ) -> Option<Result<KeyMaterial, CryptoError>> {
+        let _ = (subject, wrapped);
+        None
+    }
     /// Creates a new primary version, created at `now` (the custodian's clock), and returns
     /// its number. A concurrent rotation by another process may win: the result is then
     /// its version.
@@ -404,6 +420,14 @@ impl KeyEncryptionKeys for LocalKeks {
         wrapped: &WrappedKey,
     ) -> Result<KeyMaterial, CryptoError> {
         self.read().unwrap(&self.name, subject, wrapped)
+    }
+
+    fn unwrap_in_process(
+        &self,
+        subject: SubjectId,
+        wrapped: &WrappedKey,
+    ) -> Option<Result<KeyMaterial, CryptoError>> {
+        Some(self.read().unwrap(&self.name, subject, wrapped))
     }
 
     async fn rotate(&self, now: DateTime<Utc>) -> Result<u32, CryptoError> {

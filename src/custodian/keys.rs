@@ -82,7 +82,11 @@ impl KeyHierarchy {
         subject: SubjectId,
         wrapped: &WrappedKey,
     ) -> Result<DataKey, CryptoError> {
-        DataKey::from_material(subject, &self.keks.unwrap(subject, wrapped).await?)
+        let material = match self.keks.unwrap_in_process(subject, wrapped) {
+            Some(now) => now?,
+            None => self.keks.unwrap(subject, wrapped).await?,
+        };
+        DataKey::from_material(subject, &material)
     }
 
     pub(super) fn blind_index(&self, category: Category, normalized: &str) -> [u8; 32] {
