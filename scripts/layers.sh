@@ -8,7 +8,7 @@ python3 - "$@" <<'PY'
 import pathlib, re, sys
 # Lowest first. Keep in step with docs/architecture.md.
 ORDER = ["ids", "entropy", "chain", "clock", "purpose", "data", "policy", "grant", "crypto", "store",
-         "consent", "gpc", "sharing", "disclosure", "retention", "staff", "ledger", "custodian",
+         "consent", "gpc", "sharing", "disclosure", "retention", "staff", "dsr", "ledger", "custodian",
          "danger"]
 rank = {m: i for i, m in enumerate(ORDER)}
 src = pathlib.Path("src")

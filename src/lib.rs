@@ -34,6 +34,7 @@ pub mod custodian;
 pub mod danger;
 mod data;
 pub mod disclosure;
+pub mod dsr;
 mod entropy;
 pub mod gpc;
 mod grant;

@@ -37,6 +37,9 @@ pub enum CustodianError {
     /// A chain entry does not hold a valid event.
     #[error(transparent)]
     Event(#[from] EventDecodeError),
+    /// A step of the data-subject request desk was refused.
+    #[error(transparent)]
+    Dsr(#[from] crate::dsr::DsrError),
     /// The record holds another kind of data than asked for.
     #[error("{record} holds {actual}, not {expected}")]
     WrongKind {

@@ -44,6 +44,7 @@
 mod audit;
 mod builder;
 mod consent;
+mod dsr;
 mod error;
 mod export;
 mod gate;
@@ -65,6 +66,7 @@ use serde::Serialize;
 
 pub use audit::AuditSegment;
 pub use builder::{CustodianBuilder, RetentionRule};
+pub use dsr::DsrDesk;
 pub use error::CustodianError;
 pub use export::{ExportedConsent, ExportedHostConsent, ExportedRecord, Rendering, SubjectExport};
 pub use grants::LookupGrant;

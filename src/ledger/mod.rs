@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chain::ChainEntry;
 use crate::consent::{CollectionMethod, ConsentScope};
+use crate::dsr::{DsrId, DsrKind, ExtensionReason, RefusalReason};
 use crate::grant::Actor;
 use crate::ids::{ConsentId, GrantId, RecordId, RequestId, SubjectId};
 
@@ -133,6 +134,43 @@ pub enum LedgerChange {
         /// `Sec-GPC: 1 at <instant>` and the host's reference, if it gave one.
         evidence: String,
     },
+    /// A data-subject request received (Art. 12; see [`crate::dsr`]). Its deadline counts
+    /// from this entry's instant.
+    DsrReceived {
+        /// The request.
+        request: DsrId,
+        /// What the subject asks for.
+        kind: DsrKind,
+    },
+    /// The requester was verified as the subject (through the host's authenticator).
+    DsrVerified {
+        /// The request.
+        request: DsrId,
+    },
+    /// The request's deadline was extended (Art. 12(3)), the subject told at the instant
+    /// given.
+    DsrExtended {
+        /// The request.
+        request: DsrId,
+        /// One or two further months.
+        months: u32,
+        /// Why.
+        reason: ExtensionReason,
+        /// When the subject was told.
+        subject_told_at: DateTime<Utc>,
+    },
+    /// The request was fulfilled by the custodian operation of its kind.
+    DsrFulfilled {
+        /// The request.
+        request: DsrId,
+    },
+    /// The request was refused.
+    DsrRefused {
+        /// The request.
+        request: DsrId,
+        /// Why.
+        reason: RefusalReason,
+    },
     /// A lawful request of a public authority concerning the subject (clause 7.2), recorded
     /// before any legal-compliance grant is issued on it. References only.
     LawfulRequestRecorded {
@@ -189,6 +227,9 @@ pub enum AuditKind {
     Lookup,
     /// A lawful request was recorded (7.2).
     LawfulRequestRecorded,
+    /// A step of a data-subject request (received, verified, extended, fulfilled,
+    /// refused); `reference` names the step, the kind and the request id.
+    SubjectRequest,
 }
 
 /// One audit event.

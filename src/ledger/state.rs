@@ -9,6 +9,7 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use super::{LedgerChange, LedgerEvent};
 use crate::consent::ConsentScope;
 use crate::data::Category;
+use crate::dsr::{DsrId, DsrRequest, DsrState, Extension};
 use crate::grant::{AccessError, GrantInfo, IssueError};
 use crate::ids::{ConsentId, GrantId, RequestId, SubjectId};
 use crate::purpose::{LegalBasis, PurposeId, PurposeRef};
@@ -47,6 +48,8 @@ struct Inner {
     host_withdrawing: HashSet<(SubjectId, String)>,
     /// Scopes (by name) a Global Privacy Control signal opted the subject out of.
     gpc: HashSet<(SubjectId, String)>,
+    /// Data-subject requests (the request desk, `crate::dsr`).
+    dsr: HashMap<DsrId, DsrRequest>,
 }
 
 /// Current consent and status of every subject.
@@ -138,6 +141,58 @@ impl PolicyState {
             }
             LedgerChange::LawfulRequestRecorded { request, .. } => {
                 s.requests.insert(*request, e.subject);
+            }
+            LedgerChange::DsrReceived { request, kind } => {
+                s.dsr.entry(*request).or_insert(DsrRequest {
+                    id: *request,
+                    subject: e.subject,
+                    kind: *kind,
+                    received_at: e.at,
+                    state: DsrState::Received,
+                    verified_at: None,
+                    extension: None,
+                    closed_at: None,
+                });
+            }
+            LedgerChange::DsrVerified { request } => {
+                if let Some(r) = s.dsr.get_mut(request).filter(|r| r.subject == e.subject) {
+                    if r.state == DsrState::Received {
+                        r.state = DsrState::Verified;
+                        r.verified_at = Some(e.at);
+                    }
+                }
+            }
+            LedgerChange::DsrExtended {
+                request,
+                months,
+                reason,
+                subject_told_at,
+            } => {
+                if let Some(r) = s.dsr.get_mut(request).filter(|r| r.subject == e.subject) {
+                    if r.extension.is_none() && !r.is_closed() {
+                        r.extension = Some(Extension {
+                            months: *months,
+                            reason: *reason,
+                            subject_told_at: *subject_told_at,
+                        });
+                    }
+                }
+            }
+            LedgerChange::DsrFulfilled { request } => {
+                if let Some(r) = s.dsr.get_mut(request).filter(|r| r.subject == e.subject) {
+                    if !r.is_closed() {
+                        r.state = DsrState::Fulfilled;
+                        r.closed_at = Some(e.at);
+                    }
+                }
+            }
+            LedgerChange::DsrRefused { request, reason } => {
+                if let Some(r) = s.dsr.get_mut(request).filter(|r| r.subject == e.subject) {
+                    if !r.is_closed() {
+                        r.state = DsrState::Refused(*reason);
+                        r.closed_at = Some(e.at);
+                    }
+                }
             }
             LedgerChange::HostConsentGiven { consent, scope, .. } => {
                 let m = s.host_active.entry(e.subject).or_default();
@@ -272,6 +327,18 @@ impl PolicyState {
             .get(&subject)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// One data-subject request.
+    pub(crate) fn dsr(&self, request: DsrId) -> Option<DsrRequest> {
+        self.read().dsr.get(&request).cloned()
+    }
+
+    /// Every data-subject request, oldest first.
+    pub(crate) fn dsr_all(&self) -> Vec<DsrRequest> {
+        let mut all: Vec<DsrRequest> = self.read().dsr.values().cloned().collect();
+        all.sort_by_key(|r| (r.received_at, r.id));
+        all
     }
 
     pub(crate) fn is_erased(&self, subject: SubjectId) -> bool {
