@@ -273,6 +273,21 @@ async fn backup_taken_before_erasure_is_unreadable_from_the_reported_date() {
     )
     .unwrap();
 
+    // Each inspection restores a fresh copy: the backup itself stays as taken (a build on a
+    // restored copy finishes the rotation there, re-wrapping every key it holds).
+    let restores = std::sync::atomic::AtomicU32::new(0);
+    let restore = || {
+        let n = restores.fetch_add(1, Ordering::SeqCst);
+        let to = dir.path().join(format!("restore{n}.db"));
+        std::fs::copy(&backup, &to).unwrap();
+        std::fs::copy(
+            dir.path().join("backup.db.keys"),
+            dir.path().join(format!("restore{n}.db.keys")),
+        )
+        .unwrap();
+        to
+    };
+
     clock.advance(TimeDelta::days(1));
     let report = live.erase(alice).await.unwrap();
     let date = report.undecryptable_after.expect("epochs are on");
@@ -285,7 +300,7 @@ async fn backup_taken_before_erasure_is_unreadable_from_the_reported_date() {
 
     // While v1 lives, the restored copy reads the erased subject (what the report admits).
     {
-        let restored = open(backup.clone()).await;
+        let restored = open(restore()).await;
         assert_eq!(
             read_email(&restored, alice, ra).await.unwrap(),
             "alice@example.com"
@@ -299,7 +314,7 @@ async fn backup_taken_before_erasure_is_unreadable_from_the_reported_date() {
     assert_eq!(sched[0].destroy_at, date);
     assert_eq!(sched[1].state, KekState::Primary);
     {
-        let restored = open(backup.clone()).await;
+        let restored = open(restore()).await;
         assert_eq!(
             read_email(&restored, alice, ra).await.unwrap(),
             "alice@example.com"
@@ -321,7 +336,7 @@ async fn backup_taken_before_erasure_is_unreadable_from_the_reported_date() {
     // The live subject was re-wrapped and stays readable.
     assert_eq!(read_email(&live, bob, rb).await.unwrap(), "bob@example.com");
     // The restored copy can no longer decrypt the erased subject: a typed error.
-    let restored = open(backup).await;
+    let restored = open(restore()).await;
     let err = read_email(&restored, alice, ra).await.unwrap_err();
     assert!(
         matches!(err, CustodianError::Crypto(CryptoError::KekDestroyed(1))),

@@ -262,7 +262,9 @@ impl CustodianBuilder {
     /// Builds the custodian: checks the configuration, verifies the audit chain from its
     /// last checkpoint (taking a new one at its head) and the whole ledger, and replays the
     /// ledger. Its cost does not grow with the audit log's history; full verification is
-    /// [`Custodian::verify_chains`].
+    /// [`Custodian::verify_chains`]. It then finishes what a killed process left half-done:
+    /// erasures, withdrawals, and a KEK rotation (with epochs, while an older KEK version is
+    /// alive it reads every wrapped key once and re-wraps those not under the primary).
     ///
     /// # Errors
     /// [`CustodianError::NoStore`] without a store, [`CustodianError::Config`] for a value
@@ -401,6 +403,9 @@ impl CustodianBuilder {
         for (subject, scope) in c.inner.state.host_withdrawing() {
             c.finish_host_withdrawal(subject, &scope).await?;
         }
+        // So is a KEK rotation killed mid re-wrap: every live key ends under the primary
+        // version before the custodian serves (docs/keys.md, "Resumable rotation").
+        c.resume_kek_rotation().await?;
         Ok(c)
     }
 }

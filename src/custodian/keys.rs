@@ -248,8 +248,9 @@ impl Custodian {
     /// re-wraps every live data key under it (field ciphertexts are untouched). Readers and
     /// writers may run meanwhile: the old version keeps unwrapping until it is destroyed, new
     /// keys go to the new version, and a key erased meanwhile stays erased. Killed midway, it
-    /// is finished by the next [`rotate_if_due`](Self::rotate_if_due) or
-    /// [`finish_kek_rotation`](Self::finish_kek_rotation).
+    /// is finished by the next build of a custodian on the store, or by the next
+    /// [`rotate_if_due`](Self::rotate_if_due) or
+    /// [`finish_kek_rotation`](Self::finish_kek_rotation), whichever comes first.
     ///
     /// # Errors
     /// [`CryptoError::RotationUnsupported`] for a custodian built from a keyring; KMS and
@@ -305,6 +306,23 @@ impl Custodian {
             rewrapped,
             unreadable,
         })
+    }
+
+    /// Finishes, at build, a KEK rotation a process left half-done (killed mid re-wrap:
+    /// keys under two versions). Runs only while an older version is still alive (the
+    /// only state in which a key can be under a version other than the primary) and then
+    /// reads every wrapped key once: O(live keys) at each such build, paid so that no
+    /// custodian starts serving with a rotation pending until the next sweep. Does not
+    /// rotate a version whose epoch has ended (that stays the sweep's job).
+    pub(super) async fn resume_kek_rotation(&self) -> Result<(), CustodianError> {
+        if self.inner.keyring.epoch.is_none() {
+            return Ok(());
+        }
+        let versions = self.inner.keyring.keks.versions().await?;
+        if versions.iter().any(|v| v.state == KekState::Enabled) {
+            self.finish_kek_rotation().await?;
+        }
+        Ok(())
     }
 
     /// Rotates the KEK if the primary version's epoch has ended, or finishes a rotation a

@@ -18,22 +18,30 @@
 //! - `ack <what> <args..>` *after* the operation returned `Ok`;
 //! - `err <what> <CustodianError debug>` after it returned an error.
 //!
+//! Rotation mode (`--rotate`, issue 16): a custodian with KEK epochs whose KEK versions live
+//! in a [`FileKeks`] directory; it builds (finishing a rotation an earlier worker left
+//! half-done), calls `rotate_if_due` once the epoch has ended and prints `wrap` at each
+//! wrap, so the parent can kill it after the k-th re-wrap ([`run_rotation`]).
+//!
 //! Run by hand: `cargo run -p crm-privacy-sqlite --example fault_worker -- <db> [seed]
-//! [kek-id 1|2]`; the test runs the same code inside its own binary (re-executed as a child,
+//! [kek-id 1|2]` or `-- --rotate <db> <kek-dir> [days after t0]`; the test runs the same code inside its own binary (re-executed as a child,
 //! so `cargo test --test kill` needs no other target built).
 
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use crm_privacy::consent::{CollectionMethod, ConsentScope};
-use crm_privacy::crypto::{Kek, Keyring};
+use crm_privacy::crypto::{
+    CryptoError, DynKeks, FileKeks, IndexKey, Kek, KekVersion, KeyEncryptionKeys, KeyMaterial,
+    Keyring, WrappedKey,
+};
 use crm_privacy::custodian::{Custodian, CustodianError};
 use crm_privacy::store::{InMemoryAuthenticator, KeyStore};
 use crm_privacy::{
-    CookiePreference, Email, Phone, RecordId, SessionClaims, SessionId, SubjectId, TokenKey,
-    UserSession,
+    CookiePreference, Email, ManualClock, Phone, RecordId, SessionClaims, SessionId, SubjectId,
+    TokenKey, UserSession,
 };
 use crm_privacy_sqlite::SqliteStore;
 
@@ -329,6 +337,104 @@ async fn rotate(store: &SqliteStore, keyring: &Keyring, kek: u32) -> Result<u64,
     Ok(k)
 }
 
+/// The KEK epoch and backup window of the rotation mode, and the instant its store is
+/// created at (v1 of the KEK): the parent and the workers share them.
+pub(crate) const EPOCH: TimeDelta = TimeDelta::days(7);
+pub(crate) const WINDOW: TimeDelta = TimeDelta::days(30);
+pub(crate) fn t0() -> DateTime<Utc> {
+    // 2027-01-01T00:00:00Z
+    DateTime::from_timestamp(1_798_761_600, 0).unwrap_or_default()
+}
+
+/// A KEK service in front of [`FileKeks`] that reports every wrap on stdout (`wrap`), so
+/// the parent can time its SIGKILL to land after the k-th re-wrap of a rotation.
+#[derive(Debug)]
+pub(crate) struct Reporting(pub(crate) FileKeks);
+
+#[async_trait::async_trait]
+impl KeyEncryptionKeys for Reporting {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    async fn wrap(&self, s: SubjectId, k: &KeyMaterial) -> Result<WrappedKey, CryptoError> {
+        let w = self.0.wrap(s, k).await;
+        line("wrap");
+        w
+    }
+    async fn unwrap(&self, s: SubjectId, w: &WrappedKey) -> Result<KeyMaterial, CryptoError> {
+        self.0.unwrap(s, w).await
+    }
+    async fn rotate(&self, now: DateTime<Utc>) -> Result<u32, CryptoError> {
+        self.0.rotate(now).await
+    }
+    async fn destroy(&self, v: u32, now: DateTime<Utc>) -> Result<(), CryptoError> {
+        self.0.destroy(v, now).await
+    }
+    async fn versions(&self) -> Result<Vec<KekVersion>, CryptoError> {
+        self.0.versions().await
+    }
+}
+
+/// A custodian with KEK epochs on `db` under `keks` (a [`FileKeks`] directory every process
+/// of the suite shares), on a clock the caller moves.
+pub(crate) async fn epoch_custodian(
+    db: &Path,
+    keks: DynKeks,
+    clock: Arc<ManualClock>,
+) -> Result<Custodian, CustodianError> {
+    let index = IndexKey::from_bytes(&crm_privacy::crypto::test_secret(6))?;
+    Custodian::builder_with_kms(keks, index)
+        .store(Arc::new(SqliteStore::open(db)?))
+        .token_key(token_key().map_err(|_| CustodianError::Config("token key"))?)
+        .clock(clock)
+        .backup_window(WINDOW)
+        .kek_epoch(EPOCH)
+        .build()
+        .await
+}
+
+/// Rotation mode, until killed: builds a custodian with epochs at `now` (the build
+/// finishes a rotation an earlier worker left half-done; its re-wraps are reported), then,
+/// if `rotate`, calls `rotate_if_due` (due at `now`: a new version and a re-wrap of every
+/// live key), then waits to be killed.
+///
+/// Lines: `op build`, `wrap` (each wrap), `ack build`, `ready`, `op rotate`,
+/// `ack rotate <version> <re-wrapped>` or `err <what> <CustodianError debug>`.
+pub(crate) async fn run_rotation(
+    db: &Path,
+    kek_dir: &Path,
+    now: DateTime<Utc>,
+    rotate: bool,
+) -> Result<(), String> {
+    let keks = FileKeks::open(kek_dir, "main", now).map_err(|e| format!("keks: {e:?}"))?;
+    line("op build");
+    match epoch_custodian(
+        db,
+        Arc::new(Reporting(keks)),
+        Arc::new(ManualClock::new(now)),
+    )
+    .await
+    {
+        Ok(c) => {
+            line("ack build");
+            line("ready");
+            if rotate {
+                line("op rotate");
+                match c.rotate_if_due().await {
+                    Ok(Some(r)) => line(&format!("ack rotate {} {}", r.version, r.rewrapped)),
+                    Ok(None) => line("err rotate not due"),
+                    Err(e) => line(&format!("err rotate {e:?}")),
+                }
+            }
+        }
+        Err(e) => line(&format!("err build {e:?}")),
+    }
+    // Wait for the kill (exiting by itself is a failure the parent reports).
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
+
 #[allow(
     dead_code,
     reason = "the test includes this file as a module and calls run"
@@ -336,9 +442,33 @@ async fn rotate(store: &SqliteStore, keyring: &Keyring, kek: u32) -> Result<u64,
 fn main() {
     let mut args = std::env::args().skip(1);
     let Some(db) = args.next() else {
-        eprintln!("usage: fault_worker <db> [seed] [kek-id 1|2]");
+        eprintln!(
+            "usage: fault_worker <db> [seed] [kek-id 1|2]\n       \
+             fault_worker --rotate <db> <kek-dir> [days after t0]"
+        );
         std::process::exit(2);
     };
+    if db == "--rotate" {
+        let (Some(db), Some(dir)) = (args.next(), args.next()) else {
+            eprintln!("usage: fault_worker --rotate <db> <kek-dir> [days after t0]");
+            std::process::exit(2);
+        };
+        let days = args.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let now = t0() + TimeDelta::days(days);
+        let rt = match tokio::runtime::Builder::new_current_thread().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("runtime: {e}");
+                std::process::exit(2);
+            }
+        };
+        let rotate = now >= t0() + EPOCH;
+        if let Err(e) = rt.block_on(run_rotation(Path::new(&db), Path::new(&dir), now, rotate)) {
+            eprintln!("fault worker: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
     let seed = args
         .next()
         .and_then(|s| s.parse().ok())

@@ -30,6 +30,12 @@
 //! CI mode: 11 episodes × 5 kills (each episode one file, cumulative). `CRM_FAULT_LONG=1`:
 //! 60 episodes × 8 kills. A second test plants an orphan, a lost acknowledged record and a
 //! row of an erased subject and checks the checker reports each.
+//!
+//! A third (issue 16, `sigkill_mid_kek_rotation_is_finished_by_the_next_build`) kills a
+//! worker in the middle of a KEK rotation with epochs (`FileKeks` in a shared directory, the
+//! worker's `--rotate` mode) and checks that the next build finishes it: every key under the
+//! primary version before any sweep, every subject readable, the old version destroyed on
+//! its date without losing one.
 
 #[path = "../examples/fault_worker.rs"]
 mod fault_worker;
@@ -43,6 +49,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crm_privacy::crypto::FileKeks;
 use crm_privacy::custodian::{Custodian, CustodianError};
 use crm_privacy::ledger::AuditKind;
 use crm_privacy::store::{
@@ -750,4 +757,391 @@ fn the_checker_reports_planted_violations() {
             assert!(v.contains(&format!("acknowledged record {r}")), "{v}");
         }
     });
+}
+
+// ---- Issue 16: SIGKILL in the middle of a KEK rotation ------------------------------------
+
+const ROT_TEST: &str = "sigkill_mid_kek_rotation_is_finished_by_the_next_build";
+/// Live subjects (one stored email each) whose keys a rotation re-wraps.
+const ROT_SUBJECTS: usize = 120;
+
+fn email_of(i: usize) -> String {
+    format!("rot{i}@example.com")
+}
+
+/// Where the parent kills a rotation-mode worker.
+#[derive(Debug, Clone, Copy)]
+enum KillAt {
+    /// This long after `op rotate` (in the KEK file creation or the first re-wraps).
+    AfterOp(Duration),
+    /// Once the worker reported its k-th wrap (the k-th re-wrap of the rotation, or of the
+    /// build's resumption).
+    Wrap(usize),
+    /// Once the worker is ready (its build finished).
+    Ready,
+}
+
+/// The child side of [`ROT_TEST`]: `CRM_KILL_ROT_CHILD=<rotate 0|1>:<hours after the end of
+/// v1's epoch>:<kek dir>:<db>`.
+fn rot_child_main() -> bool {
+    let Ok(v) = std::env::var("CRM_KILL_ROT_CHILD") else {
+        return false;
+    };
+    let mut it = v.splitn(4, ':');
+    let rotate = it.next().unwrap() == "1";
+    let hours: i64 = it.next().unwrap().parse().unwrap();
+    let kdir = it.next().unwrap().to_owned();
+    let db = it.next().unwrap().to_owned();
+    println!();
+    let now = fault_worker::t0() + fault_worker::EPOCH + chrono::TimeDelta::hours(hours);
+    if let Err(e) = rt().block_on(fault_worker::run_rotation(
+        Path::new(&db),
+        Path::new(&kdir),
+        now,
+        rotate,
+    )) {
+        eprintln!("fault worker setup failed: {e}");
+        std::process::exit(2);
+    }
+    true
+}
+
+/// Spawns a rotation-mode worker and SIGKILLs it at `kill` (or, if the worker gets past the
+/// point without reaching it, once it has nothing left to do).
+fn run_rotation_worker(db: &Path, kdir: &Path, rotate: bool, hours: i64, kill: KillAt) -> Run {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", ROT_TEST, "--nocapture", "--test-threads=1"])
+        .env(
+            "CRM_KILL_ROT_CHILD",
+            format!(
+                "{}:{hours}:{}:{}",
+                u8::from(rotate),
+                kdir.display(),
+                db.display()
+            ),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut lines = Vec::new();
+    let mut wraps = 0;
+    let until = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < until {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(l) => {
+                let hit = match kill {
+                    KillAt::AfterOp(d) if l == "op rotate" => {
+                        std::thread::sleep(d);
+                        true
+                    }
+                    KillAt::Wrap(k) if l == "wrap" => {
+                        wraps += 1;
+                        wraps >= k
+                    }
+                    KillAt::Ready if l == "ready" => true,
+                    _ => false,
+                };
+                // Past the point without reaching it: nothing more will happen.
+                let done = l.starts_with("ack rotate")
+                    || l.starts_with("err ")
+                    || (!rotate && l == "ready");
+                lines.push(l);
+                if hit || done {
+                    break;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let exited_early = child.try_wait().unwrap();
+    if exited_early.is_none() {
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+    }
+    reader.join().unwrap();
+    lines.extend(rx.try_iter());
+    let ready = lines.iter().any(|l| l == "ready");
+    Run {
+        lines,
+        stderr: err_reader.join().unwrap(),
+        exited_early,
+        ready,
+    }
+}
+
+/// How many live keys are wrapped under each KEK version (read from the key store itself).
+async fn keys_by_version(db: &Path) -> HashMap<u32, usize> {
+    let store = SqliteStore::open(db).unwrap();
+    let mut out = HashMap::new();
+    for s in KeyStore::subjects(&store).await.unwrap() {
+        let w = KeyStore::get(&store, s).await.unwrap();
+        assert_eq!(w.kek_name(), Some("main"), "key of {s} under another KEK");
+        *out.entry(w.kek_id().unwrap()).or_default() += 1;
+    }
+    out
+}
+
+async fn read_email_of(c: &Custodian, s: SubjectId, r: RecordId) -> Result<String, CustodianError> {
+    let g = c.grant::<crm_privacy::Notification>(s, "mailer").await?;
+    c.with::<Email, _, _>(&g, r, |e| e.as_str().to_owned())
+        .await
+}
+
+/// The store every episode starts from: `ROT_SUBJECTS` subjects with one email each, keys
+/// under v1 (created at t0), in `dir/crm.db` and `dir/keks`.
+async fn rotation_template(dir: &Path) -> Vec<(SubjectId, RecordId)> {
+    let kdir = dir.join("keks");
+    std::fs::create_dir_all(&kdir).unwrap();
+    let clock = Arc::new(crm_privacy::ManualClock::new(fault_worker::t0()));
+    let keks = Arc::new(FileKeks::open(&kdir, "main", fault_worker::t0()).unwrap());
+    let c = fault_worker::epoch_custodian(&dir.join("crm.db"), keks, clock)
+        .await
+        .unwrap();
+    let mut subjects = Vec::new();
+    for i in 0..ROT_SUBJECTS {
+        let s = c.register_subject().await.unwrap();
+        let r = c
+            .store(s, Email::parse(&email_of(i)).unwrap())
+            .await
+            .unwrap();
+        subjects.push((s, r));
+    }
+    drop(c);
+    SqliteStore::open(dir.join("crm.db"))
+        .unwrap()
+        .checkpoint()
+        .unwrap();
+    subjects
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// After the kill(s): a custodian built in this process on the same store and KEK directory
+/// finds every key under the primary version before any sweep, reads every subject, and the
+/// old version can be destroyed on its date without losing anyone. Returns the violations.
+async fn check_rotation(
+    db: &Path,
+    kdir: &Path,
+    subjects: &[(SubjectId, RecordId)],
+) -> Result<(), Vec<String>> {
+    use crm_privacy::crypto::{KekState, KeyEncryptionKeys};
+    let mut bad = Vec::new();
+    let now = fault_worker::t0() + fault_worker::EPOCH + chrono::TimeDelta::hours(2);
+    let clock = Arc::new(crm_privacy::ManualClock::new(now));
+    let keks = Arc::new(FileKeks::open(kdir, "main", now).unwrap());
+    let c = fault_worker::epoch_custodian(db, keks.clone(), clock.clone())
+        .await
+        .map_err(|e| vec![format!("build after the kill failed: {e:?}")])?;
+    let versions = keks.versions().await.unwrap();
+    let primary = versions
+        .iter()
+        .find(|v| v.state == KekState::Primary)
+        .unwrap()
+        .version;
+    let counts = keys_by_version(db).await;
+    // The build finished the rotation: every key under the primary version, none lost,
+    // none under a version the KEK service does not know.
+    if counts.len() != 1 || counts.get(&primary) != Some(&ROT_SUBJECTS) {
+        bad.push(format!(
+            "after the build, live keys by version {counts:?}; primary v{primary}, \
+             {ROT_SUBJECTS} subjects"
+        ));
+    }
+    match (primary, c.rotate_if_due().await) {
+        // Nothing left for the sweep: not due, nothing half-done.
+        (2, Ok(None)) => {}
+        // Killed before v2 existed: the rotation is still due and happens now, whole.
+        (1, Ok(Some(r))) if r.version == 2 && r.rewrapped == ROT_SUBJECTS as u64 => {}
+        (v, other) => bad.push(format!(
+            "rotate_if_due after the build (primary v{v}): {other:?}"
+        )),
+    }
+    if keks.versions().await.unwrap().len() != 2 {
+        bad.push(format!(
+            "KEK versions after resumption: {:?} (one rotation must make one version)",
+            keks.versions().await.unwrap()
+        ));
+    }
+    for (i, (s, r)) in subjects.iter().enumerate() {
+        match read_email_of(&c, *s, *r).await {
+            Ok(v) if v == email_of(i) => {}
+            other => bad.push(format!("subject {s} after the build: {other:?}")),
+        }
+    }
+    // v1 goes on its date (end of its epoch + the window), not a microsecond before.
+    let date = fault_worker::t0() + fault_worker::EPOCH + fault_worker::WINDOW;
+    clock.set(date - chrono::TimeDelta::microseconds(1));
+    match c.destroy_expired_keks().await {
+        Ok(v) if v.is_empty() => {}
+        other => bad.push(format!("destroy before v1's date: {other:?}")),
+    }
+    clock.set(date);
+    match c.destroy_expired_keks().await {
+        Ok(v) if v == [1] => {}
+        other => bad.push(format!("destroy on v1's date: {other:?}")),
+    }
+    for (i, (s, r)) in subjects.iter().enumerate() {
+        match read_email_of(&c, *s, *r).await {
+            Ok(v) if v == email_of(i) => {}
+            other => bad.push(format!("subject {s} after v1 was destroyed: {other:?}")),
+        }
+    }
+    let fresh = FileKeks::open(kdir, "main", date).unwrap();
+    let states: Vec<_> = fresh
+        .versions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.state)
+        .collect();
+    if !matches!(states[..], [KekState::Destroyed { .. }, KekState::Primary]) {
+        bad.push(format!("KEK states at the end: {states:?}"));
+    }
+    let counts = keys_by_version(db).await;
+    if counts.len() != 1 || counts.get(&2) != Some(&ROT_SUBJECTS) {
+        bad.push(format!("at the end, live keys by version {counts:?}"));
+    }
+    if bad.is_empty() { Ok(()) } else { Err(bad) }
+}
+
+fn assert_clean_worker(run: &Run, what: &str) {
+    assert!(
+        !run.stderr.contains("panicked"),
+        "{what}: the worker panicked:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.exited_early.is_none(),
+        "{what}: the worker exited by itself ({:?}):\n{}",
+        run.exited_early,
+        run.stderr
+    );
+    // Every error is typed, and none is expected: a rotation or a build that fails is a
+    // failure of the suite, not an outcome to tolerate.
+    if let Some(l) = run.lines.iter().find(|l| l.starts_with("err ")) {
+        assert!(!l.contains("Backend("), "{what}: untyped error: {l}");
+        panic!("{what}: the rotation failed: {l}");
+    }
+}
+
+/// Issue 16: a worker rotating the KEK (`rotate_if_due` at the end of v1's epoch, 120 live
+/// keys, `FileKeks` in a directory every process shares) is SIGKILLed after the k-th
+/// re-wrap (k random) or a random instant after the rotation began; in half the episodes
+/// the next worker is killed again in the middle of its build's resumption. Then a
+/// custodian built on the same store and KEK directory must have every key under the
+/// primary version *before* any sweep runs (`rotate_if_due` finds nothing to do), read
+/// every subject, refuse to destroy v1 a microsecond early, and destroy it on its date
+/// without losing a subject. 0 panics; a worker error of any kind fails the test.
+///
+/// CI: 8 episodes (8 to 16 kills). `CRM_FAULT_LONG=1`: 40.
+#[test]
+fn sigkill_mid_kek_rotation_is_finished_by_the_next_build() {
+    if rot_child_main() {
+        return;
+    }
+    if std::env::var("CRM_KILL_CHILD").is_ok() {
+        return;
+    }
+    let start = Instant::now();
+    let eps = if long_mode() { 40 } else { 8 };
+    let seed = std::env::var("CRM_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x6a09_e667_f3bc_c909_u64);
+    let mut rng = Rng(seed);
+    let rt = rt();
+    let template = tempfile::tempdir().unwrap();
+    let subjects = rt.block_on(rotation_template(template.path()));
+    let (mut kills, mut mid, mut before_v2, mut mid_resume) = (0, 0, 0, 0);
+    for ep in 0..eps {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(template.path(), dir.path());
+        let (db, kdir) = (dir.path().join("crm.db"), dir.path().join("keks"));
+        let kill = if rng.next() % 6 == 0 {
+            KillAt::AfterOp(Duration::from_micros(rng.next() % 4000))
+        } else {
+            KillAt::Wrap(1 + usize::try_from(rng.next()).unwrap() % (ROT_SUBJECTS * 3 / 4))
+        };
+        let run = run_rotation_worker(&db, &kdir, true, 0, kill);
+        assert_clean_worker(&run, &format!("episode {ep}, rotation killed at {kill:?}"));
+        assert!(run.ready, "episode {ep}: the worker never got ready");
+        kills += 1;
+        let after = rt.block_on(keys_by_version(&db));
+        let left = after.get(&1).copied().unwrap_or(0);
+        match (left, after.get(&2).copied().unwrap_or(0)) {
+            (l, 0) if l == ROT_SUBJECTS => before_v2 += 1,
+            (l, n) if l > 0 && n > 0 => mid += 1,
+            _ => {}
+        }
+        let mut second = None;
+        if rng.next() % 2 == 0 {
+            // The next process is killed too, in the middle of its build's resumption.
+            let kill2 = if left > 1 {
+                KillAt::Wrap(1 + usize::try_from(rng.next()).unwrap() % (left - 1))
+            } else {
+                KillAt::Ready
+            };
+            let run2 = run_rotation_worker(&db, &kdir, false, 1, kill2);
+            assert_clean_worker(
+                &run2,
+                &format!("episode {ep}, resumption killed at {kill2:?}"),
+            );
+            kills += 1;
+            let after2 = rt.block_on(keys_by_version(&db));
+            if after2.get(&1).is_some_and(|&l| l > 0 && l < left) {
+                mid_resume += 1;
+            }
+            second = Some((kill2, after2));
+        }
+        if let Err(v) = rt.block_on(check_rotation(&db, &kdir, &subjects)) {
+            panic!(
+                "episode {ep}: killed at {kill:?} with keys by version {after:?}, then \
+                 {second:?}: {} violation(s):\n{}",
+                v.len(),
+                v.join("\n")
+            );
+        }
+    }
+    eprintln!(
+        "rotation kill suite: {eps} episodes, {kills} SIGKILLs; {mid} landed mid re-wrap (keys \
+         under both versions), {before_v2} before any key was re-wrapped, {mid_resume} in the \
+         middle of a build's resumption; {:.1?}",
+        start.elapsed()
+    );
+    assert!(
+        mid * 2 >= eps,
+        "too few kills landed mid re-wrap ({mid} of {eps}): the suite does not test what it says"
+    );
 }
