@@ -100,6 +100,12 @@ id_type!(
     SubjectId,
     "subject"
 );
+impl SubjectId {
+    /// The nil id, which no registered subject has: the subject of deployment-wide ledger
+    /// entries (published policy versions).
+    pub const DEPLOYMENT: Self = Self(Uuid::nil());
+}
+
 id_type!(
     /// The id of one issued [`Grant`](crate::Grant).
     GrantId,

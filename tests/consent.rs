@@ -292,39 +292,29 @@ async fn receipts_follow_kantara_and_carry_no_personal_data() {
 
 #[tokio::test]
 async fn policy_versions_and_notifications() {
-    let provisions =
-        "7. no transfer to third parties unless needed. 8. protection, ssl, nda for staff.";
-    let mut h = PolicyHistory::new(1, t0(), provisions);
-    let v2 = h
-        .publish(
-            2,
-            t0() + TimeDelta::days(30),
-            true,
-            "7. no transfer to third parties unless needed.\n 8. protection, ssl,   nda for staff.",
-        )
-        .unwrap();
-    assert!(v2.significant, "whitespace changes keep the fingerprint");
+    // The fingerprint is the compiled table's (clauses 7, 8), not text a host supplies.
+    let mut h = PolicyHistory::new(1, t0());
     assert_eq!(
-        h.publish(
-            3,
-            t0() + TimeDelta::days(60),
-            false,
-            "7. we may sell data. 8. protection."
-        )
-        .unwrap_err(),
+        h.versions()[0].confidentiality_fingerprint,
+        crm_privacy::policy::versions::confidentiality_fingerprint()
+    );
+    let v2 = h.publish(2, t0() + TimeDelta::days(30), true).unwrap();
+    assert!(v2.significant);
+    // A table whose confidentiality provisions differ (another release) is refused.
+    assert_eq!(
+        h.publish_fingerprinted(3, t0() + TimeDelta::days(60), false, "0".repeat(64))
+            .unwrap_err(),
         VersionError::ConfidentialityChanged(3)
     );
     assert_eq!(
-        h.publish(2, t0() + TimeDelta::days(60), false, provisions)
-            .unwrap_err(),
+        h.publish(2, t0() + TimeDelta::days(60), false).unwrap_err(),
         VersionError::NotIncreasing(2)
     );
     assert_eq!(
-        h.publish(4, t0(), false, provisions).unwrap_err(),
+        h.publish(4, t0(), false).unwrap_err(),
         VersionError::EffectiveBeforePrevious(4)
     );
-    h.publish(4, t0() + TimeDelta::days(90), false, provisions)
-        .unwrap();
+    h.publish(4, t0() + TimeDelta::days(90), false).unwrap();
     assert_eq!(h.current(t0() + TimeDelta::days(91)).unwrap().number, 4);
     assert_eq!(
         h.last_significant(t0() + TimeDelta::days(91))

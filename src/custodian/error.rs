@@ -37,6 +37,9 @@ pub enum CustodianError {
     /// A chain entry does not hold a valid event.
     #[error(transparent)]
     Event(#[from] EventDecodeError),
+    /// A policy version was not published or acknowledged (clause 10).
+    #[error(transparent)]
+    Version(#[from] crate::policy::versions::VersionError),
     /// A step of the data-subject request desk was refused.
     #[error(transparent)]
     Dsr(#[from] crate::dsr::DsrError),

@@ -51,6 +51,7 @@ mod gate;
 mod gpc;
 mod grants;
 mod keys;
+mod notice;
 mod read;
 mod rights;
 mod sharing;
@@ -71,6 +72,7 @@ pub use error::CustodianError;
 pub use export::{ExportedConsent, ExportedHostConsent, ExportedRecord, Rendering, SubjectExport};
 pub use grants::LookupGrant;
 pub use keys::{KekEpoch, KekRotation};
+pub use notice::{NoticeReport, NoticeRun, Notifier, NotifyError};
 
 use crate::chain::Anchor;
 use crate::clock::Clock;

@@ -171,6 +171,32 @@ pub enum LedgerChange {
         /// Why.
         reason: RefusalReason,
     },
+    /// A policy version published (clause 10). Deployment-wide: the entry's subject is the
+    /// nil id ([`SubjectId::DEPLOYMENT`]). An entry that does not follow the history (number
+    /// not increasing, effective date earlier, other confidentiality fingerprint) is
+    /// ignored on replay.
+    PolicyPublished {
+        /// Version number.
+        number: u32,
+        /// When it takes effect.
+        effective: DateTime<Utc>,
+        /// Whether subjects must be notified (10.2).
+        significant: bool,
+        /// The clause-10.1 fingerprint of the table that published it.
+        confidentiality_fingerprint: String,
+    },
+    /// The host's notifier delivered the notice of policy version `version` to the subject
+    /// (10.2).
+    PolicyNoticeDelivered {
+        /// The version.
+        version: u32,
+    },
+    /// Delivering the notice of `version` failed; the next delivery run retries it. The
+    /// notifier's error is not recorded (it may name an address).
+    PolicyNoticeFailed {
+        /// The version.
+        version: u32,
+    },
     /// A lawful request of a public authority concerning the subject (clause 7.2), recorded
     /// before any legal-compliance grant is issued on it. References only.
     LawfulRequestRecorded {
@@ -230,6 +256,12 @@ pub enum AuditKind {
     /// A step of a data-subject request (received, verified, extended, fulfilled,
     /// refused); `reference` names the step, the kind and the request id.
     SubjectRequest,
+    /// A policy version was published (clause 10); subject: the deployment (nil id).
+    PolicyPublished,
+    /// The notice of a significant policy version was delivered to the subject (10.2).
+    PolicyNoticeDelivered,
+    /// Delivering the notice failed (retried).
+    PolicyNoticeFailed,
 }
 
 /// One audit event.

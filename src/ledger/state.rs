@@ -12,6 +12,7 @@ use crate::data::Category;
 use crate::dsr::{DsrId, DsrRequest, DsrState, Extension};
 use crate::grant::{AccessError, GrantInfo, IssueError};
 use crate::ids::{ConsentId, GrantId, RequestId, SubjectId};
+use crate::policy::versions::{PolicyHistory, PolicyVersion};
 use crate::purpose::{LegalBasis, PurposeId, PurposeRef};
 use crate::sharing::{Audience, SharingPolicy};
 
@@ -50,6 +51,19 @@ struct Inner {
     gpc: HashSet<(SubjectId, String)>,
     /// Data-subject requests (the request desk, `crate::dsr`).
     dsr: HashMap<DsrId, DsrRequest>,
+    /// Published policy versions (clause 10), replayed with the history's rules.
+    policy: Option<PolicyHistory>,
+    /// Notices of policy versions (10.2), by subject and version.
+    notices: HashMap<(SubjectId, u32), NoticeStatus>,
+}
+
+/// Where the notice of one policy version to one subject stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct NoticeStatus {
+    /// When the notifier delivered it.
+    pub(crate) delivered_at: Option<DateTime<Utc>>,
+    /// Failed deliveries so far.
+    pub(crate) failures: u32,
 }
 
 /// Current consent and status of every subject.
@@ -141,6 +155,37 @@ impl PolicyState {
             }
             LedgerChange::LawfulRequestRecorded { request, .. } => {
                 s.requests.insert(*request, e.subject);
+            }
+            LedgerChange::PolicyPublished {
+                number,
+                effective,
+                significant,
+                confidentiality_fingerprint,
+            } => match &mut s.policy {
+                None => {
+                    s.policy = Some(PolicyHistory::starting_with(
+                        *number,
+                        *effective,
+                        confidentiality_fingerprint.clone(),
+                    ));
+                }
+                Some(h) => {
+                    // Out of order or another table's fingerprint: not a version.
+                    let _ignored = h.publish_fingerprinted(
+                        *number,
+                        *effective,
+                        *significant,
+                        confidentiality_fingerprint.clone(),
+                    );
+                }
+            },
+            LedgerChange::PolicyNoticeDelivered { version } => {
+                let n = s.notices.entry((e.subject, *version)).or_default();
+                n.delivered_at.get_or_insert(e.at);
+            }
+            LedgerChange::PolicyNoticeFailed { version } => {
+                let n = s.notices.entry((e.subject, *version)).or_default();
+                n.failures = n.failures.saturating_add(1);
             }
             LedgerChange::DsrReceived { request, kind } => {
                 s.dsr.entry(*request).or_insert(DsrRequest {
@@ -326,6 +371,29 @@ impl PolicyState {
             .sharing
             .get(&subject)
             .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The published policy versions, oldest first.
+    pub(crate) fn policy_versions(&self) -> Vec<PolicyVersion> {
+        self.read()
+            .policy
+            .as_ref()
+            .map(|h| h.versions().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// The history of published versions, if any.
+    pub(crate) fn policy_history(&self) -> Option<PolicyHistory> {
+        self.read().policy.clone()
+    }
+
+    /// The notice status of `version` for `subject`.
+    pub(crate) fn notice(&self, subject: SubjectId, version: u32) -> NoticeStatus {
+        self.read()
+            .notices
+            .get(&(subject, version))
+            .copied()
             .unwrap_or_default()
     }
 
