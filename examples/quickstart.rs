@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use crm_privacy::chrono::{Months, TimeDelta, Utc};
-use crm_privacy::consent::{CollectionMethod, ConsentScope};
+use crm_privacy::consent::{CollectionMethod, ConsentScope, Permission};
 use crm_privacy::crypto::{Kek, Keyring};
 use crm_privacy::custodian::{Custodian, CustodianError};
 use crm_privacy::staff::InMemoryStaffDirectory;
@@ -157,13 +157,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("3.4 statistics: screen {screen:?}");
 
-    // 3.5 Imported contacts (with the subject's consent to the import): only the owner
-    // reads them.
+    // 3.5 Imported contacts (with the subject's consent to the import, and the device's
+    // file-storage permission the import reads the contacts file through, 4.3): only the
+    // owner reads them.
     crm.give_consent(
         &session,
         ConsentScope::ContactsImport,
         CollectionMethod::UiAction,
         Some("ui:import-contacts"),
+    )
+    .await?;
+    crm.give_consent(
+        &session,
+        ConsentScope::Device(Permission::FileStorage),
+        CollectionMethod::UiAction,
+        Some("os:storage-permission-granted"),
     )
     .await?;
     let contact = crm

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::{Fx, keyring, t0};
-use crm_privacy::consent::ConsentScope;
+use crm_privacy::consent::{ConsentScope, Permission};
 use crm_privacy::custodian::{Custodian, CustodianError, LookupGrant};
 use crm_privacy::*;
 use proptest::prelude::*;
@@ -169,6 +169,9 @@ async fn owner_and_conference_rules() {
     let s = f.session(alice).await;
     // Device contacts are collected (and read) only under the contacts-import consent (3.5).
     f.consent(alice, ConsentScope::ContactsImport).await;
+    // ... read from a contacts file through the device's file-storage permission (4.3).
+    f.consent(alice, ConsentScope::Device(Permission::FileStorage))
+        .await;
     let bob_contact = || DeviceContact::new(PersonName::parse("Bob").unwrap(), None, None);
     let rec = f.c.store(alice, bob_contact()).await.unwrap();
     let contacts = Personal::new(alice, bob_contact());

@@ -164,6 +164,23 @@ impl Custodian {
                 }
             }
         }
+        // Clause 4: a kind collected through a device capability needs that permission's
+        // consent when it is first collected (not to rectify what was collected before).
+        if kind == AuditKind::Stored {
+            let device = match value.kind {
+                KindRef::Builtin(c) => crate::policy::device_permission_for(c),
+                KindRef::Host(name) => crate::policy::host::device_permission_of(name),
+            };
+            if let Some(permission) = device {
+                let scope = crate::consent::ConsentScope::Device(permission);
+                if self.inner.state.active_consent(subject, scope).is_none() {
+                    return Err(CustodianError::CollectionWithoutConsent {
+                        kind: value.kind.name(),
+                        scope: scope.name(),
+                    });
+                }
+            }
+        }
         if let KindRef::Builtin(c) = value.kind {
             if let Some(scope) = crate::policy::scopes::scope_of_kind(c) {
                 if self.inner.state.active_consent(subject, scope).is_none() {

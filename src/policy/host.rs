@@ -107,6 +107,32 @@ impl HostScopeRow {
 
 __inventory::collect!(HostKindRow);
 __inventory::collect!(HostScopeRow);
+__inventory::collect!(HostDeviceRow);
+
+/// A host kind collected through a device capability (clause 4): storing it needs the
+/// permission's consent in force. Built by
+/// [`host_device_permission!`](crate::host_device_permission) only.
+#[derive(Debug)]
+pub struct HostDeviceRow {
+    kind: &'static str,
+    permission: super::scopes::Permission,
+}
+
+impl HostDeviceRow {
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __new(kind: &'static str, permission: super::scopes::Permission) -> Self {
+        Self { kind, permission }
+    }
+}
+
+/// The device permission a host kind's collection needs, if the host declared one.
+pub(crate) fn device_permission_of(kind: &str) -> Option<super::scopes::Permission> {
+    __inventory::iter::<HostDeviceRow>
+        .into_iter()
+        .find(|r| r.kind == kind)
+        .map(|r| r.permission)
+}
 
 /// A consent scope declared by the host with [`host_consent_scope!`](crate::host_consent_scope).
 ///
@@ -316,6 +342,12 @@ pub fn check() -> Result<(), HostPolicyError> {
             }
         }
     }
+    let devices: Vec<&HostDeviceRow> = __inventory::iter::<HostDeviceRow>.into_iter().collect();
+    for (i, d) in devices.iter().enumerate() {
+        if devices.iter().skip(i + 1).any(|o| o.kind == d.kind) {
+            return Err(HostPolicyError::Duplicate(d.kind));
+        }
+    }
     let kinds: Vec<&HostKindRow> = __inventory::iter::<HostKindRow>.into_iter().collect();
     for (i, k) in kinds.iter().enumerate() {
         if Category::from_name(k.name).is_some() {
@@ -442,6 +474,41 @@ macro_rules! host_consent_scope {
                 $str,
                 &[$(<$p as $crate::HostPurpose>::NAME),*],
                 &[$($(<$k as $crate::HostKind>::NAME),*)?],
+            )
+        }
+    };
+}
+
+/// Declares that a host kind is collected through a device capability (clause 4): storing a
+/// value of it needs the subject's consent to that device permission
+/// (`ConsentScope::Device(permission)`) in force, like the built-in contacts import needs
+/// the file-storage permission. Withdrawing the permission stops further collection; what
+/// was collected stays.
+///
+/// ```
+/// use crm_privacy::{DataError, HostKind, host_device_permission};
+/// use zeroize::Zeroizing;
+///
+/// /// A photo taken with the device camera at a meeting.
+/// struct MeetingPhoto(Vec<u8>);
+///
+/// impl HostKind for MeetingPhoto {
+///     const NAME: &'static str = "meeting_photo";
+///     fn encode(&self) -> Zeroizing<Vec<u8>> { Zeroizing::new(self.0.clone()) }
+///     fn decode(bytes: &[u8]) -> Result<Self, DataError> { Ok(Self(bytes.to_vec())) }
+///     fn to_text(&self) -> Zeroizing<String> { Zeroizing::new(format!("{} bytes", self.0.len())) }
+///     fn from_text(_: &str) -> Result<Self, DataError> { Ok(Self(Vec::new())) }
+/// }
+///
+/// host_device_permission!(MeetingPhoto, Camera);
+/// ```
+#[macro_export]
+macro_rules! host_device_permission {
+    ($kind:ty, $permission:ident $(,)?) => {
+        $crate::policy::__inventory::submit! {
+            $crate::policy::HostDeviceRow::__new(
+                <$kind as $crate::HostKind>::NAME,
+                $crate::consent::Permission::$permission,
             )
         }
     };

@@ -26,11 +26,12 @@ pub(crate) use datamap::host_purpose;
 #[doc(hidden)]
 pub use host::{__Lawful, __Needs, __inventory, __needs_host_scope, __reserved_scope_name};
 pub use host::{
-    ConsentGated, HostConsentScope, HostKindRow, HostPolicyError, HostScope, HostScopeRow,
-    check as check_host_table,
+    ConsentGated, HostConsentScope, HostDeviceRow, HostKindRow, HostPolicyError, HostScope,
+    HostScopeRow, check as check_host_table,
 };
 pub use register::{HostPolicy, PurposeInfo, RecipientInfo, Register, RegisterEntry};
 pub use rule::{HostRetention, Period, Trigger};
+pub use scopes::device_permission_for;
 
 use crate::data::{
     Category, ColleagueContact, CookiePreference, CustomerRecord, DataKind, DeviceContact,

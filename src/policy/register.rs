@@ -93,6 +93,9 @@ pub struct ConsentScopeInfo {
     pub legal_basis: LegalBasis,
     /// Data kinds deleted when it is withdrawn.
     pub withdrawn_deletes: Vec<&'static str>,
+    /// For a device permission (clause 4): the kinds whose collection needs it in force.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gates_collection_of: Vec<&'static str>,
 }
 
 /// The register: every kind, its purposes, legal bases, recipients and retention.
@@ -167,6 +170,12 @@ impl Register {
                 purposes: s.purposes().iter().map(|p| p.name()).collect(),
                 legal_basis: LegalBasis::Consent,
                 withdrawn_deletes: s.dependent_kinds().iter().map(|c| c.name()).collect(),
+                gates_collection_of: match s {
+                    super::scopes::ConsentScope::Device(p) => {
+                        p.gated_kinds().iter().map(|c| c.name()).collect()
+                    }
+                    _ => Vec::new(),
+                },
             })
             .collect();
         Self {
@@ -233,6 +242,7 @@ impl Register {
                 purposes: s.purposes().to_vec(),
                 legal_basis: LegalBasis::Consent,
                 withdrawn_deletes: s.dependent_kinds().to_vec(),
+                gates_collection_of: Vec::new(),
             });
         }
         self
@@ -294,7 +304,7 @@ impl Register {
                 retention
             );
         }
-        md.push_str("\n## Consent scopes\n\n| scope | clause | backs purposes | legal basis | withdrawal deletes |\n|---|---|---|---|---|\n");
+        md.push_str("\n## Consent scopes\n\n| scope | clause | backs purposes | legal basis | withdrawal deletes | collection of these kinds needs it |\n|---|---|---|---|---|---|\n");
         for c in &self.consent_scopes {
             let purposes = if c.purposes.is_empty() {
                 "—".to_owned()
@@ -306,14 +316,20 @@ impl Register {
             } else {
                 c.withdrawn_deletes.join(", ")
             };
+            let gates = if c.gates_collection_of.is_empty() {
+                "—".to_owned()
+            } else {
+                c.gates_collection_of.join(", ")
+            };
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 c.scope,
                 c.clause,
                 purposes,
                 c.legal_basis.gdpr_article(),
-                deletes
+                deletes,
+                gates
             );
         }
         md.push_str("\nWithdrawing a consent is one call and stops every grant issued under it at once (GDPR Art. 7(3)).\n");

@@ -99,6 +99,53 @@ pub(crate) const SCOPE_TABLE: &[ScopeRow] = &[
     row(ConsentScope::Device(Permission::Network), "device_network", "4.5", &[], &[], 15),
 ];
 
+/// The device permissions of clause 4 as what they gate: each built-in kind collected
+/// through a device capability, with the permission whose consent must be in force when
+/// it is collected (stored for the first time). A host kind captured through a device
+/// capability is declared with [`host_device_permission!`](crate::host_device_permission).
+///
+/// - 4.3 file storage: contacts are imported from a contacts file on the device (3.5 adds
+///   the import consent itself).
+/// - 4.1 (Google account on the device), 4.2 (calls), 4.4 (camera), 4.5 (network) gate no
+///   built-in kind: the SDK stores no call log, photo or account picked from the device. A
+///   host kind of that nature (a photo taken at a meeting) declares its permission.
+///
+/// Withdrawing a device permission stops further collection through it; it does not
+/// delete what was collected before (the scope of a kind's own consent, 3.5, does).
+#[rustfmt::skip]
+pub(crate) const DEVICE_GATES: &[(Permission, &[Category])] = &[
+    (Permission::FileStorage, &[Category::DeviceContact]),
+];
+
+/// The device permission whose consent the collection of `kind` needs, if any.
+#[must_use]
+pub fn device_permission_for(kind: Category) -> Option<Permission> {
+    DEVICE_GATES
+        .iter()
+        .find(|(_, kinds)| kinds.contains(&kind))
+        .map(|(p, _)| *p)
+}
+
+impl Permission {
+    /// Every clause-4 permission, in clause order.
+    pub const ALL: &'static [Self] = &[
+        Self::GoogleAccount,
+        Self::Calls,
+        Self::FileStorage,
+        Self::Camera,
+        Self::Network,
+    ];
+
+    /// The built-in kinds whose collection this permission gates.
+    #[must_use]
+    pub fn gated_kinds(self) -> &'static [Category] {
+        DEVICE_GATES
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map_or(&[], |(_, kinds)| *kinds)
+    }
+}
+
 /// Code of policy-version acknowledgments over the C ABI (the version travels separately).
 pub(crate) const POLICY_VERSION_CODE: u32 = 100;
 
