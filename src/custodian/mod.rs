@@ -51,6 +51,7 @@ mod gpc;
 mod grants;
 mod keys;
 mod read;
+mod reindex;
 mod rights;
 mod sharing;
 mod sweep;
@@ -69,6 +70,7 @@ pub use error::CustodianError;
 pub use export::{ExportedConsent, ExportedHostConsent, ExportedRecord, Rendering, SubjectExport};
 pub use grants::LookupGrant;
 pub use keys::{KekEpoch, KekRotation};
+pub use reindex::IndexRotation;
 
 use crate::chain::Anchor;
 use crate::clock::Clock;

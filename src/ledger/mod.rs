@@ -189,6 +189,10 @@ pub enum AuditKind {
     Lookup,
     /// A lawful request was recorded (7.2).
     LawfulRequestRecorded,
+    /// A record re-sealed under the current blind-index key version (maintenance during a
+    /// blind-index key rotation; nobody read the value). `reference` gives the new record
+    /// version and the index key version.
+    Reindexed,
 }
 
 /// One audit event.

@@ -140,6 +140,7 @@ async fn terminated_backends_give_typed_errors_and_retries_never_duplicate() {
                 kind: "note".into(),
                 ciphertext: n.to_be_bytes().to_vec(),
                 blind_index: None,
+                index_version: 1,
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
             },
