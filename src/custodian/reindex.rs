@@ -21,7 +21,7 @@ use crate::chain::{ChainError, Checkpoint};
 use crate::crypto::CryptoError;
 use crate::data::Category;
 use crate::ids::SubjectId;
-use crate::ledger::{self, AuditEvent, AuditKind, LedgerEvent};
+use crate::ledger::{self, AuditEvent, AuditKind, LedgerChange, LedgerEvent};
 use crate::store::{ChainName, SealedRecord, VersionedRecord};
 
 /// What a re-index under the current blind-index key did
@@ -32,7 +32,8 @@ pub struct IndexRotation {
     pub version: u32,
     /// Records re-sealed under it by this call.
     pub reindexed: u64,
-    /// Records of erased subjects passed over (their erasure deletes them).
+    /// Records of erased subjects found: never re-sealed, deleted (what their erasure
+    /// requires).
     pub erased_skipped: u64,
     /// Records still indexed under an older version after this call.
     pub remaining: u64,
@@ -73,7 +74,8 @@ impl Custodian {
 
     /// Finishes a blind-index key rotation: re-seals every record indexed under an older
     /// key version with its index under the current one (through the sealed write path,
-    /// each audited as [`AuditKind::Reindexed`]), skipping erased subjects, then — once
+    /// each audited as [`AuditKind::Reindexed`]), never re-sealing a record of an erased
+    /// subject (such a leftover is deleted instead), then — once
     /// none remains and the previous key is held — takes checkpoints of the ledger and the
     /// audit log tagged under the current key, so that entries tagged under the previous
     /// key stay verifiable after it is dropped. Readers and writers may run meanwhile:
@@ -82,8 +84,8 @@ impl Custodian {
     /// it only reports.
     ///
     /// `finished` says whether the previous key may be dropped. It stays false while
-    /// records remain (a process still writing with the old key only, or records of
-    /// subjects whose erasure has not completed yet): call it again.
+    /// records remain (a process still writing with the old key only, or a record
+    /// rewritten concurrently on every pass): call it again.
     ///
     /// # Errors
     /// Store and crypto failures, [`StoreError::Misuse`](crate::store::StoreError::Misuse)
@@ -168,16 +170,21 @@ impl Custodian {
         version: u32,
     ) -> Result<Outcome, CustodianError> {
         let subject = row.sealed.subject;
-        if self.inner.state.is_erased(subject) {
-            return Ok(Outcome::Erased);
-        }
-        let key = match self.data_key(subject).await {
-            Ok(k) => k,
-            // Erased meanwhile (the key went first): the erasure deletes the rows.
-            Err(CustodianError::Crypto(CryptoError::Shredded) | CustodianError::UnknownSubject(_)) => {
-                return Ok(Outcome::Erased);
+        // A row of an erased subject is never re-sealed: it is deleted, as the erasure
+        // requires (clause 6.2; a row left by an erasure that did not finish, or written
+        // back by a racing writer). Its key is destroyed, so it is unreadable anyway.
+        let erased = if self.inner.state.is_erased(subject) {
+            None
+        } else {
+            match self.data_key(subject).await {
+                Ok(k) => Some(k),
+                Err(CustodianError::Crypto(CryptoError::Shredded)) => None,
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
+        };
+        let Some(key) = erased else {
+            self.inner.records.delete(row.sealed.record).await?;
+            return Ok(Outcome::Erased);
         };
         let plain = key.open_row(&row.header(), &row.sealed.ciphertext)?;
         let blind_index = match Category::from_name(&row.sealed.kind) {
@@ -226,16 +233,20 @@ impl Custodian {
     /// current or previous key). Entries before them are vouched for by the checkpoints'
     /// heads from then on, whichever key tagged them.
     async fn checkpoint_under_current_index(&self) -> Result<(), CustodianError> {
+        // A ledger entry under the current key marks the switch (and makes the ledger
+        // grow, so the checkpoint below is a new one even when nothing else was written
+        // since the last rotation's).
+        let version = self.inner.keyring.index_version;
         let mut ev = AuditEvent::new(
             self.now(),
             AuditKind::Reindexed,
             SubjectId::from_uuid(uuid::Uuid::nil()),
         );
         ev.reference = Some(format!(
-            "blind-index rotation finished, index key version {}",
-            self.inner.keyring.index_version
+            "blind-index rotation finished, index key version {version}"
         ));
-        self.commit(None, &[ev]).await?;
+        self.commit_change(LedgerChange::IndexKeyRotated { version }, ev)
+            .await?;
         self.sync().await?;
         let seen = *self.seen();
         if let Some(mut cp) = Checkpoint::at(seen, seen.len) {

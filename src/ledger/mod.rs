@@ -40,6 +40,14 @@ pub struct LedgerEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LedgerChange {
+    /// A blind-index key rotation finished (issue 16): from this entry on, every ledger
+    /// entry is tagged under blind-index key version `version`; the entries before are
+    /// vouched for by the ledger checkpoint taken at this entry. Written with the nil
+    /// subject; changes no policy state.
+    IndexKeyRotated {
+        /// The blind-index key version now current.
+        version: u32,
+    },
     /// Consent given (again, if an earlier one was withdrawn).
     ConsentGiven {
         /// The record id.
