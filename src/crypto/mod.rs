@@ -1140,6 +1140,61 @@ mod tests {
         assert!(Category::from_code(0xff).is_none());
     }
 
+    /// Blind-index versions: a new secret is accepted only as the successor of the newest
+    /// recorded one; a retired or unknown secret, or a previous key that is not the one
+    /// before, is a wrong secret.
+    #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "ring's C and assembly primitives cannot run under Miri"
+    )]
+    fn index_versions_only_through_the_rotation_path() {
+        let k = |n: u8| IndexKey::from_bytes(&secret(n)).unwrap();
+        let v = |current, previous, starts_rotation| IndexVersions {
+            current,
+            previous,
+            starts_rotation,
+        };
+        let empty = KeyCheck::default();
+        assert_eq!(resolve_index_versions(&k(1), None, &empty), Ok(v(1, None, false)));
+        assert_eq!(
+            resolve_index_versions(&k(2), Some(&k(1)), &empty),
+            Ok(v(2, Some(1), true))
+        );
+        let mut stored = KeyCheck::default();
+        stored.set_index_version(1, k(1).check());
+        assert_eq!(resolve_index_versions(&k(1), None, &stored), Ok(v(1, None, false)));
+        let wrong = Err(CryptoError::WrongIndexSecret);
+        assert_eq!(resolve_index_versions(&k(2), None, &stored), wrong);
+        assert_eq!(resolve_index_versions(&k(2), Some(&k(3)), &stored), wrong);
+        assert_eq!(resolve_index_versions(&k(1), Some(&k(2)), &stored), wrong);
+        assert_eq!(
+            resolve_index_versions(&k(2), Some(&k(1)), &stored),
+            Ok(v(2, Some(1), true))
+        );
+        stored.set_index_version(2, k(2).check());
+        // Resumed rotation, finished rotation, the retired key, a key from the past as new.
+        assert_eq!(
+            resolve_index_versions(&k(2), Some(&k(1)), &stored),
+            Ok(v(2, Some(1), false))
+        );
+        assert_eq!(resolve_index_versions(&k(2), None, &stored), Ok(v(2, None, false)));
+        assert_eq!(resolve_index_versions(&k(1), None, &stored), wrong);
+        assert_eq!(resolve_index_versions(&k(1), Some(&k(2)), &stored), wrong);
+        assert_eq!(
+            resolve_index_versions(&k(3), Some(&k(2)), &stored),
+            Ok(v(3, Some(2), true))
+        );
+        // The check values of a held ring against a store: each version compared.
+        let mut held = KeyCheck::default();
+        held.set_index_version(2, k(9).check());
+        assert_eq!(
+            held.verify_against(&stored),
+            Err(CryptoError::WrongIndexSecret)
+        );
+        assert_eq!(stored.latest_index().map(|(n, _)| n), Some(2));
+    }
+
     #[test]
     #[cfg_attr(
         miri,
