@@ -58,8 +58,11 @@ async fn build_on(
     current: u8,
     previous: Option<u8>,
 ) -> Result<Custodian, CustodianError> {
-    let mut kr = Keyring::new(Kek::from_bytes(1, &test_secret(1)).unwrap(), &test_secret(current))
-        .unwrap();
+    let mut kr = Keyring::new(
+        Kek::from_bytes(1, &test_secret(1)).unwrap(),
+        &test_secret(current),
+    )
+    .unwrap();
     if let Some(p) = previous {
         kr = kr.with_previous_index(index(p));
     }
@@ -151,7 +154,11 @@ async fn lookups_find_everything_before_during_and_after_rotation() {
     let subjects = populate(&v1, 12).await;
     assert_all_found(&v1, &subjects).await;
     let indexed = indexed_under(&s, 1).await;
-    assert_eq!(indexed, 12 + 4, "every email and phone indexed under version 1");
+    assert_eq!(
+        indexed,
+        12 + 4,
+        "every email and phone indexed under version 1"
+    );
 
     // Rotation starts: new + previous. Before any re-index, everything is found (old indexes).
     let both = build(&s, NEW, Some(OLD)).await.unwrap();
@@ -162,7 +169,11 @@ async fn lookups_find_everything_before_during_and_after_rotation() {
     both.store(late, email(12)).await.unwrap();
     both.store(late, phone(12)).await.unwrap();
     subjects.push(late);
-    assert_eq!(indexed_under(&s, 2).await, 2, "new writes use the new version");
+    assert_eq!(
+        indexed_under(&s, 2).await,
+        2,
+        "new writes use the new version"
+    );
     // A process still on the old key only may not join once the rotation started.
     assert!(matches!(
         build(&s, OLD, None).await,
@@ -172,7 +183,10 @@ async fn lookups_find_everything_before_during_and_after_rotation() {
 
     // Half re-indexed: both versions live, still nothing missed, nothing twice.
     let step = both.reindex_step(7).await.unwrap();
-    assert_eq!((step.version, step.reindexed, step.remaining), (2, 7, (indexed - 7) as u64));
+    assert_eq!(
+        (step.version, step.reindexed, step.remaining),
+        (2, 7, (indexed - 7) as u64)
+    );
     assert!(!step.finished);
     assert_all_found(&both, &subjects).await;
 
@@ -184,7 +198,10 @@ async fn lookups_find_everything_before_during_and_after_rotation() {
     assert_all_found(&both, &subjects).await;
     // Re-indexing is audited, one entry per record (no value in it), plus the finish.
     let audit = both.audit_events().await.unwrap();
-    let reindexed = audit.iter().filter(|e| e.kind == AuditKind::Reindexed).count();
+    let reindexed = audit
+        .iter()
+        .filter(|e| e.kind == AuditKind::Reindexed)
+        .count();
     assert_eq!(reindexed, indexed + 1);
 
     // Idempotent: nothing left to do.
@@ -211,14 +228,21 @@ async fn old_secret_alone_finds_nothing_after_rotation() {
     let subjects = populate(&v1, 6).await;
     let old = index(OLD);
     let old_index = |i: usize| old.blind_index(Category::Email, &email(i).lookup_key());
-    assert_eq!(s.records.find_by_index(&old_index(0)).await.unwrap().len(), 1);
+    assert_eq!(
+        s.records.find_by_index(&old_index(0)).await.unwrap().len(),
+        1
+    );
 
     let both = build(&s, NEW, Some(OLD)).await.unwrap();
     assert!(both.finish_index_rotation().await.unwrap().finished);
     // A dump of the live rows attacked with the old secret: no index matches any more.
     for i in 0..subjects.len() {
         assert!(
-            s.records.find_by_index(&old_index(i)).await.unwrap().is_empty(),
+            s.records
+                .find_by_index(&old_index(i))
+                .await
+                .unwrap()
+                .is_empty(),
             "old-version index of subject {i} is gone from the live rows"
         );
     }
@@ -313,7 +337,11 @@ async fn erased_subjects_are_never_reindexed() {
     let both = build(&s, NEW, Some(OLD)).await.unwrap();
     let done = both.finish_index_rotation().await.unwrap();
     assert_eq!(done.erased_skipped, 1);
-    assert_eq!(done.reindexed, 3 + 2, "three emails and two phones of live subjects");
+    assert_eq!(
+        done.reindexed,
+        3 + 2,
+        "three emails and two phones of live subjects"
+    );
     assert!(done.finished);
     assert!(
         s.records.list_subject(gone).await.unwrap().is_empty(),
@@ -426,7 +454,11 @@ async fn interrupted_reindex_resumes_and_finishes() {
         err,
         CustodianError::Store(StoreError::Unavailable { .. })
     ));
-    assert_eq!(indexed_under(&s, 2).await, 8, "eight rows moved before the failure");
+    assert_eq!(
+        indexed_under(&s, 2).await,
+        8,
+        "eight rows moved before the failure"
+    );
     assert_eq!(indexed_under(&s, 1).await, total - 8);
     // Half-done: lookups through a healthy process still find everything, once.
     let both = build(&s, NEW, Some(OLD)).await.unwrap();
@@ -491,8 +523,12 @@ async fn rotation_under_load_has_no_errors_and_no_misses() {
     let lookups = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for t in 0..3 {
-        let (c, subjects, stop, lookups) =
-            (server.clone(), subjects.clone(), stop.clone(), lookups.clone());
+        let (c, subjects, stop, lookups) = (
+            server.clone(),
+            subjects.clone(),
+            stop.clone(),
+            lookups.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let g = c.grant_lookup::<Notification>("recovery").await.unwrap();
             let mut i = t;
@@ -501,7 +537,9 @@ async fn rotation_under_load_has_no_errors_and_no_misses() {
                 let k = i % subjects.len();
                 match c.find_by_email(&g, &email(k)).await {
                     Ok(found) if found == vec![subjects[k]] => {}
-                    Ok(found) => failures.push(format!("subject {k}: found {} results", found.len())),
+                    Ok(found) => {
+                        failures.push(format!("subject {k}: found {} results", found.len()))
+                    }
                     Err(e) => failures.push(format!("subject {k}: {e}")),
                 }
                 lookups.fetch_add(1, Ordering::SeqCst);
@@ -574,7 +612,10 @@ async fn rotation_under_load_has_no_errors_and_no_misses() {
         failures.extend(t.await.unwrap());
     }
     failures.extend(writer.await.unwrap());
-    assert!(failures.is_empty(), "errors or misses under load: {failures:?}");
+    assert!(
+        failures.is_empty(),
+        "errors or misses under load: {failures:?}"
+    );
     assert!(lookups.load(Ordering::SeqCst) > 0);
     // Whatever the writer added during the rotation is under the new version too.
     let rest = reindexer.finish_index_rotation().await.unwrap();
@@ -624,7 +665,13 @@ impl RecordStore for MoveBetweenQueries {
     async fn find_by_index(&self, index: &[u8; 32]) -> Result<Vec<SealedRecord>, StoreError> {
         let found = self.inner.find_by_index(index).await?;
         if self.armed.swap(false, Ordering::SeqCst) {
-            let report = self.mover.get().unwrap().reindex_step(usize::MAX).await.unwrap();
+            let report = self
+                .mover
+                .get()
+                .unwrap()
+                .reindex_step(usize::MAX)
+                .await
+                .unwrap();
             assert!(report.reindexed > 0, "the mover moved the rows");
         }
         Ok(found)
@@ -661,12 +708,18 @@ async fn a_row_moved_between_the_two_queries_of_a_lookup_is_found() {
         .mover
         .set(build(&s, NEW, Some(OLD)).await.unwrap())
         .unwrap();
-    let g = reader.grant_lookup::<Notification>("recovery").await.unwrap();
+    let g = reader
+        .grant_lookup::<Notification>("recovery")
+        .await
+        .unwrap();
     racing.armed.store(true, Ordering::SeqCst);
     assert_eq!(
         reader.find_by_email(&g, &email(1)).await.unwrap(),
         vec![subjects[1]]
     );
-    assert!(!racing.armed.load(Ordering::SeqCst), "the move happened mid-lookup");
+    assert!(
+        !racing.armed.load(Ordering::SeqCst),
+        "the move happened mid-lookup"
+    );
     assert_eq!(indexed_under(&s, 1).await, 0);
 }

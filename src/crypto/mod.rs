@@ -1156,14 +1156,20 @@ mod tests {
             starts_rotation,
         };
         let empty = KeyCheck::default();
-        assert_eq!(resolve_index_versions(&k(1), None, &empty), Ok(v(1, None, false)));
+        assert_eq!(
+            resolve_index_versions(&k(1), None, &empty),
+            Ok(v(1, None, false))
+        );
         assert_eq!(
             resolve_index_versions(&k(2), Some(&k(1)), &empty),
             Ok(v(2, Some(1), true))
         );
         let mut stored = KeyCheck::default();
         stored.set_index_version(1, k(1).check());
-        assert_eq!(resolve_index_versions(&k(1), None, &stored), Ok(v(1, None, false)));
+        assert_eq!(
+            resolve_index_versions(&k(1), None, &stored),
+            Ok(v(1, None, false))
+        );
         let wrong = Err(CryptoError::WrongIndexSecret);
         assert_eq!(resolve_index_versions(&k(2), None, &stored), wrong);
         assert_eq!(resolve_index_versions(&k(2), Some(&k(3)), &stored), wrong);
@@ -1178,7 +1184,10 @@ mod tests {
             resolve_index_versions(&k(2), Some(&k(1)), &stored),
             Ok(v(2, Some(1), false))
         );
-        assert_eq!(resolve_index_versions(&k(2), None, &stored), Ok(v(2, None, false)));
+        assert_eq!(
+            resolve_index_versions(&k(2), None, &stored),
+            Ok(v(2, None, false))
+        );
         assert_eq!(resolve_index_versions(&k(1), None, &stored), wrong);
         assert_eq!(resolve_index_versions(&k(1), Some(&k(2)), &stored), wrong);
         assert_eq!(

@@ -138,7 +138,9 @@ pub enum CustodianError {
     /// Build with the previous key too and run
     /// [`Custodian::finish_index_rotation`](super::Custodian::finish_index_rotation); a
     /// rotation to a newer key is refused the same way while the one before is unfinished.
-    #[error("blind-index key rotation unfinished: {remaining} record(s) still indexed under an older key")]
+    #[error(
+        "blind-index key rotation unfinished: {remaining} record(s) still indexed under an older key"
+    )]
     IndexRotationUnfinished {
         /// Records still indexed under an older key version (0 when only the checkpoints
         /// are missing).

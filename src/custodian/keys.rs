@@ -138,7 +138,9 @@ impl KeyHierarchy {
         self.previous_index
             .iter()
             .map(|(_, k)| k.blind_index(category, normalized))
-            .chain(std::iter::once(self.index.blind_index(category, normalized)))
+            .chain(std::iter::once(
+                self.index.blind_index(category, normalized),
+            ))
             .collect()
     }
 

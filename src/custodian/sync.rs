@@ -65,16 +65,14 @@ impl Custodian {
     /// Whether the event carries this keyring's tag over its untagged encoding (under the
     /// current or, during a rotation, the previous blind-index key).
     fn tag_verifies(&self, ev: &LedgerEvent) -> bool {
-        Self::event_tag(ev).is_some_and(|(body, tag)| {
-            self.inner.keyring.verify_ledger_tag(&body, &tag)
-        })
+        Self::event_tag(ev)
+            .is_some_and(|(body, tag)| self.inner.keyring.verify_ledger_tag(&body, &tag))
     }
 
     /// Whether the event's tag verifies under the current blind-index key alone.
     pub(super) fn tag_verifies_current(&self, ev: &LedgerEvent) -> bool {
-        Self::event_tag(ev).is_some_and(|(body, tag)| {
-            self.inner.keyring.verify_ledger_tag_current(&body, &tag)
-        })
+        Self::event_tag(ev)
+            .is_some_and(|(body, tag)| self.inner.keyring.verify_ledger_tag_current(&body, &tag))
     }
 
     /// The untagged encoding of `ev` and its decoded tag, if it carries one.

@@ -145,7 +145,10 @@ pub(crate) fn parse(category: Category, text: &str) -> Result<Encoded, DataError
 ///
 /// # Errors
 /// [`DataError`] when the bytes do not decode as the category.
-pub(crate) fn lookup_key(c: Category, plain: &[u8]) -> Result<Option<Zeroizing<String>>, DataError> {
+pub(crate) fn lookup_key(
+    c: Category,
+    plain: &[u8],
+) -> Result<Option<Zeroizing<String>>, DataError> {
     Ok(match c {
         Category::PersonName => DataKind::lookup_key(&PersonName::decode(plain)?),
         Category::Email => DataKind::lookup_key(&Email::decode(plain)?),
@@ -154,8 +157,12 @@ pub(crate) fn lookup_key(c: Category, plain: &[u8]) -> Result<Option<Zeroizing<S
         Category::CustomerRecord => DataKind::lookup_key(&CustomerRecord::decode(plain)?),
         Category::IpAddress => DataKind::lookup_key(&IpAddress::decode(plain)?),
         Category::DeviceInfo => DataKind::lookup_key(&DeviceInfo::decode(plain)?),
-        Category::GoogleAccountId => DataKind::lookup_key(&ProviderAccountId::<Google>::decode(plain)?),
-        Category::FacebookAccountId => DataKind::lookup_key(&ProviderAccountId::<Facebook>::decode(plain)?),
+        Category::GoogleAccountId => {
+            DataKind::lookup_key(&ProviderAccountId::<Google>::decode(plain)?)
+        }
+        Category::FacebookAccountId => {
+            DataKind::lookup_key(&ProviderAccountId::<Facebook>::decode(plain)?)
+        }
         Category::ZoomAccountId => DataKind::lookup_key(&ProviderAccountId::<Zoom>::decode(plain)?),
         Category::ZoomAccessToken => DataKind::lookup_key(&ZoomAccessToken::decode(plain)?),
         Category::DeviceContact => DataKind::lookup_key(&DeviceContact::decode(plain)?),

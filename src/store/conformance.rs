@@ -1118,10 +1118,17 @@ pub async fn records_indexed_below_finds_older_versions(stores: &Stores) {
     );
     let first = store.indexed_below(1, None, 1).await.expect("page 1");
     assert_eq!(first.len(), 1, "limit is honoured");
-    assert_eq!(first[0].sealed.record, expected[0], "the first page starts at the lowest id");
+    assert_eq!(
+        first[0].sealed.record, expected[0],
+        "the first page starts at the lowest id"
+    );
     assert_eq!(
         first[0],
-        at_micros(if a.sealed.record == expected[0] { a.clone() } else { b.clone() }),
+        at_micros(if a.sealed.record == expected[0] {
+            a.clone()
+        } else {
+            b.clone()
+        }),
         "the row comes back whole"
     );
     let rest = store
@@ -1166,14 +1173,20 @@ pub async fn records_replace_versioned_compare_and_swap(stores: &Stores) {
         version: 1,
     };
     let id = row.sealed.record;
-    store.put_versioned(row.clone()).await.expect("put_versioned");
+    store
+        .put_versioned(row.clone())
+        .await
+        .expect("put_versioned");
     let mut next = row.clone();
     next.version = 2;
     next.sealed.ciphertext = vec![6; 12];
     next.sealed.blind_index = Some(fresh_index());
     next.sealed.index_version = 2;
     assert!(
-        !store.replace_versioned(next.clone(), 0).await.expect("replace"),
+        !store
+            .replace_versioned(next.clone(), 0)
+            .await
+            .expect("replace"),
         "another expected version does not replace"
     );
     assert_eq!(
@@ -1182,7 +1195,10 @@ pub async fn records_replace_versioned_compare_and_swap(stores: &Stores) {
         "a refused replacement leaves the row as it was"
     );
     assert!(
-        store.replace_versioned(next.clone(), 1).await.expect("replace"),
+        store
+            .replace_versioned(next.clone(), 1)
+            .await
+            .expect("replace"),
         "the expected version is replaced"
     );
     assert_eq!(
@@ -1191,12 +1207,20 @@ pub async fn records_replace_versioned_compare_and_swap(stores: &Stores) {
         "the replacement is stored whole (version, ciphertext, index, index version)"
     );
     assert_eq!(
-        store.find_by_index_versioned(&next.sealed.blind_index.unwrap()).await.expect("find").len(),
+        store
+            .find_by_index_versioned(&next.sealed.blind_index.unwrap())
+            .await
+            .expect("find")
+            .len(),
         1,
         "the new index finds the row"
     );
     assert!(
-        store.find_by_index(&row.sealed.blind_index.unwrap()).await.expect("find").is_empty(),
+        store
+            .find_by_index(&row.sealed.blind_index.unwrap())
+            .await
+            .expect("find")
+            .is_empty(),
         "the old index no longer finds it"
     );
     let mut third = next.clone();
@@ -1220,7 +1244,10 @@ pub async fn records_replace_versioned_compare_and_swap(stores: &Stores) {
         "an absent record is not replaced"
     );
     assert!(
-        matches!(store.get_versioned(id).await, Err(StoreError::NotFound { .. })),
+        matches!(
+            store.get_versioned(id).await,
+            Err(StoreError::NotFound { .. })
+        ),
         "an absent record is never inserted by a replacement"
     );
 }

@@ -28,8 +28,11 @@ async fn open(
     previous: Option<u8>,
 ) -> (Arc<SqliteStore>, Result<Custodian, CustodianError>) {
     let store = Arc::new(SqliteStore::open(path).unwrap());
-    let mut kr =
-        Keyring::new(Kek::from_bytes(1, &test_secret(3)).unwrap(), &test_secret(current)).unwrap();
+    let mut kr = Keyring::new(
+        Kek::from_bytes(1, &test_secret(3)).unwrap(),
+        &test_secret(current),
+    )
+    .unwrap();
     if let Some(p) = previous {
         kr = kr.with_previous_index(IndexKey::from_bytes(&test_secret(p)).unwrap());
     }
@@ -44,7 +47,11 @@ fn email(i: usize) -> Email {
 async fn assert_all_found(c: &Custodian, subjects: &[SubjectId]) {
     let g = c.grant_lookup::<Notification>("recovery").await.unwrap();
     for (i, s) in subjects.iter().enumerate() {
-        assert_eq!(c.find_by_email(&g, &email(i)).await.unwrap(), vec![*s], "subject {i}");
+        assert_eq!(
+            c.find_by_email(&g, &email(i)).await.unwrap(),
+            vec![*s],
+            "subject {i}"
+        );
     }
 }
 
