@@ -1062,7 +1062,8 @@ pub async fn witness_checkpoints(w: Arc<dyn Witness>) {
 
 // ---- blind-index key versions ---------------------------------------------------------------
 
-/// `r` with its timestamps cut to microseconds (what stores keep).
+/// `r` with its timestamps cut to microseconds (what persistent stores keep; compare both
+/// sides through it).
 fn at_micros(mut r: VersionedRecord) -> VersionedRecord {
     let cut = |t: chrono::DateTime<Utc>| {
         chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap()
@@ -1123,7 +1124,7 @@ pub async fn records_indexed_below_finds_older_versions(stores: &Stores) {
         "the first page starts at the lowest id"
     );
     assert_eq!(
-        first[0],
+        at_micros(first[0].clone()),
         at_micros(if a.sealed.record == expected[0] {
             a.clone()
         } else {
@@ -1190,7 +1191,7 @@ pub async fn records_replace_versioned_compare_and_swap(stores: &Stores) {
         "another expected version does not replace"
     );
     assert_eq!(
-        store.get_versioned(id).await.expect("get"),
+        at_micros(store.get_versioned(id).await.expect("get")),
         at_micros(row.clone()),
         "a refused replacement leaves the row as it was"
     );
@@ -1202,7 +1203,7 @@ pub async fn records_replace_versioned_compare_and_swap(stores: &Stores) {
         "the expected version is replaced"
     );
     assert_eq!(
-        store.get_versioned(id).await.expect("get"),
+        at_micros(store.get_versioned(id).await.expect("get")),
         at_micros(next.clone()),
         "the replacement is stored whole (version, ciphertext, index, index version)"
     );
