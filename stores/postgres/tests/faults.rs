@@ -57,8 +57,8 @@ async fn two_processes_creating_one_schema_at_once_both_succeed() {
             .await
             .unwrap();
         assert_eq!(
-            versions, 3,
-            "round {round}: each of the three migrations recorded once"
+            versions, 4,
+            "round {round}: each of the four migrations recorded once"
         );
         a.drop_schema(&schema).await.unwrap();
     }
