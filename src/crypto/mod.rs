@@ -667,14 +667,22 @@ impl Keyring {
     }
 
     /// Checks this keyring against check values a store recorded: every held KEK whose id
-    /// the store knows must match, and so must the blind-index secret. A KEK id the store
+    /// the store knows must match, and the blind-index keys must be recorded versions (or a
+    /// rotation's new key after the newest recorded one, [`resolve_index_versions`]). A KEK id the store
     /// does not know yet (a new KEK during rotation) is accepted; record it afterwards.
     ///
     /// # Errors
     /// [`CryptoError::WrongKek`] for the first KEK that differs,
     /// [`CryptoError::WrongIndexSecret`] if the index secret differs.
     pub fn verify_check_values(&self, stored: &KeyCheck) -> Result<(), CryptoError> {
-        self.check_values().verify_against(stored)
+        let versions = resolve_index_versions(&self.index, self.previous_index.as_ref(), stored)?;
+        let mut held = self.check_values();
+        held.index = None;
+        held.set_index_version(versions.current, self.index.check());
+        if let (Some(v), Some(k)) = (versions.previous, &self.previous_index) {
+            held.set_index_version(v, k.check());
+        }
+        held.verify_against(stored)
     }
 
     danger_pub! {
@@ -1119,6 +1127,26 @@ mod tests {
         assert_eq!(
             kr(1, 8).verify_check_values(&stored),
             Err(CryptoError::WrongIndexSecret)
+        );
+        // Blind-index rotation: the new secret only with the recorded one as its previous.
+        let idx = |n: u8| IndexKey::from_bytes(&secret(n)).unwrap();
+        kr(1, 8)
+            .with_previous_index(idx(9))
+            .verify_check_values(&stored)
+            .unwrap();
+        assert_eq!(
+            kr(1, 8)
+                .with_previous_index(idx(7))
+                .verify_check_values(&stored),
+            Err(CryptoError::WrongIndexSecret)
+        );
+        let mut rotated_index = stored.clone();
+        rotated_index.set_index_version(2, idx(8).check());
+        kr(1, 8).verify_check_values(&rotated_index).unwrap();
+        assert_eq!(
+            kr(1, 9).verify_check_values(&rotated_index),
+            Err(CryptoError::WrongIndexSecret),
+            "a retired index secret is refused"
         );
         // Rotation: a new KEK id is accepted, the previous one must still match.
         let rotated = Keyring::new(Kek::from_bytes(2, &secret(7)).unwrap(), &secret(9))
