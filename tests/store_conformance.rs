@@ -43,6 +43,7 @@ fn sealed_rows_round_trip_through_serde() {
         kind: "email".into(),
         ciphertext: vec![1, 2, 3],
         blind_index: Some([7; 32]),
+        index_version: 1,
         created_at: now,
         updated_at: now,
     };

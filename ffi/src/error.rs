@@ -293,9 +293,10 @@ impl From<CustodianError> for crm_result {
             CustodianError::NoActiveConsent { .. } => Self::CRM_CONSENT_NOT_IN_FORCE,
             CustodianError::Contended(_) => Self::CRM_CONTENDED,
             CustodianError::PurposeNotPermitted { .. } => Self::CRM_PURPOSE_NOT_PERMITTED,
-            CustodianError::Schedule(_) | CustodianError::NoStore | CustodianError::Config(_) => {
-                Self::CRM_INVALID_CONFIG
-            }
+            CustodianError::Schedule(_)
+            | CustodianError::NoStore
+            | CustodianError::Config(_)
+            | CustodianError::IndexRotationUnfinished { .. } => Self::CRM_INVALID_CONFIG,
             CustodianError::WrongAudience => Self::CRM_WRONG_AUDIENCE,
             CustodianError::NotOwnSession => Self::CRM_PURPOSE_NEEDS_SESSION,
             CustodianError::CollectionWithoutConsent { .. } => Self::CRM_COLLECTION_WITHOUT_CONSENT,

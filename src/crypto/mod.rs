@@ -304,6 +304,8 @@ pub struct Keyring {
     current: Kek,
     previous: Vec<Kek>,
     index: IndexKey,
+    /// The blind-index key being rotated away from, during a re-index (docs/keys.md).
+    previous_index: Option<IndexKey>,
 }
 
 impl fmt::Debug for Keyring {
@@ -325,7 +327,7 @@ pub(crate) fn check_value(key: &hmac::Key, label: &[u8]) -> [u8; CHECK_LEN] {
     out
 }
 
-/// Non-secret check values of a keyring: one per KEK id and one for the blind-index secret.
+/// Non-secret check values of a keyring: one per KEK id and one per blind-index key version.
 /// A store keeps the first ones it saw ([`KeyStore::set_check_values_if_absent`]) so that a
 /// later build with a different key is refused ([`Keyring::verify_check_values`]).
 ///
@@ -337,8 +339,12 @@ pub(crate) fn check_value(key: &hmac::Key, label: &[u8]) -> [u8; CHECK_LEN] {
 pub struct KeyCheck {
     /// `(KEK id, check value)`, sorted by id, one entry per id.
     pub keks: Vec<(u32, [u8; CHECK_LEN])>,
-    /// Check value of the blind-index secret, if recorded.
+    /// Check value of the first blind-index secret (version 1), if recorded.
     pub index: Option<[u8; CHECK_LEN]>,
+    /// `(version, check value)` of later blind-index secrets (versions 2, 3, ...), sorted,
+    /// one entry per version: each is recorded when a rotation to it starts (a build with it
+    /// as the current key and the latest recorded one as the previous key).
+    pub index_rotations: Vec<(u32, [u8; CHECK_LEN])>,
 }
 
 impl KeyCheck {
@@ -348,7 +354,35 @@ impl KeyCheck {
         self.keks.iter().find(|(k, _)| *k == id).map(|(_, v)| v)
     }
 
-    /// `self` with every entry of `other` whose id (or index value) `self` lacks; entries
+    /// The value recorded for blind-index key version `version` (1 is [`index`](Self::index)).
+    #[must_use]
+    pub fn index_version(&self, version: u32) -> Option<&[u8; CHECK_LEN]> {
+        if version == 1 {
+            return self.index.as_ref();
+        }
+        self.index_rotations
+            .iter()
+            .find(|(k, _)| *k == version)
+            .map(|(_, v)| v)
+    }
+
+    /// Every blind-index version recorded, oldest first.
+    fn index_versions(&self) -> impl Iterator<Item = (u32, &[u8; CHECK_LEN])> {
+        self.index
+            .iter()
+            .map(|v| (1, v))
+            .chain(self.index_rotations.iter().map(|(k, v)| (*k, v)))
+    }
+
+    /// The newest blind-index version recorded and its check value.
+    #[must_use]
+    pub fn latest_index(&self) -> Option<(u32, [u8; CHECK_LEN])> {
+        self.index_versions()
+            .max_by_key(|(k, _)| *k)
+            .map(|(k, v)| (k, *v))
+    }
+
+    /// `self` with every entry of `other` whose id (or index version) `self` lacks; entries
     /// already present are never replaced. What a store does in
     /// `set_check_values_if_absent`.
     #[must_use]
@@ -362,16 +396,24 @@ impl KeyCheck {
         if self.index.is_none() {
             self.index = other.index;
         }
+        for (version, v) in &other.index_rotations {
+            if self.index_version(*version).is_none() {
+                self.index_rotations.push((*version, *v));
+            }
+        }
+        self.index_rotations.sort_by_key(|(k, _)| *k);
         self
     }
 
     /// Checks the values of keys held (`self`) against values a store recorded (`stored`):
-    /// every KEK version the store knows must match, and so must the blind-index secret. A
-    /// version the store does not know yet (a new one during rotation) is accepted.
+    /// every KEK version the store knows must match, and so must every blind-index version
+    /// both name. A version the store does not know yet (a new one during rotation) is
+    /// accepted here; which blind-index versions a keyring may claim is decided before
+    /// ([`resolve_index_versions`]).
     ///
     /// # Errors
     /// [`CryptoError::WrongKek`] for the first version that differs,
-    /// [`CryptoError::WrongIndexSecret`] if the index secret differs.
+    /// [`CryptoError::WrongIndexSecret`] if an index secret differs.
     pub fn verify_against(&self, stored: &Self) -> Result<(), CryptoError> {
         for (id, v) in &self.keks {
             if let Some(s) = stored.kek(*id) {
@@ -380,12 +422,100 @@ impl KeyCheck {
                 }
             }
         }
-        if let (Some(s), Some(m)) = (&stored.index, &self.index) {
-            if !ring_eq(s, m) {
-                return Err(CryptoError::WrongIndexSecret);
+        for (version, m) in self.index_versions() {
+            if let Some(s) = stored.index_version(version) {
+                if !ring_eq(s, m) {
+                    return Err(CryptoError::WrongIndexSecret);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Records blind-index check value `check` as version `version` (1 goes to
+    /// [`index`](Self::index)).
+    pub(crate) fn set_index_version(&mut self, version: u32, check: [u8; CHECK_LEN]) {
+        if version == 1 {
+            self.index = Some(check);
+        } else {
+            self.index_rotations.retain(|(k, _)| *k != version);
+            self.index_rotations.push((version, check));
+            self.index_rotations.sort_by_key(|(k, _)| *k);
+        }
+    }
+}
+
+/// Which versions a held blind-index key (and its optional previous) are, against the
+/// check values a store recorded ([`resolve_index_versions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexVersions {
+    /// The version of the current key (new blind indexes are computed under it).
+    pub current: u32,
+    /// The version of the previous key, held during a rotation.
+    pub previous: Option<u32>,
+    /// True when this build starts a rotation: `current` is a version the store does not
+    /// record yet (it is recorded by this build).
+    pub starts_rotation: bool,
+}
+
+/// Decides which versions the current and previous blind-index keys are, from the check
+/// values a store recorded (`stored`; empty before the first build). The only way a new
+/// index secret is accepted is the rotation path: it comes with the previous key, and that
+/// previous key is the newest version the store records.
+///
+/// - Nothing recorded: the current key becomes version 1 (with a previous key: the
+///   previous is version 1 and the current version 2).
+/// - The current key is the newest recorded version `n`: version `n`; a previous key, if
+///   given, must be version `n - 1`.
+/// - The previous key is the newest recorded version `n` and the current key is not
+///   recorded: a rotation starts, the current key becomes version `n + 1`.
+///
+/// # Errors
+/// [`CryptoError::WrongIndexSecret`] in every other case: an unknown secret without its
+/// predecessor, a retired (older) version as the current key, a previous key that is not
+/// the one before the current.
+pub fn resolve_index_versions(
+    current: &IndexKey,
+    previous: Option<&IndexKey>,
+    stored: &KeyCheck,
+) -> Result<IndexVersions, CryptoError> {
+    let cur = current.check();
+    let Some((latest, latest_check)) = stored.latest_index() else {
+        return Ok(IndexVersions {
+            current: if previous.is_some() { 2 } else { 1 },
+            previous: previous.map(|_| 1),
+            starts_rotation: previous.is_some(),
+        });
+    };
+    if ring_eq(&latest_check, &cur) {
+        let previous = match previous {
+            None => None,
+            Some(p) => {
+                let before = latest.checked_sub(1).ok_or(CryptoError::WrongIndexSecret)?;
+                match stored.index_version(before) {
+                    Some(s) if ring_eq(s, &p.check()) => Some(before),
+                    _ => return Err(CryptoError::WrongIndexSecret),
+                }
+            }
+        };
+        return Ok(IndexVersions {
+            current: latest,
+            previous,
+            starts_rotation: false,
+        });
+    }
+    match previous {
+        Some(p)
+            if ring_eq(&latest_check, &p.check())
+                && stored.index_versions().all(|(_, v)| !ring_eq(v, &cur)) =>
+        {
+            Ok(IndexVersions {
+                current: latest.checked_add(1).ok_or(CryptoError::WrongIndexSecret)?,
+                previous: Some(latest),
+                starts_rotation: true,
+            })
+        }
+        _ => Err(CryptoError::WrongIndexSecret),
     }
 }
 
@@ -467,6 +597,7 @@ impl Keyring {
             current,
             previous: Vec::new(),
             index,
+            previous_index: None,
         }
     }
 
@@ -480,18 +611,28 @@ impl Keyring {
     }
 
     /// Splits into the KEK versions (a non-rotating [`LocalKeks`], every version created
-    /// at `now`) and the blind-index key.
+    /// at `now`), the blind-index key and the previous blind-index key.
     pub(crate) fn into_parts(
         self,
         now: DateTime<Utc>,
-    ) -> Result<(LocalKeks, IndexKey), CryptoError> {
+    ) -> Result<(LocalKeks, IndexKey, Option<IndexKey>), CryptoError> {
         let keks = LocalKeks::from_keks(
             KEYRING_KEK_NAME,
             std::iter::once(self.current)
                 .chain(self.previous)
                 .map(|k| (k, now)),
         )?;
-        Ok((keks, self.index))
+        Ok((keks, self.index, self.previous_index))
+    }
+
+    /// Keeps `index` as the previous blind-index key during a rotation of the blind-index
+    /// key (docs/keys.md): lookups query both keys' indexes, new indexes use the current
+    /// key, and `Custodian::finish_index_rotation` re-indexes every record. Drop it once
+    /// the rotation is finished.
+    #[must_use]
+    pub fn with_previous_index(mut self, index: IndexKey) -> Self {
+        self.previous_index = Some(index);
+        self
     }
 
     /// Keeps `kek` able to unwrap keys it wrapped earlier (rotation).
@@ -507,8 +648,9 @@ impl Keyring {
         self.current.id
     }
 
-    /// Check values of every KEK held (current and previous) and of the blind-index secret,
-    /// to record in the store the first time it is used.
+    /// Check values of every KEK held (current and previous) and of the current blind-index
+    /// secret (as version 1: the versions of a rotation are assigned by the store's record,
+    /// see [`resolve_index_versions`]), to record in the store the first time it is used.
     #[must_use]
     pub fn check_values(&self) -> KeyCheck {
         let mut keks: Vec<(u32, [u8; CHECK_LEN])> = std::iter::once(&self.current)
@@ -520,18 +662,27 @@ impl Keyring {
         KeyCheck {
             keks,
             index: Some(self.index.check()),
+            index_rotations: Vec::new(),
         }
     }
 
     /// Checks this keyring against check values a store recorded: every held KEK whose id
-    /// the store knows must match, and so must the blind-index secret. A KEK id the store
+    /// the store knows must match, and the blind-index keys must be recorded versions (or a
+    /// rotation's new key after the newest recorded one, [`resolve_index_versions`]). A KEK id the store
     /// does not know yet (a new KEK during rotation) is accepted; record it afterwards.
     ///
     /// # Errors
     /// [`CryptoError::WrongKek`] for the first KEK that differs,
     /// [`CryptoError::WrongIndexSecret`] if the index secret differs.
     pub fn verify_check_values(&self, stored: &KeyCheck) -> Result<(), CryptoError> {
-        self.check_values().verify_against(stored)
+        let versions = resolve_index_versions(&self.index, self.previous_index.as_ref(), stored)?;
+        let mut held = self.check_values();
+        held.index = None;
+        held.set_index_version(versions.current, self.index.check());
+        if let (Some(v), Some(k)) = (versions.previous, &self.previous_index) {
+            held.set_index_version(v, k.check());
+        }
+        held.verify_against(stored)
     }
 
     danger_pub! {
@@ -977,6 +1128,26 @@ mod tests {
             kr(1, 8).verify_check_values(&stored),
             Err(CryptoError::WrongIndexSecret)
         );
+        // Blind-index rotation: the new secret only with the recorded one as its previous.
+        let idx = |n: u8| IndexKey::from_bytes(&secret(n)).unwrap();
+        kr(1, 8)
+            .with_previous_index(idx(9))
+            .verify_check_values(&stored)
+            .unwrap();
+        assert_eq!(
+            kr(1, 8)
+                .with_previous_index(idx(7))
+                .verify_check_values(&stored),
+            Err(CryptoError::WrongIndexSecret)
+        );
+        let mut rotated_index = stored.clone();
+        rotated_index.set_index_version(2, idx(8).check());
+        kr(1, 8).verify_check_values(&rotated_index).unwrap();
+        assert_eq!(
+            kr(1, 9).verify_check_values(&rotated_index),
+            Err(CryptoError::WrongIndexSecret),
+            "a retired index secret is refused"
+        );
         // Rotation: a new KEK id is accepted, the previous one must still match.
         let rotated = Keyring::new(Kek::from_bytes(2, &secret(7)).unwrap(), &secret(9))
             .unwrap()
@@ -995,6 +1166,70 @@ mod tests {
         // The check values reveal neither key: they differ from anything derived with the
         // key for blind indexes, and the index label cannot be a blind-index input.
         assert!(Category::from_code(0xff).is_none());
+    }
+
+    /// Blind-index versions: a new secret is accepted only as the successor of the newest
+    /// recorded one; a retired or unknown secret, or a previous key that is not the one
+    /// before, is a wrong secret.
+    #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "ring's C and assembly primitives cannot run under Miri"
+    )]
+    fn index_versions_only_through_the_rotation_path() {
+        let k = |n: u8| IndexKey::from_bytes(&secret(n)).unwrap();
+        let v = |current, previous, starts_rotation| IndexVersions {
+            current,
+            previous,
+            starts_rotation,
+        };
+        let empty = KeyCheck::default();
+        assert_eq!(
+            resolve_index_versions(&k(1), None, &empty),
+            Ok(v(1, None, false))
+        );
+        assert_eq!(
+            resolve_index_versions(&k(2), Some(&k(1)), &empty),
+            Ok(v(2, Some(1), true))
+        );
+        let mut stored = KeyCheck::default();
+        stored.set_index_version(1, k(1).check());
+        assert_eq!(
+            resolve_index_versions(&k(1), None, &stored),
+            Ok(v(1, None, false))
+        );
+        let wrong = Err(CryptoError::WrongIndexSecret);
+        assert_eq!(resolve_index_versions(&k(2), None, &stored), wrong);
+        assert_eq!(resolve_index_versions(&k(2), Some(&k(3)), &stored), wrong);
+        assert_eq!(resolve_index_versions(&k(1), Some(&k(2)), &stored), wrong);
+        assert_eq!(
+            resolve_index_versions(&k(2), Some(&k(1)), &stored),
+            Ok(v(2, Some(1), true))
+        );
+        stored.set_index_version(2, k(2).check());
+        // Resumed rotation, finished rotation, the retired key, a key from the past as new.
+        assert_eq!(
+            resolve_index_versions(&k(2), Some(&k(1)), &stored),
+            Ok(v(2, Some(1), false))
+        );
+        assert_eq!(
+            resolve_index_versions(&k(2), None, &stored),
+            Ok(v(2, None, false))
+        );
+        assert_eq!(resolve_index_versions(&k(1), None, &stored), wrong);
+        assert_eq!(resolve_index_versions(&k(1), Some(&k(2)), &stored), wrong);
+        assert_eq!(
+            resolve_index_versions(&k(3), Some(&k(2)), &stored),
+            Ok(v(3, Some(2), true))
+        );
+        // The check values of a held ring against a store: each version compared.
+        let mut held = KeyCheck::default();
+        held.set_index_version(2, k(9).check());
+        assert_eq!(
+            held.verify_against(&stored),
+            Err(CryptoError::WrongIndexSecret)
+        );
+        assert_eq!(stored.latest_index().map(|(n, _)| n), Some(2));
     }
 
     #[test]

@@ -25,6 +25,7 @@ use crate::store::{
 #[must_use]
 pub struct CustodianBuilder {
     source: KeySource,
+    previous_index: Option<IndexKey>,
     kek_epoch: Option<TimeDelta>,
     records: Option<DynRecordStore>,
     chains: Option<DynChainStore>,
@@ -97,6 +98,7 @@ impl Custodian {
     fn builder_from(source: KeySource) -> CustodianBuilder {
         CustodianBuilder {
             source,
+            previous_index: None,
             kek_epoch: None,
             records: None,
             chains: None,
@@ -158,6 +160,17 @@ impl CustodianBuilder {
     /// refused. Without one, a random key makes this custodian its own authority.
     pub fn token_key(mut self, key: TokenKey) -> Self {
         self.token_key = Some(key);
+        self
+    }
+    /// The previous blind-index key, during a rotation of the blind-index key (see
+    /// `docs/keys.md`): the custodian's index key (from the keyring or
+    /// [`Custodian::builder_with_kms`]) is the new one. The first build with both records
+    /// the new key's check value as the next version (the only way a new index secret is
+    /// accepted); lookups then query both versions' indexes, new records are indexed under
+    /// the new key, and [`Custodian::finish_index_rotation`] re-indexes the rest. Once it
+    /// reports the rotation finished, build without this call.
+    pub fn previous_index_key(mut self, key: IndexKey) -> Self {
+        self.previous_index = Some(key);
         self
     }
     /// An older token key still accepted (rotation).
@@ -296,26 +309,53 @@ impl CustodianBuilder {
                 "single-process mode on a shared store",
             ));
         }
-        let keyring = match self.source {
+        let previous_index = self.previous_index;
+        let mut keyring = match self.source {
             KeySource::Keyring(kr) => {
                 if self.kek_epoch.is_some() {
                     return Err(CustodianError::Config(
                         "kek epochs need a key-encryption-key service",
                     ));
                 }
-                let (keks, index) = kr.into_parts(self.clock.now())?;
-                super::keys::KeyHierarchy::new(Arc::new(keks), index, None)
+                let (keks, index, previous) = kr.into_parts(self.clock.now())?;
+                if previous.is_some() && previous_index.is_some() {
+                    return Err(CustodianError::Config("two previous blind-index keys"));
+                }
+                super::keys::KeyHierarchy::new(
+                    Arc::new(keks),
+                    index,
+                    previous.or(previous_index),
+                    None,
+                )
             }
             KeySource::Kms(keks, index) => {
                 let epoch = self.kek_epoch.unwrap_or(self.backup_window);
                 if epoch <= TimeDelta::zero() || epoch > self.backup_window {
                     return Err(CustodianError::Config("kek epoch"));
                 }
-                super::keys::KeyHierarchy::new(keks, index, Some(epoch))
+                super::keys::KeyHierarchy::new(keks, index, previous_index, Some(epoch))
             }
         };
+        // Which versions the blind-index keys are: a new index secret is accepted only as
+        // the successor of the newest recorded one (the rotation path), never alone.
+        let recorded = keys.check_values().await?.unwrap_or_default();
+        let versions = keyring.resolve_index_versions(&recorded)?;
+        let unfinished_below = match versions.previous {
+            // Starting a rotation: the one before it must be finished.
+            Some(previous) if versions.starts_rotation => Some(previous),
+            Some(_) => None,
+            // Without the previous key: every record must be under the current version.
+            None => Some(versions.current),
+        };
+        if let Some(below) = unfinished_below.filter(|v| *v > 1) {
+            let remaining = records.count_indexed_below(below).await?;
+            if remaining > 0 {
+                return Err(CustodianError::IndexRotationUnfinished { remaining });
+            }
+        }
         // A wrong KEK or blind-index secret is refused here, not at the first read: the
-        // store keeps their check values from the first build.
+        // store keeps their check values from the first build (and a racing rotation to
+        // another secret under the same version is refused here too).
         let checks = keyring.check_values().await?;
         let stored = keys.set_check_values_if_absent(&checks).await?;
         checks.verify_against(&stored)?;
@@ -376,6 +416,13 @@ impl CustodianBuilder {
                 receipts: self.receipts,
             }),
         };
+        // Ledger entries vouched for by a checkpoint taken when a blind-index rotation
+        // finished; without the previous key, everything after it must be under the
+        // current key.
+        c.attest_ledger_at_build().await?;
+        if versions.previous.is_none() && versions.current > 1 {
+            c.check_ledger_under_current_index().await?;
+        }
         // O(entries since the last checkpoint), never the whole audit chain.
         c.verify_audit_at_build(audit_anchor).await?;
         c.sync().await?;

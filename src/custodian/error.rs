@@ -138,6 +138,20 @@ pub enum CustodianError {
         /// The entry's sequence number.
         seq: u64,
     },
+    /// A build without the previous blind-index key while the rotation to the current one
+    /// is unfinished: records still carry indexes under the previous key (lookups would
+    /// silently miss them) or the chains' checkpoints are not yet under the current key.
+    /// Build with the previous key too and run
+    /// [`Custodian::finish_index_rotation`](super::Custodian::finish_index_rotation); a
+    /// rotation to a newer key is refused the same way while the one before is unfinished.
+    #[error(
+        "blind-index key rotation unfinished: {remaining} record(s) still indexed under an older key"
+    )]
+    IndexRotationUnfinished {
+        /// Records still indexed under an older key version (0 when only the checkpoints
+        /// are missing).
+        remaining: u64,
+    },
     /// An instant out of the representable range.
     #[error("instant out of range")]
     TimeOutOfRange,

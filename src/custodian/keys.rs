@@ -13,14 +13,15 @@
 //!   subject is lost): the backups taken in the late stretch become undecryptable before
 //!   their window ends. The stated date wins over restorability.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 use super::{Custodian, CustodianError};
 use crate::crypto::{
-    CryptoError, DataKey, DynKeks, IndexKey, KekState, KeyCheck, KeyMaterial, WrappedKey,
+    CryptoError, DataKey, DynKeks, IndexKey, IndexVersions, KekState, KeyCheck, KeyMaterial,
+    WrappedKey, resolve_index_versions,
 };
 use crate::data::Category;
 use crate::ids::SubjectId;
@@ -30,7 +31,16 @@ use crate::store::StoreError;
 #[derive(Debug)]
 pub(super) struct KeyHierarchy {
     keks: DynKeks,
+    /// The current blind-index key: new indexes, new ledger tags.
     index: IndexKey,
+    /// Its version (assigned from the store's check values at build).
+    pub(super) index_version: u32,
+    /// The previous blind-index key and its version, during a rotation.
+    previous_index: Option<(u32, IndexKey)>,
+    /// Ledger entries with a sequence below this are covered by a ledger checkpoint whose
+    /// tag verified under a held index key (their tags are not checked one by one: they may
+    /// be under a key version no longer held).
+    pub(super) ledger_attested: AtomicU64,
     /// KEK epoch length; `None` when the KEKs cannot rotate (a host-supplied keyring).
     epoch: Option<TimeDelta>,
     /// The primary version every live key was last seen re-wrapped under (0: not checked
@@ -39,13 +49,44 @@ pub(super) struct KeyHierarchy {
 }
 
 impl KeyHierarchy {
-    pub(super) fn new(keks: DynKeks, index: IndexKey, epoch: Option<TimeDelta>) -> Self {
+    pub(super) fn new(
+        keks: DynKeks,
+        index: IndexKey,
+        previous_index: Option<IndexKey>,
+        epoch: Option<TimeDelta>,
+    ) -> Self {
         Self {
             keks,
             index,
+            index_version: 1,
+            previous_index: previous_index.map(|k| (0, k)),
+            ledger_attested: AtomicU64::new(0),
             epoch,
             rewrapped_through: AtomicU32::new(0),
         }
+    }
+
+    /// Assigns the versions of the held blind-index keys from the store's check values
+    /// (before the hierarchy is shared).
+    pub(super) fn resolve_index_versions(
+        &mut self,
+        stored: &KeyCheck,
+    ) -> Result<IndexVersions, CryptoError> {
+        let v = resolve_index_versions(
+            &self.index,
+            self.previous_index.as_ref().map(|(_, k)| k),
+            stored,
+        )?;
+        self.index_version = v.current;
+        if let (Some((version, _)), Some(p)) = (self.previous_index.as_mut(), v.previous) {
+            *version = p;
+        }
+        Ok(v)
+    }
+
+    /// The version of the previous blind-index key, if one is held.
+    pub(super) fn previous_index_version(&self) -> Option<u32> {
+        self.previous_index.as_ref().map(|(v, _)| *v)
     }
 
     /// A new random data key for `subject`, and its wrapped form to store (see
@@ -89,15 +130,42 @@ impl KeyHierarchy {
         DataKey::from_material(subject, &material)
     }
 
+    /// Blind index under the current key version.
     pub(super) fn blind_index(&self, category: Category, normalized: &str) -> [u8; 32] {
         self.index.blind_index(category, normalized)
     }
 
+    /// Blind indexes to query for a lookup: under the previous key first (a re-index moves
+    /// rows from it to the current one, so a row moved between the two queries is found by
+    /// the second), then under the current key.
+    pub(super) fn lookup_indexes(&self, category: Category, normalized: &str) -> Vec<[u8; 32]> {
+        self.previous_index
+            .iter()
+            .map(|(_, k)| k.blind_index(category, normalized))
+            .chain(std::iter::once(
+                self.index.blind_index(category, normalized),
+            ))
+            .collect()
+    }
+
+    /// Tag of a new ledger entry or checkpoint: always under the current key.
     pub(super) fn ledger_tag(&self, body: &[u8]) -> [u8; 32] {
         self.index.ledger_tag(body)
     }
 
+    /// Whether `tag` verifies under the current key or, during a rotation, the previous
+    /// one (entries written before the rotation, or by a process not yet given the new
+    /// key; see docs/keys.md).
     pub(super) fn verify_ledger_tag(&self, body: &[u8], tag: &[u8]) -> bool {
+        self.index.verify_ledger_tag(body, tag)
+            || self
+                .previous_index
+                .as_ref()
+                .is_some_and(|(_, k)| k.verify_ledger_tag(body, tag))
+    }
+
+    /// Whether `tag` verifies under the current key alone.
+    pub(super) fn verify_ledger_tag_current(&self, body: &[u8], tag: &[u8]) -> bool {
         self.index.verify_ledger_tag(body, tag)
     }
 
@@ -111,10 +179,15 @@ impl KeyHierarchy {
             .filter_map(|v| v.check.map(|c| (v.version, c)))
             .collect();
         keks.sort_by_key(|(id, _)| *id);
-        Ok(KeyCheck {
+        let mut out = KeyCheck {
             keks,
-            index: Some(self.index.check()),
-        })
+            ..KeyCheck::default()
+        };
+        out.set_index_version(self.index_version, self.index.check());
+        if let Some((version, k)) = &self.previous_index {
+            out.set_index_version(*version, k.check());
+        }
+        Ok(out)
     }
 }
 

@@ -53,6 +53,7 @@ mod grants;
 mod keys;
 mod notice;
 mod read;
+mod reindex;
 mod rights;
 mod sharing;
 mod sweep;
@@ -73,6 +74,7 @@ pub use export::{ExportedConsent, ExportedHostConsent, ExportedRecord, Rendering
 pub use grants::LookupGrant;
 pub use keys::{KekEpoch, KekRotation};
 pub use notice::{NoticeReport, NoticeRun, Notifier, NotifyError};
+pub use reindex::IndexRotation;
 
 use crate::chain::Anchor;
 use crate::clock::Clock;

@@ -1,5 +1,6 @@
 //! Keeping up with the ledger, and committing events to the two chains.
 
+use std::sync::atomic::Ordering;
 use std::sync::{MutexGuard, PoisonError};
 
 use super::{Custodian, CustodianError};
@@ -37,9 +38,13 @@ impl Custodian {
             return Ok(());
         }
         let mut events = Vec::with_capacity(entries.len());
+        // Entries up to a ledger checkpoint tagged under a held key are vouched for by it
+        // (they may be tagged under a blind-index key version no longer held); the link
+        // checks below tie them to the checkpoint's head.
+        let attested = self.inner.keyring.ledger_attested.load(Ordering::SeqCst);
         for e in &entries {
             let ev = ledger::decode::<LedgerEvent>(e)?;
-            if !self.tag_verifies(&ev) {
+            if e.seq >= attested && !self.tag_verifies(&ev) {
                 return Err(CustodianError::UntaggedLedgerEntry { seq: e.seq });
             }
             events.push(ev);
@@ -57,19 +62,26 @@ impl Custodian {
         Ok(())
     }
 
-    /// Whether the event carries this keyring's tag over its untagged encoding.
+    /// Whether the event carries this keyring's tag over its untagged encoding (under the
+    /// current or, during a rotation, the previous blind-index key).
     fn tag_verifies(&self, ev: &LedgerEvent) -> bool {
-        let Some(tag) = ev.tag.as_deref() else {
-            return false;
-        };
-        let Ok(tag) = data_encoding::HEXLOWER.decode(tag.as_bytes()) else {
-            return false;
-        };
+        Self::event_tag(ev)
+            .is_some_and(|(body, tag)| self.inner.keyring.verify_ledger_tag(&body, &tag))
+    }
+
+    /// Whether the event's tag verifies under the current blind-index key alone.
+    pub(super) fn tag_verifies_current(&self, ev: &LedgerEvent) -> bool {
+        Self::event_tag(ev)
+            .is_some_and(|(body, tag)| self.inner.keyring.verify_ledger_tag_current(&body, &tag))
+    }
+
+    /// The untagged encoding of `ev` and its decoded tag, if it carries one.
+    fn event_tag(ev: &LedgerEvent) -> Option<(Vec<u8>, Vec<u8>)> {
+        let tag = ev.tag.as_deref()?;
+        let tag = data_encoding::HEXLOWER.decode(tag.as_bytes()).ok()?;
         let mut bare = ev.clone();
         bare.tag = None;
-        self.inner
-            .keyring
-            .verify_ledger_tag(&ledger::encode(&bare), &tag)
+        Some((ledger::encode(&bare), tag))
     }
 
     /// Commits an optional ledger event and audit events in one all-or-nothing append (the

@@ -196,6 +196,7 @@ impl Custodian {
             (Some(v), KindRef::Builtin(c)) => Some(self.inner.keyring.blind_index(c, v)),
             _ => None,
         };
+        let index_version = self.inner.keyring.index_version;
         let mut row = VersionedRecord {
             sealed: SealedRecord {
                 record,
@@ -203,6 +204,7 @@ impl Custodian {
                 kind: value.kind.name().to_owned(),
                 ciphertext: Vec::new(),
                 blind_index,
+                index_version,
                 created_at,
                 updated_at: now,
             },
@@ -303,12 +305,13 @@ impl Custodian {
                 .await;
             return Err(e);
         }
-        let idx = self.inner.keyring.blind_index(c, v);
-        let mut out: Vec<_> = self
-            .inner
-            .records
-            .find_by_index(&idx)
-            .await?
+        // During a blind-index rotation both versions' indexes are queried, the previous
+        // first (see `KeyHierarchy::lookup_indexes`), and the results merged.
+        let mut found = Vec::new();
+        for idx in self.inner.keyring.lookup_indexes(c, v) {
+            found.extend(self.inner.records.find_by_index(&idx).await?);
+        }
+        let mut out: Vec<_> = found
             .into_iter()
             .map(|r| r.subject)
             // Erased subjects are gone; restricted ones are not processed (9.1), lookups

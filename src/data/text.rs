@@ -139,6 +139,37 @@ pub(crate) fn parse(category: Category, text: &str) -> Result<Encoded, DataError
     })
 }
 
+/// The blind-index lookup key of an encoded value of `category` ([`DataKind::lookup_key`]
+/// of the decoded value): what a re-index under a new blind-index key recomputes the index
+/// from, without the value leaving the crate.
+///
+/// # Errors
+/// [`DataError`] when the bytes do not decode as the category.
+pub(crate) fn lookup_key(
+    c: Category,
+    plain: &[u8],
+) -> Result<Option<Zeroizing<String>>, DataError> {
+    Ok(match c {
+        Category::PersonName => DataKind::lookup_key(&PersonName::decode(plain)?),
+        Category::Email => DataKind::lookup_key(&Email::decode(plain)?),
+        Category::Phone => DataKind::lookup_key(&Phone::decode(plain)?),
+        Category::ColleagueContact => DataKind::lookup_key(&ColleagueContact::decode(plain)?),
+        Category::CustomerRecord => DataKind::lookup_key(&CustomerRecord::decode(plain)?),
+        Category::IpAddress => DataKind::lookup_key(&IpAddress::decode(plain)?),
+        Category::DeviceInfo => DataKind::lookup_key(&DeviceInfo::decode(plain)?),
+        Category::GoogleAccountId => {
+            DataKind::lookup_key(&ProviderAccountId::<Google>::decode(plain)?)
+        }
+        Category::FacebookAccountId => {
+            DataKind::lookup_key(&ProviderAccountId::<Facebook>::decode(plain)?)
+        }
+        Category::ZoomAccountId => DataKind::lookup_key(&ProviderAccountId::<Zoom>::decode(plain)?),
+        Category::ZoomAccessToken => DataKind::lookup_key(&ZoomAccessToken::decode(plain)?),
+        Category::DeviceContact => DataKind::lookup_key(&DeviceContact::decode(plain)?),
+        Category::CookiePreference => DataKind::lookup_key(&CookiePreference::decode(plain)?),
+    })
+}
+
 /// Renders a decoded value of `category` as JSON. The Zoom access token renders as a
 /// placeholder unless `reveal_secret` (only a conference grant reveals it, clause 3.7).
 ///

@@ -41,6 +41,14 @@ pub struct LedgerEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LedgerChange {
+    /// A blind-index key rotation finished (issue 16): from this entry on, every ledger
+    /// entry is tagged under blind-index key version `version`; the entries before are
+    /// vouched for by the ledger checkpoint taken at this entry. Written with the nil
+    /// subject; changes no policy state.
+    IndexKeyRotated {
+        /// The blind-index key version now current.
+        version: u32,
+    },
     /// Consent given (again, if an earlier one was withdrawn).
     ConsentGiven {
         /// The record id.
@@ -262,6 +270,10 @@ pub enum AuditKind {
     PolicyNoticeDelivered,
     /// Delivering the notice failed (retried).
     PolicyNoticeFailed,
+    /// A record re-sealed under the current blind-index key version (maintenance during a
+    /// blind-index key rotation; nobody read the value). `reference` gives the new record
+    /// version and the index key version.
+    Reindexed,
 }
 
 /// One audit event.

@@ -261,6 +261,7 @@ impl PolicyState {
             LedgerChange::GpcOptOut { scope, .. } => {
                 s.gpc.insert((e.subject, scope.clone()));
             }
+            LedgerChange::IndexKeyRotated { .. } => {}
         }
         if matches!(e.change, LedgerChange::Erased) {
             s.host_active.remove(&e.subject);

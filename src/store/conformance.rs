@@ -69,6 +69,8 @@ macro_rules! conformance_properties {
             key_check_values_never_replaced
             chains_concurrent_append_bodies
             chains_checkpoints_tied_to_the_chain
+            records_indexed_below_finds_older_versions
+            records_replace_versioned_compare_and_swap
         ]);
     };
 }
@@ -178,6 +180,7 @@ fn record(subject: SubjectId, kind: &str, index: Option<[u8; 32]>) -> SealedReco
         kind: kind.to_owned(),
         ciphertext: vec![1, 2, 3, 4, 5],
         blind_index: index,
+        index_version: 1,
         created_at: now - TimeDelta::days(3),
         updated_at: now,
     }
@@ -811,6 +814,7 @@ pub async fn key_check_values_never_replaced(stores: &Stores) {
     let first = KeyCheck {
         keks: vec![(1, [1; 16])],
         index: Some([9; 16]),
+        index_rotations: Vec::new(),
     };
     let before = store.check_values().await.expect("check_values");
     assert!(before.is_none(), "no check values before the first build");
@@ -827,6 +831,7 @@ pub async fn key_check_values_never_replaced(stores: &Stores) {
     let other = KeyCheck {
         keks: vec![(1, [2; 16]), (2, [3; 16])],
         index: Some([8; 16]),
+        index_rotations: vec![(2, [4; 16])],
     };
     let stored = store
         .set_check_values_if_absent(&other)
@@ -837,13 +842,29 @@ pub async fn key_check_values_never_replaced(stores: &Stores) {
         KeyCheck {
             keks: vec![(1, [1; 16]), (2, [3; 16])],
             index: Some([9; 16]),
+            index_rotations: vec![(2, [4; 16])],
         },
-        "existing values are never replaced, new KEK ids are added"
+        "existing values are never replaced, new KEK ids and index versions are added"
     );
     assert_eq!(
         store.check_values().await.expect("check_values"),
         Some(stored),
         "the merged values are what is stored"
+    );
+    // A rotation racing with another to the same blind-index version: the first wins.
+    let racing = KeyCheck {
+        keks: Vec::new(),
+        index: None,
+        index_rotations: vec![(2, [5; 16]), (3, [6; 16])],
+    };
+    let stored = store
+        .set_check_values_if_absent(&racing)
+        .await
+        .expect("set_check_values_if_absent");
+    assert_eq!(
+        stored.index_rotations,
+        vec![(2, [4; 16]), (3, [6; 16])],
+        "a recorded index version is never replaced, a new one is added"
     );
 }
 
@@ -1037,4 +1058,197 @@ pub async fn witness_checkpoints(w: Arc<dyn Witness>) {
         w.publish_checkpoint(ChainName::Audit, &a).await,
         Err(StoreError::RolledBack { .. })
     ));
+}
+
+// ---- blind-index key versions ---------------------------------------------------------------
+
+/// `r` with its timestamps cut to microseconds (what persistent stores keep; compare both
+/// sides through it).
+fn at_micros(mut r: VersionedRecord) -> VersionedRecord {
+    let cut = |t: chrono::DateTime<Utc>| {
+        chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap()
+    };
+    r.sealed.created_at = cut(r.sealed.created_at);
+    r.sealed.updated_at = cut(r.sealed.updated_at);
+    r
+}
+
+/// `indexed_below(v)` returns exactly the rows that carry a blind index computed under a
+/// version below `v`, in id order and paged by `after`; `count_indexed_below` counts them; a
+/// row's index version reads back as written and changes with a new version of the row. (The
+/// rows here use version 0, which no other property writes, so a shared store does not
+/// disturb the counts.)
+pub async fn records_indexed_below_finds_older_versions(stores: &Stores) {
+    let store = &*stores.records;
+    let s = SubjectId::new_random();
+    let old = |index: Option<[u8; 32]>, version: u32| VersionedRecord {
+        sealed: SealedRecord {
+            index_version: version,
+            ..record(s, "email", index)
+        },
+        version: 1,
+    };
+    let (a, b) = (old(Some(fresh_index()), 0), old(Some(fresh_index()), 0));
+    let current = old(Some(fresh_index()), 1);
+    let unindexed = old(None, 0);
+    for r in [&a, &b, &current, &unindexed] {
+        store.put_versioned(r.clone()).await.expect("put_versioned");
+    }
+    assert_eq!(
+        store
+            .get_versioned(current.sealed.record)
+            .await
+            .expect("get")
+            .sealed
+            .index_version,
+        1,
+        "the index version reads back as written"
+    );
+    let mut expected = vec![a.sealed.record, b.sealed.record];
+    expected.sort();
+    let found: Vec<RecordId> = store
+        .indexed_below(1, None, 100)
+        .await
+        .expect("indexed_below")
+        .into_iter()
+        .map(|r| r.sealed.record)
+        .collect();
+    assert_eq!(
+        found, expected,
+        "exactly the indexed rows under an older version, in id order"
+    );
+    let first = store.indexed_below(1, None, 1).await.expect("page 1");
+    assert_eq!(first.len(), 1, "limit is honoured");
+    assert_eq!(
+        first[0].sealed.record, expected[0],
+        "the first page starts at the lowest id"
+    );
+    assert_eq!(
+        at_micros(first[0].clone()),
+        at_micros(if a.sealed.record == expected[0] {
+            a.clone()
+        } else {
+            b.clone()
+        }),
+        "the row comes back whole"
+    );
+    let rest = store
+        .indexed_below(1, Some(expected[0]), 100)
+        .await
+        .expect("page 2");
+    assert_eq!(
+        rest.iter().map(|r| r.sealed.record).collect::<Vec<_>>(),
+        vec![expected[1]],
+        "paging after an id visits the rest once"
+    );
+    assert_eq!(
+        store.count_indexed_below(1).await.expect("count"),
+        2,
+        "the count matches the rows"
+    );
+    let mut moved = a.clone();
+    moved.sealed.index_version = 1;
+    moved.version = 2;
+    store.put_versioned(moved).await.expect("next version");
+    assert_eq!(
+        store.count_indexed_below(1).await.expect("count"),
+        1,
+        "a row rewritten under a newer index version is no longer counted"
+    );
+    store.delete_subject(s).await.expect("clean-up");
+    assert_eq!(
+        store.count_indexed_below(1).await.expect("count"),
+        0,
+        "deleted rows are not counted"
+    );
+}
+
+/// `replace_versioned` writes only over the expected version: never over another version,
+/// never into an absent row (a deleted record stays deleted), and refuses a version that
+/// does not go up.
+pub async fn records_replace_versioned_compare_and_swap(stores: &Stores) {
+    let store = &*stores.records;
+    let s = SubjectId::new_random();
+    let row = VersionedRecord {
+        sealed: record(s, "email", Some(fresh_index())),
+        version: 1,
+    };
+    let id = row.sealed.record;
+    store
+        .put_versioned(row.clone())
+        .await
+        .expect("put_versioned");
+    let mut next = row.clone();
+    next.version = 2;
+    next.sealed.ciphertext = vec![6; 12];
+    next.sealed.blind_index = Some(fresh_index());
+    next.sealed.index_version = 2;
+    assert!(
+        !store
+            .replace_versioned(next.clone(), 0)
+            .await
+            .expect("replace"),
+        "another expected version does not replace"
+    );
+    assert_eq!(
+        at_micros(store.get_versioned(id).await.expect("get")),
+        at_micros(row.clone()),
+        "a refused replacement leaves the row as it was"
+    );
+    assert!(
+        store
+            .replace_versioned(next.clone(), 1)
+            .await
+            .expect("replace"),
+        "the expected version is replaced"
+    );
+    assert_eq!(
+        at_micros(store.get_versioned(id).await.expect("get")),
+        at_micros(next.clone()),
+        "the replacement is stored whole (version, ciphertext, index, index version)"
+    );
+    assert_eq!(
+        store
+            .find_by_index_versioned(&next.sealed.blind_index.unwrap())
+            .await
+            .expect("find")
+            .len(),
+        1,
+        "the new index finds the row"
+    );
+    assert!(
+        store
+            .find_by_index(&row.sealed.blind_index.unwrap())
+            .await
+            .expect("find")
+            .is_empty(),
+        "the old index no longer finds it"
+    );
+    let mut third = next.clone();
+    third.version = 3;
+    assert!(
+        !store.replace_versioned(third, 1).await.expect("replace"),
+        "a replacement over a version already replaced is refused"
+    );
+    assert!(
+        matches!(
+            store.replace_versioned(next.clone(), 2).await,
+            Err(StoreError::Misuse { .. })
+        ),
+        "a version that does not go up is misuse"
+    );
+    store.delete_subject(s).await.expect("clean-up");
+    let mut gone = next;
+    gone.version = 3;
+    assert!(
+        !store.replace_versioned(gone, 2).await.expect("replace"),
+        "an absent record is not replaced"
+    );
+    assert!(
+        matches!(
+            store.get_versioned(id).await,
+            Err(StoreError::NotFound { .. })
+        ),
+        "an absent record is never inserted by a replacement"
+    );
 }

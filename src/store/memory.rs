@@ -142,6 +142,49 @@ impl RecordStore for InMemoryRecordStore {
             })
             .collect())
     }
+    async fn indexed_below(
+        &self,
+        version: u32,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<VersionedRecord>, StoreError> {
+        let rows = lock(&self.rows);
+        let range = match after {
+            Some(a) => rows.range((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            None => rows.range(..),
+        };
+        Ok(range
+            .map(|(_, r)| r)
+            .filter(|r| r.sealed.blind_index.is_some() && r.sealed.index_version < version)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+    async fn count_indexed_below(&self, version: u32) -> Result<u64, StoreError> {
+        Ok(lock(&self.rows)
+            .values()
+            .filter(|r| r.sealed.blind_index.is_some() && r.sealed.index_version < version)
+            .count() as u64)
+    }
+    async fn replace_versioned(
+        &self,
+        row: VersionedRecord,
+        expected: u64,
+    ) -> Result<bool, StoreError> {
+        if row.version <= expected {
+            return Err(StoreError::Misuse {
+                what: "a replacement must raise the record version",
+            });
+        }
+        let mut rows = lock(&self.rows);
+        match rows.get_mut(&row.sealed.record) {
+            Some(old) if old.version == expected => {
+                *old = row;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
 }
 
 /// Both chains in memory.

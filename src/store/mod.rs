@@ -203,11 +203,25 @@ pub struct SealedRecord {
     pub ciphertext: Vec<u8>,
     /// Blind index for lookups (email, phone), if any.
     pub blind_index: Option<[u8; 32]>,
+    /// Version of the blind-index key `blind_index` was computed under (1 for the first
+    /// key and for rows written before key versions existed; meaningless without an
+    /// index). Not bound into the row's associated data: it tells which rows a re-index
+    /// still has to visit, and a changed value can only make a lookup miss, as deleting
+    /// the row could (docs/keys.md).
+    #[serde(default = "first_index_version")]
+    pub index_version: u32,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Last updated at.
     pub updated_at: DateTime<Utc>,
 }
+
+const fn first_index_version() -> u32 {
+    1
+}
+
+/// Page size of the default implementations that walk the store.
+const DEFAULT_PAGE: usize = 256;
 
 /// A sealed record with its version, the unit of [`RecordStore::put_versioned`]. The version
 /// starts at 1 and is bumped on every rewrite. Sealed with
@@ -303,6 +317,87 @@ pub trait RecordStore: Debug + Send + Sync + 'static {
         after: Option<RecordId>,
         limit: usize,
     ) -> Result<Vec<RecordMeta>, StoreError>;
+    /// Up to `limit` records that carry a blind index computed under a key version below
+    /// `version` (`index_version < version`), with ids greater than `after`, in id order:
+    /// what a blind-index re-index still has to visit. The default walks
+    /// [`metadata_page`](Self::metadata_page) and reads each row; backends override it with
+    /// one indexed query.
+    async fn indexed_below(
+        &self,
+        version: u32,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<VersionedRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut cursor = after;
+        while out.len() < limit {
+            let page = self.metadata_page(cursor, DEFAULT_PAGE).await?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            cursor = Some(last.record);
+            for m in &page {
+                match self.get_versioned(m.record).await {
+                    Ok(r) if r.sealed.blind_index.is_some() && r.sealed.index_version < version => {
+                        out.push(r);
+                        if out.len() >= limit {
+                            break;
+                        }
+                    }
+                    Ok(_) | Err(StoreError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(out)
+    }
+    /// How many records carry a blind index computed under a key version below `version`.
+    /// The default counts through [`indexed_below`](Self::indexed_below).
+    async fn count_indexed_below(&self, version: u32) -> Result<u64, StoreError> {
+        let mut n = 0_u64;
+        let mut after = None;
+        loop {
+            let page = self.indexed_below(version, after, DEFAULT_PAGE).await?;
+            let Some(last) = page.last() else {
+                return Ok(n);
+            };
+            after = Some(last.sealed.record);
+            n = n.saturating_add(page.len() as u64);
+        }
+    }
+    /// Replaces the record `row.sealed.record` with `row` only if it is stored at version
+    /// `expected` (compare and swap); returns whether it did. An absent record is never
+    /// inserted: a maintenance rewrite (the blind-index re-index) must not bring back a row
+    /// that an erasure, a withdrawal or the retention sweep deleted meanwhile. `row.version`
+    /// must be greater than `expected` ([`StoreError::Misuse`] otherwise).
+    ///
+    /// The default reads and then writes with [`put_versioned`](Self::put_versioned): it is
+    /// not atomic against a concurrent delete; backends override it with one conditional
+    /// update.
+    ///
+    /// # Errors
+    /// [`StoreError::Misuse`] for a version not above `expected`; backend failures.
+    async fn replace_versioned(
+        &self,
+        row: VersionedRecord,
+        expected: u64,
+    ) -> Result<bool, StoreError> {
+        if row.version <= expected {
+            return Err(StoreError::Misuse {
+                what: "a replacement must raise the record version",
+            });
+        }
+        match self.get_versioned(row.sealed.record).await {
+            Ok(r) if r.version == expected => {}
+            Ok(_) | Err(StoreError::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        match self.put_versioned(row).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::StaleVersion { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// The two hash chains the SDK keeps.

@@ -101,6 +101,11 @@ const MIGRATIONS: &[&str] = &[
         ledger_entries BIGINT NOT NULL,
         tag BYTEA NOT NULL
     );",
+    // 4: the blind-index key version of each row (issue 16: blind-index key rotation); rows
+    // written before were indexed under the first key, version 1. Key check values of later
+    // blind-index versions use `kek` = -version.
+    "ALTER TABLE crm_records ADD COLUMN IF NOT EXISTS index_version BIGINT NOT NULL DEFAULT 1;
+    CREATE INDEX IF NOT EXISTS crm_records_index_version ON crm_records(index_version, id) WHERE blind_index IS NOT NULL;",
 ];
 
 /// Advisory lock key under which schemas are created and migrated (one migrator at a time
@@ -306,16 +311,19 @@ impl PostgresStore {
     }
 }
 
-const COLS: &str = "id, subject, kind, ciphertext, blind_index, created_at, updated_at, version";
+const COLS: &str =
+    "id, subject, kind, ciphertext, blind_index, created_at, updated_at, index_version, version";
 
 /// Every column but `version`, from `EXCLUDED` (the row being upserted).
 const UPSERT_SET: &str = "subject = EXCLUDED.subject, kind = EXCLUDED.kind,
     ciphertext = EXCLUDED.ciphertext, blind_index = EXCLUDED.blind_index,
+    index_version = EXCLUDED.index_version,
     created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at";
 
 fn to_record(r: &sqlx::postgres::PgRow) -> Result<VersionedRecord, StoreError> {
     let g = |e: sqlx::Error| backend(e);
     let version: i64 = r.try_get("version").map_err(g)?;
+    let index_version: i64 = r.try_get("index_version").map_err(g)?;
     Ok(VersionedRecord {
         sealed: SealedRecord {
             record: RecordId::from_bytes(id16(r.try_get("id").map_err(g)?, "record id")?),
@@ -327,6 +335,9 @@ fn to_record(r: &sqlx::postgres::PgRow) -> Result<VersionedRecord, StoreError> {
                 .map_err(g)?
                 .map(|b| hash32(b, "blind index"))
                 .transpose()?,
+            index_version: u32::try_from(index_version).map_err(|_| StoreError::Corrupt {
+                what: "blind-index version",
+            })?,
             created_at: ts(r.try_get("created_at").map_err(g)?)?,
             updated_at: ts(r.try_get("updated_at").map_err(g)?)?,
         },
@@ -347,6 +358,7 @@ fn bind_record<'q>(
         .bind(r.blind_index.map(|b| b.to_vec()))
         .bind(r.created_at.timestamp_micros())
         .bind(r.updated_at.timestamp_micros())
+        .bind(i64::from(r.index_version))
 }
 
 impl PostgresStore {
@@ -394,7 +406,7 @@ impl RecordStore for PostgresStore {
     async fn put(&self, r: SealedRecord) -> Result<(), StoreError> {
         bind_record(
             sqlx::query(&format!(
-                "INSERT INTO crm_records ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
+                "INSERT INTO crm_records ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
                  ON CONFLICT (id) DO UPDATE SET {UPSERT_SET}, version = crm_records.version + 1"
             )),
             r,
@@ -411,7 +423,7 @@ impl RecordStore for PostgresStore {
         let version = len_i64(row.version);
         let written = bind_record(
             sqlx::query(&format!(
-                "INSERT INTO crm_records ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                "INSERT INTO crm_records ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  ON CONFLICT (id) DO UPDATE SET {UPSERT_SET}, version = EXCLUDED.version
                  WHERE crm_records.version < EXCLUDED.version"
             )),
@@ -492,6 +504,66 @@ impl RecordStore for PostgresStore {
             .await
             .map_err(commit_error)?;
         Ok(r.rows_affected())
+    }
+
+    async fn indexed_below(
+        &self,
+        version: u32,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<VersionedRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM crm_records
+             WHERE blind_index IS NOT NULL AND index_version < $1 AND id > $2
+             ORDER BY id LIMIT $3"
+        ))
+        .bind(i64::from(version))
+        .bind(after.map(|a| a.to_bytes().to_vec()).unwrap_or_default())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(to_record).collect()
+    }
+
+    async fn count_indexed_below(&self, version: u32) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM crm_records WHERE blind_index IS NOT NULL AND index_version < $1",
+        )
+        .bind(i64::from(version))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn replace_versioned(
+        &self,
+        row: VersionedRecord,
+        expected: u64,
+    ) -> Result<bool, StoreError> {
+        if row.version <= expected {
+            return Err(StoreError::Misuse {
+                what: "a replacement must raise the record version",
+            });
+        }
+        let version = len_i64(row.version);
+        let n = bind_record(
+            sqlx::query(
+                "UPDATE crm_records SET subject = $2, kind = $3, ciphertext = $4,
+                 blind_index = $5, created_at = $6, updated_at = $7, index_version = $8,
+                 version = $9
+                 WHERE id = $1 AND version = $10",
+            ),
+            row.sealed,
+        )
+        .bind(version)
+        .bind(len_i64(expected))
+        .execute(&self.pool)
+        .await
+        .map_err(commit_error)?
+        .rows_affected();
+        Ok(n > 0)
     }
 
     async fn metadata_page(
@@ -804,7 +876,13 @@ impl KeyStore for PostgresStore {
 
     async fn set_check_values_if_absent(&self, values: &KeyCheck) -> Result<KeyCheck, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let index = values.index.iter().map(|v| (-1_i64, v));
+        // Blind-index versions are stored as negative ids: -1 the first, -v version v.
+        let index = values.index.iter().map(|v| (-1_i64, v)).chain(
+            values
+                .index_rotations
+                .iter()
+                .map(|(k, v)| (-i64::from(*k), v)),
+        );
         for (kek, value) in values
             .keks
             .iter()
@@ -844,11 +922,18 @@ async fn read_check_values(pool: &PgPool) -> Result<Option<KeyCheck>, StoreError
         let value: [u8; CHECK_LEN] = value.try_into().map_err(|_| corrupt.clone())?;
         if kek == -1 {
             out.index = Some(value);
+        } else if kek < -1 {
+            let version = kek
+                .checked_neg()
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| corrupt.clone())?;
+            out.index_rotations.push((version, value));
         } else {
             out.keks
                 .push((u32::try_from(kek).map_err(|_| corrupt.clone())?, value));
         }
     }
+    out.index_rotations.sort_by_key(|(k, _)| *k);
     Ok(Some(out))
 }
 

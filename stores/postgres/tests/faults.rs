@@ -57,8 +57,8 @@ async fn two_processes_creating_one_schema_at_once_both_succeed() {
             .await
             .unwrap();
         assert_eq!(
-            versions, 3,
-            "round {round}: each of the three migrations recorded once"
+            versions, 4,
+            "round {round}: each of the four migrations recorded once"
         );
         a.drop_schema(&schema).await.unwrap();
     }
@@ -140,6 +140,7 @@ async fn terminated_backends_give_typed_errors_and_retries_never_duplicate() {
                 kind: "note".into(),
                 ciphertext: n.to_be_bytes().to_vec(),
                 blind_index: None,
+                index_version: 1,
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
             },

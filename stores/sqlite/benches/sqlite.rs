@@ -182,6 +182,7 @@ fn write_path(c: &mut Criterion) {
         kind: "email".into(),
         ciphertext,
         blind_index: index,
+        index_version: 1,
         created_at: Utc::now(),
         updated_at: Utc::now(),
     };

@@ -96,6 +96,10 @@ const DATA_MIGRATIONS: &[&str] = &[
         ledger_entries INTEGER NOT NULL,
         tag BLOB NOT NULL
     );",
+    // 4: the blind-index key version of each row (issue 16: blind-index key rotation); rows
+    // written before were indexed under the first key, version 1.
+    "ALTER TABLE records ADD COLUMN index_version INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX records_index_version ON records(index_version, id) WHERE blind_index IS NOT NULL;",
 ];
 
 /// Migrations of the key file.
@@ -106,7 +110,7 @@ const KEY_MIGRATIONS: &[&str] = &[
         destroyed_at INTEGER
     ) WITHOUT ROWID;",
     // 2: the key log, the witnessed data-file chain heads, key check values (`kek` is the
-    // KEK id; -1 holds the blind-index secret's value).
+    // KEK id; -1 holds the blind-index secret's value, -v that of blind-index version v).
     "CREATE TABLE key_log (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         len INTEGER NOT NULL,
@@ -183,7 +187,7 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 /// Statements that touch every column this crate reads or writes in the data file: one that
 /// fails to prepare means the stored schema was altered.
 const DATA_PROBES: &[&str] = &[
-    "SELECT id, subject, kind, ciphertext, blind_index, created_at, updated_at, version FROM records LIMIT 0",
+    "SELECT id, subject, kind, ciphertext, blind_index, created_at, updated_at, version, index_version FROM records LIMIT 0",
     "SELECT chain, seq, prev, body, hash FROM chain_entries LIMIT 0",
     "SELECT chain, len, head FROM chain_anchors LIMIT 0",
     "SELECT name, len, head FROM witness LIMIT 0",
@@ -482,6 +486,7 @@ fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
+        r.get(8)?,
     ))
 }
 
@@ -494,10 +499,11 @@ type RawRecord = (
     i64,
     i64,
     i64,
+    i64,
 );
 
 fn to_record(raw: RawRecord) -> Result<VersionedRecord, StoreError> {
-    let (id, subject, kind, ciphertext, index, created, updated, version) = raw;
+    let (id, subject, kind, ciphertext, index, created, updated, version, index_version) = raw;
     Ok(VersionedRecord {
         sealed: SealedRecord {
             record: RecordId::from_bytes(id16(id, "record id")?),
@@ -505,6 +511,9 @@ fn to_record(raw: RawRecord) -> Result<VersionedRecord, StoreError> {
             kind,
             ciphertext,
             blind_index: index.map(|b| hash32(b, "blind index")).transpose()?,
+            index_version: u32::try_from(index_version).map_err(|_| StoreError::Corrupt {
+                what: "blind-index version",
+            })?,
             created_at: from_micros(created)?,
             updated_at: from_micros(updated)?,
         },
@@ -515,11 +524,12 @@ fn to_record(raw: RawRecord) -> Result<VersionedRecord, StoreError> {
 }
 
 const RECORD_COLUMNS: &str =
-    "id, subject, kind, ciphertext, blind_index, created_at, updated_at, version";
+    "id, subject, kind, ciphertext, blind_index, created_at, updated_at, version, index_version";
 
 /// Every column but `version`, from `excluded` (the row being upserted).
 const UPSERT_SET: &str = "subject = excluded.subject, kind = excluded.kind,
     ciphertext = excluded.ciphertext, blind_index = excluded.blind_index,
+    index_version = excluded.index_version,
     created_at = excluded.created_at, updated_at = excluded.updated_at";
 
 fn query_records(
@@ -586,7 +596,7 @@ impl RecordStore for SqliteStore {
     async fn put(&self, r: SealedRecord) -> Result<(), StoreError> {
         lock(&self.data)
             .prepare_cached(&format!(
-                "INSERT INTO records ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)
+                "INSERT INTO records ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)
                  ON CONFLICT(id) DO UPDATE SET {UPSERT_SET}, version = records.version + 1"
             ))
             .and_then(|mut s| {
@@ -597,7 +607,8 @@ impl RecordStore for SqliteStore {
                     r.ciphertext,
                     r.blind_index.as_ref().map(|b| b.as_slice()),
                     micros(r.created_at),
-                    micros(r.updated_at)
+                    micros(r.updated_at),
+                    i64::from(r.index_version)
                 ])
             })
             .map_err(backend)?;
@@ -613,7 +624,7 @@ impl RecordStore for SqliteStore {
         let id = r.record.to_bytes();
         let changed = tx
             .prepare_cached(&format!(
-                "INSERT INTO records ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO records ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT(id) DO UPDATE SET {UPSERT_SET}, version = excluded.version
                  WHERE records.version < excluded.version"
             ))
@@ -626,7 +637,8 @@ impl RecordStore for SqliteStore {
                     r.blind_index.as_ref().map(|b| b.as_slice()),
                     micros(r.created_at),
                     micros(r.updated_at),
-                    version_i64(row.version)
+                    version_i64(row.version),
+                    i64::from(r.index_version)
                 ])
             })
             .map_err(backend)?;
@@ -696,6 +708,74 @@ impl RecordStore for SqliteStore {
             )
             .map_err(backend)?;
         Ok(n as u64)
+    }
+
+    async fn indexed_below(
+        &self,
+        version: u32,
+        after: Option<RecordId>,
+        limit: usize,
+    ) -> Result<Vec<VersionedRecord>, StoreError> {
+        let after = after.map(|a| a.to_bytes().to_vec()).unwrap_or_default();
+        query_records(
+            &lock(&self.data),
+            &format!(
+                "SELECT {RECORD_COLUMNS} FROM records
+                 WHERE blind_index IS NOT NULL AND index_version < ?1 AND id > ?2
+                 ORDER BY id LIMIT ?3"
+            ),
+            params![
+                i64::from(version),
+                after,
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
+        )
+    }
+
+    async fn count_indexed_below(&self, version: u32) -> Result<u64, StoreError> {
+        let n: i64 = lock(&self.data)
+            .query_row(
+                "SELECT COUNT(*) FROM records WHERE blind_index IS NOT NULL AND index_version < ?1",
+                [i64::from(version)],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn replace_versioned(
+        &self,
+        row: VersionedRecord,
+        expected: u64,
+    ) -> Result<bool, StoreError> {
+        if row.version <= expected {
+            return Err(StoreError::Misuse {
+                what: "a replacement must raise the record version",
+            });
+        }
+        let r = &row.sealed;
+        let n = lock(&self.data)
+            .prepare_cached(
+                "UPDATE records SET subject = ?2, kind = ?3, ciphertext = ?4, blind_index = ?5,
+                 created_at = ?6, updated_at = ?7, version = ?8, index_version = ?9
+                 WHERE id = ?1 AND version = ?10",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    r.record.to_bytes().as_slice(),
+                    r.subject.to_bytes().as_slice(),
+                    r.kind,
+                    r.ciphertext,
+                    r.blind_index.as_ref().map(|b| b.as_slice()),
+                    micros(r.created_at),
+                    micros(r.updated_at),
+                    version_i64(row.version),
+                    i64::from(r.index_version),
+                    version_i64(expected)
+                ])
+            })
+            .map_err(backend)?;
+        Ok(n > 0)
     }
 
     async fn metadata_page(
@@ -1174,7 +1254,13 @@ impl KeyStore for SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend)?;
-        let index = values.index.iter().map(|v| (-1_i64, v));
+        // Blind-index versions are stored as negative ids: -1 the first, -v version v.
+        let index = values.index.iter().map(|v| (-1_i64, v)).chain(
+            values
+                .index_rotations
+                .iter()
+                .map(|(k, v)| (-i64::from(*k), v)),
+        );
         for (kek, value) in values
             .keks
             .iter()
@@ -1210,6 +1296,14 @@ fn read_check_values(conn: &Connection) -> Result<Option<KeyCheck>, StoreError> 
         any = true;
         if kek == -1 {
             out.index = Some(value);
+        } else if kek < -1 {
+            let version = kek
+                .checked_neg()
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or(StoreError::Corrupt {
+                    what: "key check value",
+                })?;
+            out.index_rotations.push((version, value));
         } else {
             let id = u32::try_from(kek).map_err(|_| StoreError::Corrupt {
                 what: "key check value",
@@ -1217,6 +1311,7 @@ fn read_check_values(conn: &Connection) -> Result<Option<KeyCheck>, StoreError> 
             out.keks.push((id, value));
         }
     }
+    out.index_rotations.sort_by_key(|(k, _)| *k);
     Ok(any.then_some(out))
 }
 

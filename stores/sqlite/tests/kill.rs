@@ -723,6 +723,7 @@ fn the_checker_reports_planted_violations() {
                 kind: "email".to_owned(),
                 ciphertext: vec![0; 40],
                 blind_index: None,
+                index_version: 1,
                 created_at: chrono::Utc::now(),
                 updated_at: chrono::Utc::now(),
             },
