@@ -93,8 +93,9 @@ async fn main() -> Result<(), Error> {
     Ok(())
 }
 
-/// Headers on every response: no script, no framing, no referrer, no caching of pages
-/// that show (masked) personal data.
+/// Headers on every response: no script, no framing, no referrer to other sites, no
+/// caching of pages that show (masked) personal data. (`no-referrer` would make the browser
+/// send `Origin: null` on the page's own forms, which the origin check refuses.)
 async fn security_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(
@@ -106,7 +107,7 @@ async fn security_headers(mut r: Response) -> Response {
     );
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
