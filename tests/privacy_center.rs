@@ -82,6 +82,7 @@ async fn run(chromium: &Path, driver: &Path) -> Result<(), Error> {
         .to_owned();
     let shots = target.join("privacy-center-screenshots");
     std::fs::create_dir_all(&shots)?;
+    let _ = std::fs::remove_file(shots.join("failure.png"));
     let example = example_binary()?;
     let data = tempfile::tempdir()?;
     let downloads = tempfile::tempdir()?;
