@@ -14,6 +14,10 @@
 //! Without Chromium or chromedriver it says SKIPPED and passes, except under `CI=true`,
 //! where it fails. The whole run is bounded ([`BUDGET`]); screenshots go to
 //! `target/privacy-center-screenshots/`.
+#![allow(
+    clippy::print_stdout,
+    reason = "the test says SKIPPED, where its screenshots are and how long it took"
+)]
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -121,7 +125,20 @@ async fn run(chromium: &Path, driver: &Path) -> Result<(), Error> {
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{port}"))
         .await?;
-    let result = flows(&c, &url, &shots, downloads.path()).await;
+    // The flows run as a task so that a failed assertion (a panic) still closes the
+    // browser below instead of leaving Chromium running.
+    let result = {
+        let (c, url, shots, dl) = (
+            c.clone(),
+            url.clone(),
+            shots.clone(),
+            downloads.path().to_owned(),
+        );
+        match tokio::spawn(async move { flows(&c, &url, &shots, &dl).await }).await {
+            Ok(r) => r,
+            Err(e) => Err(format!("a check failed: {e}").into()),
+        }
+    };
     if result.is_err() {
         // What the browser showed when a check failed.
         let _ = shot(&c, &shots, "failure").await;
@@ -135,15 +152,17 @@ async fn run(chromium: &Path, driver: &Path) -> Result<(), Error> {
 
     // Stop the server cleanly (Ctrl-C), then read what it logged: no personal data.
     let logs = server.interrupt()?;
-    for secret in [
-        "alice@",
-        "Alice",
-        "668 18",
-        "1800",
-        "google-204518",
-        "de-CH",
-    ] {
-        assert!(!logs.contains(secret), "the server logged personal data");
+    // It prints its URL and its shutdown, nothing else (no request, no person).
+    for (n, line) in logs.lines().enumerate() {
+        assert!(
+            line.strip_prefix("privacy center: http://127.0.0.1:")
+                .is_some_and(|port| port
+                    .trim_end_matches('/')
+                    .bytes()
+                    .all(|b| b.is_ascii_digit()))
+                || line == "privacy center stopped",
+            "the server logged more than its URL and shutdown (line {n}, not repeated here)"
+        );
     }
 
     ledger_facts(data.path(), &page_facts).await?;
