@@ -261,12 +261,18 @@ async fn flows(c: &Client, url: &str, shots: &Path, downloads: &Path) -> Result<
     c.find(Locator::Id("export")).await?.click().await?;
     let file = wait_file(&downloads.join("my-data.json")).await?;
     let export: Value = serde_json::from_slice(&std::fs::read(file)?)?;
-    let records = export["records"].as_array().ok_or("no records")?;
-    let kinds: Vec<&str> = records.iter().filter_map(|r| r["kind"].as_str()).collect();
+    let records = export
+        .get("records")
+        .and_then(Value::as_array)
+        .ok_or("no records")?;
+    let kinds: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.get("kind").and_then(Value::as_str))
+        .collect();
     for k in ["email", "phone", "person_name", "cookie_preference"] {
         assert!(kinds.contains(&k), "export holds {k}: {kinds:?}");
     }
-    let consents = export["consents"].to_string();
+    let consents = export.get("consents").ok_or("no consents")?.to_string();
     assert!(consents.contains("cookies") && !consents.contains("google_link"));
 
     // 5. An erasure request, filed and verified through the desk, with its due date.
