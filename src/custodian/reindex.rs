@@ -237,11 +237,7 @@ impl Custodian {
         // grow, so the checkpoint below is a new one even when nothing else was written
         // since the last rotation's).
         let version = self.inner.keyring.index_version;
-        let mut ev = AuditEvent::new(
-            self.now(),
-            AuditKind::Reindexed,
-            SubjectId::from_uuid(uuid::Uuid::nil()),
-        );
+        let mut ev = AuditEvent::new(self.now(), AuditKind::Reindexed, SubjectId::DEPLOYMENT);
         ev.reference = Some(format!(
             "blind-index rotation finished, index key version {version}"
         ));
