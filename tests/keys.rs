@@ -670,3 +670,168 @@ async fn in_process_unwrap_agrees_with_the_async_unwrap() {
         );
     }
 }
+
+/// Outside review (issue 16): raising the backup window (or the epoch) after erasure reports
+/// promised dates would move destructions later than promised. The schedule is pinned in the
+/// ledger at the first build: a longer one is refused, a shorter one recorded.
+#[tokio::test]
+async fn a_longer_backup_window_or_epoch_than_recorded_is_refused() {
+    let keks: DynKeks = Arc::new(LocalKeks::generate("main", t0()).unwrap());
+    let records = Arc::new(InMemoryRecordStore::new());
+    let chains = Arc::new(InMemoryChainStore::new());
+    let keys = Arc::new(InMemoryKeyStore::new());
+    let clock = Arc::new(ManualClock::new(t0()));
+    let build = |window: TimeDelta, epoch: TimeDelta| {
+        Custodian::builder_with_kms(
+            keks.clone(),
+            IndexKey::from_bytes(&crm_privacy::crypto::test_secret(41)).unwrap(),
+        )
+        .records(records.clone())
+        .chains(chains.clone())
+        .keys(keys.clone())
+        .clock(clock.clone())
+        .backup_window(window)
+        .kek_epoch(epoch)
+        .build()
+    };
+    let c = build(WINDOW, EPOCH).await.unwrap();
+    let s = c.register_subject().await.unwrap();
+    c.store(s, Email::parse("pinned@example.com").unwrap())
+        .await
+        .unwrap();
+    let promised = c.erase(s).await.unwrap().undecryptable_after.unwrap();
+    assert!(matches!(
+        build(WINDOW * 3, EPOCH).await.unwrap_err(),
+        CustodianError::ScheduleLengthened {
+            what: "backup window",
+            recorded_days: 30
+        }
+    ));
+    assert!(matches!(
+        build(WINDOW, EPOCH * 2).await.unwrap_err(),
+        CustodianError::ScheduleLengthened {
+            what: "kek epoch",
+            recorded_days: 7
+        }
+    ));
+    // Shorter is accepted and recorded: dates only move earlier, and the longer one is then
+    // refused against the new record.
+    let shorter = build(WINDOW / 2, EPOCH).await.unwrap();
+    let now_promised = shorter.kek_schedule().await.unwrap()[0].destroy_at;
+    assert!(now_promised <= promised);
+    assert!(build(WINDOW, EPOCH).await.is_err());
+}
+
+/// A KMS like an alias update that has not propagated: after a rotation `versions()`
+/// shows the new primary at once, but the next `stale` wraps still use the old version (the
+/// new one is created underneath only when the alias catches up or a version is destroyed).
+#[derive(Debug)]
+struct Lagging {
+    inner: LocalKeks,
+    /// Wraps left that still go to the old version after a rotation.
+    stale: AtomicUsize,
+    /// A rotation the alias has not caught up with: its instant.
+    pending: std::sync::Mutex<Option<DateTime<Utc>>>,
+}
+
+impl Lagging {
+    async fn catch_up(&self) -> Result<(), CryptoError> {
+        let pending = self.pending.lock().unwrap().take();
+        if let Some(at) = pending {
+            self.inner.rotate(at).await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl KeyEncryptionKeys for Lagging {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    async fn wrap(&self, s: SubjectId, k: &KeyMaterial) -> Result<WrappedKey, CryptoError> {
+        let lagging = self
+            .stale
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if !lagging {
+            self.catch_up().await?;
+        }
+        self.inner.wrap(s, k).await
+    }
+    async fn unwrap(&self, s: SubjectId, w: &WrappedKey) -> Result<KeyMaterial, CryptoError> {
+        self.inner.unwrap(s, w).await
+    }
+    async fn rotate(&self, now: DateTime<Utc>) -> Result<u32, CryptoError> {
+        if self.stale.load(Ordering::SeqCst) == 0 {
+            return self.inner.rotate(now).await;
+        }
+        *self.pending.lock().unwrap() = Some(now);
+        Ok(self.versions().await?.len() as u32)
+    }
+    async fn destroy(&self, v: u32, now: DateTime<Utc>) -> Result<(), CryptoError> {
+        self.catch_up().await?;
+        self.inner.destroy(v, now).await
+    }
+    async fn versions(&self) -> Result<Vec<KekVersion>, CryptoError> {
+        let mut v = self.inner.versions().await?;
+        if let Some(at) = *self.pending.lock().unwrap() {
+            for old in &mut v {
+                if old.state == KekState::Primary {
+                    old.state = KekState::Enabled;
+                }
+            }
+            v.push(KekVersion {
+                version: v.len() as u32 + 1,
+                created_at: at,
+                state: KekState::Primary,
+                check: None,
+            });
+        }
+        Ok(v)
+    }
+}
+
+/// Outside review (issue 16): with a KMS that keeps wrapping under the old version for a
+/// while after a rotation, `destroy_expired_keks` must not destroy the version every live
+/// key is still under. The re-wrap checks the version it got and the destruction re-reads
+/// every live key first: nothing is destroyed, nobody is lost; once the KMS catches up the
+/// destruction goes through.
+#[tokio::test]
+async fn a_lagging_kms_never_makes_destruction_lose_live_subjects() {
+    let clock = Arc::new(ManualClock::new(t0()));
+    let kms = Arc::new(Lagging {
+        inner: LocalKeks::generate("main", t0()).unwrap(),
+        stale: AtomicUsize::new(0),
+        pending: std::sync::Mutex::new(None),
+    });
+    let (c, _keys) = in_memory(kms.clone(), clock.clone()).await;
+    let mut subjects = Vec::new();
+    for i in 0..5 {
+        let s = c.register_subject().await.unwrap();
+        let r = c
+            .store(s, Email::parse(&format!("lag{i}@example.com")).unwrap())
+            .await
+            .unwrap();
+        subjects.push((s, r));
+    }
+    kms.stale.store(1000, Ordering::SeqCst);
+    // No sweep ran for a whole epoch and window: the primary itself is due, so the
+    // destruction rotates first, re-wraps, and destroys version 1.
+    clock.set(t0() + EPOCH + WINDOW);
+    let refused = c.destroy_expired_keks().await;
+    assert!(
+        matches!(refused, Err(CustodianError::Crypto(CryptoError::Kms(_)))),
+        "{refused:?}"
+    );
+    for (s, r) in &subjects {
+        read_email(&c, *s, *r).await.unwrap();
+    }
+    // The alias catches up: the destruction goes through and everyone still reads.
+    kms.stale.store(0, Ordering::SeqCst);
+    let destroyed = c.destroy_expired_keks().await.unwrap();
+    assert!(destroyed.contains(&1), "{destroyed:?}");
+    for (s, r) in &subjects {
+        read_email(&c, *s, *r).await.unwrap();
+    }
+}

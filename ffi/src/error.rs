@@ -296,7 +296,8 @@ impl From<CustodianError> for crm_result {
             CustodianError::Schedule(_)
             | CustodianError::NoStore
             | CustodianError::Config(_)
-            | CustodianError::IndexRotationUnfinished { .. } => Self::CRM_INVALID_CONFIG,
+            | CustodianError::IndexRotationUnfinished { .. }
+            | CustodianError::ScheduleLengthened { .. } => Self::CRM_INVALID_CONFIG,
             CustodianError::WrongAudience => Self::CRM_WRONG_AUDIENCE,
             CustodianError::NotOwnSession => Self::CRM_PURPOSE_NEEDS_SESSION,
             CustodianError::CollectionWithoutConsent { .. } => Self::CRM_COLLECTION_WITHOUT_CONSENT,

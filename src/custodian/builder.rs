@@ -452,6 +452,7 @@ impl CustodianBuilder {
         }
         // So is a KEK rotation killed mid re-wrap: every live key ends under the primary
         // version before the custodian serves (docs/keys.md, "Resumable rotation").
+        c.pin_kek_schedule().await?;
         c.resume_kek_rotation().await?;
         Ok(c)
     }

@@ -40,6 +40,17 @@ pub enum CustodianError {
     /// A policy version was not published or acknowledged (clause 10).
     #[error(transparent)]
     Version(#[from] crate::policy::versions::VersionError),
+    /// The KEK epoch or backup window is longer than the one recorded in the ledger: erasure
+    /// reports already promise dates computed from the recorded one (issue 16).
+    #[error(
+        "the {what} configured is longer than the one recorded ({recorded_days} days): erasure dates already promised would move later"
+    )]
+    ScheduleLengthened {
+        /// `"kek epoch"` or `"backup window"`.
+        what: &'static str,
+        /// The recorded length, whole days.
+        recorded_days: i64,
+    },
     /// A step of the data-subject request desk was refused.
     #[error(transparent)]
     Dsr(#[from] crate::dsr::DsrError),

@@ -25,6 +25,7 @@ use crate::crypto::{
 };
 use crate::data::Category;
 use crate::ids::SubjectId;
+use crate::ledger::{AuditEvent, AuditKind, LedgerChange};
 use crate::store::StoreError;
 
 /// The keys of one custodian.
@@ -46,6 +47,9 @@ pub(super) struct KeyHierarchy {
     /// The primary version every live key was last seen re-wrapped under (0: not checked
     /// since this process started).
     rewrapped_through: AtomicU32,
+    /// Serialises KEK maintenance (rotation, its resumption, destruction) within a process,
+    /// so two of them never interleave their scans and destructions.
+    maintenance: tokio::sync::Mutex<()>,
 }
 
 impl KeyHierarchy {
@@ -63,6 +67,7 @@ impl KeyHierarchy {
             ledger_attested: AtomicU64::new(0),
             epoch,
             rewrapped_through: AtomicU32::new(0),
+            maintenance: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -329,12 +334,17 @@ impl Custodian {
     /// [`CryptoError::RotationUnsupported`] for a custodian built from a keyring; KMS and
     /// store failures (retrying is safe).
     pub async fn rotate_kek(&self) -> Result<KekRotation, CustodianError> {
+        let _maintenance = self.inner.keyring.maintenance.lock().await;
+        self.rotate_kek_locked().await
+    }
+
+    async fn rotate_kek_locked(&self) -> Result<KekRotation, CustodianError> {
         self.epoch()?;
         let version = self.inner.keyring.keks.rotate(self.now()).await?;
         let checks = self.inner.keyring.check_values().await?;
         let stored = self.inner.keys.set_check_values_if_absent(&checks).await?;
         checks.verify_against(&stored)?;
-        let mut report = self.finish_kek_rotation().await?;
+        let mut report = self.finish_kek_rotation_locked().await?;
         report.version = report.version.max(version);
         Ok(report)
     }
@@ -345,6 +355,11 @@ impl Custodian {
     /// # Errors
     /// KMS and store failures.
     pub async fn finish_kek_rotation(&self) -> Result<KekRotation, CustodianError> {
+        let _maintenance = self.inner.keyring.maintenance.lock().await;
+        self.finish_kek_rotation_locked().await
+    }
+
+    async fn finish_kek_rotation_locked(&self) -> Result<KekRotation, CustodianError> {
         let h = &self.inner.keyring;
         let primary = h.primary_version().await?;
         let (mut rewrapped, mut unreadable) = (0_u64, 0_u64);
@@ -366,6 +381,16 @@ impl Custodian {
                 Err(e) => return Err(e.into()),
             };
             let again = h.keks.wrap(subject, &material).await?;
+            // A KMS whose alias still points at an older version (eventual consistency
+            // after a rotation) must not make the re-wrap look done: the version is about to
+            // be destroyed. A newer version (a concurrent rotation) is fine.
+            let same_kek = again.kek_name() == Some(h.keks.name());
+            if !same_kek || again.kek_id().is_none_or(|v| v < primary) {
+                return Err(CryptoError::Kms(
+                    "the KMS wrapped under a version older than the primary; retry later",
+                )
+                .into());
+            }
             match self.inner.keys.put(subject, again).await {
                 Ok(()) => rewrapped = rewrapped.saturating_add(1),
                 // Erased meanwhile: the erasure wins.
@@ -379,6 +404,48 @@ impl Custodian {
             rewrapped,
             unreadable,
         })
+    }
+
+    /// Pins the KEK schedule at build (issue 16): records the epoch and backup window in the
+    /// ledger the first time; refuses a longer one later, since erasure reports already
+    /// promised dates computed from the recorded one (a longer window would move a
+    /// destruction later than promised); records a shorter one.
+    pub(super) async fn pin_kek_schedule(&self) -> Result<(), CustodianError> {
+        let Some(epoch) = self.inner.keyring.epoch else {
+            return Ok(());
+        };
+        let configured = (epoch.num_seconds(), self.inner.backup_window.num_seconds());
+        if let Some(recorded) = self.inner.state.kek_schedule() {
+            if configured.0 > recorded.0 {
+                return Err(CustodianError::ScheduleLengthened {
+                    what: "kek epoch",
+                    recorded_days: recorded.0 / 86_400,
+                });
+            }
+            if configured.1 > recorded.1 {
+                return Err(CustodianError::ScheduleLengthened {
+                    what: "backup window",
+                    recorded_days: recorded.1 / 86_400,
+                });
+            }
+            if configured == recorded {
+                return Ok(());
+            }
+        }
+        let mut ev = AuditEvent::new(self.now(), AuditKind::KekScheduleSet, SubjectId::DEPLOYMENT);
+        ev.reference = Some(format!(
+            "kek epoch {} s, backup window {} s",
+            configured.0, configured.1
+        ));
+        self.commit_change(
+            LedgerChange::KekScheduleSet {
+                epoch_secs: configured.0,
+                backup_window_secs: configured.1,
+            },
+            ev,
+        )
+        .await?;
+        self.catch_up().await
     }
 
     /// Finishes, at build, a KEK rotation a process left half-done (killed mid re-wrap:
@@ -408,34 +475,40 @@ impl Custodian {
         let Some(epoch) = self.inner.keyring.epoch else {
             return Ok(None);
         };
+        let _maintenance = self.inner.keyring.maintenance.lock().await;
         let versions = self.inner.keyring.keks.versions().await?;
         let Some(primary) = versions.iter().find(|v| v.state == KekState::Primary) else {
             return Err(CryptoError::Kms("no primary version").into());
         };
         let (rotate_by, _) = self.epoch_dates(primary.created_at, epoch)?;
         if rotate_by <= self.now() {
-            return self.rotate_kek().await.map(Some);
+            return self.rotate_kek_locked().await.map(Some);
         }
         let older_alive = versions.iter().any(|v| v.state == KekState::Enabled);
         let checked = self.inner.keyring.rewrapped_through.load(Ordering::SeqCst);
         if older_alive && checked < primary.version {
-            return self.finish_kek_rotation().await.map(Some);
+            return self.finish_kek_rotation_locked().await.map(Some);
         }
         Ok(None)
     }
 
     /// Destroys every KEK version whose destruction date (end of epoch + backup window)
     /// has come. A version still primary is rotated away first and every live key
-    /// re-wrapped, so no live subject is lost. Returns the versions destroyed. The sweep
-    /// calls it: run the sweep at least daily for the dates in erasure reports to hold to
-    /// the day.
+    /// re-wrapped; then every live key is read again and the destruction is refused while
+    /// any is still under a version due (a KMS that keeps wrapping under the old version, a
+    /// writer of another process), so no live subject is lost. Returns the versions
+    /// destroyed. The sweep calls it: run the sweep at least daily for the dates in erasure
+    /// reports to hold to the day.
     ///
     /// # Errors
-    /// KMS and store failures; [`CustodianError::TimeOutOfRange`].
+    /// KMS and store failures; [`CustodianError::TimeOutOfRange`];
+    /// [`CryptoError::Kms`] when live keys remain under a version due (nothing destroyed;
+    /// retry).
     pub async fn destroy_expired_keks(&self) -> Result<Vec<u32>, CustodianError> {
         let Some(epoch) = self.inner.keyring.epoch else {
             return Ok(Vec::new());
         };
+        let _maintenance = self.inner.keyring.maintenance.lock().await;
         let now = self.now();
         let versions = self.inner.keyring.keks.versions().await?;
         let mut due = Vec::new();
@@ -454,13 +527,33 @@ impl Custodian {
         }
         // Nothing live may remain under a version about to go.
         if primary_due {
-            self.rotate_kek().await?;
+            self.rotate_kek_locked().await?;
         } else {
-            self.finish_kek_rotation().await?;
+            self.finish_kek_rotation_locked().await?;
         }
+        self.refuse_live_keys_under(&due).await?;
         for v in &due {
             self.inner.keyring.keks.destroy(*v, now).await?;
         }
         Ok(due)
+    }
+
+    /// Reads every live key and refuses if one is under a version in `due`.
+    async fn refuse_live_keys_under(&self, due: &[u32]) -> Result<(), CustodianError> {
+        let h = &self.inner.keyring;
+        for subject in self.inner.keys.subjects().await? {
+            let wrapped = match self.inner.keys.get(subject).await {
+                Ok(w) => w,
+                Err(StoreError::NotFound { .. } | StoreError::Shredded(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if due.iter().any(|v| h.is_under(&wrapped, *v)) {
+                return Err(CryptoError::Kms(
+                    "a live key is still under a version due for destruction; nothing destroyed, retry",
+                )
+                .into());
+            }
+        }
+        Ok(())
     }
 }

@@ -179,6 +179,16 @@ pub enum LedgerChange {
         /// Why.
         reason: RefusalReason,
     },
+    /// The KEK schedule in force (clause 6.2, issue 16): epoch length and backup window, in
+    /// seconds. Deployment-wide (nil subject). Erasure reports promise dates computed from
+    /// it, so a custodian configured with a longer epoch or window than the last one
+    /// recorded is refused at build; a shorter one is recorded (dates only move earlier).
+    KekScheduleSet {
+        /// KEK epoch length, seconds.
+        epoch_secs: i64,
+        /// Backup window, seconds.
+        backup_window_secs: i64,
+    },
     /// A policy version published (clause 10). Deployment-wide: the entry's subject is the
     /// nil id ([`SubjectId::DEPLOYMENT`]). An entry that does not follow the history (number
     /// not increasing, effective date earlier, other confidentiality fingerprint) is
@@ -266,6 +276,8 @@ pub enum AuditKind {
     SubjectRequest,
     /// A policy version was published (clause 10); subject: the deployment (nil id).
     PolicyPublished,
+    /// The KEK schedule (epoch, backup window) was recorded; subject: the deployment.
+    KekScheduleSet,
     /// The notice of a significant policy version was delivered to the subject (10.2).
     PolicyNoticeDelivered,
     /// Delivering the notice failed (retried).

@@ -55,6 +55,8 @@ struct Inner {
     policy: Option<PolicyHistory>,
     /// Notices of policy versions (10.2), by subject and version.
     notices: HashMap<(SubjectId, u32), NoticeStatus>,
+    /// The KEK schedule last recorded: (epoch, backup window), seconds.
+    kek_schedule: Option<(i64, i64)>,
 }
 
 /// Where the notice of one policy version to one subject stands.
@@ -179,6 +181,12 @@ impl PolicyState {
                     );
                 }
             },
+            LedgerChange::KekScheduleSet {
+                epoch_secs,
+                backup_window_secs,
+            } => {
+                s.kek_schedule = Some((*epoch_secs, *backup_window_secs));
+            }
             LedgerChange::PolicyNoticeDelivered { version } => {
                 let n = s.notices.entry((e.subject, *version)).or_default();
                 n.delivered_at.get_or_insert(e.at);
@@ -373,6 +381,11 @@ impl PolicyState {
             .get(&subject)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The KEK schedule last recorded: (epoch, backup window), seconds.
+    pub(crate) fn kek_schedule(&self) -> Option<(i64, i64)> {
+        self.read().kek_schedule
     }
 
     /// The published policy versions, oldest first.
