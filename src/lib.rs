@@ -66,8 +66,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use data::{
     Category, ColleagueContact, CookiePreference, CustomerRecord, DataError, DataKind, DataReason,
     DeviceContact, DeviceInfo, Email, EmailOptions, EmailReason, Facebook, Google, HostKind,
-    IpAddress, KindRef, Masked, PersonName, Personal, Phone, PhoneOptions, PhonePolicy, PhoneReason,
-    PhoneType, Provider, ProviderAccountId, Reader, Writer, Zoom, ZoomAccessToken,
+    IpAddress, KindRef, Masked, PersonName, Personal, Phone, PhoneOptions, PhonePolicy,
+    PhoneReason, PhoneType, Provider, ProviderAccountId, Reader, Writer, Zoom, ZoomAccessToken,
 };
 // Grants and the proofs they are issued on (made only by the custodian).
 pub use grant::{

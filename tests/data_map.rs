@@ -141,7 +141,12 @@ fn dpv_names_every_kind_with_purpose_basis_and_retention() {
             if let Some(iri) = info.dpv_iri {
                 assert_eq!(p["@type"], iri);
             }
-            assert_eq!(p.get("dct:description").is_some(), i >= n_full, "{}", e.kind);
+            assert_eq!(
+                p.get("dct:description").is_some(),
+                i >= n_full,
+                "{}",
+                e.kind
+            );
         }
         for info in e.purposes.iter().chain(&e.masked_only_purposes) {
             let basis = info.legal_basis.dpv_iri();

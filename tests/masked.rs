@@ -48,7 +48,10 @@ fn access(e: CustodianError) -> AccessError {
 /// The masked form of `email` as a support specialist reads it (masked-only pair).
 async fn masked_email(a: &Fx, email: &str) -> String {
     let alice = a.c.register_subject().await.unwrap();
-    let rec = a.c.store(alice, Email::parse(email).unwrap()).await.unwrap();
+    let rec =
+        a.c.store(alice, Email::parse(email).unwrap())
+            .await
+            .unwrap();
     let g =
         a.c.grant_staff::<SupportContact>(alice, staff_with_nda(a))
             .await
@@ -61,7 +64,10 @@ async fn masked_email(a: &Fx, email: &str) -> String {
 /// The masked form of `phone` as a notification reads it (masked-only pair).
 async fn masked_phone(a: &Fx, phone: &str) -> String {
     let alice = a.c.register_subject().await.unwrap();
-    let rec = a.c.store(alice, Phone::parse(phone).unwrap()).await.unwrap();
+    let rec =
+        a.c.store(alice, Phone::parse(phone).unwrap())
+            .await
+            .unwrap();
     let g = a.c.grant::<Notification>(alice, "mailer").await.unwrap();
     a.c.with_masked::<Phone, _, _>(&g, rec, |m| m.as_str().to_owned())
         .await
@@ -84,7 +90,10 @@ async fn email_masks_keep_the_first_character_and_the_domain() {
         ("José@Bücher.example", "J•••@xn--bcher-kva.example"),
         ("Ünïcødé@example.com", "Ü•••@example.com"),
         ("用户@例子.广告", "用•••@xn--fsqu00a.xn--4rr70v"),
-        ("δοκιμή@παράδειγμα.δοκιμή", "δ•••@xn--hxajbheg2az3al.xn--jxalpdlp"),
+        (
+            "δοκιμή@παράδειγμα.δοκιμή",
+            "δ•••@xn--hxajbheg2az3al.xn--jxalpdlp",
+        ),
     ] {
         assert_eq!(masked_email(&a, input).await, masked, "{input}");
     }
@@ -94,17 +103,17 @@ async fn email_masks_keep_the_first_character_and_the_domain() {
 async fn phone_masks_show_the_country_code_and_at_most_the_last_four_digits() {
     let a = fx().await;
     for (input, masked) in [
-        ("+44 20 7946 0958", "+44 •••• 0958"),   // United Kingdom, 10-digit NSN
-        ("+1 415 555 0100", "+1 •••• 0100"),     // United States (NANP)
-        ("+49 30 901820", "+49 •••• 1820"),      // Germany, 8-digit NSN
-        ("+33 6 12 34 56 78", "+33 •••• 5678"),  // France, mobile
-        ("+81 3 1234 5678", "+81 •••• 5678"),    // Japan
-        ("+61 4 1234 5678", "+61 •••• 5678"),    // Australia, mobile
-        ("+353 1 234 5678", "+353 •••• 5678"),   // Ireland, three-digit country code
-        ("+91 98765 43210", "+91 •••• 3210"),    // India
-        ("+354 412 3456", "+354 •••• 456"),      // Iceland, 7-digit NSN: four stay hidden
-        ("+298 212345", "+298 •••• 45"),         // Faroe Islands, 6-digit NSN
-        ("+683 7290", "+683 ••••"),              // Niue, 4-digit NSN: no digit shown
+        ("+44 20 7946 0958", "+44 •••• 0958"), // United Kingdom, 10-digit NSN
+        ("+1 415 555 0100", "+1 •••• 0100"),   // United States (NANP)
+        ("+49 30 901820", "+49 •••• 1820"),    // Germany, 8-digit NSN
+        ("+33 6 12 34 56 78", "+33 •••• 5678"), // France, mobile
+        ("+81 3 1234 5678", "+81 •••• 5678"),  // Japan
+        ("+61 4 1234 5678", "+61 •••• 5678"),  // Australia, mobile
+        ("+353 1 234 5678", "+353 •••• 5678"), // Ireland, three-digit country code
+        ("+91 98765 43210", "+91 •••• 3210"),  // India
+        ("+354 412 3456", "+354 •••• 456"),    // Iceland, 7-digit NSN: four stay hidden
+        ("+298 212345", "+298 •••• 45"),       // Faroe Islands, 6-digit NSN
+        ("+683 7290", "+683 ••••"),            // Niue, 4-digit NSN: no digit shown
     ] {
         let m = masked_phone(&a, input).await;
         assert_eq!(m, masked, "{input}");
@@ -115,7 +124,10 @@ async fn phone_masks_show_the_country_code_and_at_most_the_last_four_digits() {
         // Never more than the country code and the last four digits; at least four of the
         // national number hidden.
         let tail = &shown[cc.len()..];
-        assert!(tail.len() <= 4 && nsn.len() - tail.len() >= 4.min(nsn.len()), "{input}");
+        assert!(
+            tail.len() <= 4 && nsn.len() - tail.len() >= 4.min(nsn.len()),
+            "{input}"
+        );
         assert!(nsn.ends_with(tail), "{input}");
     }
 }
@@ -166,7 +178,11 @@ fn masked_impls_runtime_table_and_register_agree() {
     assert_eq!(m.len(), Category::ALL.len() * PurposeId::ALL.len());
     let reg = register();
     for &(c, p, compiles) in &m {
-        assert_eq!(permits_masked(c, p), compiles, "permits_masked vs impls {c:?}/{p:?}");
+        assert_eq!(
+            permits_masked(c, p),
+            compiles,
+            "permits_masked vs impls {c:?}/{p:?}"
+        );
         let e = reg.entry(KindRef::Builtin(c)).unwrap();
         let listed = e.masked_view.is_some()
             && (e.purposes.iter().any(|x| x.name == p.name())
@@ -191,7 +207,11 @@ fn masked_impls_runtime_table_and_register_agree() {
         ]
     );
     for &c in Category::ALL {
-        let has = reg.entry(KindRef::Builtin(c)).unwrap().masked_view.is_some();
+        let has = reg
+            .entry(KindRef::Builtin(c))
+            .unwrap()
+            .masked_view
+            .is_some();
         assert_eq!(has, matches!(c, Category::Email | Category::Phone), "{c:?}");
     }
     // The masked-only pairs stay unreadable in full.
@@ -208,8 +228,14 @@ fn masked_impls_runtime_table_and_register_agree() {
 async fn full_purposes_read_masked_views_within_the_sharing_choice() {
     let a = fx().await;
     let alice = a.c.register_subject().await.unwrap();
-    let email = a.c.store(alice, Email::parse("alice@example.com").unwrap()).await.unwrap();
-    let phone = a.c.store(alice, Phone::parse("+442079460958").unwrap()).await.unwrap();
+    let email =
+        a.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
+    let phone =
+        a.c.store(alice, Phone::parse("+442079460958").unwrap())
+            .await
+            .unwrap();
     let mailer = a.c.grant::<Notification>(alice, "mailer").await.unwrap();
     let m =
         a.c.with_masked::<Email, _, _>(&mailer, email, |m| m.to_string())
@@ -247,27 +273,42 @@ async fn full_purposes_read_masked_views_within_the_sharing_choice() {
 async fn the_gate_refuses_masked_reads_like_full_ones() {
     let a = fx().await;
     let alice = a.c.register_subject().await.unwrap();
-    let rec = a.c.store(alice, Email::parse("alice@example.com").unwrap()).await.unwrap();
+    let rec =
+        a.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
     let staff = staff_with_nda(&a);
     let read = |g: Grant<SupportContact>| {
         let c = &a.c;
-        async move { c.with_masked::<Email, _, _>(&g, rec, |m| m.to_string()).await }
+        async move {
+            c.with_masked::<Email, _, _>(&g, rec, |m| m.to_string())
+                .await
+        }
     };
 
     // Revoked.
-    let g = a.c.grant_staff::<SupportContact>(alice, staff).await.unwrap();
+    let g =
+        a.c.grant_staff::<SupportContact>(alice, staff)
+            .await
+            .unwrap();
     a.c.revoke(&g).await.unwrap();
     let e = read(g).await.unwrap_err();
     assert!(matches!(access(e), AccessError::Revoked { .. }));
 
     // Expired, by the custodian's clock.
-    let g = a.c.grant_staff::<SupportContact>(alice, staff).await.unwrap();
+    let g =
+        a.c.grant_staff::<SupportContact>(alice, staff)
+            .await
+            .unwrap();
     a.clock.advance(TimeDelta::days(2));
     let e = read(g).await.unwrap_err();
     assert!(matches!(access(e), AccessError::Expired { .. }));
 
     // NDA removed (clause 8.1).
-    let g = a.c.grant_staff::<SupportContact>(alice, staff).await.unwrap();
+    let g =
+        a.c.grant_staff::<SupportContact>(alice, staff)
+            .await
+            .unwrap();
     a.staff.remove(staff);
     let e = read(g).await.unwrap_err();
     assert!(matches!(access(e), AccessError::NdaMissing { .. }));
@@ -283,14 +324,20 @@ async fn the_gate_refuses_masked_reads_like_full_ones() {
     assert!(matches!(access(e), AccessError::NotVisible { .. }));
 
     // Restricted (clause 9.1).
-    let g = a.c.grant_staff::<SupportContact>(alice, staff).await.unwrap();
+    let g =
+        a.c.grant_staff::<SupportContact>(alice, staff)
+            .await
+            .unwrap();
     a.c.restrict(alice).await.unwrap();
     let e = read(g).await.unwrap_err();
     assert!(matches!(access(e), AccessError::Restricted { .. }));
     a.c.lift_restriction(alice).await.unwrap();
 
     // Erased (clause 6.2).
-    let g = a.c.grant_staff::<SupportContact>(alice, staff).await.unwrap();
+    let g =
+        a.c.grant_staff::<SupportContact>(alice, staff)
+            .await
+            .unwrap();
     assert!(read_ok(&a, &g, rec).await);
     a.c.erase(alice).await.unwrap();
     let e = read(g).await.unwrap_err();
@@ -302,8 +349,18 @@ async fn the_gate_refuses_masked_reads_like_full_ones() {
         .filter(|e| e.kind == AuditKind::Refused)
         .filter_map(|e| e.reference.as_deref())
         .collect();
-    for reason in ["revoked", "expired", "nda_missing", "not_visible", "restricted", "erased"] {
-        assert!(refused.contains(&reason), "{reason} not audited: {refused:?}");
+    for reason in [
+        "revoked",
+        "expired",
+        "nda_missing",
+        "not_visible",
+        "restricted",
+        "erased",
+    ] {
+        assert!(
+            refused.contains(&reason),
+            "{reason} not audited: {refused:?}"
+        );
     }
     assert_eq!(count(&events, AuditKind::ExposedMasked), 1);
     assert_eq!(count(&events, AuditKind::Exposed), 0);
@@ -322,9 +379,14 @@ fn count(events: &[AuditEvent], k: AuditKind) -> usize {
 async fn masked_reads_are_audited_as_masked() {
     let a = fx().await;
     let alice = a.c.register_subject().await.unwrap();
-    let rec = a.c.store(alice, Phone::parse("+442079460958").unwrap()).await.unwrap();
+    let rec =
+        a.c.store(alice, Phone::parse("+442079460958").unwrap())
+            .await
+            .unwrap();
     let g = a.c.grant::<Notification>(alice, "mailer").await.unwrap();
-    a.c.with_masked::<Phone, _, _>(&g, rec, |_| ()).await.unwrap();
+    a.c.with_masked::<Phone, _, _>(&g, rec, |_| ())
+        .await
+        .unwrap();
     let events = a.c.audit_events().await.unwrap();
     let masked: Vec<&AuditEvent> = events
         .iter()
@@ -342,7 +404,10 @@ async fn masked_reads_are_audited_as_masked() {
     let json = serde_json::to_string(e).unwrap();
     assert!(json.contains("\"exposed_masked\""), "{json}");
     // A full read of the same record for a full purpose is audited as exposed, not masked.
-    let g = a.c.grant::<AccountManagement>(alice, "profile").await.unwrap();
+    let g =
+        a.c.grant::<AccountManagement>(alice, "profile")
+            .await
+            .unwrap();
     a.c.with::<Phone, _, _>(&g, rec, |_| ()).await.unwrap();
     let events = a.c.audit_events().await.unwrap();
     assert_eq!(count(&events, AuditKind::Exposed), 1);
@@ -365,8 +430,14 @@ async fn the_full_value_never_leaves_the_masked_path() {
     ];
     let a = fx().await;
     let alice = a.c.register_subject().await.unwrap();
-    let email = a.c.store(alice, Email::parse(&email_text).unwrap()).await.unwrap();
-    let phone = a.c.store(alice, Phone::parse(phone_text).unwrap()).await.unwrap();
+    let email =
+        a.c.store(alice, Email::parse(&email_text).unwrap())
+            .await
+            .unwrap();
+    let phone =
+        a.c.store(alice, Phone::parse(phone_text).unwrap())
+            .await
+            .unwrap();
     let support =
         a.c.grant_staff::<SupportContact>(alice, staff_with_nda(&a))
             .await
@@ -379,7 +450,10 @@ async fn the_full_value_never_leaves_the_masked_path() {
             .await
             .unwrap();
     assert_eq!(s, "c•••@canary.example");
-    assert!(d.contains("c•••@canary.example") && d.contains("email"), "{d}");
+    assert!(
+        d.contains("c•••@canary.example") && d.contains("email"),
+        "{d}"
+    );
     rendered.extend([d, s]);
     let (d, s) =
         a.c.with_masked::<Phone, _, _>(&mailer, phone, |m| (format!("{m:?}"), format!("{m}")))
@@ -389,12 +463,19 @@ async fn the_full_value_never_leaves_the_masked_path() {
     rendered.extend([d, s]);
 
     // Errors of the masked path: a wrong kind, then a refusal.
-    let e = a.c.with_masked::<Phone, _, _>(&mailer, email, |_| ()).await.unwrap_err();
+    let e =
+        a.c.with_masked::<Phone, _, _>(&mailer, email, |_| ())
+            .await
+            .unwrap_err();
     rendered.extend([format!("{e:?}"), e.to_string()]);
     a.c.restrict(alice).await.unwrap();
     for e in [
-        a.c.with_masked::<Email, _, _>(&support, email, |_| ()).await.unwrap_err(),
-        a.c.with_masked::<Phone, _, _>(&mailer, phone, |_| ()).await.unwrap_err(),
+        a.c.with_masked::<Email, _, _>(&support, email, |_| ())
+            .await
+            .unwrap_err(),
+        a.c.with_masked::<Phone, _, _>(&mailer, phone, |_| ())
+            .await
+            .unwrap_err(),
     ] {
         rendered.extend([format!("{e:?}"), e.to_string()]);
     }
