@@ -42,6 +42,7 @@ const PHONE_MAX_SHOWN: usize = 4;
 /// fn show(m: &Masked<Email>) -> String {
 ///     format!("reply to {m}")
 /// }
+/// # let _ = show;
 /// ```
 pub struct Masked<K: DataKind> {
     text: Zeroizing<String>,
