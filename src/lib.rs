@@ -66,8 +66,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use data::{
     Category, ColleagueContact, CookiePreference, CustomerRecord, DataError, DataKind, DataReason,
     DeviceContact, DeviceInfo, Email, EmailOptions, EmailReason, Facebook, Google, HostKind,
-    IpAddress, KindRef, PersonName, Personal, Phone, PhoneOptions, PhonePolicy, PhoneReason,
-    PhoneType, Provider, ProviderAccountId, Reader, Writer, Zoom, ZoomAccessToken,
+    IpAddress, KindRef, Masked, PersonName, Personal, Phone, PhoneOptions, PhonePolicy,
+    PhoneReason, PhoneType, Provider, ProviderAccountId, Reader, Writer, Zoom, ZoomAccessToken,
 };
 // Grants and the proofs they are issued on (made only by the custodian).
 pub use grant::{
@@ -78,8 +78,8 @@ pub use grant::{
 pub use ids::{
     ConsentId, GrantId, IdParseError, RecordId, RequestId, SessionId, StaffId, SubjectId,
 };
-// The policy table's compile-time relation.
-pub use policy::UsableFor;
+// The policy table's compile-time relations (full and masked reads).
+pub use policy::{MaskedFor, UsableFor};
 // Purposes.
 pub use purpose::{
     AccountManagement, Analytics, Authentication, ChatSharing, ConferenceCreation,

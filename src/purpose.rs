@@ -39,6 +39,22 @@ pub(crate) mod sealed {
         note = "the purposes of a built-in kind are fixed by the policy table (see `docs/notice.md`); a host purpose can only be added to a kind the host declares with `HostKind` (or `host_policy!`)"
     )]
     pub trait Permits<P> {}
+    /// Relates a data kind to a purpose for **masked** reads in the built-in table;
+    /// implemented only by the table macro (never for host kinds).
+    #[diagnostic::on_unimplemented(
+        message = "the policy table does not allow a masked view of `{Self}` for `{P}`",
+        label = "no masked view of `{Self}` for `{P}`",
+        note = "masked views are declared in the policy table only (see `docs/masked-views.md`)"
+    )]
+    pub trait MaskPermits<P> {}
+    /// Seals masking: implemented by the built-in kinds that have a masked form (email and
+    /// phone, `data/mask.rs`). The masked text is computed inside the custodian.
+    pub trait Masks {
+        /// One line describing the masked form, for the register.
+        const MASK_FORMAT: &'static str;
+        /// The masked form of the value, in a zeroizing buffer allocated once.
+        fn masked_text(&self) -> zeroize::Zeroizing<String>;
+    }
 }
 
 /// The legal basis of a processing purpose (GDPR Art. 6(1)(a)–(f)).

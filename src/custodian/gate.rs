@@ -148,7 +148,22 @@ impl Custodian {
         kind: KindRef,
         now: DateTime<Utc>,
     ) -> Result<(), CustodianError> {
-        let mut ev = AuditEvent::new(now, AuditKind::Exposed, subject);
+        self.audit_exposure(AuditKind::Exposed, grant, subject, record, kind, now)
+            .await
+    }
+
+    /// Audits one exposure through `grant` as `what` ([`AuditKind::Exposed`] or
+    /// [`AuditKind::ExposedMasked`]): ids, kind, purpose and actor, never the value.
+    pub(super) async fn audit_exposure<P: Purpose>(
+        &self,
+        what: AuditKind,
+        grant: &Grant<P>,
+        subject: SubjectId,
+        record: Option<RecordId>,
+        kind: KindRef,
+        now: DateTime<Utc>,
+    ) -> Result<(), CustodianError> {
+        let mut ev = AuditEvent::new(now, what, subject);
         ev.grant = Some(grant.id());
         ev.record = record;
         ev.data_kind = Some(kind.name().to_owned());

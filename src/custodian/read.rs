@@ -1,15 +1,17 @@
-//! The checked read paths: typed ([`Custodian::with`]), runtime-typed
-//! ([`Custodian::read_as_text`]) and in-memory values ([`Custodian::expose`]).
+//! The checked read paths: typed ([`Custodian::with`]), masked
+//! ([`Custodian::with_masked`]), runtime-typed ([`Custodian::read_as_text`]) and in-memory
+//! values ([`Custodian::expose`]).
 
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 use super::{Custodian, CustodianError};
 use crate::crypto::DataKey;
-use crate::data::{Category, DataKind, KindRef, Personal};
+use crate::data::{Category, DataKind, KindRef, Masked, Personal};
 use crate::grant::{AccessError, Grant};
 use crate::ids::{RecordId, SubjectId};
-use crate::policy::UsableFor;
+use crate::ledger::AuditKind;
+use crate::policy::{MaskedFor, UsableFor};
 use crate::purpose::{ConferenceCreation, Purpose, PurposeRef};
 use crate::store::{SealedRecord, StoreError, VersionedRecord};
 
@@ -96,36 +98,92 @@ impl Custodian {
         K: DataKind + UsableFor<P>,
         P: Purpose,
     {
-        let now = self.now();
         let value = self
-            .audited(grant, Some(record), now, async {
-                let (subject, kind, plain) = self
-                    .open_checked(grant, record, now, |row| {
-                        if let KindRef::Host(name) = K::KIND {
-                            // A host kind named like a built-in one would decode built-in
-                            // records past the policy table: never.
-                            if Category::from_name(name).is_some() {
-                                return Err(CustodianError::ReservedKindName(name));
-                            }
-                        }
-                        if row.kind == K::KIND.name() {
-                            Ok(K::KIND)
-                        } else {
-                            Err(CustodianError::WrongKind {
-                                record,
-                                expected: K::KIND.name(),
-                                actual: row.kind.clone(),
-                            })
-                        }
-                    })
-                    .await?;
-                let value = K::decode(&plain)?;
-                self.audit_exposed(grant, subject, Some(record), kind, now)
-                    .await?;
-                Ok(value)
-            })
+            .read_typed::<K, P>(grant, record, AuditKind::Exposed)
             .await?;
         Ok(f(&value))
+    }
+
+    /// The typed read [`with`](Self::with) and [`with_masked`](Self::with_masked) share:
+    /// the whole gate ([`open_checked`](Self::open_checked)), the kind check, the decode,
+    /// and the audit entry `what` — written before the value is handed to anyone. A refusal
+    /// is audited by [`audited`](Self::audited).
+    async fn read_typed<K: DataKind, P: Purpose>(
+        &self,
+        grant: &Grant<P>,
+        record: RecordId,
+        what: AuditKind,
+    ) -> Result<K, CustodianError> {
+        let now = self.now();
+        self.audited(grant, Some(record), now, async {
+            let (subject, kind, plain) = self
+                .open_checked(grant, record, now, |row| {
+                    if let KindRef::Host(name) = K::KIND {
+                        // A host kind named like a built-in one would decode built-in
+                        // records past the policy table: never.
+                        if Category::from_name(name).is_some() {
+                            return Err(CustodianError::ReservedKindName(name));
+                        }
+                    }
+                    if row.kind == K::KIND.name() {
+                        Ok(K::KIND)
+                    } else {
+                        Err(CustodianError::WrongKind {
+                            record,
+                            expected: K::KIND.name(),
+                            actual: row.kind.clone(),
+                        })
+                    }
+                })
+                .await?;
+            let value = K::decode(&plain)?;
+            self.audit_exposure(what, grant, subject, Some(record), kind, now)
+                .await?;
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Reads the **masked view** of record `record` (a [`Masked<K>`], e.g. `a•••@example.com`
+    /// or `+44 •••• 0958`, `docs/masked-views.md`) for purpose `P` and passes it to `f`.
+    ///
+    /// Compiles only when `K: MaskedFor<P>`: the policy table declares a masked view of `K`
+    /// for `P`, or a full read (which implies the masked one). At run time the very same
+    /// gate as [`with`](Self::with) runs, on the same path: authority, expiry, revocation,
+    /// erasure, restriction, consent in force, sharing choice, NDA on file, the record's
+    /// subject and kind. The value is decrypted and masked inside the custodian, and only the
+    /// masked text reaches `f`; the decrypted value is dropped (zeroized) before `f` runs.
+    /// The read is audited as [`AuditKind::ExposedMasked`] before `f` runs; a refusal is
+    /// audited as for `with`.
+    ///
+    /// ```compile_fail
+    /// # use crm_privacy::*;
+    /// # async fn leak(c: &crm_privacy::custodian::Custodian, g: &Grant<Analytics>, r: RecordId) {
+    /// // No masked view of a phone number for analytics either (clause 3.2).
+    /// let _ = c.with_masked::<Phone, _, _>(g, r, |m| m.to_string()).await;
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`with`](Self::with).
+    #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(grant = %grant.id(), subject = %grant.subject(), record = %record, purpose = P::NAME, kind = K::KIND.name(), masked = true), err(level = "info", Display)))]
+    pub async fn with_masked<K, P, R>(
+        &self,
+        grant: &Grant<P>,
+        record: RecordId,
+        f: impl FnOnce(&Masked<K>) -> R,
+    ) -> Result<R, CustodianError>
+    where
+        K: MaskedFor<P>,
+        P: Purpose,
+    {
+        let masked = {
+            let value = self
+                .read_typed::<K, P>(grant, record, AuditKind::ExposedMasked)
+                .await?;
+            Masked::of(&value)
+        };
+        Ok(f(&masked))
     }
 
     /// The runtime-checked twin of [`with`](Self::with), for callers whose purpose and kind

@@ -162,6 +162,11 @@ impl Email {
         email_lookup_key(self.as_str(), self.at)
     }
 
+    /// The local part (before the last `@`), in NFC with its case kept.
+    pub(super) fn local_part(&self) -> &str {
+        self.as_str().get(..self.at).unwrap_or_default()
+    }
+
     /// The domain part (ASCII, lowercase).
     #[must_use]
     pub fn domain(&self) -> &str {

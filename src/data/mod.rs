@@ -12,6 +12,7 @@
 mod codec;
 mod email;
 mod kinds;
+mod mask;
 mod personal;
 mod phone;
 pub(crate) mod text;
@@ -22,6 +23,7 @@ pub use kinds::{
     ColleagueContact, CookiePreference, CustomerRecord, DeviceContact, DeviceInfo, Email, Facebook,
     Google, IpAddress, PersonName, Phone, Provider, ProviderAccountId, Zoom, ZoomAccessToken,
 };
+pub use mask::Masked;
 pub use personal::Personal;
 pub use phone::{PhoneOptions, PhonePolicy, PhoneReason, PhoneType};
 

@@ -286,6 +286,10 @@ pub enum AuditKind {
     /// blind-index key rotation; nobody read the value). `reference` gives the new record
     /// version and the index key version.
     Reindexed,
+    /// A masked view of a value (`docs/masked-views.md`) was read through a grant: the
+    /// custodian decrypted the value, handed out only its masked form, and the full value
+    /// never left it. Same fields as [`Exposed`](Self::Exposed).
+    ExposedMasked,
 }
 
 /// One audit event.

@@ -181,20 +181,24 @@ impl Register {
                 recipients: Vec::new(),
                 retention: row.retention().description(),
                 retention_rule: Some(*row.retention()),
+                masked_view: None,
+                masked_only_purposes: Vec::new(),
                 host_declared: true,
             });
         }
         self
     }
 
-    /// One declaration per purpose, in the order purposes first appear in the register.
+    /// One declaration per purpose, in the order purposes first appear in the register. A
+    /// purpose that reads only the masked view of a kind declares that kind too (fideslang
+    /// has no masked qualifier; `docs/data-map.md`).
     fn declarations(&self) -> Vec<Declaration> {
         let mut out: Vec<Declaration> = Vec::new();
         for e in &self.entries {
             let cat = category_of(e);
             let category = cat.map_or("user", fides_category);
             let subject = cat.map_or("customer", fides_subject);
-            for p in &e.purposes {
+            for p in e.purposes.iter().chain(&e.masked_only_purposes) {
                 let idx = match out.iter().position(|d| d.name == p.name) {
                     Some(i) => i,
                     None => {
@@ -303,9 +307,16 @@ impl Register {
                         "dct:identifier": p.name,
                     })
                 })
+                .chain(e.masked_only_purposes.iter().map(|p| {
+                    json!({
+                        "@type": p.dpv_iri.unwrap_or("https://w3id.org/dpv#Purpose"),
+                        "dct:identifier": p.name,
+                        "dct:description": "masked view only (docs/masked-views.md)",
+                    })
+                }))
                 .collect();
             let mut bases: Vec<&str> = Vec::new();
-            for p in &e.purposes {
+            for p in e.purposes.iter().chain(&e.masked_only_purposes) {
                 for b in [p.legal_basis.dpv_iri(), gdpr_basis(p.legal_basis)] {
                     if !bases.contains(&b) {
                         bases.push(b);

@@ -7,7 +7,15 @@
 //! - [`register`], the record of processing activities (GDPR Art. 30) rendered as JSON and
 //!   Markdown.
 //!
-//! `tests/policy_agreement.rs` walks every (kind, purpose) pair and proves the three agree.
+//! A row may also declare **masked views** (`masked [..]`, `docs/masked-views.md`): the kind
+//! has a masked form, readable through
+//! [`Custodian::with_masked`](crate::custodian::Custodian::with_masked) for every purpose of
+//! the row (a full read implies the masked one) and for the purposes listed there, which
+//! never read the full value. From the same declaration come the [`MaskedFor`] impls,
+//! [`permits_masked`] and the register's masked-view lines.
+//!
+//! `tests/policy_agreement.rs` walks every (kind, purpose) pair and proves the three agree;
+//! `tests/masked.rs` does the same for masked views.
 
 mod datamap;
 mod register;
@@ -39,6 +47,31 @@ use crate::data::{
     Zoom, ZoomAccessToken,
 };
 use crate::purpose::{Purpose, PurposeId, sealed};
+
+/// A masked view of `Self` may be read for purpose `P`
+/// ([`Custodian::with_masked`](crate::custodian::Custodian::with_masked)).
+///
+/// Implemented only by the policy table, for the kinds that have a masked form (email,
+/// phone): for every purpose the table allows a full read for (the masked view shows less)
+/// and for the purposes its `masked [..]` list adds, which never read the full value. Sealed
+/// like [`UsableFor`]: neither a host crate nor a host kind can add an impl.
+///
+/// ```compile_fail
+/// use crm_privacy::{Email, HostPurpose, LegalBasis, MaskedFor};
+/// struct Marketing;
+/// impl HostPurpose for Marketing {
+///     const NAME: &'static str = "marketing";
+///     const LEGAL_BASIS: LegalBasis = LegalBasis::Consent;
+///     const DPV_IRI: Option<&'static str> = None;
+/// }
+/// impl MaskedFor<Marketing> for Email {} // error: the masked table is sealed too
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the policy table does not allow a masked view of `{Self}` for `{P}`",
+    label = "no masked view of `{Self}` for `{P}`",
+    note = "ask for a grant of a purpose the table allows a full or masked read of this kind for (the masked views are listed in `docs/notice.md` and `docs/masked-views.md`)"
+)]
+pub trait MaskedFor<P: Purpose>: DataKind + sealed::Masks + sealed::MaskPermits<P> {}
 
 /// `Self` may be read for purpose `P`.
 ///
@@ -110,13 +143,35 @@ pub(crate) struct Row {
     /// Months after the last update after which the retention sweep deletes a record;
     /// `None`: kept while the account exists, removed by erasure.
     pub(crate) retention_months: Option<u32>,
+    /// The masked form, for a kind that has masked views (`None`: no masked reads at all).
+    pub(crate) mask_format: Option<&'static str>,
+    /// Purposes only a masked view may be read for (besides every purpose of `purposes`).
+    pub(crate) masked: &'static [PurposeId],
 }
 
 macro_rules! policy_table {
     (@months) => { None };
     (@months $m:literal) => { Some($m) };
+    // Masked views: none without a `masked [..]` list; with one, every full purpose and
+    // every listed one.
+    (@masked_impls $kind:ty, [$($p:ident),*]) => {};
+    (@masked_impls $kind:ty, [$($p:ident),*] [$($mp:ident),*]) => {
+        $(
+            impl sealed::MaskPermits<crate::purpose::$p> for $kind {}
+            impl MaskedFor<crate::purpose::$p> for $kind {}
+        )*
+        $(
+            impl sealed::MaskPermits<crate::purpose::$mp> for $kind {}
+            impl MaskedFor<crate::purpose::$mp> for $kind {}
+        )*
+    };
+    (@mask_format $kind:ty) => { None };
+    (@mask_format $kind:ty [$($mp:ident),*]) => { Some(<$kind as sealed::Masks>::MASK_FORMAT) };
+    (@masked) => { &[] };
+    (@masked [$($mp:ident),*]) => { &[$(PurposeId::$mp),*] };
     ($(
         $kind:ty as $cat:ident => [$($p:ident),* $(,)?]
+            $(masked [$($mp:ident),* $(,)?])?
             recipients [$($rp:ident for $rpp:ident),* $(,)?]
             retention $ret:literal $(months $months:literal)?;
     )*) => {
@@ -124,6 +179,7 @@ macro_rules! policy_table {
             impl sealed::Permits<crate::purpose::$p> for $kind {}
             impl UsableFor<crate::purpose::$p> for $kind {}
         )*)*
+        $(policy_table!(@masked_impls $kind, [$($p),*] $([$($mp),*])?);)*
 
         pub(crate) const TABLE: &[Row] = &[$(
             Row {
@@ -132,6 +188,8 @@ macro_rules! policy_table {
                 recipients: &[$((Processor::$rp, PurposeId::$rpp)),*],
                 retention: $ret,
                 retention_months: policy_table!(@months $($months)?),
+                mask_format: policy_table!(@mask_format $kind $([$($mp),*])?),
+                masked: policy_table!(@masked $([$($mp),*])?),
             },
         )*];
 
@@ -146,10 +204,16 @@ policy_table! {
     PersonName as PersonName => [AccountManagement, TeamCollaboration, ChatSharing, OwnerAccess, LegalCompliance]
         recipients [CloudHosting for AccountManagement]
         retention "while the account exists";
+    // Masked for support (clauses 3.1, 3.2, 8.1): a specialist confirms whose account they
+    // are helping by the masked address, and never sees the address itself.
     Email as Email => [Notification, AccountManagement, TeamCollaboration, ChatSharing, OwnerAccess, LegalCompliance]
+        masked [SupportContact]
         recipients [CloudHosting for AccountManagement, EmailDelivery for Notification]
         retention "while the account exists";
+    // Masked for notifications (clauses 3.1, 3.2): a system email names the number a code
+    // went to, or that was changed, by its masked form only.
     Phone as Phone => [IdentityVerification, SupportContact, AccountManagement, TeamCollaboration, ChatSharing, OwnerAccess, LegalCompliance]
+        masked [Notification]
         recipients [CloudHosting for AccountManagement, SmsGateway for IdentityVerification]
         retention "while the account exists";
     ColleagueContact as ColleagueContact => [TeamCollaboration, OwnerAccess]
@@ -204,6 +268,42 @@ const MASKS: [u32; 256] = {
     masks
 };
 
+/// Bit `p` of `MASKED[c]` is set when a masked view of category code `c` may be read for
+/// purpose code `p`: every purpose of a row that has a masked form, and its masked-only ones.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an out-of-range index fails the build, it cannot panic at run time"
+)]
+const MASKED: [u32; 256] = {
+    let mut masks = [0_u32; 256];
+    let mut i = 0;
+    while i < TABLE.len() {
+        let row = &TABLE[i];
+        if row.mask_format.is_some() {
+            let c = row.category as usize;
+            masks[c] = MASKS[c];
+            let mut j = 0;
+            while j < row.masked.len() {
+                masks[c] |= 1 << (row.masked[j] as u32);
+                j += 1;
+            }
+        }
+        i += 1;
+    }
+    masks
+};
+
+/// Whether the built-in table allows a masked view of `category` to be read for
+/// `purpose`: the runtime twin of the [`MaskedFor`] impls. True for every purpose
+/// [`permits`] allows when the kind has a masked form, and for the kind's masked-only
+/// purposes; false for kinds without a masked form.
+#[must_use]
+#[inline]
+pub fn permits_masked(category: Category, purpose: PurposeId) -> bool {
+    let mask = MASKED.get(category as usize).copied().unwrap_or(0);
+    mask & (1_u32 << (purpose as u32)) != 0
+}
+
 /// Whether the built-in table allows data of `category` to be read for `purpose`.
 ///
 /// The runtime twin of the [`UsableFor`] impls, for callers whose purpose is a value
@@ -242,6 +342,16 @@ mod tests {
         }
         for (kind, cat) in kind_categories() {
             assert_eq!(kind, crate::data::KindRef::Builtin(cat));
+        }
+    }
+
+    #[test]
+    fn masked_only_purposes_are_not_full_purposes() {
+        for r in TABLE {
+            for p in r.masked {
+                assert!(!r.purposes.contains(p), "{:?} {p:?}", r.category);
+                assert!(r.mask_format.is_some(), "{:?}", r.category);
+            }
         }
     }
 

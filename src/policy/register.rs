@@ -76,6 +76,14 @@ pub struct RegisterEntry {
     /// The typed rule the sweep applies, for host kinds (built-in kinds: the schedule).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_rule: Option<super::HostRetention>,
+    /// The masked form, for a kind that has masked views (`docs/masked-views.md`): every
+    /// purpose of [`purposes`](Self::purposes) may read it, and so may
+    /// [`masked_only_purposes`](Self::masked_only_purposes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masked_view: Option<&'static str>,
+    /// Purposes that may read only the masked view of this kind, never the value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub masked_only_purposes: Vec<PurposeInfo>,
     /// Whether a host crate declared it.
     pub host_declared: bool,
 }
@@ -158,6 +166,12 @@ impl Register {
                     .collect(),
                 retention: row.retention,
                 retention_rule: None,
+                masked_view: row.mask_format,
+                masked_only_purposes: row
+                    .masked
+                    .iter()
+                    .map(|&p| PurposeInfo::builtin(p))
+                    .collect(),
                 host_declared: false,
             })
             .collect();
@@ -210,6 +224,8 @@ impl Register {
             recipients: Vec::new(),
             retention: K::RETENTION.description(),
             retention_rule: Some(K::RETENTION),
+            masked_view: None,
+            masked_only_purposes: Vec::new(),
             host_declared: true,
         });
         self
@@ -303,6 +319,32 @@ impl Register {
                 },
                 retention
             );
+        }
+        let masked: Vec<&RegisterEntry> = self
+            .entries
+            .iter()
+            .filter(|e| e.masked_view.is_some())
+            .collect();
+        if !masked.is_empty() {
+            md.push_str("\n## Masked views\n\nEvery purpose above may read the masked view of these kinds instead of the value; the purposes listed here may read only the masked view, never the value.\n\n| data kind | masked form | masked view only for (legal basis) |\n|---|---|---|\n");
+            for e in masked {
+                let only: Vec<String> = e
+                    .masked_only_purposes
+                    .iter()
+                    .map(|p| format!("{} ({})", p.name, p.gdpr_article))
+                    .collect();
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} |",
+                    e.kind,
+                    e.masked_view.unwrap_or_default(),
+                    if only.is_empty() {
+                        "—".to_owned()
+                    } else {
+                        only.join(", ")
+                    }
+                );
+            }
         }
         md.push_str("\n## Consent scopes\n\n| scope | clause | backs purposes | legal basis | withdrawal deletes | collection of these kinds needs it |\n|---|---|---|---|---|---|\n");
         for c in &self.consent_scopes {
