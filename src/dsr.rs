@@ -128,6 +128,9 @@ pub enum DsrState {
     Received,
     /// The requester was verified as the subject.
     Verified,
+    /// Its fulfilment was claimed (recorded before the operation runs): it can no longer be
+    /// refused; a fulfilment that died midway is run again.
+    Fulfilling,
     /// Fulfilled (terminal).
     Fulfilled,
     /// Refused, with a reason (terminal).

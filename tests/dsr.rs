@@ -124,11 +124,12 @@ async fn erasure_request_from_intake_to_fulfilment() {
         .filter_map(|e| match e.change {
             LedgerChange::DsrReceived { request, .. } if request == r.id => Some("received"),
             LedgerChange::DsrVerified { request } if request == r.id => Some("verified"),
+            LedgerChange::DsrFulfilling { request } if request == r.id => Some("fulfilling"),
             LedgerChange::DsrFulfilled { request } if request == r.id => Some("fulfilled"),
             _ => None,
         })
         .collect();
-    assert_eq!(steps, ["received", "verified", "fulfilled"]);
+    assert_eq!(steps, ["received", "verified", "fulfilling", "fulfilled"]);
     let audit = f
         .chains
         .entries_from(crm_privacy::store::ChainName::Audit, 0)
@@ -139,7 +140,7 @@ async fn erasure_request_from_intake_to_fulfilment() {
         .filter_map(|e| crm_privacy::ledger::decode::<crm_privacy::ledger::AuditEvent>(e).ok())
         .filter(|e| e.kind == AuditKind::SubjectRequest)
         .count();
-    assert_eq!(dsr_audits, 3);
+    assert_eq!(dsr_audits, 4);
     // No step carries the address.
     for e in entries.iter().chain(audit.iter()) {
         assert!(!String::from_utf8_lossy(&e.body).contains("alice@example.com"));
@@ -327,4 +328,51 @@ async fn access_and_rectification_run_through_the_subjects_own_grant() {
     }
     // The id round-trips through its text form (a host keeps it in its ticket system).
     assert_eq!(access.id.to_string().parse::<DsrId>().unwrap(), access.id);
+}
+
+/// Outside review: a refusal racing a fulfilment. Whichever the ledger records first wins;
+/// the other call fails, and the final state agrees with what ran (never "refused" while
+/// the erasure ran, never "fulfilled" while the refusal was reported as done).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refusal_racing_a_fulfilment_never_disagrees_with_what_ran() {
+    for round in 0..40 {
+        let f = deployment(jan31(), keyring(), |b| b).await;
+        let alice = f.c.register_subject().await.unwrap();
+        let rec =
+            f.c.store(alice, Email::parse("race@example.com").unwrap())
+                .await
+                .unwrap();
+        let r = f.c.dsr_receive(alice, DsrKind::Erase).await.unwrap();
+        let s = f.session(alice).await;
+        f.c.dsr_verify(r.id, &s).await.unwrap();
+        let (c1, c2) = (f.c.clone(), f.c.clone());
+        let fulfil = tokio::spawn(async move { c1.dsr_fulfil_erasure(r.id).await });
+        let refuse =
+            tokio::spawn(async move { c2.dsr_refuse(r.id, RefusalReason::LegalObligation).await });
+        let (fulfilled, refused) = (fulfil.await.unwrap(), refuse.await.unwrap());
+        assert!(
+            fulfilled.is_ok() != refused.is_ok(),
+            "round {round}: exactly one wins ({:?} / {:?})",
+            fulfilled.as_ref().err(),
+            refused.as_ref().err()
+        );
+        let state = f.c.dsr_request(r.id).await.unwrap().state;
+        let g = f.c.grant::<Notification>(alice, "mailer").await;
+        let erased = g.is_err()
+            || f.c
+                .with::<Email, _, _>(&g.unwrap(), rec, |_| ())
+                .await
+                .is_err();
+        if fulfilled.is_ok() {
+            assert_eq!(state, DsrState::Fulfilled, "round {round}");
+            assert!(erased, "round {round}");
+        } else {
+            assert_eq!(
+                state,
+                DsrState::Refused(RefusalReason::LegalObligation),
+                "round {round}"
+            );
+            assert!(!erased, "round {round}: refused, yet erased");
+        }
+    }
 }

@@ -240,6 +240,7 @@ async fn render(app: &App, s: Signed, notice: Option<&str>) -> Result<Response, 
             state: match r.state {
                 DsrState::Received => "received",
                 DsrState::Verified => "verified, in progress",
+                DsrState::Fulfilling => "being carried out",
                 DsrState::Fulfilled => "fulfilled",
                 DsrState::Refused(_) => "refused",
             },

@@ -157,13 +157,22 @@ impl Custodian {
         reason: RefusalReason,
     ) -> Result<DsrRequest, CustodianError> {
         let r = self.dsr_open(request).await?;
+        if r.state == DsrState::Fulfilling {
+            return Err(DsrError::Closed(request).into());
+        }
         self.dsr_step(
             r.subject,
             LedgerChange::DsrRefused { request, reason },
             &format!("refused {request}"),
         )
         .await?;
-        self.dsr_get(request)
+        // Check after publishing: a fulfilment claimed first (another task or process)
+        // wins, and this refusal is void.
+        let now = self.dsr_get(request)?;
+        if now.state != DsrState::Refused(reason) {
+            return Err(DsrError::Closed(request).into());
+        }
+        Ok(now)
     }
 
     /// Fulfils a verified erasure request with [`erase`](Self::erase) (6.2).
@@ -208,12 +217,13 @@ impl Custodian {
         request: DsrId,
         grant: &Grant<OwnerAccess>,
     ) -> Result<SubjectExport, CustodianError> {
+        // Another subject's grant is refused before the fulfilment is claimed.
+        if grant.subject() != self.dsr_open(request).await?.subject {
+            return Err(DsrError::WrongSubject(request).into());
+        }
         let r = self
             .dsr_ready(request, &[DsrKind::Access, DsrKind::Export])
             .await?;
-        if grant.subject() != r.subject {
-            return Err(DsrError::WrongSubject(request).into());
-        }
         let export = self.export(grant).await?;
         self.dsr_fulfilled(&r).await?;
         Ok(export)
@@ -232,10 +242,10 @@ impl Custodian {
         record: RecordId,
         value: K,
     ) -> Result<(), CustodianError> {
-        let r = self.dsr_ready(request, &[DsrKind::Rectify]).await?;
-        if grant.subject() != r.subject {
+        if grant.subject() != self.dsr_open(request).await?.subject {
             return Err(DsrError::WrongSubject(request).into());
         }
+        let r = self.dsr_ready(request, &[DsrKind::Rectify]).await?;
         self.rectify(grant, record, value).await?;
         self.dsr_fulfilled(&r).await
     }
@@ -299,7 +309,8 @@ impl Custodian {
         Ok(r)
     }
 
-    /// The request, open, verified and of one of `kinds`.
+    /// The request, open, verified and of one of `kinds`, its fulfilment claimed in the
+    /// ledger.
     async fn dsr_ready(
         &self,
         request: DsrId,
@@ -313,10 +324,26 @@ impl Custodian {
             }
             .into());
         }
-        if r.state != DsrState::Verified {
-            return Err(DsrError::NotVerified(request).into());
+        match r.state {
+            DsrState::Verified => {
+                // Claim the fulfilment before the operation runs, then check after
+                // publishing: a refusal recorded first wins and nothing runs.
+                self.dsr_step(
+                    r.subject,
+                    LedgerChange::DsrFulfilling { request },
+                    &format!("fulfilling {} {request}", r.kind.name()),
+                )
+                .await?;
+                let claimed = self.dsr_get(request)?;
+                if claimed.state != DsrState::Fulfilling {
+                    return Err(DsrError::Closed(request).into());
+                }
+                Ok(claimed)
+            }
+            // Claimed earlier and not finished (a process died midway): run it again.
+            DsrState::Fulfilling => Ok(r),
+            _ => Err(DsrError::NotVerified(request).into()),
         }
-        Ok(r)
     }
 
     async fn dsr_fulfilled(&self, r: &DsrRequest) -> Result<(), CustodianError> {

@@ -167,6 +167,12 @@ pub enum LedgerChange {
         /// When the subject was told.
         subject_told_at: DateTime<Utc>,
     },
+    /// The fulfilment of a verified request was claimed, before its operation runs: from
+    /// here it cannot be refused (the first of a claim and a refusal wins).
+    DsrFulfilling {
+        /// The request.
+        request: DsrId,
+    },
     /// The request was fulfilled by the custodian operation of its kind.
     DsrFulfilled {
         /// The request.

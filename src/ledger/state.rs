@@ -231,9 +231,16 @@ impl PolicyState {
                     }
                 }
             }
+            LedgerChange::DsrFulfilling { request } => {
+                if let Some(r) = s.dsr.get_mut(request).filter(|r| r.subject == e.subject) {
+                    if r.state == DsrState::Verified {
+                        r.state = DsrState::Fulfilling;
+                    }
+                }
+            }
             LedgerChange::DsrFulfilled { request } => {
                 if let Some(r) = s.dsr.get_mut(request).filter(|r| r.subject == e.subject) {
-                    if !r.is_closed() {
+                    if r.state == DsrState::Fulfilling {
                         r.state = DsrState::Fulfilled;
                         r.closed_at = Some(e.at);
                     }
@@ -241,7 +248,7 @@ impl PolicyState {
             }
             LedgerChange::DsrRefused { request, reason } => {
                 if let Some(r) = s.dsr.get_mut(request).filter(|r| r.subject == e.subject) {
-                    if !r.is_closed() {
+                    if matches!(r.state, DsrState::Received | DsrState::Verified) {
                         r.state = DsrState::Refused(*reason);
                         r.closed_at = Some(e.at);
                     }
