@@ -168,3 +168,53 @@ async fn no_significant_version_in_force_sends_nothing() {
     assert_eq!(run.version, None, "not in force yet");
     assert!(mailer.sent.lock().unwrap().is_empty());
 }
+
+/// Outside review: two delivery runs at once tell each subject once, and a subject erased
+/// while a run is under way is not notified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_runs_tell_each_subject_once_and_skip_the_erased() {
+    let f = deployment(t0(), keyring(), |b| b).await;
+    let mut subjects = Vec::new();
+    for _ in 0..20 {
+        subjects.push(f.c.register_subject().await.unwrap());
+    }
+    f.c.publish_policy(1, t0(), true).await.unwrap();
+    let mailer = std::sync::Arc::new(Mailer::default());
+    let (c1, c2) = (f.c.clone(), f.c.clone());
+    let (m1, m2) = (mailer.clone(), mailer.clone());
+    let a = tokio::spawn(async move { c1.deliver_policy_notices(m1.as_ref(), 100).await });
+    let b = tokio::spawn(async move { c2.deliver_policy_notices(m2.as_ref(), 100).await });
+    let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+    assert_eq!(a.delivered + b.delivered, 20);
+    let sent = mailer.sent.lock().unwrap().clone();
+    let unique: HashSet<SubjectId> = sent.iter().map(|(s, _)| *s).collect();
+    assert_eq!((sent.len(), unique.len()), (20, 20), "each subject once");
+
+    // A subject erased after the list is made, before its turn, is skipped.
+    struct Eraser {
+        c: crm_privacy::custodian::Custodian,
+        victim: SubjectId,
+        sent: Mutex<Vec<SubjectId>>,
+    }
+    #[async_trait]
+    impl Notifier for Eraser {
+        async fn notify(&self, subject: SubjectId, _: &PolicyVersion) -> Result<(), NotifyError> {
+            if self.sent.lock().unwrap().is_empty() {
+                self.c.erase(self.victim).await.map_err(|_| NotifyError)?;
+            }
+            self.sent.lock().unwrap().push(subject);
+            Ok(())
+        }
+    }
+    f.c.publish_policy(2, t0(), true).await.unwrap();
+    let victim = *subjects.iter().max().unwrap();
+    let eraser = Eraser {
+        c: f.c.clone(),
+        victim,
+        sent: Mutex::new(Vec::new()),
+    };
+    f.c.deliver_policy_notices(&eraser, 100).await.unwrap();
+    let told = eraser.sent.lock().unwrap().clone();
+    assert_eq!(told.len(), 19);
+    assert!(!told.contains(&victim), "the erased subject is not told");
+}

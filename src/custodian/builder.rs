@@ -414,6 +414,7 @@ impl CustodianBuilder {
                 immutable: self.immutable,
                 schedule,
                 receipts: self.receipts,
+                notice_runs: tokio::sync::Mutex::new(()),
             }),
         };
         // Ledger entries vouched for by a checkpoint taken when a blind-index rotation

@@ -116,6 +116,8 @@ struct Inner {
     immutable: HashMap<Category, &'static str>,
     schedule: crate::retention::Schedule,
     receipts: builder::ReceiptConfig,
+    /// Serialises policy-notice delivery runs within a process (one notice per subject).
+    notice_runs: tokio::sync::Mutex<()>,
 }
 
 /// The facade a host application holds: cheap to clone, `Send + Sync`.

@@ -139,7 +139,9 @@ impl Custodian {
     /// delivery failed stays pending and is retried by the next run. Each outcome is a
     /// ledger entry (`PolicyNoticeDelivered` / `PolicyNoticeFailed`), so every process sees
     /// who has been told. Erased subjects and subjects who already acknowledged the version
-    /// are not notified.
+    /// are not notified; each subject is re-checked just before its notice. Runs in one
+    /// process are serialised; runs in two processes at once may tell a subject twice
+    /// (at-least-once delivery), never skip one.
     ///
     /// # Errors
     /// Store failures (deliveries already recorded stay recorded; run again).
@@ -152,6 +154,9 @@ impl Custodian {
         notifier: &dyn Notifier,
         max: usize,
     ) -> Result<NoticeRun, CustodianError> {
+        // One run at a time in this process; across processes delivery is at least once
+        // (a subject may rarely be told twice, never not at all).
+        let _run = self.inner.notice_runs.lock().await;
         self.catch_up().await?;
         let now = self.now();
         let Some(version) = self
@@ -168,6 +173,25 @@ impl Custodian {
             ..NoticeRun::default()
         };
         for subject in pending.iter().take(max) {
+            // Re-checked just before notifying: erased, told by another process, or
+            // acknowledged since the list was made.
+            self.catch_up().await?;
+            let acknowledged = self
+                .inner
+                .state
+                .active_consent(*subject, ConsentScope::PolicyVersion(version.number))
+                .is_some();
+            if self.inner.state.is_erased(*subject)
+                || acknowledged
+                || self
+                    .inner
+                    .state
+                    .notice(*subject, version.number)
+                    .delivered_at
+                    .is_some()
+            {
+                continue;
+            }
             let outcome = notifier.notify(*subject, &version).await;
             let (change, kind, word) = if outcome.is_ok() {
                 run.delivered = run.delivered.saturating_add(1);
