@@ -31,6 +31,14 @@ impl Custodian {
         if self.inner.state.is_erased(subject) {
             return Err(CustodianError::Erased(subject));
         }
+        // Once the deployment publishes versions in the ledger (clause 10), only a published
+        // one can be acknowledged.
+        if let ConsentScope::PolicyVersion(n) = scope {
+            let published = self.inner.state.policy_versions();
+            if !published.is_empty() && !published.iter().any(|v| v.number == n) {
+                return Err(crate::policy::versions::VersionError::Unpublished(n).into());
+            }
+        }
         let consent = ConsentId::new_random();
         let change = LedgerChange::ConsentGiven {
             consent,
