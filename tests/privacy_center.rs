@@ -212,7 +212,7 @@ async fn flows(c: &Client, url: &str, shots: &Path, downloads: &Path) -> Result<
 
     // 2. Masked data, and no full value anywhere in the page.
     assert_eq!(text(c, "#masked-email").await?, "a•••@example.com");
-    assert_eq!(text(c, "#masked-phone").await?, "•••• 1800");
+    assert_eq!(text(c, "#masked-phone").await?, "+41 •••• 1800");
     assert_eq!(text(c, "#masked-name").await?, "A••• E•••");
     let html = c.source().await?;
     for full in [

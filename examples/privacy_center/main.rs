@@ -12,7 +12,7 @@
 //!
 //! Layout: `main.rs` is the composition root (keys, store, authenticator, custodian);
 //! `session.rs` the sign-in, cookie, CSRF and GPC plumbing; `routes.rs` thin handlers;
-//! `pages.rs` the escaped HTML and masking; `directory.rs` the host's accounts and the
+//! `pages.rs` the escaped HTML (names as initials); `directory.rs` the host's accounts and the
 //! demo seed; `keys.rs` the key file. Logs name no person: the URL and the shutdown only.
 //! Its browser test: `scripts/privacy-center-test.sh` (tests/privacy_center.rs).
 #![allow(clippy::print_stdout, reason = "the example prints its URL")]

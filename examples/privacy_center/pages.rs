@@ -23,20 +23,6 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
-/// `alice@example.com` → `a•••@example.com`.
-pub(crate) fn mask_email(address: &str) -> String {
-    let (local, domain) = address.rsplit_once('@').unwrap_or((address, ""));
-    let first: String = local.chars().take(1).collect();
-    format!("{first}•••@{domain}")
-}
-
-/// `+41446681800` → `•••• 1800` (the last four digits).
-pub(crate) fn mask_phone(e164: &str) -> String {
-    let digits: Vec<char> = e164.chars().filter(char::is_ascii_digit).collect();
-    let last: String = digits.iter().skip(digits.len().saturating_sub(4)).collect();
-    format!("•••• {last}")
-}
-
 /// `Alice Example` → `A••• E•••` (initials).
 pub(crate) fn mask_name(name: &str) -> String {
     name.split_whitespace()
@@ -189,8 +175,8 @@ pub(crate) fn dashboard(d: &Dashboard) -> Html<String> {
     }
 
     b.push_str(
-        "<h2>Your data</h2><p class=\"note\">Shown masked. Read through your own access grant; \
-         the page masks each value inside the read, so the full value never reaches the page.</p><table>",
+        "<h2>Your data</h2><p class=\"note\">Shown masked. Email and phone are the SDK's masked \
+         views (the full value never leaves the custodian); the name shows your initials.</p><table>",
     );
     for (label, id, v) in &d.fields {
         let (class, _, text) = outcome(v);

@@ -11,7 +11,7 @@ use crm_privacy::consent::{CollectionMethod, ConsentScope};
 use crm_privacy::custodian::CustodianError;
 use crm_privacy::dsr::{DsrKind, DsrState};
 use crm_privacy::{
-    Authentication, CookiePreference, Email, Google, PersonName, Phone, Preferences,
+    Authentication, CookiePreference, Email, Google, OwnerAccess, PersonName, Phone, Preferences,
     ProviderAccountId,
 };
 use serde::Deserialize;
@@ -145,7 +145,9 @@ async fn render(app: &App, s: Signed, notice: Option<&str>) -> Result<Response, 
     let a = &s.account;
     let subject = s.session.subject();
 
-    // The subject's own data, masked inside the read (no masked-read API in the SDK yet).
+    // The subject's own data, masked by the SDK's masked views (`with_masked`: the table
+    // declares them; the full value never leaves the custodian). A name has no masked view:
+    // the page shows initials from the owner's own read.
     let own = crm.grant_owner(&s.session).await?;
     let shown = |r: Result<String, CustodianError>| r.map_err(|e| e.to_string());
     let mut fields = vec![
@@ -161,7 +163,7 @@ async fn render(app: &App, s: Signed, notice: Option<&str>) -> Result<Response, 
             "Email",
             "masked-email",
             shown(
-                crm.with(&own, a.email, |e: &Email| pages::mask_email(e.as_str()))
+                crm.with_masked::<Email, OwnerAccess, _>(&own, a.email, |m| m.as_str().to_owned())
                     .await,
             ),
         ),
@@ -171,7 +173,7 @@ async fn render(app: &App, s: Signed, notice: Option<&str>) -> Result<Response, 
             "Phone",
             "masked-phone",
             shown(
-                crm.with(&own, phone, |p: &Phone| pages::mask_phone(p.as_e164()))
+                crm.with_masked::<Phone, OwnerAccess, _>(&own, phone, |m| m.as_str().to_owned())
                     .await,
             ),
         ));
