@@ -723,3 +723,55 @@ async fn a_row_moved_between_the_two_queries_of_a_lookup_is_found() {
     );
     assert_eq!(indexed_under(&s, 1).await, 0);
 }
+
+/// Forges a ledger entry as the holder of index secret `seed` can: the event tagged with
+/// HMAC-SHA256 under that secret (the documented tag: label ‖ the event without its tag),
+/// appended to the shared chain store.
+async fn forge_ledger_entry(s: &Stores, seed: u8, subject: SubjectId) {
+    use crm_privacy::ledger::{LedgerChange, LedgerEvent};
+    use crm_privacy::store::{ChainName, ChainStore};
+    let mut ev = LedgerEvent {
+        at: chrono::Utc::now(),
+        subject,
+        change: LedgerChange::RestrictionLifted,
+        tag: None,
+    };
+    let bare = serde_json::to_vec(&ev).unwrap();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &test_secret(seed));
+    let mut msg = b"crm-privacy ledger entry v1\0".to_vec();
+    msg.extend_from_slice(&bare);
+    let tag = ring::hmac::sign(&key, &msg);
+    ev.tag = Some(tag.as_ref().iter().map(|b| format!("{b:02x}")).collect());
+    s.chains
+        .append_bodies(vec![(ChainName::Ledger, serde_json::to_vec(&ev).unwrap())])
+        .await
+        .unwrap();
+}
+
+/// Outside review: a host that keeps configuring the previous index key after the rotation
+/// finished must not let the old secret's holder write ledger entries that are accepted:
+/// after `IndexKeyRotated`, entries verify under the current key alone, whatever is
+/// configured. (During the rotation an old-key entry is accepted: both keys are live.)
+#[tokio::test]
+async fn after_the_rotation_finished_old_key_entries_are_refused_even_with_the_previous_key_configured()
+ {
+    let s = stores();
+    let old = build(&s, OLD, None).await.unwrap();
+    let alice = old.register_subject().await.unwrap();
+    old.restrict(alice).await.unwrap();
+    let both = build(&s, NEW, Some(OLD)).await.unwrap();
+    // The forging works while both keys are live (the documented transition window) ...
+    forge_ledger_entry(&s, OLD, alice).await;
+    assert!(both.consents(alice).await.is_ok());
+    both.finish_index_rotation().await.unwrap();
+    // ... and not once the rotation finished.
+    forge_ledger_entry(&s, OLD, alice).await;
+    assert!(matches!(
+        both.consents(alice).await,
+        Err(CustodianError::UntaggedLedgerEntry { .. })
+    ));
+    assert!(matches!(
+        build(&s, NEW, Some(OLD)).await,
+        Err(CustodianError::UntaggedLedgerEntry { .. })
+    ));
+}

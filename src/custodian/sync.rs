@@ -42,10 +42,24 @@ impl Custodian {
         // (they may be tagged under a blind-index key version no longer held); the link
         // checks below tie them to the checkpoint's head.
         let attested = self.inner.keyring.ledger_attested.load(Ordering::SeqCst);
+        // Once the ledger records that the rotation to the current index key finished,
+        // entries after it verify under the current key alone — even while a host still
+        // configures the previous key, whose holder could otherwise keep tagging entries
+        // (outside review).
+        let current = self.inner.keyring.index_version;
+        let mut current_only = self.inner.state.index_rotated_to() >= Some(current);
         for e in &entries {
             let ev = ledger::decode::<LedgerEvent>(e)?;
-            if e.seq >= attested && !self.tag_verifies(&ev) {
+            let verifies = if current_only {
+                self.tag_verifies_current(&ev)
+            } else {
+                self.tag_verifies(&ev)
+            };
+            if e.seq >= attested && !verifies {
                 return Err(CustodianError::UntaggedLedgerEntry { seq: e.seq });
+            }
+            if let LedgerChange::IndexKeyRotated { version } = ev.change {
+                current_only |= version >= current;
             }
             events.push(ev);
         }

@@ -57,6 +57,8 @@ struct Inner {
     notices: HashMap<(SubjectId, u32), NoticeStatus>,
     /// The KEK schedule last recorded: (epoch, backup window), seconds.
     kek_schedule: Option<(i64, i64)>,
+    /// The newest blind-index key version whose rotation finished (`IndexKeyRotated`).
+    index_rotated_to: Option<u32>,
 }
 
 /// Where the notice of one policy version to one subject stands.
@@ -276,7 +278,9 @@ impl PolicyState {
             LedgerChange::GpcOptOut { scope, .. } => {
                 s.gpc.insert((e.subject, scope.clone()));
             }
-            LedgerChange::IndexKeyRotated { .. } => {}
+            LedgerChange::IndexKeyRotated { version } => {
+                s.index_rotated_to = s.index_rotated_to.max(Some(*version));
+            }
         }
         if matches!(e.change, LedgerChange::Erased) {
             s.host_active.remove(&e.subject);
@@ -388,6 +392,11 @@ impl PolicyState {
             .get(&subject)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The newest blind-index key version whose rotation finished.
+    pub(crate) fn index_rotated_to(&self) -> Option<u32> {
+        self.read().index_rotated_to
     }
 
     /// The KEK schedule last recorded: (epoch, backup window), seconds.
