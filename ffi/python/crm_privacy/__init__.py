@@ -29,6 +29,7 @@ from .custodian import (
     StaffDirectory,
     SweepReport,
     Verdict,
+    gpc_signal,
     new_id,
     permits,
 )
@@ -53,5 +54,6 @@ __all__ = [
     "AuthenticationError", "InternalError", "result_message",
     "Custodian", "Authenticator", "StaffDirectory", "ManualClock", "LookupGrant",
     "SweepReport", "AuditReport", "Verdict", "AuthenticateFn", "new_id", "permits",
+    "gpc_signal",
     "ENV_VAR", "library_path",
 ]

@@ -83,6 +83,7 @@ sz = ctypes.c_size_t
 u8p = ctypes.POINTER(ctypes.c_uint8)
 szp = ctypes.POINTER(ctypes.c_size_t)
 u64p = ctypes.POINTER(ctypes.c_uint64)
+u32p = ctypes.POINTER(ctypes.c_uint32)
 vp = ctypes.c_void_p
 vpp = ctypes.POINTER(ctypes.c_void_p)
 res = ctypes.c_uint32
@@ -128,6 +129,8 @@ _SIGNATURES: Dict[str, Tuple[List[Any], Any]] = {
     "crm_subject_new": ([u8p, sz], res),
     "crm_sharing_set": ([vp, u8p, sz, u8p, sz, u8p, sz], res),
     "crm_result_message": ([u32, u8p, sz, szp], res),
+    "crm_gpc_signal": ([u8p, sz, u32p], res),
+    "crm_gpc_apply": ([vp, u8p, sz, u32, u8p, sz, u32p], res),
     "crm_custodian_grant": ([vp, u8p, u8, u8p, sz, u8p, sz, szp], res),
     "crm_grant_for_session": ([vp, u8p, sz, u8, u8p, sz, szp], res),
     "crm_grant_owner": ([vp, u8p, sz, u8p, sz, szp], res),

@@ -63,6 +63,30 @@ def permits(category: Category, purpose: Purpose) -> bool:
     )
 
 
+GPC_ABSENT = 0
+"""No Global Privacy Control signal (``CRM_GPC_ABSENT``)."""
+GPC_OPT_OUT = 1
+"""A Global Privacy Control opt-out (``CRM_GPC_OPT_OUT``): ``Sec-GPC: 1``."""
+
+
+def gpc_signal(value: Optional[Union[str, bytes]]) -> bool:
+    """Whether a request's ``Sec-GPC`` header value is a Global Privacy Control opt-out
+    (clauses 3.4, 3.6): exactly ``1`` after trimming spaces and tabs. ``None`` (no header),
+    ``0``, an empty value or ``"1, 1"`` (the field sent twice, joined as HTTP joins them)
+    are not. Find the header case-insensitively and pass its value."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        buf, n = _args.text(value, "value")
+    elif isinstance(value, (bytes, bytearray)):
+        buf, n = _args.buffer(bytes(value))
+    else:
+        raise misuse(ResultCode.CRM_INVALID_ARGUMENT, "value must be str, bytes or None")
+    out = ctypes.c_uint32(0)
+    check(_ffi.fn.crm_gpc_signal(buf, n, ctypes.byref(out)))
+    return out.value == GPC_OPT_OUT
+
+
 def new_id() -> bytes:
     """A fresh random 16-byte id (for the host's session, staff and request ids)."""
     out = (ctypes.c_uint8 * _args.ID_LEN)()
@@ -431,6 +455,28 @@ class Custodian(_Handle):
         v = _args.unsigned(version, "version")
         with self._lock:
             check(_ffi.fn.crm_policy_acknowledge(self._live(), c, n, v))
+
+    def apply_gpc(
+        self, credential: str, opt_out: bool, reference: Optional[str] = None
+    ) -> int:
+        """Applies a Global Privacy Control signal in the session of ``credential``: every
+        covered consent scope (cookies, consent-based analytics; derived from the scope
+        tables) is withdrawn or recorded as refused in the ledger, with ``Sec-GPC: 1 at
+        <instant>`` and ``reference`` (a request id: 1–64 of ``A-Z a-z 0-9 . _ : -``) as
+        evidence. Returns how many scopes were recorded (0 when nothing changed: no signal,
+        or opted out before). Idempotent. See ``docs/gpc.md`` for what GPC does not cover."""
+        c, n = _args.text(credential, "credential")
+        if reference is None:
+            r, rn = None, 0
+        else:
+            r, rn = _args.text(reference, "reference")
+        out = ctypes.c_uint32(0)
+        signal = GPC_OPT_OUT if opt_out else GPC_ABSENT
+        with self._lock:
+            check(
+                _ffi.fn.crm_gpc_apply(self._live(), c, n, signal, r, rn, ctypes.byref(out))
+            )
+        return out.value
 
     def withdraw_consent(self, subject: bytes, scope: Scope) -> None:
         """Withdraws consent; grants issued under it stop at once. Withdrawing a consent that
