@@ -94,7 +94,11 @@ fn fixture() -> &'static Fixture {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("fuzz.db");
         let path = path.to_str().expect("utf-8 path").as_bytes().to_vec();
-        let (kek, index, token) = ([1_u8; 32], [2_u8; 32], [3_u8; 32]);
+        let (kek, index, token) = (
+            crm_privacy::crypto::test_secret(1),
+            crm_privacy::crypto::test_secret(2),
+            crm_privacy::crypto::test_secret(3),
+        );
         let mut auth: *mut crm_authenticator = std::ptr::null_mut();
         let mut cfg: *mut crm_custodian_config = std::ptr::null_mut();
         // SAFETY: the out-params are writable.
