@@ -174,7 +174,9 @@ fn c_test_program_passes() {
 
 /// Known red (issue 17, see docs/ffi.md "valgrind"): phone parsing leaves phonenumber's
 /// metadata statics "possibly lost" (hashbrown tables are held through interior pointers),
-/// and memcheck flags SQLite WAL checksums over bytes it traces to ring-computed values.
+/// and ring's short GHASH path zeroes registers by copy-and-XOR, which memcheck reads as
+/// undefined when the caller left undefined bits in `xmm0`–`xmm2` (a false positive that
+/// then spreads to every value derived from an opened key, SQLite WAL checksums included).
 #[test]
 #[ignore = "issue 17: third-party memcheck reports remain (docs/ffi.md, valgrind)"]
 fn c_test_program_passes_under_valgrind() {
