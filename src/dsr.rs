@@ -207,6 +207,10 @@ pub enum DsrError {
     /// The request is already fulfilled or refused.
     #[error("data-subject request {0} is closed")]
     Closed(DsrId),
+    /// Its fulfilment is claimed and running (or was cut short by a crash: fulfil it again).
+    /// A fulfilment whose operation fails releases the claim, so it can then be refused.
+    #[error("data-subject request {0} is being fulfilled")]
+    InProgress(DsrId),
     /// Fulfilment needs the requester verified as the subject first.
     #[error("data-subject request {0} is not verified")]
     NotVerified(DsrId),

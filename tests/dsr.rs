@@ -376,3 +376,105 @@ async fn a_refusal_racing_a_fulfilment_never_disagrees_with_what_ran() {
         }
     }
 }
+
+/// Outside review: a fulfilment whose operation fails for good (an immutable kind, a
+/// record that is not the subject's) released its claim neither for a refusal nor for a
+/// retry: the request stayed `Fulfilling` and overdue for good. The claim is released.
+#[tokio::test]
+async fn a_failed_fulfilment_releases_its_claim() {
+    let f = deployment(jan31(), keyring(), |b| {
+        b.immutable(crm_privacy::Category::Email, "commercial")
+    })
+    .await;
+    let alice = f.c.register_subject().await.unwrap();
+    let rec =
+        f.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
+    let s = f.session(alice).await;
+    let own = f.c.grant_owner(&s).await.unwrap();
+
+    // Immutable kind: the rectification fails, the request is verified again and can be
+    // refused with the reason.
+    let r = f.c.dsr_receive(alice, DsrKind::Rectify).await.unwrap();
+    f.c.dsr_verify(r.id, &s).await.unwrap();
+    f.c.dsr_fulfil_rectification(r.id, &own, rec, Email::parse("new@example.com").unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        f.c.dsr_request(r.id).await.unwrap().state,
+        DsrState::Verified
+    );
+    let refused =
+        f.c.dsr_refuse(r.id, RefusalReason::LegalObligation)
+            .await
+            .unwrap();
+    assert_eq!(
+        refused.state,
+        DsrState::Refused(RefusalReason::LegalObligation)
+    );
+
+    // Another subject's record: refused, released, and a later fulfilment can still run.
+    let f2 = deployment(jan31(), keyring(), |b| b).await;
+    let alice = f2.c.register_subject().await.unwrap();
+    let bob = f2.c.register_subject().await.unwrap();
+    let rec =
+        f2.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
+    let bobs_rec2 =
+        f2.c.store(bob, Email::parse("bob@example.com").unwrap())
+            .await
+            .unwrap();
+    let s = f2.session(alice).await;
+    let own = f2.c.grant_owner(&s).await.unwrap();
+    let r = f2.c.dsr_receive(alice, DsrKind::Rectify).await.unwrap();
+    f2.c.dsr_verify(r.id, &s).await.unwrap();
+    f2.c.dsr_fulfil_rectification(
+        r.id,
+        &own,
+        bobs_rec2,
+        Email::parse("x@example.com").unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        f2.c.dsr_request(r.id).await.unwrap().state,
+        DsrState::Verified
+    );
+    f2.c.dsr_fulfil_rectification(r.id, &own, rec, Email::parse("alice@example.org").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        f2.c.dsr_request(r.id).await.unwrap().state,
+        DsrState::Fulfilled
+    );
+    // The release is in the ledger, where every process sees it.
+    let released = f2
+        .chains
+        .entries_from(crm_privacy::store::ChainName::Ledger, 0)
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|e| crm_privacy::ledger::decode::<LedgerEvent>(e).ok())
+        .filter(|e| matches!(e.change, LedgerChange::DsrReleased { request } if request == r.id))
+        .count();
+    assert_eq!(released, 1);
+}
+
+/// Outside review: requests for ids that were never registered (a made-up id, the
+/// deployment's nil id) were received and counted on the desk.
+#[tokio::test]
+async fn only_a_registered_subject_can_file_a_request() {
+    let f = deployment(jan31(), keyring(), |b| b).await;
+    for id in [
+        crm_privacy::SubjectId::new_random(),
+        crm_privacy::SubjectId::DEPLOYMENT,
+    ] {
+        match f.c.dsr_receive(id, DsrKind::Access).await {
+            Err(CustodianError::UnknownSubject(s)) => assert_eq!(s, id),
+            other => panic!("expected UnknownSubject, got {other:?}"),
+        }
+    }
+    assert!(f.c.dsr_desk().await.unwrap().requests().is_empty());
+}

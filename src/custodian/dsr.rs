@@ -8,13 +8,14 @@ use super::export::SubjectExport;
 use super::{Custodian, CustodianError, ErasureReport};
 use crate::data::DataKind;
 use crate::dsr::{
-    DsrError, DsrId, DsrKind, DsrRequest, DsrState, ExtensionReason, RefusalReason,
+    DsrError, DsrId, DsrKind, DsrRequest, DsrState, Extension, ExtensionReason, RefusalReason,
     check_extension, first_due,
 };
 use crate::grant::{Grant, UserSession};
 use crate::ids::{RecordId, SubjectId};
 use crate::ledger::{AuditEvent, AuditKind, LedgerChange};
 use crate::purpose::OwnerAccess;
+use crate::store::StoreError;
 
 /// The requests of the desk at one instant, for reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +64,9 @@ impl Custodian {
     /// [`dsr_verify`](Self::dsr_verify) with the subject's authenticated session.
     ///
     /// # Errors
-    /// [`CustodianError::Erased`] for an erased subject; [`CustodianError::TimeOutOfRange`];
-    /// store failures.
+    /// [`CustodianError::Erased`] for an erased subject; [`CustodianError::UnknownSubject`]
+    /// for an id that was never registered; [`CustodianError::TimeOutOfRange`]; store
+    /// failures.
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject, kind = kind.name()), err(level = "info", Display)))]
     pub async fn dsr_receive(
         &self,
@@ -74,6 +76,14 @@ impl Custodian {
         self.catch_up().await?;
         if self.inner.state.is_erased(subject) {
             return Err(CustodianError::Erased(subject));
+        }
+        // Only a registered subject can ask (not a made-up id, not the deployment's).
+        match self.inner.keys.get(subject).await {
+            Ok(_) | Err(StoreError::Shredded(_)) => {}
+            Err(StoreError::NotFound { .. }) => {
+                return Err(CustodianError::UnknownSubject(subject));
+            }
+            Err(e) => return Err(e.into()),
         }
         let now = self.now();
         first_due(now).ok_or(CustodianError::TimeOutOfRange)?;
@@ -132,6 +142,11 @@ impl Custodian {
     ) -> Result<DsrRequest, CustodianError> {
         let r = self.dsr_open(request).await?;
         check_extension(&r, months, self.now(), subject_told_at)?;
+        let extension = Extension {
+            months,
+            reason,
+            subject_told_at,
+        };
         self.dsr_step(
             r.subject,
             LedgerChange::DsrExtended {
@@ -143,13 +158,20 @@ impl Custodian {
             &format!("extended {request}"),
         )
         .await?;
-        self.dsr_get(request)
+        // Check after publishing: of two extensions racing (tasks or processes), the one
+        // the ledger holds first is the extension; the other is refused, not reported done.
+        let now = self.dsr_get(request)?;
+        if now.extension != Some(extension) {
+            return Err(DsrError::ExtensionNotAllowed(request).into());
+        }
+        Ok(now)
     }
 
     /// Refuses a request with its reason.
     ///
     /// # Errors
-    /// [`DsrError::Closed`], [`DsrError::Unknown`].
+    /// [`DsrError::InProgress`] while its fulfilment is claimed (a fulfilment claimed first
+    /// wins); [`DsrError::Closed`], [`DsrError::Unknown`].
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(request = %request), err(level = "info", Display)))]
     pub async fn dsr_refuse(
         &self,
@@ -158,7 +180,7 @@ impl Custodian {
     ) -> Result<DsrRequest, CustodianError> {
         let r = self.dsr_open(request).await?;
         if r.state == DsrState::Fulfilling {
-            return Err(DsrError::Closed(request).into());
+            return Err(DsrError::InProgress(request).into());
         }
         self.dsr_step(
             r.subject,
@@ -186,7 +208,7 @@ impl Custodian {
         request: DsrId,
     ) -> Result<ErasureReport, CustodianError> {
         let r = self.dsr_ready(request, &[DsrKind::Erase]).await?;
-        let report = self.erase(r.subject).await?;
+        let report = self.dsr_run(&r, self.erase(r.subject)).await?;
         self.dsr_fulfilled(&r).await?;
         Ok(report)
     }
@@ -201,7 +223,7 @@ impl Custodian {
         let r = self
             .dsr_ready(request, &[DsrKind::Restrict, DsrKind::Object])
             .await?;
-        self.restrict(r.subject).await?;
+        self.dsr_run(&r, self.restrict(r.subject)).await?;
         self.dsr_fulfilled(&r).await
     }
 
@@ -224,7 +246,7 @@ impl Custodian {
         let r = self
             .dsr_ready(request, &[DsrKind::Access, DsrKind::Export])
             .await?;
-        let export = self.export(grant).await?;
+        let export = self.dsr_run(&r, self.export(grant)).await?;
         self.dsr_fulfilled(&r).await?;
         Ok(export)
     }
@@ -246,7 +268,7 @@ impl Custodian {
             return Err(DsrError::WrongSubject(request).into());
         }
         let r = self.dsr_ready(request, &[DsrKind::Rectify]).await?;
-        self.rectify(grant, record, value).await?;
+        self.dsr_run(&r, self.rectify(grant, record, value)).await?;
         self.dsr_fulfilled(&r).await
     }
 
@@ -344,6 +366,34 @@ impl Custodian {
             DsrState::Fulfilling => Ok(r),
             _ => Err(DsrError::NotVerified(request).into()),
         }
+    }
+
+    /// Runs a claimed request's operation. If it fails, the claim is released (the request
+    /// is verified again: fulfil it once more, or refuse it) and the operation's error
+    /// returned — except for an erasure that has begun, which only finishes.
+    async fn dsr_run<T>(
+        &self,
+        r: &DsrRequest,
+        operation: impl std::future::Future<Output = Result<T, CustodianError>>,
+    ) -> Result<T, CustodianError> {
+        let error = match operation.await {
+            Ok(done) => return Ok(done),
+            Err(e) => e,
+        };
+        let erasure_begun = r.kind == DsrKind::Erase
+            && (self.inner.state.is_erased(r.subject) || self.inner.state.is_erasing(r.subject));
+        if !erasure_begun {
+            // The operation's error is what the caller needs; a failure to release leaves
+            // the claim for a retry, as a crash would.
+            let _ = self
+                .dsr_step(
+                    r.subject,
+                    LedgerChange::DsrReleased { request: r.id },
+                    &format!("released {} {}", r.kind.name(), r.id),
+                )
+                .await;
+        }
+        Err(error)
     }
 
     async fn dsr_fulfilled(&self, r: &DsrRequest) -> Result<(), CustodianError> {

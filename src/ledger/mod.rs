@@ -173,6 +173,13 @@ pub enum LedgerChange {
         /// The request.
         request: DsrId,
     },
+    /// A claimed fulfilment whose operation failed was released: the request is verified
+    /// again, to be fulfilled once more or refused (a permanent failure, such as an
+    /// immutable kind or a wrong record, must not leave it claimed and overdue for good).
+    DsrReleased {
+        /// The request.
+        request: DsrId,
+    },
     /// The request was fulfilled by the custodian operation of its kind.
     DsrFulfilled {
         /// The request.

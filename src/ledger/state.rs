@@ -240,6 +240,13 @@ impl PolicyState {
                     }
                 }
             }
+            LedgerChange::DsrReleased { request } => {
+                if let Some(r) = s.dsr.get_mut(request).filter(|r| r.subject == e.subject) {
+                    if r.state == DsrState::Fulfilling {
+                        r.state = DsrState::Verified;
+                    }
+                }
+            }
             LedgerChange::DsrFulfilled { request } => {
                 if let Some(r) = s.dsr.get_mut(request).filter(|r| r.subject == e.subject) {
                     if r.state == DsrState::Fulfilling {
