@@ -516,3 +516,46 @@ fn masked_views_are_send_and_sync() {
     check::<Masked<Email>>();
     check::<Masked<Phone>>();
 }
+
+/// Outside review: `Custodian::decide` (the answer a host shows or hides a button by)
+/// checked the grant and the state but never the policy table, so it said yes to pairs
+/// every read refuses. It now answers exactly as the table does, for every kind, and a
+/// masked-only pair is not a full read.
+#[tokio::test]
+async fn decide_answers_as_the_policy_table_does() {
+    let a = fx().await;
+    let alice = a.c.register_subject().await.unwrap();
+    let notify = a.c.grant::<Notification>(alice, "mailer").await.unwrap();
+    let stats = a.c.grant::<Analytics>(alice, "stats").await;
+    for kind in Category::ALL {
+        let want = permits(*kind, PurposeId::Notification);
+        let got = a.c.decide(&notify, *kind);
+        match got {
+            Err(AccessError::NotPermitted { purpose, kind: k }) => {
+                assert!(!want, "{kind:?}: refused although the table permits it");
+                assert_eq!((purpose, k), ("notification", kind.name()));
+            }
+            // A permitted pair may still be refused by state (no consent for the kind,
+            // nothing shared); never by the table.
+            _ => assert!(
+                want || got.is_err(),
+                "{kind:?}: decide said yes, the table says no"
+            ),
+        }
+    }
+    // The masked-only pair: phone for notifications is readable masked, not in full.
+    assert!(permits_masked(Category::Phone, PurposeId::Notification));
+    assert!(matches!(
+        a.c.decide(&notify, Category::Phone),
+        Err(AccessError::NotPermitted { .. })
+    ));
+    if let Ok(g) = stats {
+        for kind in [Category::Email, Category::Phone] {
+            assert!(matches!(
+                a.c.decide(&g, kind),
+                Err(AccessError::NotPermitted { .. })
+            ));
+        }
+    }
+    assert_eq!(a.c.decide(&notify, Category::Email), Ok(()));
+}

@@ -324,6 +324,7 @@ impl From<AccessError> for crm_result {
             AccessError::Restricted { .. } => Self::CRM_RESTRICTED,
             AccessError::Erased { .. } => Self::CRM_ERASED,
             AccessError::NdaMissing { .. } => Self::CRM_NDA_MISSING,
+            AccessError::NotPermitted { .. } => Self::CRM_PURPOSE_NOT_PERMITTED,
         }
     }
 }

@@ -81,9 +81,12 @@ impl Custodian {
     /// nothing is audited): for a host that only needs the answer, for example to show or
     /// hide a button. Every data path runs the same checks, after catching up, plus the
     /// staff directory lookup for staff grants (which this synchronous call leaves out).
+    /// The answer is for a *full* read: a kind the purpose may only see masked is
+    /// [`AccessError::NotPermitted`].
     ///
     /// # Errors
-    /// The [`AccessError`] of the first check that fails.
+    /// [`AccessError::NotPermitted`] when the policy table does not let the purpose read the
+    /// kind; otherwise the [`AccessError`] of the first check that fails.
     #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all, fields(grant = %grant.id(), subject = %grant.subject(), purpose = P::NAME, kind = kind.name()), ret(level = "debug"), err(level = "debug", Display)))]
     pub fn decide<P: Purpose>(
         &self,
@@ -98,6 +101,18 @@ impl Custodian {
             self.now(),
             || grant.unchanged_since_issue(self.inner.instance, self.inner.epoch.current()),
         )?;
+        // The policy table first, as every read path checks it (clause 2): a purpose the
+        // table does not allow to read the kind in full is refused whatever the state.
+        let permitted = match P::ID {
+            crate::purpose::PurposeRef::Builtin(p) => crate::policy::permits(kind, p),
+            crate::purpose::PurposeRef::Host(_) => false,
+        };
+        if !permitted {
+            return Err(AccessError::NotPermitted {
+                purpose: P::NAME,
+                kind: kind.name(),
+            });
+        }
         self.inner.state.check_kind(info, kind)
     }
 

@@ -88,6 +88,17 @@ pub enum AccessError {
         /// The staff member.
         staff: StaffId,
     },
+    /// The policy table does not let the grant's purpose read this kind in full (it may
+    /// allow a masked view: [`Custodian::with_masked`](crate::Custodian::with_masked)).
+    /// Typed reads refuse this at compile time; [`Custodian::decide`](crate::Custodian::decide)
+    /// answers it at run time.
+    #[error("the policy does not permit {purpose} to read {kind}")]
+    NotPermitted {
+        /// The grant's purpose.
+        purpose: &'static str,
+        /// The kind.
+        kind: &'static str,
+    },
 }
 
 /// Why a grant was not issued. Exhaustive on purpose.
@@ -226,6 +237,7 @@ impl AccessError {
             Self::Restricted { .. } => "restricted",
             Self::Erased { .. } => "erased",
             Self::NdaMissing { .. } => "nda_missing",
+            Self::NotPermitted { .. } => "purpose_not_permitted",
         }
     }
 }
