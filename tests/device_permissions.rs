@@ -46,6 +46,14 @@ fn contact() -> DeviceContact {
     DeviceContact::new(PersonName::parse("Bob Contact").unwrap(), None, None)
 }
 
+fn other_contact() -> DeviceContact {
+    DeviceContact::new(
+        PersonName::parse("Entirely Different Person").unwrap(),
+        None,
+        None,
+    )
+}
+
 #[tokio::test]
 async fn contacts_import_needs_the_file_storage_permission() {
     let f = deployment(t0(), keyring(), |b| b).await;
@@ -89,8 +97,41 @@ async fn contacts_import_needs_the_file_storage_permission() {
             .await
             .is_ok()
     );
-    // ... and rectifying what was imported is not a new collection.
-    f.c.rectify(&own, rec, contact()).await.unwrap();
+    // ... and it stops rectifications too: a rectified contact can be another person
+    // entirely, imported without the permission (outside review). The value is unchanged.
+    for refused in [
+        f.c.rectify(&own, rec, other_contact()).await.unwrap_err(),
+        f.c.rectify_text(
+            &own,
+            rec,
+            Category::DeviceContact,
+            r#"{"name":"Another New Person"}"#,
+        )
+        .await
+        .unwrap_err(),
+    ] {
+        assert!(
+            matches!(
+                refused,
+                CustodianError::CollectionWithoutConsent {
+                    scope: "device_file_storage",
+                    ..
+                }
+            ),
+            "{refused:?}"
+        );
+    }
+    let kept =
+        f.c.with::<DeviceContact, _, _>(&own, rec, |c| c.name().as_str().to_owned())
+            .await
+            .unwrap();
+    assert_eq!(
+        kept, "Bob Contact",
+        "the refused rectification changed nothing"
+    );
+    f.consent(alice, ConsentScope::Device(Permission::FileStorage))
+        .await;
+    f.c.rectify(&own, rec, other_contact()).await.unwrap();
     // Without the import consent itself (3.5) the permission alone does not suffice.
     let bob = f.c.register_subject().await.unwrap();
     f.consent(bob, ConsentScope::Device(Permission::FileStorage))

@@ -165,8 +165,9 @@ impl Custodian {
             }
         }
         // Clause 4: a kind collected through a device capability needs that permission's
-        // consent when it is first collected (not to rectify what was collected before).
-        if kind == AuditKind::Stored {
+        // consent whenever a value is written — stored, or rectified (a rectified device
+        // contact can be a whole other person: outside review of issue 19).
+        {
             let device = match value.kind {
                 KindRef::Builtin(c) => crate::policy::device_permission_for(c),
                 KindRef::Host(name) => crate::policy::host::device_permission_of(name),

@@ -110,8 +110,9 @@ pub(crate) const SCOPE_TABLE: &[ScopeRow] = &[
 ///   built-in kind: the SDK stores no call log, photo or account picked from the device. A
 ///   host kind of that nature (a photo taken at a meeting) declares its permission.
 ///
-/// Withdrawing a device permission stops further collection through it; it does not
-/// delete what was collected before (the scope of a kind's own consent, 3.5, does).
+/// Withdrawing a device permission stops further collection through it — new values and
+/// rectified ones alike; it does not delete what was collected before (the scope of a
+/// kind's own consent, 3.5, does).
 #[rustfmt::skip]
 pub(crate) const DEVICE_GATES: &[(Permission, &[Category])] = &[
     (Permission::FileStorage, &[Category::DeviceContact]),
