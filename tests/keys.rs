@@ -19,7 +19,9 @@ use crm_privacy::crypto::{
     Keyring, LocalKeks, WrappedKey,
 };
 use crm_privacy::custodian::{Custodian, CustodianError};
-use crm_privacy::store::{InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore, KeyStore};
+use crm_privacy::store::{
+    ChainStore, InMemoryChainStore, InMemoryKeyStore, InMemoryRecordStore, KeyStore,
+};
 use crm_privacy::{Email, ManualClock, Notification, RecordId, SubjectId};
 use crm_privacy_sqlite::SqliteStore;
 
@@ -834,4 +836,79 @@ async fn a_lagging_kms_never_makes_destruction_lose_live_subjects() {
     for (s, r) in &subjects {
         read_email(&c, *s, *r).await.unwrap();
     }
+}
+
+/// Outside review: reopening a store with a keyring that lacks the KEK version its keys
+/// are under (only version 2, the store's keys under version 1) built and served; every
+/// older subject then failed at its first read, and new ones were wrapped under version 2.
+/// It is refused at build. After a finished rotation the old version may leave the
+/// configuration: one scan finds no key under it and retires it in the ledger.
+#[tokio::test]
+async fn a_keyring_without_the_version_live_keys_are_under_is_refused_at_build() {
+    use crm_privacy::crypto::{Kek, test_secret};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.db");
+    let build = |kr: Keyring| {
+        let store = Arc::new(SqliteStore::open(&path).unwrap());
+        async move { Custodian::builder(kr).store(store).build().await }
+    };
+    let v1 = || Kek::from_bytes(1, &test_secret(3)).unwrap();
+    let v2 = || Kek::from_bytes(2, &test_secret(4)).unwrap();
+    let c = build(Keyring::new(v1(), &test_secret(9)).unwrap())
+        .await
+        .unwrap();
+    let alice = c.register_subject().await.unwrap();
+    let rec = c
+        .store(alice, Email::parse("alice@example.com").unwrap())
+        .await
+        .unwrap();
+    drop(c);
+
+    // Version 2 alone: refused, naming the missing version, and nothing was written.
+    match build(Keyring::new(v2(), &test_secret(9)).unwrap()).await {
+        Err(CustodianError::Crypto(CryptoError::UnknownKek(1))) => {}
+        other => panic!("expected UnknownKek(1), got {:?}", other.err()),
+    }
+
+    // The rotation done properly: both versions, re-wrap, then version 2 alone.
+    let c = build(
+        Keyring::new(v2(), &test_secret(9))
+            .unwrap()
+            .with_previous(v1()),
+    )
+    .await
+    .unwrap();
+    c.finish_kek_rotation().await.unwrap();
+    drop(c);
+    let c = build(Keyring::new(v2(), &test_secret(9)).unwrap())
+        .await
+        .unwrap();
+    let g = c.grant::<Notification>(alice, "mailer").await.unwrap();
+    assert_eq!(
+        c.with::<Email, _, _>(&g, rec, |e| e.as_str().to_owned())
+            .await
+            .unwrap(),
+        "alice@example.com"
+    );
+    drop(c);
+    // Retired once: a later build finds the retirement in the ledger.
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let ledger = store
+        .entries_from(crm_privacy::store::ChainName::Ledger, 0)
+        .await
+        .unwrap();
+    let retired = ledger
+        .iter()
+        .filter_map(|e| crm_privacy::ledger::decode::<crm_privacy::ledger::LedgerEvent>(e).ok())
+        .filter(|e| {
+            matches!(
+                e.change,
+                crm_privacy::ledger::LedgerChange::KekRetired { version: 1 }
+            )
+        })
+        .count();
+    assert_eq!(retired, 1);
+    build(Keyring::new(v2(), &test_secret(9)).unwrap())
+        .await
+        .unwrap();
 }

@@ -455,6 +455,7 @@ impl CustodianBuilder {
         // version before the custodian serves (docs/keys.md, "Resumable rotation").
         c.pin_kek_schedule().await?;
         c.resume_kek_rotation().await?;
+        c.refuse_orphaned_keys().await?;
         Ok(c)
     }
 }

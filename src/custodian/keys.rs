@@ -448,6 +448,48 @@ impl Custodian {
         self.catch_up().await
     }
 
+    /// Refuses, at build, a configuration that lacks a KEK version the store still has live
+    /// keys under (an old key dropped before its rotation finished, or a wrong version id):
+    /// otherwise the custodian would serve, wrap new keys under the configured version and
+    /// fail each older subject at its first read. Runs only when the store recorded a
+    /// version the KMS does not list (not even as destroyed) and the ledger has not retired
+    /// it; then reads every wrapped key once and, if none is under such a version, retires
+    /// it in the ledger so that later builds skip the scan.
+    pub(super) async fn refuse_orphaned_keys(&self) -> Result<(), CustodianError> {
+        let h = &self.inner.keyring;
+        let Some(recorded) = self.inner.keys.check_values().await? else {
+            return Ok(());
+        };
+        let listed: Vec<u32> = h.keks.versions().await?.iter().map(|v| v.version).collect();
+        let missing: Vec<u32> = recorded
+            .keks
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| !listed.contains(id) && !self.inner.state.kek_retired(*id))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let _maintenance = h.maintenance.lock().await;
+        for subject in self.inner.keys.subjects().await? {
+            let wrapped = match self.inner.keys.get(subject).await {
+                Ok(w) => w,
+                Err(StoreError::NotFound { .. } | StoreError::Shredded(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(v) = missing.iter().find(|v| h.is_under(&wrapped, **v)) {
+                return Err(CryptoError::UnknownKek(*v).into());
+            }
+        }
+        for version in missing {
+            let mut ev = AuditEvent::new(self.now(), AuditKind::KekRetired, SubjectId::DEPLOYMENT);
+            ev.reference = Some(format!("kek version {version} retired"));
+            self.commit_change(LedgerChange::KekRetired { version }, ev)
+                .await?;
+        }
+        self.catch_up().await
+    }
+
     /// Finishes, at build, a KEK rotation a process left half-done (killed mid re-wrap:
     /// keys under two versions). Runs only while an older version is still alive (the
     /// only state in which a key can be under a version other than the primary) and then

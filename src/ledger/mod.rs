@@ -192,6 +192,13 @@ pub enum LedgerChange {
         /// Why.
         reason: RefusalReason,
     },
+    /// A KEK version the store has check values for, which the custodian's configuration no
+    /// longer holds, was scanned and wraps no live key (a rotation finished, then the old
+    /// key left the configuration). Deployment-wide. Later builds do not scan for it again.
+    KekRetired {
+        /// The KEK version (id).
+        version: u32,
+    },
     /// The KEK schedule in force (clause 6.2, issue 16): epoch length and backup window, in
     /// seconds. Deployment-wide (nil subject). Erasure reports promise dates computed from
     /// it, so a custodian configured with a longer epoch or window than the last one
@@ -291,6 +298,9 @@ pub enum AuditKind {
     PolicyPublished,
     /// The KEK schedule (epoch, backup window) was recorded; subject: the deployment.
     KekScheduleSet,
+    /// A KEK version the store recorded and no configured key holds was found to wrap no
+    /// live key, and retired; subject: the deployment.
+    KekRetired,
     /// The notice of a significant policy version was delivered to the subject (10.2).
     PolicyNoticeDelivered,
     /// Delivering the notice failed (retried).

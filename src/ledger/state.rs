@@ -57,6 +57,8 @@ struct Inner {
     notices: HashMap<(SubjectId, u32), NoticeStatus>,
     /// The KEK schedule last recorded: (epoch, backup window), seconds.
     kek_schedule: Option<(i64, i64)>,
+    /// KEK versions retired (`KekRetired`): no live key is under them.
+    kek_retired: HashSet<u32>,
     /// The newest blind-index key version whose rotation finished (`IndexKeyRotated`).
     index_rotated_to: Option<u32>,
 }
@@ -188,6 +190,9 @@ impl PolicyState {
                 backup_window_secs,
             } => {
                 s.kek_schedule = Some((*epoch_secs, *backup_window_secs));
+            }
+            LedgerChange::KekRetired { version } => {
+                s.kek_retired.insert(*version);
             }
             LedgerChange::PolicyNoticeDelivered { version } => {
                 let n = s.notices.entry((e.subject, *version)).or_default();
@@ -409,6 +414,11 @@ impl PolicyState {
     /// The KEK schedule last recorded: (epoch, backup window), seconds.
     pub(crate) fn kek_schedule(&self) -> Option<(i64, i64)> {
         self.read().kek_schedule
+    }
+
+    /// Whether KEK version `version` was retired (no live key under it).
+    pub(crate) fn kek_retired(&self, version: u32) -> bool {
+        self.read().kek_retired.contains(&version)
     }
 
     /// The published policy versions, oldest first.
