@@ -15,7 +15,7 @@
 
 use crate::consent::ConsentScope;
 use crate::policy::{HostScope, PurposeInfo};
-use crate::purpose::{DPV_NAMESPACE, LegalBasis};
+use crate::purpose::LegalBasis;
 
 /// Whether a request carried a Global Privacy Control opt-out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,10 +91,12 @@ fn trim_ows(v: &[u8]) -> &[u8] {
 }
 
 /// DPV purpose terms (in the `dpv` namespace) a GPC signal opts out of: usage analytics,
-/// personalisation (what cookies remember, clause 3.6) and marketing or advertising (the
-/// "sale or sharing" the GPC specification names). Sources: DPV 2.x purpose taxonomy
-/// (`https://w3id.org/dpv#`), `docs/gpc.md`.
+/// personalisation (what cookies remember, clause 3.6), marketing or advertising, and the
+/// sale of data (the "sale or sharing" the GPC specification names). Sources: DPV 2.x
+/// purpose taxonomy (`https://w3id.org/dpv#`), `docs/gpc.md`.
 pub const TRACKING_PURPOSES: &[&str] = &[
+    "SellDataToThirdParties",
+    "SellInsightsFromData",
     "ServiceUsageAnalytics",
     "Personalisation",
     "ServicePersonalisation",
@@ -107,13 +109,14 @@ pub const TRACKING_PURPOSES: &[&str] = &[
 ];
 
 /// Whether a purpose is one a GPC signal opts out of: consent basis and a DPV purpose in
-/// [`TRACKING_PURPOSES`].
+/// [`TRACKING_PURPOSES`], however the IRI is written (the `https` or `http` namespace IRI,
+/// or the `dpv:` CURIE).
 #[must_use]
 pub fn is_tracking(purpose: &PurposeInfo) -> bool {
     matches!(purpose.legal_basis, LegalBasis::Consent)
         && purpose
             .dpv_iri
-            .and_then(|iri| iri.strip_prefix(DPV_NAMESPACE))
+            .and_then(crate::purpose::dpv_term)
             .is_some_and(|term| TRACKING_PURPOSES.contains(&term))
 }
 
@@ -187,11 +190,13 @@ impl GpcOutcome {
 pub const MAX_REFERENCE: usize = 64;
 
 /// Whether `r` may be a host reference in the evidence: 1 to [`MAX_REFERENCE`] characters of
-/// `A-Z a-z 0-9 . _ : -` (a request or event id; no room for an address or a user agent).
+/// `A-Z a-z 0-9 _ -` (a request or event id). Without `.`, `:`, `@`, `/` or spaces there is
+/// no room for an IP address (v4 or v6), a host name, an email address or a user agent; a
+/// host must still not put a name there (an alphabet cannot tell `johnsmith` from an id).
 #[must_use]
 pub fn valid_reference(r: &str) -> bool {
     !r.is_empty()
         && r.len() <= MAX_REFERENCE
         && r.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
 }

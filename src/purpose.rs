@@ -303,6 +303,17 @@ builtin_purposes! {
 /// The DPV namespace all built-in purpose IRIs live in.
 pub const DPV_NAMESPACE: &str = "https://w3id.org/dpv#";
 
+/// The DPV term of a purpose IRI, in any of the forms a host may write it: the namespace IRI
+/// (`https://w3id.org/dpv#Term`, or with `http`), or the CURIE `dpv:Term`. `None` for an IRI
+/// outside the DPV namespace.
+#[must_use]
+pub(crate) fn dpv_term(iri: &str) -> Option<&str> {
+    [DPV_NAMESPACE, "http://w3id.org/dpv#", "dpv:"]
+        .iter()
+        .find_map(|prefix| iri.strip_prefix(prefix))
+        .filter(|term| !term.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

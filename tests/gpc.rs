@@ -311,7 +311,21 @@ async fn hostile_input_gets_typed_errors() {
     let f = fx().await;
     let s = f.c.register_subject().await.unwrap();
     let session = f.session(s).await;
-    for bad in ["", "203.0.113.7 Mozilla/5.0", &"x".repeat(65), "a\nb", "é"] {
+    // Outside review: addresses, host names and agents fit no longer (no `.` or `:`).
+    for bad in [
+        "",
+        "203.0.113.7 Mozilla/5.0",
+        &"x".repeat(65),
+        "a\nb",
+        "é",
+        "203.0.113.9",
+        "2001:db8::1",
+        "fe80::1:2:3:4",
+        "canary-7f3a.example.com",
+        "john.smith",
+        "Mozilla-5.0_X11:Linux",
+        "a@b",
+    ] {
         let e =
             f.c.apply_gpc(&session, GpcSignal::OptOut, Some(bad))
                 .await

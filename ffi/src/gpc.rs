@@ -49,7 +49,7 @@ pub unsafe extern "C" fn crm_gpc_signal(
 /// credential `(credential, credential_len)`: every covered consent scope (derived from the
 /// scope tables: cookies, consent-based analytics) is withdrawn or recorded as refused in the
 /// ledger, with `Sec-GPC: 1 at <instant>` and the optional `reference` (a request id: 1–64
-/// characters of `A-Z a-z 0-9 . _ : -`; pass NULL and 0 for none) as evidence. Writes the
+/// characters of `A-Z a-z 0-9 _ -`; pass NULL and 0 for none) as evidence. Writes the
 /// number of scopes recorded to `out_recorded` (0 when nothing changed: the signal is
 /// absent, or every scope was opted out of before). Idempotent.
 ///

@@ -85,12 +85,11 @@ const fn fides_use(p: PurposeId) -> &'static str {
 /// The fideslang data use of a host purpose, from its DPV purpose where one fits, else from
 /// its legal basis.
 fn host_fides_use(p: &PurposeInfo) -> &'static str {
-    let term = p
-        .dpv_iri
-        .and_then(|i| i.strip_prefix(crate::purpose::DPV_NAMESPACE));
+    let term = p.dpv_iri.and_then(crate::purpose::dpv_term);
     match term {
         Some("ServiceUsageAnalytics") => "analytics.reporting",
         Some("Marketing" | "DirectMarketing") => "marketing",
+        Some("SellDataToThirdParties" | "SellInsightsFromData") => "third_party_sharing",
         Some("Advertising" | "PersonalisedAdvertising" | "TargetedAdvertising") => {
             "marketing.advertising"
         }

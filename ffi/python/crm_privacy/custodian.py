@@ -462,7 +462,7 @@ class Custodian(_Handle):
         """Applies a Global Privacy Control signal in the session of ``credential``: every
         covered consent scope (cookies, consent-based analytics; derived from the scope
         tables) is withdrawn or recorded as refused in the ledger, with ``Sec-GPC: 1 at
-        <instant>`` and ``reference`` (a request id: 1–64 of ``A-Z a-z 0-9 . _ : -``) as
+        <instant>`` and ``reference`` (a request id: 1–64 of ``A-Z a-z 0-9 _ -``) as
         evidence. Returns how many scopes were recorded (0 when nothing changed: no signal,
         or opted out before). Idempotent. See ``docs/gpc.md`` for what GPC does not cover."""
         c, n = _args.text(credential, "credential")
