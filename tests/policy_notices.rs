@@ -73,10 +73,28 @@ async fn significant_versions_reach_every_subject_once_with_retries() {
             .unwrap_err(),
         CustodianError::Version(VersionError::EffectiveBeforePrevious(2))
     );
-    // A significant version taking effect in a week: not due yet.
+    // A significant version taking effect in a week: not due yet, and not to be
+    // acknowledged yet either, by either path (outside review: acknowledged early, a
+    // subject was never sent its notice).
     f.c.publish_policy(2, t0() + TimeDelta::days(7), true)
         .await
         .unwrap();
+    let early = f.session(subjects[0]).await;
+    assert_eq!(
+        f.c.acknowledge_policy(&early, 2).await.unwrap_err(),
+        CustodianError::Version(VersionError::NotInForce(2))
+    );
+    assert_eq!(
+        f.c.give_consent(
+            &early,
+            crm_privacy::consent::ConsentScope::PolicyVersion(2),
+            crm_privacy::consent::CollectionMethod::UiAction,
+            None
+        )
+        .await
+        .unwrap_err(),
+        CustodianError::Version(VersionError::NotInForce(2))
+    );
     // A minor one after it changes nothing for notices.
     f.c.publish_policy(3, t0() + TimeDelta::days(8), false)
         .await

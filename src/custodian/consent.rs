@@ -32,11 +32,20 @@ impl Custodian {
             return Err(CustodianError::Erased(subject));
         }
         // Once the deployment publishes versions in the ledger (clause 10), only a published
-        // one can be acknowledged.
+        // one can be acknowledged, and only once it is in force (acknowledged earlier, it
+        // would count as told before its notice is due, and the notice would never be sent).
         if let ConsentScope::PolicyVersion(n) = scope {
             let published = self.inner.state.policy_versions();
-            if !published.is_empty() && !published.iter().any(|v| v.number == n) {
-                return Err(crate::policy::versions::VersionError::Unpublished(n).into());
+            if !published.is_empty() {
+                match published.iter().find(|v| v.number == n) {
+                    None => {
+                        return Err(crate::policy::versions::VersionError::Unpublished(n).into());
+                    }
+                    Some(v) if v.effective > now => {
+                        return Err(crate::policy::versions::VersionError::NotInForce(n).into());
+                    }
+                    Some(_) => {}
+                }
             }
         }
         let consent = ConsentId::new_random();

@@ -63,7 +63,9 @@ impl Custodian {
     /// increase, the date goes back, or the table's confidentiality provisions differ from
     /// those of the versions already published (a release that changed clause 7 or 8 of
     /// the table cannot publish on this deployment). A significant version is then due to
-    /// every subject: [`deliver_policy_notices`](Self::deliver_policy_notices).
+    /// every subject: [`deliver_policy_notices`](Self::deliver_policy_notices). The first
+    /// version a deployment publishes is always significant, whatever `significant` says:
+    /// no subject has been told of any policy yet (10.2).
     ///
     /// # Errors
     /// [`CustodianError::Version`]; store failures.
@@ -226,8 +228,8 @@ impl Custodian {
     /// session).
     ///
     /// # Errors
-    /// [`CustodianError::Version`] for a version never published; session and store
-    /// failures.
+    /// [`CustodianError::Version`] for a version never published or not in force yet;
+    /// session and store failures.
     pub async fn acknowledge_policy(
         &self,
         session: &UserSession,
@@ -243,6 +245,7 @@ impl Custodian {
         {
             return Err(crate::policy::versions::VersionError::Unpublished(version).into());
         }
+        // Not in force yet: refused by `give_consent`, the one path of acknowledgments.
         self.give_consent(
             session,
             ConsentScope::PolicyVersion(version),

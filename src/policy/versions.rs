@@ -44,6 +44,10 @@ pub enum VersionError {
     /// No such version was published.
     #[error("policy version {0} was not published")]
     Unpublished(u32),
+    /// The version is published but not in force yet (its effective date is to come): it
+    /// cannot be acknowledged before its notice is due.
+    #[error("policy version {0} is not in force yet")]
+    NotInForce(u32),
 }
 
 /// The basic confidentiality provisions (clauses 7 and 8) as the compiled policy table
