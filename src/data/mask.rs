@@ -86,21 +86,25 @@ impl<K: DataKind> fmt::Debug for Masked<K> {
 impl<K: DataKind> zeroize::ZeroizeOnDrop for Masked<K> {}
 
 impl Masks for Email {
-    const MASK_FORMAT: &'static str = "first character of the local part, \u{2022}\u{2022}\u{2022}, the domain in ascii (a one-character local part is masked whole)";
+    const MASK_FORMAT: &'static str = "first character (grapheme cluster) of the local part, \u{2022}\u{2022}\u{2022}, the domain in ascii (a one-character local part is masked whole)";
 
     fn masked_text(&self) -> Zeroizing<String> {
+        use unicode_segmentation::UnicodeSegmentation as _;
         let domain = self.domain();
-        let mut chars = self.local_part().chars();
-        // The first character only when at least one more is hidden: a one-character local
-        // part shown would be the whole address.
-        let first = match (chars.next(), chars.next()) {
-            (Some(c), Some(_)) => Some(c),
+        // Characters as a reader sees them (UAX #29 extended grapheme clusters): a base with
+        // its combining marks, an emoji with its modifier, a flag's two regional
+        // indicators. The first is shown only when at least one more is hidden — a
+        // one-character local part shown would be the whole address — and whole, never a
+        // part of it (outside review: `👍🏽@…` showed the thumb without its skin tone).
+        let mut graphemes = self.local_part().graphemes(true);
+        let first = match (graphemes.next(), graphemes.next()) {
+            (Some(g), Some(_)) => Some(g),
             _ => None,
         };
-        let len = first.map_or(0, char::len_utf8) + EMAIL_MASK.len() + 1 + domain.len();
+        let len = first.map_or(0, str::len) + EMAIL_MASK.len() + 1 + domain.len();
         let mut out = Zeroizing::new(String::with_capacity(len));
-        if let Some(c) = first {
-            out.push(c);
+        if let Some(g) = first {
+            out.push_str(g);
         }
         out.push_str(EMAIL_MASK);
         out.push('@');
@@ -158,6 +162,19 @@ mod tests {
         assert_eq!(email("a@example.com"), "•••@example.com");
         assert_eq!(email("ab@example.com"), "a•••@example.com");
         assert_eq!(email("José@Bücher.example"), "J•••@xn--bcher-kva.example");
+        // One user-perceived character is masked whole; the first of several is shown whole.
+        for one in ["👍🏽", "🇫🇷", "g\u{308}"] {
+            assert_eq!(
+                email(&format!("{one}@example.com")),
+                "•••@example.com",
+                "{one}"
+            );
+            assert_eq!(
+                email(&format!("{one}x@example.com")),
+                format!("{one}•••@example.com"),
+                "{one}"
+            );
+        }
     }
 
     #[test]
