@@ -219,7 +219,7 @@ fn masked_impls_runtime_table_and_register_agree() {
     assert!(!permits(Category::Phone, PurposeId::Notification));
     let md = reg.to_markdown();
     assert!(md.contains("## Masked views"));
-    assert!(md.contains("| email | first character of the local part"));
+    assert!(md.contains("| email | first character (grapheme cluster) of the local part"));
 }
 
 /// A full-read purpose reads the masked view too; a team view (clause 5) still sees only
