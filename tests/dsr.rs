@@ -478,3 +478,49 @@ async fn only_a_registered_subject_can_file_a_request() {
     }
     assert!(f.c.dsr_desk().await.unwrap().requests().is_empty());
 }
+
+/// Outside review: a restricted subject could not get the owner grant, so an access or a
+/// rectification request could not be fulfilled while the restriction stood (Art. 18(1)(a)
+/// restricts precisely while the accuracy is contested). The subject's own access is exempt
+/// from restriction; every other use stays stopped.
+#[tokio::test]
+async fn a_restricted_subject_still_gets_access_and_rectification() {
+    let f = deployment(jan31(), keyring(), |b| b).await;
+    let alice = f.c.register_subject().await.unwrap();
+    let rec =
+        f.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
+    let mailer = f.c.grant::<Notification>(alice, "mailer").await.unwrap();
+    let s = f.session(alice).await;
+    let restrict = f.c.dsr_receive(alice, DsrKind::Restrict).await.unwrap();
+    f.c.dsr_verify(restrict.id, &s).await.unwrap();
+    f.c.dsr_fulfil_restriction(restrict.id).await.unwrap();
+    // Our use stops...
+    assert!(f.c.with::<Email, _, _>(&mailer, rec, |_| ()).await.is_err());
+    assert!(f.c.grant::<Notification>(alice, "mailer").await.is_err());
+    // ...the subject's own access and rectification do not.
+    let own = f.c.grant_owner(&s).await.unwrap();
+    let access = f.c.dsr_receive(alice, DsrKind::Access).await.unwrap();
+    f.c.dsr_verify(access.id, &s).await.unwrap();
+    let export = f.c.dsr_fulfil_access(access.id, &own).await.unwrap();
+    assert!(export.to_json().unwrap().contains("alice@example.com"));
+    let rectify = f.c.dsr_receive(alice, DsrKind::Rectify).await.unwrap();
+    f.c.dsr_verify(rectify.id, &s).await.unwrap();
+    f.c.dsr_fulfil_rectification(
+        rectify.id,
+        &own,
+        rec,
+        Email::parse("alice@example.org").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        f.c.with::<Email, _, _>(&own, rec, |e| e.as_str().to_owned())
+            .await
+            .unwrap(),
+        "alice@example.org"
+    );
+    // Still restricted for everything else.
+    assert!(f.c.with::<Email, _, _>(&mailer, rec, |_| ()).await.is_err());
+}

@@ -79,11 +79,20 @@ pub(crate) struct PolicyState {
 }
 
 /// Purposes still allowed for a restricted subject (Art. 18(2)): the built-in legal
-/// compliance purpose only, whose grants need a recorded lawful request. A host purpose
-/// that merely declares a legal-obligation basis gets no exemption.
+/// compliance purpose, whose grants need a recorded lawful request, and the subject's own
+/// access (`OwnerAccess`, issued only on the subject's authenticated session): a
+/// restriction stops *our* use of the data, not the subject's rights to see it, take it
+/// with them or correct it (Art. 15, 16, 20; Art. 18(1)(a) restricts precisely while the
+/// accuracy is contested, which a rectification settles). A host purpose that merely
+/// declares a legal-obligation basis gets no exemption.
 const fn exempt_from_restriction(purpose: PurposeRef, basis: LegalBasis) -> bool {
-    matches!(purpose, PurposeRef::Builtin(PurposeId::LegalCompliance))
-        && matches!(basis, LegalBasis::LegalObligation)
+    match purpose {
+        PurposeRef::Builtin(PurposeId::LegalCompliance) => {
+            matches!(basis, LegalBasis::LegalObligation)
+        }
+        PurposeRef::Builtin(PurposeId::OwnerAccess) => true,
+        _ => false,
+    }
 }
 
 /// The audience a sharing purpose serves (clause 5), if it is one.

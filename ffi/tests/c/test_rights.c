@@ -101,7 +101,10 @@ static void scenario(crm_custodian *c, crm_authenticator *auth, crm_clock *clock
   EXPECT(crm_field_read(c, T(login), CRM_PURPOSE_AUTHENTICATION, rec_google, (uint8_t *)out, sizeof out, &n), CRM_RESTRICTED);
   token t2;
   EXPECT(crm_custodian_grant(c, alice, CRM_PURPOSE_NOTIFICATION, S("mailer"), (uint8_t *)t2.b, sizeof t2.b, &t2.n), CRM_RESTRICTED);
-  EXPECT(crm_field_rectify(c, T(own), rec_email, CRM_CATEGORY_EMAIL, S("a3@example.com")), CRM_RESTRICTED);
+  /* The subject's own access is not restricted: rectifying settles a contested value. */
+  EXPECT(crm_field_rectify(c, T(own), rec_email, CRM_CATEGORY_EMAIL, S("a3@example.com")), CRM_OK);
+  EXPECT(crm_field_read(c, T(own), CRM_PURPOSE_OWNER_ACCESS, rec_email, (uint8_t *)out, sizeof out, &n), CRM_OK);
+  CHECK(n == 14 && memcmp(out, "a3@example.com", 14) == 0);
   EXPECT(crm_lift_restriction(NULL, alice), CRM_NULL_PARAMETER);
   EXPECT(crm_lift_restriction(wrong, alice), CRM_INVALID_HANDLE);
   EXPECT(crm_lift_restriction(c, alice), CRM_OK);
