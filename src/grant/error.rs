@@ -89,8 +89,8 @@ pub enum AccessError {
         staff: StaffId,
     },
     /// The policy table does not let the grant's purpose read this kind in full (it may
-    /// allow a masked view: [`Custodian::with_masked`](crate::Custodian::with_masked)).
-    /// Typed reads refuse this at compile time; [`Custodian::decide`](crate::Custodian::decide)
+    /// allow a masked view: [`Custodian::with_masked`](crate::custodian::Custodian::with_masked)).
+    /// Typed reads refuse this at compile time; [`Custodian::decide`](crate::custodian::Custodian::decide)
     /// answers it at run time.
     #[error("the policy does not permit {purpose} to read {kind}")]
     NotPermitted {
