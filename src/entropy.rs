@@ -32,6 +32,35 @@ pub(crate) fn is_weak(bytes: &[u8]) -> bool {
         || distinct(&curvature) < MIN_DISTINCT
 }
 
+/// Label of [`role_fingerprint`]: the same for every key role, so one secret gives one
+/// fingerprint whichever role it was handed in for.
+const ROLE_LABEL: &[u8] = b"crm-privacy key-role fingerprint v1";
+
+/// A fingerprint of a secret that two keys compare to find out whether they were made from
+/// the same bytes: HMAC-SHA256 keyed by the secret over a fixed label, first 16 bytes. It
+/// reveals nothing of the secret (the HMAC is a PRF keyed by it) and never leaves the
+/// process. The builder refuses one secret in two roles (a KEK that is also the blind-index
+/// or token key, say): each role assumes its key is used for nothing else (docs/keys.md,
+/// "One secret, one role").
+pub(crate) fn role_fingerprint(secret: &[u8]) -> [u8; 16] {
+    let tag = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret),
+        ROLE_LABEL,
+    );
+    let mut out = [0_u8; 16];
+    if let Some(head) = tag.as_ref().get(..16) {
+        out.copy_from_slice(head);
+    }
+    out
+}
+
+/// True if two of `fingerprints` are equal (one secret in two key roles).
+pub(crate) fn any_reused(fingerprints: &[[u8; 16]]) -> bool {
+    let mut sorted = fingerprints.to_vec();
+    sorted.sort_unstable();
+    sorted.windows(2).any(|w| matches!(w, [a, b] if a == b))
+}
+
 fn differences(bytes: &[u8]) -> Vec<u8> {
     bytes
         .windows(2)

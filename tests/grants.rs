@@ -514,7 +514,7 @@ async fn token_refusals() {
 
 #[tokio::test]
 async fn token_key_rotation() {
-    let old = || key(1, 3);
+    let old = || key(1, 13);
     let new = || key(2, 4);
     let before = fx(old(), TimeDelta::minutes(5)).await;
     let after = before.peer(new(), vec![old()], TimeDelta::minutes(5)).await;

@@ -912,3 +912,98 @@ async fn a_keyring_without_the_version_live_keys_are_under_is_refused_at_build()
         .await
         .unwrap();
 }
+
+/// One secret, one role (docs/keys.md): the same bytes as a KEK and the blind-index key, a
+/// token key, a second KEK id or the previous index key are refused, on the keyring path and
+/// the KMS path, before anything is written. Distinct secrets build.
+#[tokio::test]
+async fn one_secret_in_two_key_roles_is_refused() {
+    use crm_privacy::TokenKey;
+    use crm_privacy::crypto::{Kek, test_secret};
+
+    let kek = |id: u32, seed: u8| Kek::from_bytes(id, &test_secret(seed)).unwrap();
+    let index = |seed: u8| IndexKey::from_bytes(&test_secret(seed)).unwrap();
+    let token = |id: u32, seed: u8| TokenKey::from_secret(id, &test_secret(seed)).unwrap();
+    let stores = |b: crm_privacy::custodian::CustodianBuilder| {
+        b.records(Arc::new(InMemoryRecordStore::new()))
+            .chains(Arc::new(InMemoryChainStore::new()))
+            .keys(Arc::new(InMemoryKeyStore::new()))
+    };
+    let refused = |r: Result<Custodian, CustodianError>, what: &str| match r {
+        Err(CustodianError::Crypto(CryptoError::KeyReused)) => {}
+        other => panic!("{what}: expected KeyReused, got {:?}", other.err()),
+    };
+
+    // The keyring's own constructor sees the KEK's bytes as the index secret.
+    assert_eq!(
+        Keyring::new(kek(1, 3), &test_secret(3)).unwrap_err(),
+        CryptoError::KeyReused
+    );
+    // The same through from_parts: refused at build.
+    refused(
+        stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(3))))
+            .build()
+            .await,
+        "KEK = index key",
+    );
+    // The KEK's bytes as the token key.
+    refused(
+        stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(4))))
+            .token_key(token(1, 3))
+            .build()
+            .await,
+        "KEK = token key",
+    );
+    // The index key's bytes as an accepted (older) token key.
+    refused(
+        stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(4))))
+            .token_key(token(1, 5))
+            .accept_token_key(token(2, 4))
+            .build()
+            .await,
+        "index key = accepted token key",
+    );
+    // One secret under two KEK ids.
+    refused(
+        stores(Custodian::builder(
+            Keyring::from_parts(kek(2, 3), index(4)).with_previous(kek(1, 3)),
+        ))
+        .build()
+        .await,
+        "two KEK ids, one secret",
+    );
+    // The previous index key equal to the current one, and a signing key accepted again
+    // under another id.
+    refused(
+        stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(4))))
+            .previous_index_key(index(4))
+            .build()
+            .await,
+        "previous index key = index key",
+    );
+    refused(
+        stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(4))))
+            .token_key(token(1, 5))
+            .accept_token_key(token(2, 5))
+            .build()
+            .await,
+        "token key accepted under a second id",
+    );
+    // The KMS path: its KEKs are out of sight, the index and token keys are not.
+    let keks: DynKeks = Arc::new(LocalKeks::generate("kek", t0()).unwrap());
+    refused(
+        stores(Custodian::builder_with_kms(keks, index(4)))
+            .token_key(token(1, 4))
+            .build()
+            .await,
+        "KMS path: index key = token key",
+    );
+
+    // Distinct secrets build.
+    stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(4))))
+        .token_key(token(1, 5))
+        .accept_token_key(token(2, 6))
+        .build()
+        .await
+        .unwrap();
+}

@@ -245,7 +245,7 @@ async fn expired_revocations_are_dropped_and_stay_refused() {
 
 #[tokio::test]
 async fn another_process_prunes_by_its_own_clock() {
-    let secret = 3_u8;
+    let secret = 13_u8;
     let a = fx(key(1, secret), TimeDelta::minutes(5)).await;
     let alice = a.c.register_subject().await.unwrap();
     let mut old = Vec::new();

@@ -387,9 +387,10 @@ impl From<CryptoError> for crm_result {
             | CryptoError::UnsupportedVersion(_)
             | CryptoError::Authentication
             | CryptoError::UnknownKek(_) => Self::CRM_CORRUPT,
-            CryptoError::InvalidKey | CryptoError::WeakKey | CryptoError::KekName => {
-                Self::CRM_INVALID_ARGUMENT
-            }
+            CryptoError::InvalidKey
+            | CryptoError::WeakKey
+            | CryptoError::KeyReused
+            | CryptoError::KekName => Self::CRM_INVALID_ARGUMENT,
             CryptoError::KekDestroyed(_) => Self::CRM_SHREDDED,
             CryptoError::Random | CryptoError::Seal => Self::CRM_INTERNAL,
             _ => Self::CRM_INTERNAL,

@@ -55,6 +55,11 @@ pub enum CryptoError {
     /// file-backed one); names the operation, never key material.
     #[error("key-encryption-key service failed: {0}")]
     Kms(&'static str),
+    /// One secret handed in for two key roles (a KEK that is also the blind-index secret or
+    /// a token key, or one secret under two KEK ids): each role assumes its key serves it
+    /// alone (docs/keys.md, "One secret, one role"). Never names the key.
+    #[error("one secret is used for two key roles")]
+    KeyReused,
     /// These key-encryption keys cannot create versions (keys the host supplied in memory:
     /// a generated one would be lost at exit).
     #[error("these key-encryption keys cannot rotate")]

@@ -22,6 +22,7 @@ const LEDGER_TAG_LABEL: &[u8] = b"crm-privacy ledger entry v1\0";
 pub struct IndexKey {
     key: hmac::Key,
     check: [u8; CHECK_LEN],
+    role: [u8; 16],
 }
 
 impl fmt::Debug for IndexKey {
@@ -44,7 +45,11 @@ impl IndexKey {
         check_key_entropy(secret)?;
         let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
         let check = check_value(&key, INDEX_CHECK_LABEL);
-        Ok(Self { key, check })
+        Ok(Self {
+            key,
+            check,
+            role: crate::entropy::role_fingerprint(secret),
+        })
     }
 
     /// A fresh random secret from the system random source.
@@ -53,6 +58,11 @@ impl IndexKey {
     /// [`CryptoError::Random`].
     pub fn generate() -> Result<Self, CryptoError> {
         Self::from_bytes(&random::<KEY_LEN>()?[..])
+    }
+
+    /// Compared with the other keys' at build: one secret, one role.
+    pub(crate) const fn role(&self) -> [u8; 16] {
+        self.role
     }
 
     /// The non-secret check value a store records.

@@ -167,6 +167,8 @@ pub struct Kek {
     key: LessSafeKey,
     /// HMAC-SHA256(kek bytes, label), truncated: identifies the key without revealing it.
     check: [u8; CHECK_LEN],
+    /// Compared with the other keys' at build: one secret, one role.
+    role: [u8; 16],
 }
 
 impl fmt::Debug for Kek {
@@ -193,6 +195,7 @@ impl Kek {
             id,
             key: aead_key(bytes)?,
             check: check_value(&hmac::Key::new(hmac::HMAC_SHA256, bytes), KEK_CHECK_LABEL),
+            role: crate::entropy::role_fingerprint(bytes),
         })
     }
 
@@ -208,6 +211,10 @@ impl Kek {
     #[must_use]
     pub const fn id(&self) -> u32 {
         self.id
+    }
+
+    pub(crate) const fn role(&self) -> [u8; 16] {
+        self.role
     }
 }
 
@@ -582,12 +589,14 @@ impl Keyring {
     ///
     /// # Errors
     /// [`CryptoError::InvalidKey`] unless the index secret is at least 32 bytes;
-    /// [`CryptoError::WeakKey`] for a constant, patterned or sequential one.
+    /// [`CryptoError::WeakKey`] for a constant, patterned or sequential one;
+    /// [`CryptoError::KeyReused`] if it is the KEK's own secret.
     pub fn new(current: Kek, index_secret: &[u8]) -> Result<Self, CryptoError> {
-        Ok(Self::from_parts(
-            current,
-            IndexKey::from_bytes(index_secret)?,
-        ))
+        let index = IndexKey::from_bytes(index_secret)?;
+        if index.role() == current.role() {
+            return Err(CryptoError::KeyReused);
+        }
+        Ok(Self::from_parts(current, index))
     }
 
     /// A keyring with KEK `current` and blind-index key `index`.
@@ -640,6 +649,17 @@ impl Keyring {
     pub fn with_previous(mut self, kek: Kek) -> Self {
         self.previous.push(kek);
         self
+    }
+
+    /// Role fingerprints of every key held (KEKs and blind-index keys), for the builder's
+    /// one-secret-one-role check.
+    pub(crate) fn role_fingerprints(&self) -> Vec<[u8; 16]> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(Kek::role)
+            .chain(std::iter::once(self.index.role()))
+            .chain(self.previous_index.as_ref().map(IndexKey::role))
+            .collect()
     }
 
     /// The id of the KEK new keys are wrapped with.

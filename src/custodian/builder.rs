@@ -53,7 +53,7 @@ enum KeySource {
     /// KEK bytes the host supplied: no epochs.
     Keyring(Box<Keyring>),
     /// A KMS boundary and the blind-index key: KEK epochs on.
-    Kms(DynKeks, IndexKey),
+    Kms(DynKeks, Box<IndexKey>),
 }
 
 /// Who issues consent receipts, where the policy is published, and under which jurisdiction.
@@ -92,7 +92,7 @@ impl Custodian {
     /// with blind indexes and ledger tags under `index`. KEK epochs are on: see
     /// [`CustodianBuilder::kek_epoch`].
     pub fn builder_with_kms(keks: DynKeks, index: IndexKey) -> CustodianBuilder {
-        Self::builder_from(KeySource::Kms(keks, index))
+        Self::builder_from(KeySource::Kms(keks, Box::new(index)))
     }
 
     fn builder_from(source: KeySource) -> CustodianBuilder {
@@ -309,6 +309,18 @@ impl CustodianBuilder {
                 "single-process mode on a shared store",
             ));
         }
+        // One secret, one role (docs/keys.md): a KEK, blind-index key or token key handed in
+        // under two roles is refused. Keys behind a KMS are out of sight (it never hands
+        // them out) and not compared.
+        let mut roles = tokens.role_fingerprints();
+        match &self.source {
+            KeySource::Keyring(kr) => roles.extend(kr.role_fingerprints()),
+            KeySource::Kms(_, index) => roles.push(index.role()),
+        }
+        roles.extend(self.previous_index.as_ref().map(IndexKey::role));
+        if crate::entropy::any_reused(&roles) {
+            return Err(crate::crypto::CryptoError::KeyReused.into());
+        }
         let previous_index = self.previous_index;
         let mut keyring = match self.source {
             KeySource::Keyring(kr) => {
@@ -333,7 +345,7 @@ impl CustodianBuilder {
                 if epoch <= TimeDelta::zero() || epoch > self.backup_window {
                     return Err(CustodianError::Config("kek epoch"));
                 }
-                super::keys::KeyHierarchy::new(keks, index, previous_index, Some(epoch))
+                super::keys::KeyHierarchy::new(keks, *index, previous_index, Some(epoch))
             }
         };
         // Which versions the blind-index keys are: a new index secret is accepted only as
@@ -454,8 +466,7 @@ impl CustodianBuilder {
         // So is a KEK rotation killed mid re-wrap: every live key ends under the primary
         // version before the custodian serves (docs/keys.md, "Resumable rotation").
         c.pin_kek_schedule().await?;
-        c.resume_kek_rotation().await?;
-        c.refuse_orphaned_keys().await?;
+        c.settle_keks_at_build(&stored).await?;
         Ok(c)
     }
 }

@@ -48,6 +48,8 @@ const MAX_INTERNED: usize = 256;
 pub struct TokenKey {
     id: u32,
     key: hmac::Key,
+    /// Compared with the other keys' at build: one secret, one role.
+    role: [u8; 16],
 }
 
 impl core::fmt::Debug for TokenKey {
@@ -76,6 +78,7 @@ impl TokenKey {
         Ok(Self {
             id,
             key: hmac::Key::new(hmac::HMAC_SHA256, secret),
+            role: crate::entropy::role_fingerprint(secret),
         })
     }
 
@@ -95,6 +98,10 @@ impl TokenKey {
     #[must_use]
     pub const fn id(&self) -> u32 {
         self.id
+    }
+
+    pub(crate) const fn role(&self) -> [u8; 16] {
+        self.role
     }
 }
 
@@ -139,6 +146,15 @@ impl KeyRing {
             accepted,
             authorities,
         })
+    }
+
+    /// Role fingerprints of the signing and accepted keys (the builder's one-secret-one-role
+    /// check).
+    pub(crate) fn role_fingerprints(&self) -> Vec<[u8; 16]> {
+        std::iter::once(&self.signing)
+            .chain(&self.accepted)
+            .map(TokenKey::role)
+            .collect()
     }
 
     /// The authority new grants are issued under (that of the signing key).
