@@ -20,33 +20,11 @@ use crm_privacy::ledger::{LedgerChange, LedgerEvent};
 use crm_privacy::policy::{HostConsentScope, PurposeInfo};
 use crm_privacy::store::{ChainName, ChainStore};
 use crm_privacy::{
-    Analytics, DataError, DataReason, HostKind, HostPurpose, LegalBasis, Notification, OwnerAccess,
-    Preferences, PurposeId, host_consent_scope, host_policy,
+    Analytics, HostPurpose, LegalBasis, Notification, OwnerAccess, Preferences, PurposeId,
+    host_consent_scope, host_policy,
 };
-use zeroize::Zeroizing;
 
-/// A host kind: one non-empty line.
-struct ClickStream(String);
-impl HostKind for ClickStream {
-    const NAME: &'static str = "click_stream";
-    fn encode(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(self.0.as_bytes().to_vec())
-    }
-    fn decode(b: &[u8]) -> Result<Self, DataError> {
-        let s =
-            core::str::from_utf8(b).map_err(|_| DataError::new(Self::NAME, DataReason::Corrupt))?;
-        Self::from_text(s)
-    }
-    fn to_text(&self) -> Zeroizing<String> {
-        Zeroizing::new(self.0.clone())
-    }
-    fn from_text(t: &str) -> Result<Self, DataError> {
-        if t.is_empty() {
-            return Err(DataError::new(Self::NAME, DataReason::Empty));
-        }
-        Ok(Self(t.to_owned()))
-    }
-}
+crate::text_kind!(ClickStream, "click_stream");
 
 /// Consent-based product analytics of the host (DPV `ServiceUsageAnalytics`): covered.
 struct ProductAnalytics;

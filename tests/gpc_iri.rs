@@ -8,34 +8,12 @@
 //! issue 19: a `dpv:` CURIE or an `http` IRI was accepted by `host_policy!` and silently
 //! left out of what a GPC signal covers, and the sale of data was not covered at all).
 
-use crm_privacy::gpc::{self, GpcScope};
-use crm_privacy::{
-    DataError, DataReason, HostKind, HostPurpose, LegalBasis, OwnerAccess, host_consent_scope,
-    host_policy,
-};
-use zeroize::Zeroizing;
+mod common;
 
-struct Trail(String);
-impl HostKind for Trail {
-    const NAME: &'static str = "trail";
-    fn encode(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(self.0.as_bytes().to_vec())
-    }
-    fn decode(b: &[u8]) -> Result<Self, DataError> {
-        let s =
-            core::str::from_utf8(b).map_err(|_| DataError::new(Self::NAME, DataReason::Corrupt))?;
-        Self::from_text(s)
-    }
-    fn to_text(&self) -> Zeroizing<String> {
-        Zeroizing::new(self.0.clone())
-    }
-    fn from_text(t: &str) -> Result<Self, DataError> {
-        if t.is_empty() {
-            return Err(DataError::new(Self::NAME, DataReason::Empty));
-        }
-        Ok(Self(t.to_owned()))
-    }
-}
+use crm_privacy::gpc::{self, GpcScope};
+use crm_privacy::{HostPurpose, LegalBasis, OwnerAccess, host_consent_scope, host_policy};
+
+crate::text_kind!(Trail, "trail");
 
 /// The sale of data, written as the DPV CURIE.
 struct DataSale;

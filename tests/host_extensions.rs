@@ -19,41 +19,13 @@ use crm_privacy::custodian::{CustodianError, Rendering, RetentionRule};
 use crm_privacy::policy::{HostConsentScope, HostPolicyError, HostScope};
 use crm_privacy::retention::{Period, ScheduleBuilder, ScheduleError, Trigger};
 use crm_privacy::{
-    AccessError, DataError, DataReason, HostKind, HostPurpose, IssueError, KindRef, LegalBasis,
-    OwnerAccess, UsableFor, host_consent_scope, host_policy,
+    AccessError, HostKind, HostPurpose, IssueError, KindRef, LegalBasis, OwnerAccess, UsableFor,
+    host_consent_scope, host_policy,
 };
-use zeroize::Zeroizing;
 
-/// A simple text host kind: one non-empty line.
-macro_rules! text_kind {
-    ($t:ident, $name:literal) => {
-        struct $t(String);
-        impl HostKind for $t {
-            const NAME: &'static str = $name;
-            fn encode(&self) -> Zeroizing<Vec<u8>> {
-                Zeroizing::new(self.0.as_bytes().to_vec())
-            }
-            fn decode(b: &[u8]) -> Result<Self, DataError> {
-                let s = core::str::from_utf8(b)
-                    .map_err(|_| DataError::new(Self::NAME, DataReason::Corrupt))?;
-                Self::from_text(s)
-            }
-            fn to_text(&self) -> Zeroizing<String> {
-                Zeroizing::new(self.0.clone())
-            }
-            fn from_text(t: &str) -> Result<Self, DataError> {
-                if t.is_empty() {
-                    return Err(DataError::new(Self::NAME, DataReason::Empty));
-                }
-                Ok(Self(t.to_owned()))
-            }
-        }
-    };
-}
-
-text_kind!(BillingAddress, "billing_address");
-text_kind!(PushToken, "push_token");
-text_kind!(Unregistered, "legacy_note");
+crate::text_kind!(BillingAddress, "billing_address");
+crate::text_kind!(PushToken, "push_token");
+crate::text_kind!(Unregistered, "legacy_note");
 
 struct Invoicing;
 impl HostPurpose for Invoicing {

@@ -15,7 +15,6 @@ use crate::grant::{Grant, UserSession};
 use crate::ids::{RecordId, SubjectId};
 use crate::ledger::{AuditEvent, AuditKind, LedgerChange};
 use crate::purpose::OwnerAccess;
-use crate::store::StoreError;
 
 /// The requests of the desk at one instant, for reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,12 +77,9 @@ impl Custodian {
             return Err(CustodianError::Erased(subject));
         }
         // Only a registered subject can ask (not a made-up id, not the deployment's).
-        match self.inner.keys.get(subject).await {
-            Ok(_) | Err(StoreError::Shredded(_)) => {}
-            Err(StoreError::NotFound { .. }) => {
-                return Err(CustodianError::UnknownSubject(subject));
-            }
-            Err(e) => return Err(e.into()),
+        match self.wrapped_key(subject).await {
+            Ok(_) | Err(CustodianError::Crypto(crate::crypto::CryptoError::Shredded)) => {}
+            Err(e) => return Err(e),
         }
         let now = self.now();
         first_due(now).ok_or(CustodianError::TimeOutOfRange)?;

@@ -20,8 +20,8 @@ use serde::Serialize;
 
 use super::{Custodian, CustodianError};
 use crate::crypto::{
-    CryptoError, DataKey, DynKeks, IndexKey, IndexVersions, KekState, KeyCheck, KeyMaterial,
-    WrappedKey, resolve_index_versions,
+    CryptoError, DataKey, DynKeks, IndexKey, IndexVersions, KekState, KekVersion, KeyCheck,
+    KeyMaterial, WrappedKey, resolve_index_versions,
 };
 use crate::data::Category;
 use crate::ids::SubjectId;
@@ -448,6 +448,18 @@ impl Custodian {
         self.catch_up().await
     }
 
+    /// The last key steps of a build, on one listing of the KMS's versions: finish a
+    /// rotation left half-done, then refuse a configuration missing a version live keys
+    /// are under. `recorded`: the check values the build read from the store.
+    pub(super) async fn settle_keks_at_build(
+        &self,
+        recorded: &KeyCheck,
+    ) -> Result<(), CustodianError> {
+        let versions = self.inner.keyring.keks.versions().await?;
+        self.resume_kek_rotation(&versions).await?;
+        self.refuse_orphaned_keys(recorded, &versions).await
+    }
+
     /// Refuses, at build, a configuration that lacks a KEK version the store still has live
     /// keys under (an old key dropped before its rotation finished, or a wrong version id):
     /// otherwise the custodian would serve, wrap new keys under the configured version and
@@ -455,31 +467,28 @@ impl Custodian {
     /// version the KMS does not list (not even as destroyed) and the ledger has not retired
     /// it; then reads every wrapped key once and, if none is under such a version, retires
     /// it in the ledger so that later builds skip the scan.
-    pub(super) async fn refuse_orphaned_keys(&self) -> Result<(), CustodianError> {
-        let h = &self.inner.keyring;
-        let Some(recorded) = self.inner.keys.check_values().await? else {
-            return Ok(());
-        };
-        let listed: Vec<u32> = h.keks.versions().await?.iter().map(|v| v.version).collect();
+    ///
+    /// `recorded` are the check values the build read from the store, `listed` the
+    /// versions the KMS listed (both read once per build, by the builder).
+    async fn refuse_orphaned_keys(
+        &self,
+        recorded: &KeyCheck,
+        listed: &[KekVersion],
+    ) -> Result<(), CustodianError> {
         let missing: Vec<u32> = recorded
             .keks
             .iter()
             .map(|(id, _)| *id)
-            .filter(|id| !listed.contains(id) && !self.inner.state.kek_retired(*id))
+            .filter(|id| {
+                !listed.iter().any(|v| v.version == *id) && !self.inner.state.kek_retired(*id)
+            })
             .collect();
         if missing.is_empty() {
             return Ok(());
         }
-        let _maintenance = h.maintenance.lock().await;
-        for subject in self.inner.keys.subjects().await? {
-            let wrapped = match self.inner.keys.get(subject).await {
-                Ok(w) => w,
-                Err(StoreError::NotFound { .. } | StoreError::Shredded(_)) => continue,
-                Err(e) => return Err(e.into()),
-            };
-            if let Some(v) = missing.iter().find(|v| h.is_under(&wrapped, **v)) {
-                return Err(CryptoError::UnknownKek(*v).into());
-            }
+        let _maintenance = self.inner.keyring.maintenance.lock().await;
+        if let Some(v) = self.first_live_key_under(&missing).await? {
+            return Err(CryptoError::UnknownKek(v).into());
         }
         for version in missing {
             let mut ev = AuditEvent::new(self.now(), AuditKind::KekRetired, SubjectId::DEPLOYMENT);
@@ -496,11 +505,12 @@ impl Custodian {
     /// reads every wrapped key once: O(live keys) at each such build, paid so that no
     /// custodian starts serving with a rotation pending until the next sweep. Does not
     /// rotate a version whose epoch has ended (that stays the sweep's job).
-    pub(super) async fn resume_kek_rotation(&self) -> Result<(), CustodianError> {
+    ///
+    /// `versions` are what the KMS listed at build.
+    async fn resume_kek_rotation(&self, versions: &[KekVersion]) -> Result<(), CustodianError> {
         if self.inner.keyring.epoch.is_none() {
             return Ok(());
         }
-        let versions = self.inner.keyring.keks.versions().await?;
         if versions.iter().any(|v| v.state == KekState::Enabled) {
             self.finish_kek_rotation().await?;
         }
@@ -582,6 +592,18 @@ impl Custodian {
 
     /// Reads every live key and refuses if one is under a version in `due`.
     async fn refuse_live_keys_under(&self, due: &[u32]) -> Result<(), CustodianError> {
+        if self.first_live_key_under(due).await?.is_some() {
+            return Err(CryptoError::Kms(
+                "a live key is still under a version due for destruction; nothing destroyed, retry",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Reads every live wrapped key once and returns the first of `versions` one of them
+    /// is under, if any (erased and vanished subjects are skipped).
+    async fn first_live_key_under(&self, versions: &[u32]) -> Result<Option<u32>, CustodianError> {
         let h = &self.inner.keyring;
         for subject in self.inner.keys.subjects().await? {
             let wrapped = match self.inner.keys.get(subject).await {
@@ -589,13 +611,10 @@ impl Custodian {
                 Err(StoreError::NotFound { .. } | StoreError::Shredded(_)) => continue,
                 Err(e) => return Err(e.into()),
             };
-            if due.iter().any(|v| h.is_under(&wrapped, *v)) {
-                return Err(CryptoError::Kms(
-                    "a live key is still under a version due for destruction; nothing destroyed, retry",
-                )
-                .into());
+            if let Some(v) = versions.iter().find(|v| h.is_under(&wrapped, **v)) {
+                return Ok(Some(*v));
             }
         }
-        Ok(())
+        Ok(None)
     }
 }

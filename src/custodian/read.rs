@@ -17,15 +17,23 @@ use crate::store::{SealedRecord, StoreError, VersionedRecord};
 
 impl Custodian {
     pub(super) async fn data_key(&self, subject: SubjectId) -> Result<DataKey, CustodianError> {
-        let wrapped = match self.inner.keys.get(subject).await {
-            Ok(w) => w,
-            Err(StoreError::NotFound { .. }) => {
-                return Err(CustodianError::UnknownSubject(subject));
-            }
-            Err(StoreError::Shredded(_)) => return Err(crate::crypto::CryptoError::Shredded.into()),
-            Err(e) => return Err(e.into()),
-        };
+        let wrapped = self.wrapped_key(subject).await?;
         Ok(self.inner.keyring.unwrap(subject, &wrapped).await?)
+    }
+
+    /// The subject's wrapped data key: [`CustodianError::UnknownSubject`] for an id never
+    /// registered, [`CryptoError::Shredded`](crate::crypto::CryptoError::Shredded) for an
+    /// erased subject.
+    pub(super) async fn wrapped_key(
+        &self,
+        subject: SubjectId,
+    ) -> Result<crate::crypto::WrappedKey, CustodianError> {
+        match self.inner.keys.get(subject).await {
+            Ok(w) => Ok(w),
+            Err(StoreError::NotFound { .. }) => Err(CustodianError::UnknownSubject(subject)),
+            Err(StoreError::Shredded(_)) => Err(crate::crypto::CryptoError::Shredded.into()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The row `record` if the grant's subject owns it. A row of another subject is refused

@@ -15,6 +15,39 @@ use crm_privacy::store::{
 };
 use crm_privacy::{ConsentId, ManualClock, SessionClaims, SessionId, SubjectId, UserSession};
 
+/// A host kind of one non-empty line of text (`text_kind!(Trail, "trail")`), for the tests
+/// of host kinds, host purposes and GPC. Invoke it as `crate::text_kind!`.
+#[macro_export]
+macro_rules! text_kind {
+    ($t:ident, $name:literal) => {
+        struct $t(String);
+        impl ::crm_privacy::HostKind for $t {
+            const NAME: &'static str = $name;
+            fn encode(&self) -> ::zeroize::Zeroizing<Vec<u8>> {
+                ::zeroize::Zeroizing::new(self.0.as_bytes().to_vec())
+            }
+            fn decode(b: &[u8]) -> Result<Self, ::crm_privacy::DataError> {
+                let s = core::str::from_utf8(b).map_err(|_| {
+                    ::crm_privacy::DataError::new(Self::NAME, ::crm_privacy::DataReason::Corrupt)
+                })?;
+                <Self as ::crm_privacy::HostKind>::from_text(s)
+            }
+            fn to_text(&self) -> ::zeroize::Zeroizing<String> {
+                ::zeroize::Zeroizing::new(self.0.clone())
+            }
+            fn from_text(t: &str) -> Result<Self, ::crm_privacy::DataError> {
+                if t.is_empty() {
+                    return Err(::crm_privacy::DataError::new(
+                        Self::NAME,
+                        ::crm_privacy::DataReason::Empty,
+                    ));
+                }
+                Ok(Self(t.to_owned()))
+            }
+        }
+    };
+}
+
 /// When the deployments' clocks start, unless a test picks its own start.
 #[allow(dead_code, reason = "authority.rs starts its clock on another day")]
 pub(crate) fn t0() -> DateTime<Utc> {
@@ -58,6 +91,7 @@ pub(crate) struct Fx {
 
 /// A deployment whose clock starts at `start` and whose custodian's builder (already given
 /// the stores, clock, authenticator and staff directory) is adjusted by `configure`.
+#[allow(dead_code, reason = "gpc_iri.rs uses only the host-kind macro")]
 pub(crate) async fn deployment(
     start: DateTime<Utc>,
     keyring: Keyring,

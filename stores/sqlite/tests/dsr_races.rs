@@ -18,29 +18,33 @@ use crm_privacy::dsr::{DsrError, DsrKind, ExtensionReason};
 use crm_privacy::{ManualClock, SubjectId};
 use crm_privacy_sqlite::SqliteStore;
 
-async fn custodian(path: &std::path::Path, clock: Arc<ManualClock>) -> Custodian {
-    let kr = Keyring::new(
-        Kek::from_bytes(1, &test_secret(3)).unwrap(),
-        &test_secret(9),
-    )
-    .unwrap();
-    Custodian::builder(kr)
-        .store(Arc::new(SqliteStore::open(path).unwrap()))
-        .clock(clock)
-        .build()
-        .await
-        .unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn of_two_racing_extensions_exactly_the_recorded_one_succeeds() {
+/// Two custodians on one SQLite file with one clock: two processes' view of one ledger.
+/// The directory must outlive them.
+async fn two_processes() -> (tempfile::TempDir, Custodian, Custodian) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crm.db");
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2028, 1, 10, 10, 0, 0).unwrap(),
     ));
-    let c1 = custodian(&path, clock.clone()).await;
-    let c2 = custodian(&path, clock.clone()).await;
+    let open = || {
+        let kr = Keyring::new(
+            Kek::from_bytes(1, &test_secret(3)).unwrap(),
+            &test_secret(9),
+        )
+        .unwrap();
+        Custodian::builder(kr)
+            .store(Arc::new(SqliteStore::open(&path).unwrap()))
+            .clock(clock.clone())
+            .build()
+    };
+    let c1 = open().await.unwrap();
+    let c2 = open().await.unwrap();
+    (dir, c1, c2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_racing_extensions_exactly_the_recorded_one_succeeds() {
+    let (_dir, c1, c2) = two_processes().await;
     for round in 0..25 {
         let subject: SubjectId = c1.register_subject().await.unwrap();
         let r = c1.dsr_receive(subject, DsrKind::Access).await.unwrap();
@@ -71,13 +75,7 @@ async fn of_two_racing_extensions_exactly_the_recorded_one_succeeds() {
 /// The loser's error is the typed one a host can act on.
 #[tokio::test]
 async fn a_second_extension_is_refused_with_a_typed_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("crm.db");
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2028, 1, 10, 10, 0, 0).unwrap(),
-    ));
-    let c1 = custodian(&path, clock.clone()).await;
-    let c2 = custodian(&path, clock.clone()).await;
+    let (_dir, c1, c2) = two_processes().await;
     let subject = c1.register_subject().await.unwrap();
     let r = c1.dsr_receive(subject, DsrKind::Export).await.unwrap();
     let told = c1.now();
