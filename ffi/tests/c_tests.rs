@@ -250,14 +250,13 @@ fn doc_example() -> String {
         .to_owned()
 }
 
-#[test]
-fn the_doc_example_compiles_and_runs_under_valgrind() {
+fn doc_example_runs(mode: Mode, name: &str) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let src = tmp.path().join("example.c");
     std::fs::write(&src, doc_example()).expect("write example");
-    let exe = compile(&src, "doc_example");
+    let exe = compile(&src, name);
     // The example opens `crm.db` in its working directory.
-    let out = run(&exe, &[], tmp.path(), Mode::Memcheck);
+    let out = run(&exe, &[], tmp.path(), mode);
     let stdout = String::from_utf8_lossy(&out.stdout);
     for line in [
         "send the notification to alice@example.com",
@@ -271,4 +270,20 @@ fn the_doc_example_compiles_and_runs_under_valgrind() {
             "the example did not print `{line}`:\n{stdout}"
         );
     }
+}
+
+#[test]
+fn the_doc_example_compiles_and_runs() {
+    doc_example_runs(Mode::Bare, "doc_example_bare");
+}
+
+/// Known red since 2026-11-27 for the ring GHASH false positive of docs/ffi.md ("valgrind"):
+/// whether the caller leaves undefined bits in `xmm0`–`xmm2` when ring's short GHASH path
+/// runs depends on codegen, and a change to the key structs' layout (one-secret-one-role
+/// fingerprints) made the example's first unwrap hit it (origin: `LocalKeks::from_keks`'s
+/// frame). Its functional run above is not ignored.
+#[test]
+#[ignore = "issue 17: ring 0.17 GHASH memcheck false positive (docs/ffi.md, valgrind)"]
+fn the_doc_example_compiles_and_runs_under_valgrind() {
+    doc_example_runs(Mode::Memcheck, "doc_example");
 }
