@@ -77,10 +77,7 @@ impl Custodian {
             return Err(CustodianError::Erased(subject));
         }
         // Only a registered subject can ask (not a made-up id, not the deployment's).
-        match self.wrapped_key(subject).await {
-            Ok(_) | Err(CustodianError::Crypto(crate::crypto::CryptoError::Shredded)) => {}
-            Err(e) => return Err(e),
-        }
+        self.ensure_registered(subject).await?;
         let now = self.now();
         first_due(now).ok_or(CustodianError::TimeOutOfRange)?;
         let request = DsrId::new_random();

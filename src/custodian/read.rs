@@ -21,6 +21,16 @@ impl Custodian {
         Ok(self.inner.keyring.unwrap(subject, &wrapped).await?)
     }
 
+    /// Refuses an id that was never registered (a made-up id, or the deployment's own):
+    /// [`CustodianError::UnknownSubject`]. An erased subject passes (its key is shredded),
+    /// so a retried erasure stays idempotent.
+    pub(super) async fn ensure_registered(&self, subject: SubjectId) -> Result<(), CustodianError> {
+        match self.wrapped_key(subject).await {
+            Ok(_) | Err(CustodianError::Crypto(crate::crypto::CryptoError::Shredded)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The subject's wrapped data key: [`CustodianError::UnknownSubject`] for an id never
     /// registered, [`CryptoError::Shredded`](crate::crypto::CryptoError::Shredded) for an
     /// erased subject.

@@ -13,8 +13,12 @@ impl Custodian {
     /// Restricts processing (9.1, GDPR Art. 18/21): no new grants except for legal
     /// obligations, and existing grants stop working at once, in every process.
     ///
+    /// Restricting an id with no data yet is accepted (it only narrows processing, like a
+    /// withdrawal, and holds if the id is registered later).
+    ///
     /// # Errors
-    /// Store failures.
+    /// [`CustodianError::UnknownSubject`] for [`SubjectId::DEPLOYMENT`] (the deployment's
+    /// own events are not a person's); store failures.
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject), err(level = "info", Display)))]
     pub async fn restrict(&self, subject: SubjectId) -> Result<(), CustodianError> {
         self.status_change(subject, LedgerChange::Restricted, AuditKind::Restricted)
@@ -24,7 +28,7 @@ impl Custodian {
     /// Lifts a restriction.
     ///
     /// # Errors
-    /// Store failures.
+    /// [`CustodianError::UnknownSubject`] for [`SubjectId::DEPLOYMENT`]; store failures.
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject), err(level = "info", Display)))]
     pub async fn lift_restriction(&self, subject: SubjectId) -> Result<(), CustodianError> {
         self.status_change(
@@ -42,6 +46,9 @@ impl Custodian {
         kind: AuditKind,
     ) -> Result<(), CustodianError> {
         self.catch_up().await?;
+        if subject == SubjectId::DEPLOYMENT {
+            return Err(CustodianError::UnknownSubject(subject));
+        }
         self.commit_change(change, AuditEvent::new(self.now(), kind, subject))
             .await
     }
@@ -52,7 +59,9 @@ impl Custodian {
     /// ([`ErasureReport::undecryptable_after`]). Returns the report to show the subject.
     ///
     /// # Errors
-    /// Store failures; retrying is safe.
+    /// [`CustodianError::UnknownSubject`] for an id never registered (a made-up one, or
+    /// [`SubjectId::DEPLOYMENT`]: nothing is recorded for it); store failures; retrying is
+    /// safe.
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject), err(level = "info", Display)))]
     pub async fn erase(&self, subject: SubjectId) -> Result<ErasureReport, CustodianError> {
         self.catch_up().await?;
@@ -63,6 +72,7 @@ impl Custodian {
             .checked_add_signed(self.inner.backup_window)
             .ok_or(CustodianError::TimeOutOfRange)?;
         if !self.inner.state.is_erased(subject) {
+            self.ensure_registered(subject).await?;
             self.commit_change(
                 LedgerChange::Erased,
                 AuditEvent::new(now, AuditKind::Erased, subject),
