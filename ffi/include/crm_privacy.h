@@ -430,7 +430,8 @@ void crm_custodian_free(struct crm_custodian *c);
 crm_result crm_subject_register(const struct crm_custodian *c, uint8_t *out_subject, size_t cap);
 
 // Restricts processing for `subject` (clause 9.1): no new grants except for legal
-// obligations, and existing grants stop at once.
+// obligations, and existing grants stop at once. An id with no data yet is accepted (the
+// restriction holds once it is registered); the nil id is `CRM_NOT_FOUND`.
 //
 // # Safety
 // `subject` must be valid for 16 bytes.
@@ -443,7 +444,8 @@ crm_result crm_restrict(const struct crm_custodian *c, const uint8_t *subject);
 crm_result crm_lift_restriction(const struct crm_custodian *c, const uint8_t *subject);
 
 // Erases a subject (clause 6.2): key destroyed, records deleted. Writes how many records
-// were deleted to `out_deleted` (may be NULL).
+// were deleted to `out_deleted` (may be NULL). Erasing again is `CRM_OK`; an id never
+// registered (or the nil id) is `CRM_NOT_FOUND` and nothing is recorded.
 //
 // # Safety
 // `subject` valid for 16 bytes; `out_deleted` NULL or writable.

@@ -574,7 +574,11 @@ class Custodian(_Handle):
             check(_ffi.fn.crm_lift_restriction(self._live(), s))
 
     def erase(self, subject: bytes) -> int:
-        """Erases ``subject``; returns how many records were deleted."""
+        """Erases ``subject``; returns how many records were deleted.
+
+        Erasing again returns 0. An id that was never registered raises the error of
+        ``CRM_NOT_FOUND`` (a ``StorageError``) and nothing is recorded.
+        """
         s = _args.ident(subject, "subject")
         n = ctypes.c_uint64(0)
         with self._lock:
