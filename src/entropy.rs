@@ -36,22 +36,25 @@ pub(crate) fn is_weak(bytes: &[u8]) -> bool {
 /// fingerprint whichever role it was handed in for.
 const ROLE_LABEL: &[u8] = b"crm-privacy key-role fingerprint v1";
 
-/// A fingerprint of a secret that two keys compare to find out whether they were made from
-/// the same bytes: HMAC-SHA256 keyed by the secret over a fixed label, first 16 bytes. It
-/// reveals nothing of the secret (the HMAC is a PRF keyed by it) and never leaves the
-/// process. The builder refuses one secret in two roles (a KEK that is also the blind-index
-/// or token key, say): each role assumes its key is used for nothing else (docs/keys.md,
-/// "One secret, one role").
-pub(crate) fn role_fingerprint(secret: &[u8]) -> [u8; 16] {
-    let tag = ring::hmac::sign(
-        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret),
-        ROLE_LABEL,
-    );
+/// HMAC-SHA256 of `label` under `key`, first 16 bytes: names a key without revealing it
+/// (the HMAC is a PRF keyed by it). One helper for every such name — the stores' check
+/// values (`crypto::check_value`), the deployment's authority id and the role fingerprint.
+pub(crate) fn label_tag(key: &ring::hmac::Key, label: &[u8]) -> [u8; 16] {
+    let tag = ring::hmac::sign(key, label);
     let mut out = [0_u8; 16];
     if let Some(head) = tag.as_ref().get(..16) {
         out.copy_from_slice(head);
     }
     out
+}
+
+/// A fingerprint of a secret, given as the HMAC key made from it, that two keys compare to
+/// find out whether they were made from the same bytes ([`label_tag`] over a fixed label).
+/// It never leaves the process. The builder refuses one secret in two roles (a KEK that is
+/// also the blind-index or token key, say): each role assumes its key is used for nothing
+/// else (docs/keys.md, "One secret, one role").
+pub(crate) fn role_fingerprint(key: &ring::hmac::Key) -> [u8; 16] {
+    label_tag(key, ROLE_LABEL)
 }
 
 /// True if two of `fingerprints` are equal (one secret in two key roles).

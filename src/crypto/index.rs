@@ -45,11 +45,8 @@ impl IndexKey {
         check_key_entropy(secret)?;
         let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
         let check = check_value(&key, INDEX_CHECK_LABEL);
-        Ok(Self {
-            key,
-            check,
-            role: crate::entropy::role_fingerprint(secret),
-        })
+        let role = crate::entropy::role_fingerprint(&key);
+        Ok(Self { key, check, role })
     }
 
     /// A fresh random secret from the system random source.

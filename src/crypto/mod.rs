@@ -191,11 +191,12 @@ impl Kek {
             return Err(CryptoError::InvalidKey);
         }
         check_key_entropy(bytes)?;
+        let mac = hmac::Key::new(hmac::HMAC_SHA256, bytes);
         Ok(Self {
             id,
             key: aead_key(bytes)?,
-            check: check_value(&hmac::Key::new(hmac::HMAC_SHA256, bytes), KEK_CHECK_LABEL),
-            role: crate::entropy::role_fingerprint(bytes),
+            check: check_value(&mac, KEK_CHECK_LABEL),
+            role: crate::entropy::role_fingerprint(&mac),
         })
     }
 
@@ -328,10 +329,7 @@ impl fmt::Debug for Keyring {
 }
 
 pub(crate) fn check_value(key: &hmac::Key, label: &[u8]) -> [u8; CHECK_LEN] {
-    let tag = hmac::sign(key, label);
-    let mut out = [0_u8; CHECK_LEN];
-    out.copy_from_slice(tag.as_ref().get(..CHECK_LEN).unwrap_or_default());
-    out
+    crate::entropy::label_tag(key, label)
 }
 
 /// Non-secret check values of a keyring: one per KEK id and one per blind-index key version.

@@ -75,11 +75,9 @@ impl TokenKey {
         if crate::entropy::is_weak(secret) {
             return Err(KeyError::WeakSecret);
         }
-        Ok(Self {
-            id,
-            key: hmac::Key::new(hmac::HMAC_SHA256, secret),
-            role: crate::entropy::role_fingerprint(secret),
-        })
+        let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
+        let role = crate::entropy::role_fingerprint(&key);
+        Ok(Self { id, key, role })
     }
 
     /// A fresh random key.
@@ -112,12 +110,7 @@ pub(crate) struct AuthorityId([u8; 16]);
 
 impl AuthorityId {
     fn of(key: &hmac::Key) -> Self {
-        let tag = hmac::sign(key, b"crm-privacy authority v1");
-        let mut id = [0_u8; 16];
-        if let Some(head) = tag.as_ref().get(..16) {
-            id.copy_from_slice(head);
-        }
-        Self(id)
+        Self(crate::entropy::label_tag(key, b"crm-privacy authority v1"))
     }
 }
 
