@@ -929,10 +929,14 @@ async fn one_secret_in_two_key_roles_is_refused() {
             .chains(Arc::new(InMemoryChainStore::new()))
             .keys(Arc::new(InMemoryKeyStore::new()))
     };
-    let refused = |r: Result<Custodian, CustodianError>, what: &str| match r {
-        Err(CustodianError::Crypto(CryptoError::KeyReused)) => {}
-        other => panic!("{what}: expected KeyReused, got {:?}", other.err()),
-    };
+    async fn refused(b: crm_privacy::custodian::CustodianBuilder, what: &str) {
+        match b.build().await {
+            Err(CustodianError::Crypto(CryptoError::KeyReused)) => {}
+            other => panic!("{what}: expected KeyReused, got {:?}", other.err()),
+        }
+    }
+    // KEK seed 3, index seed 4: the keyring every case below starts from.
+    let keyring_path = || stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(4))));
 
     // The keyring's own constructor sees the KEK's bytes as the index secret.
     assert_eq!(
@@ -941,66 +945,52 @@ async fn one_secret_in_two_key_roles_is_refused() {
     );
     // The same through from_parts: refused at build.
     refused(
-        stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(3))))
-            .build()
-            .await,
+        stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(3)))),
         "KEK = index key",
-    );
+    )
+    .await;
     // The KEK's bytes as the token key.
-    refused(
-        stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(4))))
-            .token_key(token(1, 3))
-            .build()
-            .await,
-        "KEK = token key",
-    );
+    refused(keyring_path().token_key(token(1, 3)), "KEK = token key").await;
     // The index key's bytes as an accepted (older) token key.
     refused(
-        stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(4))))
+        keyring_path()
             .token_key(token(1, 5))
-            .accept_token_key(token(2, 4))
-            .build()
-            .await,
+            .accept_token_key(token(2, 4)),
         "index key = accepted token key",
-    );
+    )
+    .await;
     // One secret under two KEK ids.
     refused(
         stores(Custodian::builder(
             Keyring::from_parts(kek(2, 3), index(4)).with_previous(kek(1, 3)),
-        ))
-        .build()
-        .await,
+        )),
         "two KEK ids, one secret",
-    );
+    )
+    .await;
     // The previous index key equal to the current one, and a signing key accepted again
     // under another id.
     refused(
-        stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(4))))
-            .previous_index_key(index(4))
-            .build()
-            .await,
+        keyring_path().previous_index_key(index(4)),
         "previous index key = index key",
-    );
+    )
+    .await;
     refused(
-        stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(4))))
+        keyring_path()
             .token_key(token(1, 5))
-            .accept_token_key(token(2, 5))
-            .build()
-            .await,
+            .accept_token_key(token(2, 5)),
         "token key accepted under a second id",
-    );
+    )
+    .await;
     // The KMS path: its KEKs are out of sight, the index and token keys are not.
     let keks: DynKeks = Arc::new(LocalKeks::generate("kek", t0()).unwrap());
     refused(
-        stores(Custodian::builder_with_kms(keks, index(4)))
-            .token_key(token(1, 4))
-            .build()
-            .await,
+        stores(Custodian::builder_with_kms(keks, index(4))).token_key(token(1, 4)),
         "KMS path: index key = token key",
-    );
+    )
+    .await;
 
     // Distinct secrets build.
-    stores(Custodian::builder(Keyring::from_parts(kek(1, 3), index(4))))
+    keyring_path()
         .token_key(token(1, 5))
         .accept_token_key(token(2, 6))
         .build()
