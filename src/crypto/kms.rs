@@ -235,6 +235,7 @@ pub(crate) fn unwrap_local(
         return Err(CryptoError::Authentication);
     }
     buf.copy_from_slice(ct);
+    super::registers::settle();
     let plain = key
         .open_in_place(
             Nonce::assume_unique_for_key(*nonce),

@@ -24,6 +24,7 @@ mod error;
 mod file;
 mod index;
 mod kms;
+mod registers;
 
 use core::fmt;
 
@@ -111,6 +112,7 @@ fn seal(
     out.extend_from_slice(&nonce[..]);
     out.extend_from_slice(plaintext);
     let (_, body) = out.split_at_mut(1 + NONCE_LEN);
+    registers::settle();
     let tag = key
         .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), body)
         .map_err(|_| CryptoError::Seal)?;
@@ -136,6 +138,7 @@ fn open(
         return Err(CryptoError::Truncated);
     }
     let mut buf = Zeroizing::new(ct.to_vec());
+    registers::settle();
     let n = key
         .open_in_place(
             Nonce::assume_unique_for_key(*nonce),
