@@ -218,6 +218,24 @@ fn rights_consent_and_postgres_pass() {
     test_rights(Mode::Bare, "test_rights_bare");
 }
 
+/// The SQLite half of `test_rights.c` (rectify, restrict, consent with method and evidence,
+/// withdrawal twice, custodian revocation) under memcheck for every report but "possibly
+/// lost", as `c_test_program_passes_with_no_memory_errors` does for `test_ffi.c`. The
+/// PostgreSQL half is left out here: over TLS its reports come from rustls and sqlx.
+#[test]
+fn rights_on_sqlite_pass_with_no_memory_errors() {
+    let exe = compile(&c_source("test_rights.c"), "test_rights_errors");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = tmp.path().join("r.db");
+    let out = run(
+        &exe,
+        &[db.to_str().expect("utf-8 path")],
+        tmp.path(),
+        Mode::MemoryErrors,
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(" 0 failed"));
+}
+
 /// Known red for the reason of `c_test_program_passes_under_valgrind`, and on its PostgreSQL
 /// half for two more in dependencies: rustls's own AES-GCM calls on the TLS connection meet
 /// ring's GHASH false positive (the crate can settle the registers before its own calls
