@@ -420,7 +420,9 @@ crm_result crm_custodian_open_postgres(const uint8_t *url,
                                        struct crm_custodian **out);
 
 // Frees a custodian (closing its files). NULL or an already freed handle is a no-op. Must
-// not race with calls using the same handle.
+// not race with calls using the same handle. Freeing the last open custodian also frees the
+// phone numbering-plan metadata the first phone number loaded (the next one loads it again).
+// Other handles (grants, sessions) stay valid after their custodian is freed.
 void crm_custodian_free(struct crm_custodian *c);
 
 // Registers a new subject; writes its 16-byte id into `out_subject` (`cap` >= 16).

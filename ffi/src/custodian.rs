@@ -13,7 +13,7 @@ use crm_privacy_sqlite::SqliteStore;
 
 use crate::buffer::{id, input_str, key, out_ptr, output_id, write_out};
 use crate::error::crm_result;
-use crate::handle::{borrow, castable, free, into_handle};
+use crate::handle::{any_live, borrow, castable, free, into_handle};
 use crate::host::{config_of, crm_custodian_config};
 use crate::panic::{boundary, boundary_void};
 use crate::runtime::Runtime;
@@ -213,10 +213,20 @@ pub unsafe extern "C" fn crm_custodian_open_postgres(
 }
 
 /// Frees a custodian (closing its files). NULL or an already freed handle is a no-op. Must
-/// not race with calls using the same handle.
+/// not race with calls using the same handle. Freeing the last open custodian also frees the
+/// phone numbering-plan metadata the first phone number loaded (the next one loads it again).
+/// Other handles (grants, sessions) stay valid after their custodian is freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn crm_custodian_free(c: *mut crm_custodian) {
-    boundary_void(|| free(c));
+    boundary_void(|| {
+        free(c);
+        // The last custodian closed: the phone metadata a parse loaded is freed too, so a
+        // program that frees what it opened ends with nothing of ours allocated (issue 17;
+        // `Phone::unload_metadata`). A later open and parse loads it again.
+        if !any_live::<crm_custodian>() {
+            crm_privacy::Phone::unload_metadata();
+        }
+    });
 }
 
 /// Registers a new subject; writes its 16-byte id into `out_subject` (`cap` >= 16).

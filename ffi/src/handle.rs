@@ -57,6 +57,11 @@ pub(crate) fn borrow<'a, H: Castable>(h: *const H) -> Result<&'a H::RustType, cr
     Ok(unsafe { &*h.cast::<H::RustType>() })
 }
 
+/// Whether any handle of type `H` is live.
+pub(crate) fn any_live<H: Castable>() -> bool {
+    live().values().any(|t| *t == TypeId::of::<H>())
+}
+
 /// Unregisters and drops a handle; NULL, freed, foreign and wrong-typed handles are ignored.
 pub(crate) fn free<H: Castable>(h: *mut H) {
     if h.is_null() {

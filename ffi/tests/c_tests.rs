@@ -8,10 +8,9 @@
 //! system C compiler against the built library and runs each under exactly
 //! `valgrind --leak-check=full --error-exitcode=1` — no suppression file, no extra flags
 //! (memcheck's default `--errors-for-leak-kinds=definite,possible` applies). A report of
-//! valgrind fails the test. Where a dependency's report is known and documented (docs/ffi.md,
-//! "valgrind"), that exact run is `#[ignore]`d and a run with
-//! `--errors-for-leak-kinds=definite` added keeps every other kind of report failing.
-//! Without valgrind the programs run bare, except in CI (`CI=true`), where valgrind is
+//! valgrind fails the test. The one exception, `test_rights.c` over PostgreSQL, is
+//! `#[ignore]`d for reports of rustls and sqlx (docs/ffi.md, "valgrind"); its SQLite half
+//! runs under valgrind. Without valgrind the programs run bare, except in CI (`CI=true`), where valgrind is
 //! required.
 //!
 //! `test_rights.c` also runs against PostgreSQL: `CRM_PG_URL`, or
@@ -105,10 +104,6 @@ fn have_valgrind() -> bool {
 enum Mode {
     /// Under the exact valgrind command (bare only where valgrind is missing outside CI).
     Memcheck,
-    /// Under the exact command plus `--errors-for-leak-kinds=definite`: every memory error
-    /// and every definite leak fails the run, "possibly lost" blocks do not (for programs
-    /// that parse phone numbers, see `c_test_program_passes_under_valgrind`).
-    MemoryErrors,
     /// Without valgrind: the program's own checks only.
     Bare,
 }
@@ -116,16 +111,12 @@ enum Mode {
 /// Runs `exe args…` in `cwd` and fails on a non-zero exit (a failed check, or any report of
 /// valgrind), printing the program's and valgrind's output.
 fn run(exe: &Path, args: &[&str], cwd: &Path, mode: Mode) -> Output {
-    let mut cmd = if mode != Mode::Bare && have_valgrind() {
+    let mut cmd = if mode == Mode::Memcheck && have_valgrind() {
         let mut c = Command::new("valgrind");
-        c.args(VALGRIND_FLAGS);
-        if mode == Mode::MemoryErrors {
-            c.arg("--errors-for-leak-kinds=definite");
-        }
-        c.arg(exe);
+        c.args(VALGRIND_FLAGS).arg(exe);
         c
     } else {
-        if mode != Mode::Bare {
+        if mode == Mode::Memcheck {
             eprintln!(
                 "valgrind not installed: running {} without memcheck",
                 exe.display()
@@ -178,20 +169,12 @@ fn test_ffi(mode: Mode, name: &str) {
     assert!(String::from_utf8_lossy(&out.stdout).contains(" 0 failed"));
 }
 
-/// The long program under memcheck for everything but "possibly lost" blocks: no invalid
-/// read or write, no use of an undefined value, no definite leak. This is the run that
-/// catches a return of ring's GHASH false positive (`crypto::registers`).
+/// The long program under the exact command. Phone numbers parsed through a custodian load
+/// the numbering-plan metadata, which `crm_custodian_free` of the last custodian frees again
+/// (`Phone::unload_metadata`); before that, memcheck reported it "possibly lost" (issue 17).
+/// This is also the run that catches a return of ring's GHASH false positive
+/// (`crypto::registers`).
 #[test]
-fn c_test_program_passes_with_no_memory_errors() {
-    test_ffi(Mode::MemoryErrors, "test_ffi_errors");
-}
-
-/// Known red (issue 17, see docs/ffi.md "valgrind"): phone parsing leaves phonenumber's
-/// metadata statics "possibly lost" (hashbrown tables are held through interior pointers).
-/// That is its only report: `c_test_program_passes_with_no_memory_errors` runs the same
-/// program and fails on anything else.
-#[test]
-#[ignore = "issue 17: phonenumber's metadata statics are reported possibly lost (docs/ffi.md, valgrind)"]
 fn c_test_program_passes_under_valgrind() {
     test_ffi(Mode::Memcheck, "test_ffi");
 }
@@ -219,27 +202,27 @@ fn rights_consent_and_postgres_pass() {
 }
 
 /// The SQLite half of `test_rights.c` (rectify, restrict, consent with method and evidence,
-/// withdrawal twice, custodian revocation) under memcheck for every report but "possibly
-/// lost", as `c_test_program_passes_with_no_memory_errors` does for `test_ffi.c`. The
-/// PostgreSQL half is left out here: over TLS its reports come from rustls and sqlx.
+/// withdrawal twice, custodian revocation) under the exact command. The PostgreSQL half is
+/// left out here: over TLS, memcheck reports rustls and sqlx (below).
 #[test]
-fn rights_on_sqlite_pass_with_no_memory_errors() {
-    let exe = compile(&c_source("test_rights.c"), "test_rights_errors");
+fn rights_on_sqlite_pass_under_valgrind() {
+    let exe = compile(&c_source("test_rights.c"), "test_rights_sqlite");
     let tmp = tempfile::tempdir().expect("temp dir");
     let db = tmp.path().join("r.db");
     let out = run(
         &exe,
         &[db.to_str().expect("utf-8 path")],
         tmp.path(),
-        Mode::MemoryErrors,
+        Mode::Memcheck,
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains(" 0 failed"));
 }
 
-/// Known red for the reason of `c_test_program_passes_under_valgrind`, and on its PostgreSQL
-/// half for two more in dependencies: rustls's own AES-GCM calls on the TLS connection meet
-/// ring's GHASH false positive (the crate can settle the registers before its own calls
-/// only), and sqlx writes uninitialised bytes of its buffer to the socket.
+/// Known red on its PostgreSQL half, for two reports in dependencies: rustls's own AES-GCM
+/// calls on the TLS connection meet ring's GHASH false positive (the crate can settle the
+/// registers before its own calls only), and sqlx writes uninitialised bytes of its buffer to
+/// the socket. Its SQLite half runs under the exact command in
+/// `rights_on_sqlite_pass_under_valgrind`.
 #[test]
 #[ignore = "issue 17: third-party memcheck reports remain (docs/ffi.md, valgrind)"]
 fn rights_consent_and_postgres_pass_under_valgrind() {

@@ -234,6 +234,29 @@ impl Phone {
         PhoneOptions::new()
     }
 
+    /// Frees the numbering-plan metadata (about 4 MB with its compiled patterns) that the
+    /// first parse loaded; the next parse loads it again (tens of milliseconds). Returns
+    /// whether it was loaded.
+    ///
+    /// For programs that want the memory back, or that check for leaks at exit: the metadata
+    /// is not held in a `static` that lives forever but in a shared cache this call empties
+    /// (a parse running meanwhile keeps its copy until it returns). The C ABI calls it when
+    /// its last custodian handle is freed, so a C program is memcheck-clean after
+    /// `crm_custodian_free` (issue 17). Nothing else changes: a phone parsed before or after
+    /// reads the same.
+    ///
+    /// ```
+    /// # use crm_privacy::Phone;
+    /// let before = Phone::parse("+44 20 7946 0958")?;
+    /// assert!(Phone::unload_metadata());
+    /// assert!(!Phone::unload_metadata());
+    /// assert_eq!(Phone::parse("+44 20 7946 0958")?.as_e164(), before.as_e164());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unload_metadata() -> bool {
+        super::phone::unload_metadata()
+    }
+
     fn from_parsed(p: PhoneParsed) -> Self {
         Self {
             value: SecretString::from(p.e164),

@@ -4,7 +4,9 @@
 //!
 //! Parsing and the numbering-plan data come from the `phonenumber` crate, a Rust port of
 //! libphonenumber that bundles its metadata (version pinned in `Cargo.toml`). There is no
-//! hand-written table of country codes or lengths in this crate.
+//! hand-written table of country codes or lengths in this crate. `build.rs` extracts the
+//! metadata from the crate at build time; this module builds its own database from it on first
+//! use, which [`Phone::unload_metadata`](crate::Phone::unload_metadata) can free.
 //!
 //! 1. Surrounding ASCII white space is trimmed (the one trimming rule of every parser in this
 //!    module, see `docs/validation.md`). An empty result is [`PhoneReason::Empty`]; more than
@@ -34,11 +36,66 @@
 //! Errors name the rule that failed and never contain the input.
 
 use std::collections::HashMap;
-use std::sync::{OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
-use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
+use phonenumber::metadata::{Database, Descriptor, Metadata, loader};
 use phonenumber::{ParseError, country};
 use regex::Regex;
+
+/// libphonenumber's metadata as `build.rs` extracted it from the `phonenumber` crate (the
+/// crate's own loader format, postcard-encoded, checked to round-trip at build time).
+static METADATA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/phone-metadata.postcard"));
+
+/// The phone database: libphonenumber's metadata and the anchored patterns compiled from it.
+///
+/// Built on first use and shared through an `Arc`, not held in a `static` of its own: the
+/// `phonenumber` crate's own database is a static that can never be dropped, whose hash tables
+/// memcheck reports as "possibly lost" at exit (issue 17). This one is dropped by
+/// [`unload_metadata`] once no parse holds it; this module never touches the crate's static
+/// (its `parse` is called as `parse_with` on this database).
+pub(crate) struct Db {
+    meta: Database,
+    anchored: RwLock<HashMap<usize, Option<Regex>>>,
+}
+
+/// The loaded database, if any.
+static LOADED: RwLock<Option<Arc<Db>>> = RwLock::new(None);
+
+/// The database, loading it on first use (about 70 ms in a release build).
+///
+/// `None` only if the compiled-in metadata failed to load, which `build.rs` rules out by
+/// loading the same bytes with the same code at build time (and `tests::metadata_loads`
+/// checks again); callers then refuse the number (fail closed), they never guess.
+fn db() -> Option<Arc<Db>> {
+    if let Some(db) = LOADED
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+    {
+        return Some(Arc::clone(db));
+    }
+    let mut slot = LOADED.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(db) = slot.as_ref() {
+        return Some(Arc::clone(db));
+    }
+    let entries: Vec<loader::Metadata> = postcard::from_bytes(METADATA).ok()?;
+    let db = Arc::new(Db {
+        meta: Database::from(entries).ok()?,
+        anchored: RwLock::default(),
+    });
+    *slot = Some(Arc::clone(&db));
+    Some(db)
+}
+
+/// Drops the loaded phone database (see [`Phone::unload_metadata`](crate::Phone::unload_metadata)).
+/// Returns whether one was loaded.
+pub(crate) fn unload_metadata() -> bool {
+    LOADED
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+        .is_some()
+}
 
 /// Maximum number of bytes (after trimming) that is inspected at all: libphonenumber's
 /// `MAX_INPUT_STRING_LENGTH`.
@@ -202,7 +259,7 @@ fn region_id(region: &str) -> Option<country::Id> {
     }
     let up = [a.to_ascii_uppercase(), c.to_ascii_uppercase()];
     let id: country::Id = core::str::from_utf8(&up).ok()?.parse().ok()?;
-    DATABASE.by_id(id.as_ref()).map(|_| id)
+    db()?.meta.by_id(id.as_ref()).map(|_| id)
 }
 
 /// A parsed number.
@@ -222,12 +279,13 @@ pub(crate) fn normalize_phone(input: &str, opts: &PhoneOptions) -> Result<Parsed
     if trimmed.len() > MAX_INPUT_LEN {
         return Err(PhoneReason::TooLong);
     }
-    if let Some(plain) = parse_plain(trimmed, opts.region) {
+    let db = &*db().ok_or(PhoneReason::UnknownCountryCode)?;
+    if let Some(plain) = parse_plain(db, trimmed, opts.region) {
         let (code, nsn) = plain?;
-        stable(code, &nsn)?;
-        return check(code, nsn, opts.policy);
+        stable(db, code, &nsn)?;
+        return check(db, code, nsn, opts.policy);
     }
-    let number = phonenumber::parse(opts.region, trimmed).map_err(|e| match e {
+    let number = phonenumber::parse_with(&db.meta, opts.region, trimmed).map_err(|e| match e {
         ParseError::InvalidCountryCode
             if opts.region.is_none() && !trimmed.contains(['+', '\u{FF0B}']) =>
         {
@@ -244,22 +302,23 @@ pub(crate) fn normalize_phone(input: &str, opts: &PhoneOptions) -> Result<Parsed
     // The crate and libphonenumber differ on trunk prefixes: read its result once more as
     // plain E.164, the way a later lookup of the stored number will read it.
     let (code, nsn) = match parse_plain(
+        db,
         &format!("+{}{}", number.code().value(), number.national()),
         None,
     ) {
         Some(Ok(read)) => read,
         _ => (number.code().value(), number.national().to_string()),
     };
-    stable(code, &nsn)?;
-    check(code, nsn, opts.policy)
+    stable(db, code, &nsn)?;
+    check(db, code, nsn, opts.policy)
 }
 
 /// Refuses a result that would read differently as E.164: the stored form and a later lookup
 /// must agree, so every accepted number re-parses to itself. This happens when the national
 /// number still starts with a trunk prefix (`+49 00 …`, `+43 00 …`): libphonenumber strips one
 /// per reading, and gives a different number on each.
-fn stable(code: u16, nsn: &str) -> Result<(), PhoneReason> {
-    match parse_plain(&format!("+{code}{nsn}"), None) {
+fn stable(db: &Db, code: u16, nsn: &str) -> Result<(), PhoneReason> {
+    match parse_plain(db, &format!("+{code}{nsn}"), None) {
         Some(Ok((c, n))) if c != code || n != nsn => Err(PhoneReason::TrunkPrefix),
         _ => Ok(()),
     }
@@ -276,6 +335,7 @@ fn stable(code: u16, nsn: &str) -> Result<(), PhoneReason> {
 /// follows libphonenumber's `maybeExtractCountryCode` and `maybeStripNationalPrefixAndCarrierCode`
 /// step by step, on the crate's metadata.
 fn parse_plain(
+    db: &Db,
     trimmed: &str,
     region: Option<country::Id>,
 ) -> Option<Result<(u16, String), PhoneReason>> {
@@ -297,7 +357,7 @@ fn parse_plain(
     if digits.len() < 3 {
         return Some(Err(PhoneReason::InvalidCharacter));
     }
-    let default = region.and_then(|r| DATABASE.by_id(r.as_ref()));
+    let default = region.and_then(|r| db.meta.by_id(r.as_ref()));
     let after_prefix = if plus {
         Some(digits.as_str())
     } else {
@@ -311,10 +371,10 @@ fn parse_plain(
         if full.len() <= 2 {
             return Some(Err(PhoneReason::TooShort));
         }
-        let Some((code, national)) = extract_country_code(full) else {
+        let Some((code, national)) = extract_country_code(db, full) else {
             return Some(Err(PhoneReason::UnknownCountryCode));
         };
-        (code, national.to_owned(), main_metadata(code))
+        (code, national.to_owned(), main_metadata(db, code))
     } else {
         let Some(meta) = default else {
             return Some(Err(PhoneReason::MissingCountryCode));
@@ -324,8 +384,9 @@ fn parse_plain(
         let national = match digits.strip_prefix(code.to_string().as_str()) {
             Some(without) => {
                 let general = Some(meta.descriptors().general());
-                let stripped = strip_national_prefix(meta, without);
-                let code_written = (!matches(general, &digits) && matches(general, &stripped))
+                let stripped = strip_national_prefix(db, meta, without);
+                let code_written = (!matches(db, general, &digits)
+                    && matches(db, general, &stripped))
                     || possible_length(meta, digits.len()) == Err(PhoneReason::TooLong);
                 if code_written { stripped } else { digits }
             }
@@ -338,7 +399,7 @@ fn parse_plain(
     }
     let nsn = match meta {
         Some(meta) => {
-            let stripped = strip_national_prefix(meta, &national);
+            let stripped = strip_national_prefix(db, meta, &national);
             match possible_length(meta, stripped.len()) {
                 Ok(()) | Err(PhoneReason::TooLong) => stripped,
                 Err(_) => national,
@@ -393,20 +454,20 @@ fn is_separator(c: char) -> bool {
 
 /// libphonenumber `extractCountryCode`: the first 1–3 digits that are an assigned calling
 /// code (no code starts with 0).
-fn extract_country_code(full: &str) -> Option<(u16, &str)> {
+fn extract_country_code<'s>(db: &Db, full: &'s str) -> Option<(u16, &'s str)> {
     if full.starts_with('0') {
         return None;
     }
     (1..=3).find_map(|len| {
         let code: u16 = full.get(..len)?.parse().ok()?;
-        DATABASE.region(&code)?;
+        db.meta.region(&code)?;
         Some((code, full.get(len..)?))
     })
 }
 
 /// libphonenumber `maybeStripNationalPrefixAndCarrierCode`, without prefix transform rules
 /// (a region with one keeps the number as given).
-fn strip_national_prefix(meta: &Metadata, national: &str) -> String {
+fn strip_national_prefix(db: &Db, meta: &Metadata, national: &str) -> String {
     let keep = national.to_owned();
     let stripped = match meta.national_prefix_for_parsing() {
         Some(re) => {
@@ -448,7 +509,7 @@ fn strip_national_prefix(meta: &Metadata, national: &str) -> String {
         },
     };
     let general = Some(meta.descriptors().general());
-    if matches(general, national) && !matches(general, &stripped) {
+    if matches(db, general, national) && !matches(db, general, &stripped) {
         return keep;
     }
     stripped
@@ -463,18 +524,20 @@ pub(crate) fn stored_phone(e164: &str) -> Result<Parsed, PhoneReason> {
     if digits.len() > 17 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(PhoneReason::InvalidCharacter);
     }
-    let (code, nsn) = extract_country_code(digits).ok_or(PhoneReason::UnknownCountryCode)?;
+    let db = &*db().ok_or(PhoneReason::UnknownCountryCode)?;
+    let (code, nsn) = extract_country_code(db, digits).ok_or(PhoneReason::UnknownCountryCode)?;
     if nsn.len() < 2 {
         return Err(PhoneReason::TooShort);
     }
     Ok(Parsed {
-        number_type: metadata_for(code, nsn).map_or(PhoneType::Unknown, |m| number_type(m, nsn)),
+        number_type: metadata_for(db, code, nsn)
+            .map_or(PhoneType::Unknown, |m| number_type(db, m, nsn)),
         e164: e164.to_owned(),
         country_code: code,
     })
 }
 
-fn check(code: u16, nsn: String, policy: PhonePolicy) -> Result<Parsed, PhoneReason> {
+fn check(db: &Db, code: u16, nsn: String, policy: PhonePolicy) -> Result<Parsed, PhoneReason> {
     // libphonenumber's bounds on a national significant number.
     if nsn.len() < 2 {
         return Err(PhoneReason::TooShort);
@@ -486,8 +549,9 @@ fn check(code: u16, nsn: String, policy: PhonePolicy) -> Result<Parsed, PhoneRea
     if nsn.len() > 17 || code_digits + nsn.len() > 15 {
         return Err(PhoneReason::TooLong);
     }
-    let main = main_metadata(code).ok_or(PhoneReason::UnknownCountryCode)?;
-    let number_type = metadata_for(code, &nsn).map_or(PhoneType::Unknown, |m| number_type(m, &nsn));
+    let main = main_metadata(db, code).ok_or(PhoneReason::UnknownCountryCode)?;
+    let number_type =
+        metadata_for(db, code, &nsn).map_or(PhoneType::Unknown, |m| number_type(db, m, &nsn));
     match policy {
         // libphonenumber `isValidNumber`: a range of some type, whose lengths it checks.
         PhonePolicy::Valid if number_type == PhoneType::Unknown => {
@@ -555,37 +619,37 @@ fn possible_length(meta: &Metadata, len: usize) -> Result<(), PhoneReason> {
 
 /// The metadata of the main region of a calling code (libphonenumber
 /// `getRegionCodeForCountryCode`; the first region listed for the code).
-fn main_metadata(code: u16) -> Option<&'static Metadata> {
-    match DATABASE.region(&code)?.first() {
-        Some(&"001") => DATABASE.by_code(&code)?.into_iter().next(),
-        Some(region) => DATABASE.by_id(*region),
+fn main_metadata(db: &Db, code: u16) -> Option<&Metadata> {
+    match db.meta.region(&code)?.first() {
+        Some(&"001") => db.meta.by_code(&code)?.into_iter().next(),
+        Some(region) => db.meta.by_id(*region),
         None => None,
     }
 }
 
 /// The region metadata a number belongs to (libphonenumber `getRegionCodeForNumber`).
-fn metadata_for(code: u16, nsn: &str) -> Option<&'static Metadata> {
-    let regions = DATABASE.region(&code)?;
+fn metadata_for<'d>(db: &'d Db, code: u16, nsn: &str) -> Option<&'d Metadata> {
+    let regions = db.meta.region(&code)?;
     if let [only] = regions.as_slice() {
         return if *only == "001" {
-            DATABASE.by_code(&code)?.into_iter().next()
+            db.meta.by_code(&code)?.into_iter().next()
         } else {
-            DATABASE.by_id(*only)
+            db.meta.by_id(*only)
         };
     }
     regions
         .into_iter()
-        .filter_map(|r| DATABASE.by_id(r))
+        .filter_map(|r| db.meta.by_id(r))
         .find(|meta| match meta.leading_digits() {
             Some(lead) => lead.find(nsn).is_some_and(|m| m.start() == 0),
-            None => number_type(meta, nsn) != PhoneType::Unknown,
+            None => number_type(db, meta, nsn) != PhoneType::Unknown,
         })
 }
 
 /// libphonenumber `getNumberTypeHelper`, with whole-string pattern matches.
-fn number_type(meta: &Metadata, nsn: &str) -> PhoneType {
+fn number_type(db: &Db, meta: &Metadata, nsn: &str) -> PhoneType {
     let d = meta.descriptors();
-    if !matches(Some(d.general()), nsn) {
+    if !matches(db, Some(d.general()), nsn) {
         return PhoneType::Unknown;
     }
     let ordered = [
@@ -598,20 +662,20 @@ fn number_type(meta: &Metadata, nsn: &str) -> PhoneType {
         (d.uan(), PhoneType::Uan),
         (d.voicemail(), PhoneType::Voicemail),
     ];
-    if let Some((_, t)) = ordered.iter().find(|(desc, _)| matches(*desc, nsn)) {
+    if let Some((_, t)) = ordered.iter().find(|(desc, _)| matches(db, *desc, nsn)) {
         return *t;
     }
     let same = match (d.fixed_line(), d.mobile()) {
         (Some(f), Some(m)) => f.national_number().as_str() == m.national_number().as_str(),
         _ => false,
     };
-    if matches(d.fixed_line(), nsn) {
-        if same || matches(d.mobile(), nsn) {
+    if matches(db, d.fixed_line(), nsn) {
+        if same || matches(db, d.mobile(), nsn) {
             return PhoneType::FixedLineOrMobile;
         }
         return PhoneType::FixedLine;
     }
-    if !same && matches(d.mobile(), nsn) {
+    if !same && matches(db, d.mobile(), nsn) {
         return PhoneType::Mobile;
     }
     PhoneType::Unknown
@@ -621,8 +685,8 @@ fn number_type(meta: &Metadata, nsn: &str) -> PhoneType {
 ///
 /// The `phonenumber` crate's own matcher accepts a match of a prefix of the number, so the
 /// patterns are compiled again, anchored, once each (keyed by the address of the pattern in
-/// the static database).
-fn matches(desc: Option<&Descriptor>, nsn: &str) -> bool {
+/// the database they are cached beside).
+fn matches(db: &Db, desc: Option<&Descriptor>, nsn: &str) -> bool {
     let Some(desc) = desc else { return false };
     let lengths = desc.possible_length();
     if !lengths.is_empty() && !lengths.iter().any(|&l| usize::from(l) == nsn.len()) {
@@ -630,8 +694,7 @@ fn matches(desc: Option<&Descriptor>, nsn: &str) -> bool {
     }
     let pattern = desc.national_number();
     let key = core::ptr::from_ref(pattern) as usize;
-    static ANCHORED: OnceLock<RwLock<HashMap<usize, Option<Regex>>>> = OnceLock::new();
-    let cache = ANCHORED.get_or_init(Default::default);
+    let cache = &db.anchored;
     {
         let read = cache.read().unwrap_or_else(PoisonError::into_inner);
         if let Some(re) = read.get(&key) {
@@ -671,6 +734,26 @@ mod tests {
         PhoneReason::UnknownRegion,
         PhoneReason::TrunkPrefix,
     ];
+
+    /// The compiled-in metadata loads, holds every calling code the `phonenumber` crate's own
+    /// database holds, with the same regions in the same order, and unloading it changes no
+    /// result.
+    #[test]
+    fn metadata_loads() {
+        let db = db().expect("the compiled-in metadata loads");
+        let mut codes = 0;
+        for code in 1..=999_u16 {
+            let ours = db.meta.region(&code);
+            let crate_own = phonenumber::metadata::DATABASE.region(&code);
+            assert_eq!(ours, crate_own, "regions of +{code}");
+            codes += usize::from(ours.is_some());
+        }
+        assert!(codes > 200, "{codes} calling codes");
+        drop(db);
+        let before = intl("+44 20 7946 0958");
+        unload_metadata();
+        assert_eq!(intl("+44 20 7946 0958"), before);
+    }
 
     fn intl(input: &str) -> Result<(String, u16), PhoneReason> {
         normalize_phone(input, &PhoneOptions::new()).map(|p| (p.e164, p.country_code))
