@@ -339,6 +339,11 @@ fn parse_plain(
     trimmed: &str,
     region: Option<country::Id>,
 ) -> Option<Result<(u16, String), PhoneReason>> {
+    // libphonenumber `extractPossibleNumber` drops whatever precedes the first digit or plus
+    // sign; separators of the plain grammar there (a no-break or ideographic space pasted
+    // before the number) are dropped here, so such input stays on this path.
+    let trimmed =
+        trimmed.trim_start_matches(|c: char| is_separator(c) && !matches!(c, '(' | '\u{FF08}'));
     // An RFC 3966 URI without parameters is the same number.
     let trimmed = match trimmed.strip_prefix("tel:") {
         Some(uri) if !uri.contains(';') && uri.starts_with('+') => uri,
@@ -753,6 +758,29 @@ mod tests {
         let before = intl("+44 20 7946 0958");
         unload_metadata();
         assert_eq!(intl("+44 20 7946 0958"), before);
+    }
+
+    /// Real-world forms of a number are read on this module's own path, never by the
+    /// `phonenumber` crate's parser, whose static tables a C program's memcheck run would
+    /// report at exit (issue 17, docs/ffi.md "valgrind").
+    #[test]
+    fn plain_forms_stay_off_the_crate_parser() {
+        let db = db().expect("metadata");
+        for input in [
+            "+44 20 7946 0958",
+            "\u{a0}+44 20 7946 0958",
+            "\u{3000}+44 20 7946 0958",
+            "tel:+44-20-7946-0958",
+            "+44 (0) 20 7946 0958",
+            "+44 [20] 7946 0958",
+            "+44\u{2013}20\u{2013}7946\u{2013}0958",
+            "\u{FF0B}\u{FF14}\u{FF14} \u{FF12}\u{FF10} 7946 0958",
+            "+\u{664}\u{664} \u{662}\u{660} 7946 0958",
+            "(020) 7946 0958",
+            "020 7946 0958",
+        ] {
+            assert!(parse_plain(&db, input, None).is_some(), "{input:?}");
+        }
     }
 
     fn intl(input: &str) -> Result<(String, u16), PhoneReason> {
