@@ -77,7 +77,8 @@
 #define CRM_CATEGORY_ZOOM_ACCESS_TOKEN 11
 
 // Category code: a contact imported from the device (JSON `{"name","phone"?,"email"?}`;
-// needs the contacts import consent).
+// needs the contacts import consent and the device's file-storage permission,
+// `CRM_SCOPE_DEVICE_FILE_STORAGE`, clause 4).
 #define CRM_CATEGORY_DEVICE_CONTACT 12
 
 // Category code: cookie preferences (JSON `{"language"}`; needs the cookies consent).
@@ -811,7 +812,9 @@ crm_result crm_clock_new_manual(int64_t start_unix, struct crm_clock **out);
 // Sets a manual clock to `at_unix` (seconds since the epoch).
 crm_result crm_clock_set(const struct crm_clock *clock, int64_t at_unix);
 
-// Moves a manual clock by `seconds` (may be negative; saturates at the representable range).
+// Moves a manual clock by `seconds` (may be negative). A move that would leave the
+// representable range (years -262143 to 262142) is refused with `CRM_TIME_OUT_OF_RANGE` and
+// leaves the clock as it was.
 crm_result crm_clock_advance(const struct crm_clock *clock, int64_t seconds);
 
 // Frees a clock handle (a custodian configured with it keeps its own reference).

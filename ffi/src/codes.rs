@@ -34,7 +34,8 @@ pub const CRM_CATEGORY_ZOOM_ACCOUNT_ID: u8 = 10;
 /// Category code: Zoom access token (clause 3.7; needs the Zoom link consent).
 pub const CRM_CATEGORY_ZOOM_ACCESS_TOKEN: u8 = 11;
 /// Category code: a contact imported from the device (JSON `{"name","phone"?,"email"?}`;
-/// needs the contacts import consent).
+/// needs the contacts import consent and the device's file-storage permission,
+/// `CRM_SCOPE_DEVICE_FILE_STORAGE`, clause 4).
 pub const CRM_CATEGORY_DEVICE_CONTACT: u8 = 12;
 /// Category code: cookie preferences (JSON `{"language"}`; needs the cookies consent).
 pub const CRM_CATEGORY_COOKIE_PREFERENCE: u8 = 13;

@@ -308,12 +308,18 @@ pub extern "C" fn crm_clock_set(clock: *const crm_clock, at_unix: i64) -> crm_re
     })
 }
 
-/// Moves a manual clock by `seconds` (may be negative; saturates at the representable range).
+/// Moves a manual clock by `seconds` (may be negative). A move that would leave the
+/// representable range (years -262143 to 262142) is refused with `CRM_TIME_OUT_OF_RANGE` and
+/// leaves the clock as it was.
 #[unsafe(no_mangle)]
 pub extern "C" fn crm_clock_advance(clock: *const crm_clock, seconds: i64) -> crm_result {
     boundary(|| {
         let c = borrow(clock)?;
-        c.advance(TimeDelta::try_seconds(seconds).ok_or(crm_result::CRM_TIME_OUT_OF_RANGE)?);
+        let by = TimeDelta::try_seconds(seconds).ok_or(crm_result::CRM_TIME_OUT_OF_RANGE)?;
+        c.now()
+            .checked_add_signed(by)
+            .ok_or(crm_result::CRM_TIME_OUT_OF_RANGE)?;
+        c.advance(by);
         Ok(())
     })
 }

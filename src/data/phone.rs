@@ -279,12 +279,20 @@ pub(crate) fn normalize_phone(input: &str, opts: &PhoneOptions) -> Result<Parsed
     if trimmed.len() > MAX_INPUT_LEN {
         return Err(PhoneReason::TooLong);
     }
+    // libphonenumber's viability check wants at least two digits (`VALID_PHONE_NUMBER`); input
+    // with fewer numeric characters of any script ("not a phone", "+", "tel:") is refused here,
+    // as the crate's parser would, without initialising that parser's static tables.
+    if trimmed.chars().filter(|c| c.is_numeric()).take(2).count() < 2 {
+        return Err(PhoneReason::InvalidCharacter);
+    }
     let db = &*db().ok_or(PhoneReason::UnknownCountryCode)?;
     if let Some(plain) = parse_plain(db, trimmed, opts.region) {
         let (code, nsn) = plain?;
         stable(db, code, &nsn)?;
         return check(db, code, nsn, opts.policy);
     }
+    #[cfg(test)]
+    tests::CRATE_PARSES.with(|n| n.set(n.get() + 1));
     let number = phonenumber::parse_with(&db.meta, opts.region, trimmed).map_err(|e| match e {
         ParseError::InvalidCountryCode
             if opts.region.is_none() && !trimmed.contains(['+', '\u{FF0B}']) =>
@@ -760,12 +768,18 @@ mod tests {
         assert_eq!(intl("+44 20 7946 0958"), before);
     }
 
+    thread_local! {
+        /// How often this thread handed input to the `phonenumber` crate's parser.
+        pub(super) static CRATE_PARSES: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    }
+
     /// Real-world forms of a number are read on this module's own path, never by the
     /// `phonenumber` crate's parser, whose static tables a C program's memcheck run would
     /// report at exit (issue 17, docs/ffi.md "valgrind").
     #[test]
     fn plain_forms_stay_off_the_crate_parser() {
         let db = db().expect("metadata");
+        let before = CRATE_PARSES.with(core::cell::Cell::get);
         for input in [
             "+44 20 7946 0958",
             "\u{a0}+44 20 7946 0958",
@@ -780,7 +794,20 @@ mod tests {
             "020 7946 0958",
         ] {
             assert!(parse_plain(&db, input, None).is_some(), "{input:?}");
+            let _ = normalize_phone(input, &PhoneOptions::new());
         }
+        // Input with fewer than two digits is refused before any parser runs.
+        for input in ["not a phone", "+", "++++", "tel:", "+1", "tel:+", "x"] {
+            assert_eq!(
+                normalize_phone(input, &PhoneOptions::new()).map(|p| p.e164),
+                Err(PhoneReason::InvalidCharacter),
+                "{input:?}"
+            );
+        }
+        assert_eq!(CRATE_PARSES.with(core::cell::Cell::get), before);
+        // The counter counts: input with letters does go to the crate's parser.
+        let _ = normalize_phone("+1 800 FLOWERS", &PhoneOptions::new());
+        assert_eq!(CRATE_PARSES.with(core::cell::Cell::get), before + 1);
     }
 
     fn intl(input: &str) -> Result<(String, u16), PhoneReason> {

@@ -4,6 +4,7 @@
  * sessions, withdrawn consent, custodian revocation, restriction, staff NDAs and lawful
  * requests. Prints its own pass/fail counts; exits 1 on failure. */
 #define _GNU_SOURCE
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,6 +377,11 @@ static void test_custodian(const char *db) {
   /* --- Expired sessions (the custodian's clock, never the caller's). --- */
   token short_own;
   EXPECT(crm_grant_owner(c, S("alice-short"), (uint8_t *)short_own.b, sizeof short_own.b, &short_own.n), CRM_OK);
+  EXPECT(rd(c, &short_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_OK);
+  /* Moves past the representable range are refused and leave the clock alone. */
+  EXPECT(crm_clock_advance(clock, INT64_MAX), CRM_TIME_OUT_OF_RANGE);
+  EXPECT(crm_clock_advance(clock, INT64_MIN), CRM_TIME_OUT_OF_RANGE);
+  EXPECT(crm_clock_advance(clock, (int64_t)400000 * 366 * 86400), CRM_TIME_OUT_OF_RANGE);
   EXPECT(rd(c, &short_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_OK);
   EXPECT(crm_clock_advance(clock, 61), CRM_OK);
   EXPECT(crm_grant_owner(c, S("alice-short"), (uint8_t *)ot.b, sizeof ot.b, &ot.n), CRM_SESSION_EXPIRED);
