@@ -46,6 +46,11 @@ pub enum DisclosureError {
     /// The disclosure is for another kind or purpose than the read.
     #[error("the disclosure does not match the kind or purpose read")]
     Mismatch,
+    /// A field of a lawful request reads as personal data by its form (an email address,
+    /// an international phone number, an IP address): the request is kept in clear in the
+    /// ledger, so it holds references only (clauses 6.2, 8.1). The text is never echoed.
+    #[error("the lawful request's {0} reads as personal data: pass a reference")]
+    PersonalData(&'static str),
 }
 
 /// A request of a public authority (clause 7.2). Holds references, not personal data.
@@ -59,12 +64,15 @@ pub struct LawfulRequest {
 
 /// A field of a lawful request: ASCII white space trimmed, `min` to 200 characters, no
 /// control characters, at least `min` letters or digits (a placeholder such as `"x"` is not
-/// a reference to anything).
+/// a reference to anything), and nothing that reads as personal data by its form.
 fn field(v: &str, name: &'static str, min: usize) -> Result<String, DisclosureError> {
     let t = v.trim_matches(|c: char| c.is_ascii_whitespace());
     let meaningful = t.chars().filter(|c| c.is_alphanumeric()).count();
     if meaningful < min || t.chars().count() > 200 || t.chars().any(char::is_control) {
         return Err(DisclosureError::Incomplete(name));
+    }
+    if crate::data::screen::looks_personal(t) {
+        return Err(DisclosureError::PersonalData(name));
     }
     Ok(t.to_owned())
 }
@@ -74,7 +82,8 @@ impl LawfulRequest {
     /// `reference`.
     ///
     /// # Errors
-    /// [`DisclosureError::Incomplete`] naming the empty or invalid field.
+    /// [`DisclosureError::Incomplete`] naming the empty or invalid field;
+    /// [`DisclosureError::PersonalData`] naming a field that reads as personal data.
     pub fn new(
         authority: &str,
         legal_basis: &str,

@@ -336,7 +336,9 @@ crm_result crm_consent_give(const struct crm_custodian *c,
 // `scope` (a `CRM_SCOPE_*` code other than `CRM_SCOPE_POLICY_VERSION`), collected by
 // `method` (a `CRM_COLLECTION_*` code), with `evidence`: a reference to the proof of
 // collection kept in the ledger and the consent receipt (a form version, a request id;
-// UTF-8, never personal data). `evidence` may be NULL with `evidence_len` 0 (no evidence).
+// UTF-8, never personal data: evidence that reads as an email address, an international
+// phone number or an IP address, or holds a control character, is `CRM_INVALID_DATA`).
+// `evidence` may be NULL with `evidence_len` 0 (no evidence).
 // Writes the 16-byte consent id to `out_consent` (`cap` >= 16), or nothing if
 // `out_consent` is NULL.
 //
@@ -591,7 +593,9 @@ crm_result crm_gpc_apply(const struct crm_custodian *c,
                          uint32_t *out_recorded);
 
 // Issues a grant for service purpose `purpose` on `subject` (16 bytes) to `component`
-// (UTF-8, a name for the audit log) and writes its signed token. Owner access and
+// (UTF-8, a name for the audit log, kept in clear: a component name that reads as personal
+// data — an email address, an international phone number, an IP address, a control
+// character — is `CRM_INVALID_DATA`) and writes its signed token. Owner access and
 // conference creation: `CRM_PURPOSE_NEEDS_SESSION` (see `crm_grant_owner`,
 // `crm_grant_conference`); legal compliance: `CRM_PROOF_REQUIRED` (see `crm_grant_lawful`).
 //
@@ -674,7 +678,8 @@ crm_result crm_lawful_request_record(const struct crm_custodian *c,
                                      size_t cap);
 
 // Issues a legal-compliance grant on the recorded lawful request `request` (16 bytes) for
-// `subject`, to `component`; every use checks the request is still on record.
+// `subject`, to `component` (screened as in `crm_custodian_grant`); every use checks the
+// request is still on record.
 //
 // # Safety
 // Buffers must be valid for their lengths; `out_len` writable.
@@ -698,7 +703,8 @@ crm_result crm_grant_revoke(const struct crm_custodian *c,
                             size_t token_len,
                             uint8_t purpose);
 
-// Issues a lookup grant for `purpose` to `component` (a purpose that email or phone
+// Issues a lookup grant for `purpose` to `component` (screened as in
+// `crm_custodian_grant`; a purpose that email or phone
 // serves: notification, identity verification, support contact, account management, team
 // collaboration, chat sharing, legal compliance; otherwise `CRM_PURPOSE_NOT_PERMITTED`).
 // Free it with `crm_lookup_grant_free`.
@@ -762,7 +768,10 @@ crm_result crm_authenticator_insert(const struct crm_authenticator *auth,
                                     int64_t authenticated_at_unix,
                                     int64_t expires_at_unix);
 
-// Logs the session of `credential` out (unknown credentials are ignored).
+// Logs the session of `credential` out (unknown credentials are ignored). Grants issued to
+// the session (owner access, conference creation, service grants for the session) fail
+// with `CRM_SESSION_EXPIRED` from their next use, in every custodian using this
+// authenticator; a session reached by several credentials ends with its last one.
 //
 // # Safety
 // `credential` must be valid for `credential_len` bytes.
@@ -832,7 +841,10 @@ crm_result crm_custodian_config_set_authenticator(const struct crm_custodian_con
                                                   const struct crm_authenticator *auth);
 
 // Uses the host's `callback` (called with `userdata`) as the authenticator (replacing any
-// earlier choice).
+// earlier choice). The callback verifies credentials only: grants issued to its sessions
+// (owner access and the other session grants) end at the session's expiry, not at a
+// logout, which the callback cannot report. `crm_authenticator_new` ends them at
+// `crm_authenticator_remove`.
 //
 // # Safety
 // `callback` and `userdata` must stay valid, and be safe to call from any thread that uses

@@ -57,7 +57,9 @@ pub unsafe extern "C" fn crm_consent_give(
 /// `scope` (a `CRM_SCOPE_*` code other than `CRM_SCOPE_POLICY_VERSION`), collected by
 /// `method` (a `CRM_COLLECTION_*` code), with `evidence`: a reference to the proof of
 /// collection kept in the ledger and the consent receipt (a form version, a request id;
-/// UTF-8, never personal data). `evidence` may be NULL with `evidence_len` 0 (no evidence).
+/// UTF-8, never personal data: evidence that reads as an email address, an international
+/// phone number or an IP address, or holds a control character, is `CRM_INVALID_DATA`).
+/// `evidence` may be NULL with `evidence_len` 0 (no evidence).
 /// Writes the 16-byte consent id to `out_consent` (`cap` >= 16), or nothing if
 /// `out_consent` is NULL.
 ///

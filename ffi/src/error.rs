@@ -303,6 +303,7 @@ impl From<CustodianError> for crm_result {
             CustodianError::CollectionWithoutConsent { .. } => Self::CRM_COLLECTION_WITHOUT_CONSENT,
             CustodianError::TooLarge { .. } => Self::CRM_VALUE_TOO_LARGE,
             CustodianError::TimeOutOfRange => Self::CRM_TIME_OUT_OF_RANGE,
+            CustodianError::PersonalDataInText(_) => Self::CRM_INVALID_DATA,
             _ => Self::CRM_INTERNAL,
         }
     }
@@ -324,6 +325,7 @@ impl From<AccessError> for crm_result {
             AccessError::Restricted { .. } => Self::CRM_RESTRICTED,
             AccessError::Erased { .. } => Self::CRM_ERASED,
             AccessError::NdaMissing { .. } => Self::CRM_NDA_MISSING,
+            AccessError::SessionEnded { .. } => Self::CRM_SESSION_EXPIRED,
             AccessError::NotPermitted { .. } => Self::CRM_PURPOSE_NOT_PERMITTED,
         }
     }
@@ -427,7 +429,9 @@ impl From<AuthError> for crm_result {
 impl From<DisclosureError> for crm_result {
     fn from(e: DisclosureError) -> Self {
         match e {
-            DisclosureError::Incomplete(_) => Self::CRM_INVALID_DATA,
+            DisclosureError::Incomplete(_) | DisclosureError::PersonalData(_) => {
+                Self::CRM_INVALID_DATA
+            }
             DisclosureError::NotListed { .. }
             | DisclosureError::NotForAuthorities(_)
             | DisclosureError::Mismatch => Self::CRM_DISCLOSURE_REFUSED,

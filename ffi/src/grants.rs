@@ -43,7 +43,9 @@ fn issue_out<P: Purpose>(
 }
 
 /// Issues a grant for service purpose `purpose` on `subject` (16 bytes) to `component`
-/// (UTF-8, a name for the audit log) and writes its signed token. Owner access and
+/// (UTF-8, a name for the audit log, kept in clear: a component name that reads as personal
+/// data — an email address, an international phone number, an IP address, a control
+/// character — is `CRM_INVALID_DATA`) and writes its signed token. Owner access and
 /// conference creation: `CRM_PURPOSE_NEEDS_SESSION` (see `crm_grant_owner`,
 /// `crm_grant_conference`); legal compliance: `CRM_PROOF_REQUIRED` (see `crm_grant_lawful`).
 ///
@@ -205,7 +207,8 @@ pub unsafe extern "C" fn crm_lawful_request_record(
 }
 
 /// Issues a legal-compliance grant on the recorded lawful request `request` (16 bytes) for
-/// `subject`, to `component`; every use checks the request is still on record.
+/// `subject`, to `component` (screened as in `crm_custodian_grant`); every use checks the
+/// request is still on record.
 ///
 /// # Safety
 /// Buffers must be valid for their lengths; `out_len` writable.
@@ -281,7 +284,8 @@ pub struct crm_lookup_grant {
 }
 castable!(crm_lookup_grant => AnyLookup);
 
-/// Issues a lookup grant for `purpose` to `component` (a purpose that email or phone
+/// Issues a lookup grant for `purpose` to `component` (screened as in
+/// `crm_custodian_grant`; a purpose that email or phone
 /// serves: notification, identity verification, support contact, account management, team
 /// collaboration, chat sharing, legal compliance; otherwise `CRM_PURPOSE_NOT_PERMITTED`).
 /// Free it with `crm_lookup_grant_free`.

@@ -81,7 +81,10 @@ pub unsafe extern "C" fn crm_authenticator_insert(
     })
 }
 
-/// Logs the session of `credential` out (unknown credentials are ignored).
+/// Logs the session of `credential` out (unknown credentials are ignored). Grants issued to
+/// the session (owner access, conference creation, service grants for the session) fail
+/// with `CRM_SESSION_EXPIRED` from their next use, in every custodian using this
+/// authenticator; a session reached by several credentials ends with its last one.
 ///
 /// # Safety
 /// `credential` must be valid for `credential_len` bytes.
@@ -402,7 +405,10 @@ pub extern "C" fn crm_custodian_config_set_authenticator(
 }
 
 /// Uses the host's `callback` (called with `userdata`) as the authenticator (replacing any
-/// earlier choice).
+/// earlier choice). The callback verifies credentials only: grants issued to its sessions
+/// (owner access and the other session grants) end at the session's expiry, not at a
+/// logout, which the callback cannot report. `crm_authenticator_new` ends them at
+/// `crm_authenticator_remove`.
 ///
 /// # Safety
 /// `callback` and `userdata` must stay valid, and be safe to call from any thread that uses

@@ -9,13 +9,25 @@ use crate::ledger::{self, AuditEvent, AuditKind, LedgerChange, LedgerEvent};
 use crate::policy::HostScope;
 use crate::store::{ChainName, StoreError};
 
+/// A consent's evidence is kept in clear in the ledger: a reference to the proof (a form
+/// version, a request id), never the person's data (`data::screen`).
+fn screen_evidence(evidence: Option<&str>) -> Result<(), CustodianError> {
+    if evidence.is_some_and(crate::data::screen::looks_personal) {
+        return Err(CustodianError::PersonalDataInText("consent evidence"));
+    }
+    Ok(())
+}
+
 impl Custodian {
     /// Records the consent of the subject of `session` for `scope` (the ledger entry and its
     /// audit event commit together). Only the subject, in a session the custodian's
     /// authenticator verified, gives consent.
     ///
     /// # Errors
-    /// A foreign or expired session, [`CustodianError::Erased`] or store failures.
+    /// A foreign or expired session, [`CustodianError::Erased`] or store failures;
+    /// [`CustodianError::PersonalDataInText`] for `evidence` that reads as personal data by
+    /// its form (it is kept in clear in the ledger and the receipt: pass a reference to the
+    /// proof, such as a form version or a request id).
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %session.subject(), session = %session.id(), scope = ?scope, method = ?method), err(level = "info", Display)))]
     pub async fn give_consent(
         &self,
@@ -24,6 +36,7 @@ impl Custodian {
         method: CollectionMethod,
         evidence: Option<&str>,
     ) -> Result<ConsentId, CustodianError> {
+        screen_evidence(evidence)?;
         let now = self.now();
         self.check_session(session, now)?;
         let subject = session.subject();
@@ -133,6 +146,7 @@ impl Custodian {
         method: CollectionMethod,
         evidence: Option<&str>,
     ) -> Result<ConsentId, CustodianError> {
+        screen_evidence(evidence)?;
         let now = self.now();
         self.check_session(session, now)?;
         let subject = session.subject();

@@ -166,4 +166,11 @@ pub enum CustodianError {
     /// An instant out of the representable range.
     #[error("instant out of range")]
     TimeOutOfRange,
+    /// Host text that the custodian would keep in clear in the ledger or audit log (a
+    /// consent's evidence, a service component's name) reads as personal data by its form:
+    /// an email address, an international phone number, an IP address, or a control
+    /// character (clauses 6.2, 8.1; `docs/hardening.md`). Pass a reference instead. The
+    /// text is never echoed.
+    #[error("{0} reads as personal data: pass a reference, not the person's data")]
+    PersonalDataInText(&'static str),
 }

@@ -62,16 +62,34 @@ impl Custodian {
         unchanged: impl FnOnce() -> bool,
     ) -> Result<(), AccessError> {
         self.grant_stands(info, authority_ok, basis, now, unchanged)?;
-        if let Actor::Staff { staff } = info.actor {
-            // The directory is asked at every use: removing an NDA stops staff grants in
-            // every process at their next call (clause 8.1).
-            let on_file = match &self.inner.staff {
-                Some(d) => d.nda(staff).await.ok().flatten(),
-                None => None,
-            };
-            if !on_file.is_some_and(|n| n.staff() == staff && n.is_valid_at(now)) {
-                return Err(AccessError::NdaMissing { staff });
+        match info.actor {
+            Actor::Staff { staff } => {
+                // The directory is asked at every use: removing an NDA stops staff grants
+                // in every process at their next call (clause 8.1).
+                let on_file = match &self.inner.staff {
+                    Some(d) => d.nda(staff).await.ok().flatten(),
+                    None => None,
+                };
+                if !on_file.is_some_and(|n| n.staff() == staff && n.is_valid_at(now)) {
+                    return Err(AccessError::NdaMissing { staff });
+                }
             }
+            Actor::Subject { session } => {
+                // The authenticator is asked at every use: a logout ends the session's
+                // grants in every process at their next call. No authenticator, or an
+                // error, fails closed.
+                let live = match &self.inner.authenticator {
+                    Some(a) => a
+                        .session_live(info.subject, session, now)
+                        .await
+                        .unwrap_or(false),
+                    None => false,
+                };
+                if !live {
+                    return Err(AccessError::SessionEnded { grant: info.id });
+                }
+            }
+            Actor::Service { .. } => {}
         }
         Ok(())
     }
@@ -80,7 +98,9 @@ impl Custodian {
     /// of the last catch-up with the ledger — without reading or exposing anything (so
     /// nothing is audited): for a host that only needs the answer, for example to show or
     /// hide a button. Every data path runs the same checks, after catching up, plus the
-    /// staff directory lookup for staff grants (which this synchronous call leaves out).
+    /// staff directory lookup for staff grants and the authenticator's
+    /// [`session_live`](crate::store::Authenticator::session_live) for grants issued to a
+    /// session (which this synchronous call leaves out).
     /// The answer is for a *full* read: a kind the purpose may only see masked is
     /// [`AccessError::NotPermitted`].
     ///

@@ -63,12 +63,19 @@ impl<P: ServicePurpose> LookupGrant<P> {
     }
 }
 
-fn component_name(component: &str) -> std::borrow::Cow<'static, str> {
+/// A service component's name, as kept in grants, tokens and audit events (in clear): cut
+/// to [`MAX_COMPONENT`] bytes, and refused if it reads as personal data (`data::screen`).
+fn component_name(component: &str) -> Result<std::borrow::Cow<'static, str>, CustodianError> {
+    if crate::data::screen::looks_personal(component) {
+        return Err(CustodianError::PersonalDataInText("service component name"));
+    }
     let mut end = component.len().min(MAX_COMPONENT);
     while !component.is_char_boundary(end) {
         end -= 1;
     }
-    crate::grant::intern_component(component.get(..end).unwrap_or_default())
+    Ok(crate::grant::intern_component(
+        component.get(..end).unwrap_or_default(),
+    ))
 }
 
 impl Custodian {
@@ -191,11 +198,15 @@ impl Custodian {
     }
 
     /// Issues (and audits) a grant for a service purpose to component `component` (a name
-    /// for the audit log, at most 64 bytes kept).
+    /// for the audit log, at most 64 bytes kept). The name is kept in clear in tokens and
+    /// audit events: a name that reads as personal data by its form is refused.
     ///
     /// # Errors
     /// [`CustodianError::Issue`] when consent, restriction or erasure refuse, or the
-    /// purpose needs its own proof (legal compliance: [`grant_lawful`](Self::grant_lawful)).
+    /// purpose needs its own proof (legal compliance: [`grant_lawful`](Self::grant_lawful));
+    /// [`CustodianError::PersonalDataInText`] for a component name that reads as an email
+    /// address, an international phone number or an IP address, or holds a control
+    /// character.
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject, purpose = P::NAME), err(level = "info", Display)))]
     pub async fn grant<P: ServicePurpose>(
         &self,
@@ -203,13 +214,15 @@ impl Custodian {
         component: &str,
     ) -> Result<Grant<P>, CustodianError> {
         let actor = Actor::Service {
-            component: component_name(component),
+            component: component_name(component)?,
         };
         self.mint(subject, actor, None, None).await
     }
 
     /// Issues (and audits) a grant for a service purpose to the subject's own session; it
-    /// ends with the session.
+    /// ends with the session: at its expiry, and at a logout the authenticator reports
+    /// ([`Authenticator::session_live`](crate::store::Authenticator::session_live), asked at
+    /// every use; [`AccessError::SessionEnded`](crate::AccessError::SessionEnded)).
     ///
     /// # Errors
     /// As [`grant`](Self::grant), and a foreign or expired session.
@@ -334,7 +347,8 @@ impl Custodian {
     /// `subject` (clause 7.2); every use checks the request is still on record.
     ///
     /// # Errors
-    /// [`IssueError::UnknownLawfulRequest`] and the other refusals.
+    /// [`IssueError::UnknownLawfulRequest`] and the other refusals of
+    /// [`grant`](Self::grant), [`CustodianError::PersonalDataInText`] included.
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject, request = %request, purpose = "legal_compliance"), err(level = "info", Display)))]
     pub async fn grant_lawful(
         &self,
@@ -350,7 +364,7 @@ impl Custodian {
             return Err(e);
         }
         let actor = Actor::Service {
-            component: component_name(component),
+            component: component_name(component)?,
         };
         self.mint(subject, actor, None, Some(request)).await
     }
@@ -358,7 +372,8 @@ impl Custodian {
     /// Issues (and audits) a lookup grant (see [`LookupGrant`]).
     ///
     /// # Errors
-    /// Store failures writing the audit entry, an out-of-range lifetime.
+    /// Store failures writing the audit entry, an out-of-range lifetime,
+    /// [`CustodianError::PersonalDataInText`] as for [`grant`](Self::grant).
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(purpose = P::NAME), err(level = "info", Display)))]
     pub async fn grant_lookup<P: ServicePurpose>(
         &self,
@@ -367,7 +382,7 @@ impl Custodian {
         let now = self.now();
         let g = LookupGrant {
             id: GrantId::new_random(),
-            component: component_name(component),
+            component: component_name(component)?,
             expires_at: now
                 .checked_add_signed(self.inner.ttl)
                 .ok_or(IssueError::TimeOutOfRange)?,

@@ -394,7 +394,10 @@ const fn common_letter(c: char) -> bool {
 }
 
 fn is_mark(c: char) -> bool {
-    !common_letter(c)
+    // ASCII has no marks: skip the table lookup (the domain's first character is most
+    // often ASCII).
+    !c.is_ascii()
+        && !common_letter(c)
         && matches!(
             c.general_category(),
             GeneralCategory::NonspacingMark

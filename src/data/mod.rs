@@ -15,6 +15,7 @@ mod kinds;
 mod mask;
 mod personal;
 mod phone;
+pub(crate) mod screen;
 pub(crate) mod text;
 
 pub use codec::{Reader, Writer};

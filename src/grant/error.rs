@@ -88,6 +88,13 @@ pub enum AccessError {
         /// The staff member.
         staff: StaffId,
     },
+    /// The subject's session the grant was issued to has ended (logged out, or no longer
+    /// known to the authenticator): a grant issued to a session never outlives it.
+    #[error("{grant} was issued to a session that has ended")]
+    SessionEnded {
+        /// The grant.
+        grant: GrantId,
+    },
     /// The policy table does not let the grant's purpose read this kind in full (it may
     /// allow a masked view: [`Custodian::with_masked`](crate::custodian::Custodian::with_masked)).
     /// Typed reads refuse this at compile time; [`Custodian::decide`](crate::custodian::Custodian::decide)
@@ -237,6 +244,7 @@ impl AccessError {
             Self::Restricted { .. } => "restricted",
             Self::Erased { .. } => "erased",
             Self::NdaMissing { .. } => "nda_missing",
+            Self::SessionEnded { .. } => "session_ended",
             Self::NotPermitted { .. } => "purpose_not_permitted",
         }
     }

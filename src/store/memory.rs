@@ -533,9 +533,29 @@ mod tests {
 }
 
 /// Maps credential digests (SHA-256, so credentials are not held in clear) to sessions.
+/// [`remove`](Self::remove) logs a session out: grants issued to it stop at their next use
+/// ([`Authenticator::session_live`]).
 #[derive(Debug, Default)]
 pub struct InMemoryAuthenticator {
-    sessions: Mutex<HashMap<[u8; 32], SessionClaims>>,
+    sessions: Mutex<Sessions>,
+}
+
+#[derive(Debug, Default)]
+struct Sessions {
+    by_credential: HashMap<[u8; 32], SessionClaims>,
+    /// The credentials (digests) leading to each session: it ends with its last one.
+    credentials_of: HashMap<crate::ids::SessionId, Vec<[u8; 32]>>,
+}
+
+impl Sessions {
+    fn forget(&mut self, digest: &[u8; 32], claims: &SessionClaims) {
+        if let Some(list) = self.credentials_of.get_mut(&claims.session) {
+            list.retain(|d| d != digest);
+            if list.is_empty() {
+                self.credentials_of.remove(&claims.session);
+            }
+        }
+    }
 }
 
 fn credential_digest(credential: &str) -> [u8; 32] {
@@ -552,11 +572,23 @@ impl InMemoryAuthenticator {
     }
     /// Registers a session under a credential (what the host's login would do).
     pub fn insert(&self, credential: &str, session: SessionClaims) {
-        lock(&self.sessions).insert(credential_digest(credential), session);
+        let digest = credential_digest(credential);
+        let mut s = lock(&self.sessions);
+        if let Some(old) = s.by_credential.insert(digest, session.clone()) {
+            s.forget(&digest, &old);
+        }
+        s.credentials_of
+            .entry(session.session)
+            .or_default()
+            .push(digest);
     }
-    /// Logs a session out.
+    /// Logs a session out (the credential's; the session ends with its last credential).
     pub fn remove(&self, credential: &str) {
-        lock(&self.sessions).remove(&credential_digest(credential));
+        let digest = credential_digest(credential);
+        let mut s = lock(&self.sessions);
+        if let Some(old) = s.by_credential.remove(&digest) {
+            s.forget(&digest, &old);
+        }
     }
 }
 
@@ -568,6 +600,7 @@ impl Authenticator for InMemoryAuthenticator {
         now: DateTime<Utc>,
     ) -> Result<SessionClaims, AuthError> {
         let s = lock(&self.sessions)
+            .by_credential
             .get(&credential_digest(credential))
             .cloned()
             .ok_or(AuthError::Rejected)?;
@@ -575,5 +608,23 @@ impl Authenticator for InMemoryAuthenticator {
             return Err(AuthError::Expired);
         }
         Ok(s)
+    }
+
+    async fn session_live(
+        &self,
+        subject: SubjectId,
+        session: crate::ids::SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AuthError> {
+        let s = lock(&self.sessions);
+        let credentials = s
+            .credentials_of
+            .get(&session)
+            .map_or(&[][..], Vec::as_slice);
+        Ok(credentials.iter().any(|d| {
+            s.by_credential
+                .get(d)
+                .is_some_and(|c| c.subject == subject && now < c.expires_at)
+        }))
     }
 }

@@ -756,6 +756,24 @@ pub trait Authenticator: Debug + Send + Sync + 'static {
         credential: &str,
         now: DateTime<Utc>,
     ) -> Result<SessionClaims, AuthError>;
+
+    /// Whether `subject`'s session `session` is still live at `now`: not logged out, not
+    /// expired. The custodian asks at **every use** of a grant issued to a session (owner
+    /// access, conference creation, service grants for the session), so a logout ends
+    /// them in every process at their next call. An error counts as "not live" (fail
+    /// closed).
+    ///
+    /// The default answers `true`: grants issued to a session then end at the session's
+    /// expiry only. Implement it to end them at logout.
+    async fn session_live(
+        &self,
+        subject: SubjectId,
+        session: crate::ids::SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AuthError> {
+        let _ = (subject, session, now);
+        Ok(true)
+    }
 }
 
 /// Shared trait objects.

@@ -490,7 +490,12 @@ class Custodian(_Handle):
     # -- grants --------------------------------------------------------------------------
 
     def grant(self, subject: bytes, purpose: Purpose, component: str) -> str:
-        """A signed grant token for a service purpose, for the host's ``component``."""
+        """A signed grant token for a service purpose, for the host's ``component``.
+
+        The component name is kept in clear in the token and the audit log: a name that
+        reads as personal data (an email address, an international phone number, an IP
+        address) raises :class:`InvalidData`.
+        """
         s = _args.ident(subject, "subject")
         p = _args.code(purpose, Purpose)
         c, cn = _args.text(component, "component")

@@ -101,6 +101,8 @@ def test_no_personal_data_in_any_error(root):
         (crm.ApiMisuse, lambda: root.staff.file(CANARY_BYTES[:16], CANARY + "\udcff", T0)),
         (crm.ApiMisuse, lambda: c.set_sharing(CANARY, colleagues=CANARY)),
         (crm.ApiMisuse, lambda: crm.Custodian("x.db", CANARY, b"i" * 32, b"t" * 32)),
+        # Kept in clear in tokens and the audit log: refused, never echoed.
+        (crm.InvalidData, lambda: c.grant(alice, crm.Purpose.NOTIFICATION, CANARY)),
         (crm.ApiMisuse, lambda: crm.Custodian("x.db", CANARY_BYTES, b"i" * 32, b"t" * 32)),
     ]
     for expected, call in failing:

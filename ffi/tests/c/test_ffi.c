@@ -186,6 +186,10 @@ static void test_custodian(const char *db) {
   EXPECT(grant(c, alice, CRM_PURPOSE_CONFERENCE_CREATION, "x", &bt), CRM_PURPOSE_NEEDS_SESSION);
   EXPECT(grant(c, alice, CRM_PURPOSE_LEGAL_COMPLIANCE, "x", &bt), CRM_PROOF_REQUIRED);
   EXPECT(grant(c, alice, 0, "x", &bt), CRM_INVALID_ARGUMENT);
+  /* A component name is kept in clear: one that reads as personal data is refused. */
+  EXPECT(grant(c, alice, CRM_PURPOSE_NOTIFICATION, "alice@example.com", &bt), CRM_INVALID_DATA);
+  EXPECT(grant(c, alice, CRM_PURPOSE_NOTIFICATION, "sms +44 20 7946 0958", &bt), CRM_INVALID_DATA);
+  EXPECT(grant(c, alice, CRM_PURPOSE_NOTIFICATION, "from 10.1.2.3", &bt), CRM_INVALID_DATA);
   EXPECT(crm_custodian_grant(c, alice, CRM_PURPOSE_NOTIFICATION, S("mailer"), (uint8_t *)bt.b, 8, &need), CRM_BUFFER_TOO_SMALL);
   CHECK(need > 8 && need < sizeof bt.b);
   token at;
@@ -254,6 +258,9 @@ static void test_custodian(const char *db) {
   EXPECT(crm_consent_give(c, S("mallory-cred"), CRM_SCOPE_GOOGLE_LINK), CRM_CREDENTIAL_REJECTED);
   EXPECT(crm_consent_give(c, NULL, 4, CRM_SCOPE_GOOGLE_LINK), CRM_NULL_PARAMETER);
   EXPECT(crm_consent_give(c, S("alice-cred"), 77), CRM_INVALID_ARGUMENT);
+  /* Evidence is kept in clear in the ledger: a reference, never the person's data. */
+  EXPECT(crm_consent_give_with(c, S("alice-cred"), CRM_SCOPE_GOOGLE_LINK, CRM_COLLECTION_UI_ACTION,
+                               S("alice@example.com"), NULL, 0), CRM_INVALID_DATA);
   EXPECT(crm_consent_give(c, S("alice-cred"), CRM_SCOPE_POLICY_VERSION), CRM_INVALID_ARGUMENT);
   EXPECT(crm_consent_give(c, S("alice-cred"), CRM_SCOPE_GOOGLE_LINK), CRM_OK);
   EXPECT(crm_policy_acknowledge(c, S("alice-cred"), 2), CRM_OK);
@@ -360,6 +367,7 @@ static void test_custodian(const char *db) {
   token lt;
   EXPECT(crm_lawful_request_record(c, alice, S("Police"), S(""), S("ref-1"), req, 16), CRM_INVALID_ARGUMENT);
   EXPECT(crm_lawful_request_record(c, alice, S("Police"), S(" "), S("ref-1"), req, 16), CRM_INVALID_DATA);
+  EXPECT(crm_lawful_request_record(c, alice, S("Police"), S("StPO 100"), S("officer bob@police.example"), req, 16), CRM_INVALID_DATA);
   EXPECT(crm_lawful_request_record(c, alice, S("Police"), S("StPO 100"), S("ref-1"), NULL, 16), CRM_NULL_PARAMETER);
   EXPECT(crm_lawful_request_record(c, alice, S("Police"), S("StPO 100"), S("ref-1"), req, 16), CRM_OK);
   EXPECT(crm_grant_lawful(c, alice, fake_req, S("legal"), (uint8_t *)lt.b, sizeof lt.b, &lt.n), CRM_NO_LAWFUL_REQUEST);
@@ -387,6 +395,15 @@ static void test_custodian(const char *db) {
   EXPECT(crm_grant_owner(c, S("alice-short"), (uint8_t *)ot.b, sizeof ot.b, &ot.n), CRM_SESSION_EXPIRED);
   /* The owner grant ended with its session. */
   EXPECT(rd(c, &short_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_TOKEN_EXPIRED);
+
+  /* A logout ends the session's grants at their next use (the token is still signed). */
+  uint8_t sess_tab[16]; crm_subject_new(sess_tab, 16);
+  token tab_own;
+  EXPECT(crm_authenticator_insert(auth, S("alice-tab"), alice, sess_tab, T0, T0 + 7200), CRM_OK);
+  EXPECT(crm_grant_owner(c, S("alice-tab"), (uint8_t *)tab_own.b, sizeof tab_own.b, &tab_own.n), CRM_OK);
+  EXPECT(rd(c, &tab_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_OK);
+  EXPECT(crm_authenticator_remove(auth, S("alice-tab")), CRM_OK);
+  EXPECT(rd(c, &tab_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_SESSION_EXPIRED);
 
   /* --- Export for the owner only; sweep, verify, erase. --- */
   EXPECT(crm_grant_owner(c, S("alice-cred"), (uint8_t *)own.b, sizeof own.b, &own.n), CRM_OK);

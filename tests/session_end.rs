@@ -1,0 +1,212 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
+//! A grant issued to a subject's session never outlives it: a logout ends owner access
+//! (and every other grant of the session) at its next use, in this and every other process,
+//! through the in-process grant and through its token alike.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use common::{Fx, keyring, t0};
+use crm_privacy::custodian::{Custodian, CustodianError};
+use crm_privacy::store::{AuthError, Authenticator, InMemoryAuthenticator};
+use crm_privacy::*;
+
+fn token_key() -> TokenKey {
+    TokenKey::from_secret(1, &crm_privacy::crypto::test_secret(41)).unwrap()
+}
+
+async fn fx() -> Fx {
+    common::deployment(t0(), keyring(), |b| b.token_key(token_key())).await
+}
+
+/// Logs `subject` in under `credential` for an hour, on session `session`.
+async fn login(f: &Fx, credential: &str, subject: SubjectId, session: SessionId) -> UserSession {
+    let now = f.c.now();
+    f.auth.insert(
+        credential,
+        SessionClaims {
+            subject,
+            session,
+            authenticated_at: now,
+            expires_at: now + TimeDelta::hours(1),
+        },
+    );
+    f.c.authenticate(credential).await.unwrap()
+}
+
+fn ended(r: Result<usize, CustodianError>) -> bool {
+    matches!(
+        r,
+        Err(CustodianError::Access(AccessError::SessionEnded { .. }))
+    )
+}
+
+#[tokio::test]
+async fn a_logout_ends_the_sessions_grants_everywhere_at_their_next_use() {
+    let f = fx().await;
+    let peer = f
+        .peer_builder(keyring())
+        .token_key(token_key())
+        .build()
+        .await
+        .unwrap();
+    let alice = f.c.register_subject().await.unwrap();
+    let bob = f.c.register_subject().await.unwrap();
+    let rec =
+        f.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
+    let bob_rec =
+        f.c.store(bob, Email::parse("bob@example.com").unwrap())
+            .await
+            .unwrap();
+    let session = login(&f, "alice-web", alice, SessionId::new_random()).await;
+    let bob_session = login(&f, "bob-web", bob, SessionId::new_random()).await;
+    let owner = f.c.grant_owner(&session).await.unwrap();
+    let bob_owner = f.c.grant_owner(&bob_session).await.unwrap();
+    let token = f.c.seal_grant(&owner).unwrap();
+    let read = |c: &Custodian, g: &Grant<OwnerAccess>, r| {
+        let (c, g) = (c.clone(), g.clone());
+        async move { c.with::<Email, _, _>(&g, r, |e| e.as_str().len()).await }
+    };
+    assert!(read(&f.c, &owner, rec).await.is_ok());
+    let opened = peer.open_grant::<OwnerAccess>(&token).await.unwrap();
+    assert!(read(&peer, &opened, rec).await.is_ok());
+
+    f.auth.remove("alice-web");
+
+    assert!(ended(read(&f.c, &owner, rec).await), "this process");
+    assert!(ended(read(&peer, &opened, rec).await), "another process");
+    let e = peer.open_grant::<OwnerAccess>(&token).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CustodianError::Token(TokenError::Refused(AccessError::SessionEnded { .. }))
+        ),
+        "a token of the ended session: {e}"
+    );
+    assert!(
+        f.c.export(&owner).await.is_err(),
+        "export runs the same gate"
+    );
+    // Another subject's session is untouched.
+    assert!(read(&f.c, &bob_owner, bob_rec).await.is_ok());
+    // Logging in again is a new session with new grants; the old ones stay ended.
+    let again = login(&f, "alice-web", alice, SessionId::new_random()).await;
+    let fresh = f.c.grant_owner(&again).await.unwrap();
+    assert!(read(&f.c, &fresh, rec).await.is_ok());
+    assert!(ended(read(&f.c, &owner, rec).await));
+}
+
+#[tokio::test]
+async fn a_session_lives_while_any_of_its_credentials_does() {
+    let f = fx().await;
+    let alice = f.c.register_subject().await.unwrap();
+    let rec =
+        f.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
+    let sid = SessionId::new_random();
+    let session = login(&f, "alice-web", alice, sid).await;
+    login(&f, "alice-refresh", alice, sid).await;
+    let owner = f.c.grant_owner(&session).await.unwrap();
+    f.auth.remove("alice-web");
+    assert!(
+        f.c.with::<Email, _, _>(&owner, rec, |e| e.as_str().len())
+            .await
+            .is_ok()
+    );
+    f.auth.remove("alice-refresh");
+    assert!(ended(
+        f.c.with::<Email, _, _>(&owner, rec, |e| e.as_str().len())
+            .await
+    ));
+}
+
+#[tokio::test]
+async fn a_custodian_without_an_authenticator_refuses_session_tokens() {
+    let f = fx().await;
+    let alice = f.c.register_subject().await.unwrap();
+    let session = login(&f, "alice-web", alice, SessionId::new_random()).await;
+    let token =
+        f.c.seal_grant(&f.c.grant_owner(&session).await.unwrap())
+            .unwrap();
+    // Same stores and token key, but no authenticator: it cannot tell whether the session
+    // is live, so it fails closed.
+    let blind = f
+        .same_stores(keyring())
+        .clock(f.clock.clone())
+        .token_key(token_key())
+        .build()
+        .await
+        .unwrap();
+    let e = blind.open_grant::<OwnerAccess>(&token).await.unwrap_err();
+    assert!(matches!(
+        e,
+        CustodianError::Token(TokenError::Refused(AccessError::SessionEnded { .. }))
+    ));
+}
+
+/// A host authenticator that does not implement `session_live`: grants of its sessions end
+/// at the session's expiry only (the documented default).
+#[derive(Debug)]
+struct ExpiryOnly(Arc<InMemoryAuthenticator>);
+
+#[async_trait::async_trait]
+impl Authenticator for ExpiryOnly {
+    async fn authenticate(
+        &self,
+        credential: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<SessionClaims, AuthError> {
+        self.0.authenticate(credential, now).await
+    }
+}
+
+#[tokio::test]
+async fn an_authenticator_without_session_live_keeps_grants_until_expiry() {
+    let f = fx().await;
+    let host = f
+        .peer_builder(keyring())
+        .authenticator(Arc::new(ExpiryOnly(f.auth.clone())))
+        .token_key(token_key())
+        .build()
+        .await
+        .unwrap();
+    let alice = host.register_subject().await.unwrap();
+    let rec = host
+        .store(alice, Email::parse("alice@example.com").unwrap())
+        .await
+        .unwrap();
+    f.auth.insert(
+        "alice-web",
+        SessionClaims {
+            subject: alice,
+            session: SessionId::new_random(),
+            authenticated_at: host.now(),
+            expires_at: host.now() + TimeDelta::minutes(30),
+        },
+    );
+    let session = host.authenticate("alice-web").await.unwrap();
+    let owner = host.grant_owner(&session).await.unwrap();
+    f.auth.remove("alice-web");
+    assert!(
+        host.with::<Email, _, _>(&owner, rec, |e| e.as_str().len())
+            .await
+            .is_ok()
+    );
+    f.clock.advance(TimeDelta::minutes(31));
+    assert!(
+        host.with::<Email, _, _>(&owner, rec, |e| e.as_str().len())
+            .await
+            .is_err()
+    );
+}
