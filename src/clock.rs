@@ -38,15 +38,48 @@ impl ManualClock {
     pub fn set(&self, at: DateTime<Utc>) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = at;
     }
-    /// Moves the clock by `by` (saturating at the representable range).
+    /// Moves the clock by `by`. A move past the representable range leaves the clock
+    /// where it is; [`try_advance`](Self::try_advance) reports it.
     pub fn advance(&self, by: TimeDelta) {
+        let _ = self.try_advance(by);
+    }
+
+    /// Moves the clock by `by` and returns the new instant, or `None` (the clock left where
+    /// it is) for a move past the representable range. Check and move are one step, so
+    /// concurrent moves never lose one silently.
+    pub fn try_advance(&self, by: TimeDelta) -> Option<DateTime<Utc>> {
         let mut t = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        *t = t.checked_add_signed(by).unwrap_or(*t);
+        let moved = t.checked_add_signed(by)?;
+        *t = moved;
+        Some(moved)
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use chrono::{TimeDelta, TimeZone, Utc};
+
+    use super::{Clock, ManualClock};
+
+    #[test]
+    fn a_move_out_of_range_is_reported_and_leaves_the_clock_alone() {
+        let start = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let clock = ManualClock::new(start);
+        assert_eq!(
+            clock.try_advance(TimeDelta::seconds(60)),
+            Some(start + TimeDelta::seconds(60))
+        );
+        assert_eq!(clock.try_advance(TimeDelta::MAX), None);
+        assert_eq!(clock.try_advance(TimeDelta::MIN), None);
+        assert_eq!(clock.now(), start + TimeDelta::seconds(60));
+        clock.advance(TimeDelta::MAX);
+        assert_eq!(clock.now(), start + TimeDelta::seconds(60));
     }
 }

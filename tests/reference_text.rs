@@ -115,6 +115,35 @@ async fn personal_data_never_reaches_the_ledger_or_audit_log() {
 }
 
 #[tokio::test]
+async fn overlong_text_is_refused_before_it_is_screened_or_cut() {
+    let f = common::deployment(t0(), keyring(), |b| b).await;
+    let s = f.c.register_subject().await.unwrap();
+    let session = f.session(s).await;
+    // A name cut to 64 bytes must not turn into an address: screened as given and as kept.
+    let cut = format!("{} 10.1.2.2556", "z".repeat(53));
+    assert!(matches!(
+        f.c.grant::<Notification>(s, &cut).await.unwrap_err(),
+        CustodianError::PersonalDataInText(_)
+    ));
+    let long = ":".repeat(100_000);
+    assert!(matches!(
+        f.c.grant::<Notification>(s, &long).await.unwrap_err(),
+        CustodianError::TooLarge { .. }
+    ));
+    assert!(matches!(
+        f.c.give_consent(
+            &session,
+            ConsentScope::Cookies,
+            CollectionMethod::UiAction,
+            Some(&long)
+        )
+        .await
+        .unwrap_err(),
+        CustodianError::TooLarge { .. }
+    ));
+}
+
+#[tokio::test]
 async fn a_lawful_request_with_an_officers_address_is_refused_as_personal_data() {
     let e = LawfulRequest::new(
         "Police of Berlin",

@@ -99,8 +99,26 @@ async fn a_logout_ends_the_sessions_grants_everywhere_at_their_next_use() {
     );
     // Another subject's session is untouched.
     assert!(read(&f.c, &bob_owner, bob_rec).await.is_ok());
+    // Logging in again on the ended session's id (or the same credential) does not bring
+    // the session or its grants back.
+    let sid = session.id();
+    f.auth.insert(
+        "alice-web",
+        SessionClaims {
+            subject: alice,
+            session: sid,
+            authenticated_at: f.c.now(),
+            expires_at: f.c.now() + TimeDelta::hours(1),
+        },
+    );
+    assert!(f.c.authenticate("alice-web").await.is_err());
+    assert!(
+        ended(read(&f.c, &owner, rec).await),
+        "revived by a re-login"
+    );
+    assert!(peer.open_grant::<OwnerAccess>(&token).await.is_err());
     // Logging in again is a new session with new grants; the old ones stay ended.
-    let again = login(&f, "alice-web", alice, SessionId::new_random()).await;
+    let again = login(&f, "alice-web2", alice, SessionId::new_random()).await;
     let fresh = f.c.grant_owner(&again).await.unwrap();
     assert!(read(&f.c, &fresh, rec).await.is_ok());
     assert!(ended(read(&f.c, &owner, rec).await));
@@ -209,4 +227,122 @@ async fn an_authenticator_without_session_live_keeps_grants_until_expiry() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn a_stale_session_cannot_act_for_the_subject_after_a_logout() {
+    let f = fx().await;
+    let alice = f.c.register_subject().await.unwrap();
+    let session = login(&f, "alice-web", alice, SessionId::new_random()).await;
+    f.c.give_consent(
+        &session,
+        crm_privacy::consent::ConsentScope::ZoomLink,
+        crm_privacy::consent::CollectionMethod::UiAction,
+        None,
+    )
+    .await
+    .unwrap();
+    let request = f.c.user_request(&session).unwrap();
+    f.auth.remove("alice-web");
+    let is_ended = |e: CustodianError| matches!(e, CustodianError::Issue(IssueError::SessionEnded));
+    assert!(is_ended(
+        f.c.give_consent(
+            &session,
+            crm_privacy::consent::ConsentScope::Cookies,
+            crm_privacy::consent::CollectionMethod::UiAction,
+            Some("ui-9"),
+        )
+        .await
+        .unwrap_err()
+    ));
+    assert!(is_ended(f.c.grant_owner(&session).await.unwrap_err()));
+    assert!(is_ended(
+        f.c.grant_for_session::<Notification>(&session)
+            .await
+            .unwrap_err()
+    ));
+    assert!(is_ended(f.c.grant_conference(&request).await.unwrap_err()));
+    assert!(is_ended(
+        f.c.apply_gpc(&session, crm_privacy::gpc::GpcSignal::OptOut, None)
+            .await
+            .unwrap_err()
+    ));
+    assert_eq!(
+        f.c.consents(alice).await.unwrap().len(),
+        1,
+        "nothing recorded for the stale session"
+    );
+}
+
+#[tokio::test]
+async fn re_inserting_a_live_credential_keeps_its_session_live() {
+    let f = fx().await;
+    let alice = f.c.register_subject().await.unwrap();
+    let rec =
+        f.c.store(alice, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
+    let sid = SessionId::new_random();
+    let session = login(&f, "alice-web", alice, sid).await;
+    let owner = f.c.grant_owner(&session).await.unwrap();
+    // A sliding expiry: the host re-registers the same credential with a later end.
+    let now = f.c.now();
+    f.auth.insert(
+        "alice-web",
+        SessionClaims {
+            subject: alice,
+            session: sid,
+            authenticated_at: now,
+            expires_at: now + TimeDelta::hours(2),
+        },
+    );
+    assert!(f.c.authenticate("alice-web").await.is_ok());
+    assert!(
+        f.c.with::<Email, _, _>(&owner, rec, |e| e.as_str().len())
+            .await
+            .is_ok()
+    );
+    assert!(f.c.grant_owner(&session).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_ended_session_stays_ended_until_its_latest_expiry() {
+    let f = fx().await;
+    let alice = f.c.register_subject().await.unwrap();
+    let sid = SessionId::new_random();
+    let now = f.c.now();
+    let claims = |hours| SessionClaims {
+        subject: alice,
+        session: sid,
+        authenticated_at: now,
+        expires_at: now + TimeDelta::hours(hours),
+    };
+    f.auth.insert("short", claims(1));
+    f.auth.insert("long", claims(10));
+    let session = f.c.authenticate("long").await.unwrap();
+    f.auth.remove("long");
+    f.auth.remove("short");
+    // Two hours on, past the short credential's expiry, with enough other logouts to prune
+    // the ended sessions: the session must still count as ended.
+    f.clock.advance(TimeDelta::hours(2));
+    for i in 0..200 {
+        let cred = format!("other-{i}");
+        f.auth.insert(
+            &cred,
+            SessionClaims {
+                subject: alice,
+                session: SessionId::new_random(),
+                authenticated_at: now,
+                expires_at: now + TimeDelta::hours(1),
+            },
+        );
+        f.auth.remove(&cred);
+        let _ = f.c.authenticate("nobody").await;
+    }
+    f.auth.insert("again", claims(10));
+    assert!(f.c.authenticate("again").await.is_err());
+    assert!(matches!(
+        f.c.grant_owner(&session).await.unwrap_err(),
+        CustodianError::Issue(IssueError::SessionEnded)
+    ));
 }

@@ -226,6 +226,9 @@ enum crm_result
   // `crm_consent_withdraw` of a consent that is not in force (already withdrawn, or never
   // given): nothing changed. Safe to treat as done when retrying a withdrawal.
   CRM_CONSENT_NOT_IN_FORCE = 3111,
+  // The subject's session has ended before its expiry (logged out): grants issued to it
+  // and calls presenting it are refused.
+  CRM_SESSION_ENDED = 3112,
   // Not a grant token.
   CRM_TOKEN_MALFORMED = 4001,
   // The token's signature does not verify.
@@ -254,6 +257,9 @@ enum crm_result
   CRM_INVALID_CONFIG = 5102,
   // An instant outside the representable range.
   CRM_TIME_OUT_OF_RANGE = 5103,
+  // A key-encryption key or blind-index secret does not match the store (the wrong key
+  // for these files); nothing was read or written.
+  CRM_KEY_MISMATCH = 5104,
   // The credential was not accepted (unknown, forged or logged out; or no authenticator
   // configured).
   CRM_CREDENTIAL_REJECTED = 6001,
@@ -770,8 +776,9 @@ crm_result crm_authenticator_insert(const struct crm_authenticator *auth,
 
 // Logs the session of `credential` out (unknown credentials are ignored). Grants issued to
 // the session (owner access, conference creation, service grants for the session) fail
-// with `CRM_SESSION_EXPIRED` from their next use, in every custodian using this
-// authenticator; a session reached by several credentials ends with its last one.
+// with `CRM_SESSION_ENDED` from their next use, in every custodian using this
+// authenticator; a session reached by several credentials ends with its last one, and an
+// ended session stays ended (a credential inserted later for its session id is refused).
 //
 // # Safety
 // `credential` must be valid for `credential_len` bytes.

@@ -21,6 +21,10 @@ pub(crate) fn input<'a>(
     allow_empty: bool,
 ) -> Result<&'a [u8], crm_result> {
     if ptr.is_null() {
+        // `(NULL, 0)` is the empty buffer wherever an empty one is allowed.
+        if len == 0 && allow_empty {
+            return Ok(&[]);
+        }
         return Err(crm_result::CRM_NULL_PARAMETER);
     }
     if len > CRM_MAX_INPUT || (len == 0 && !allow_empty) {
@@ -69,6 +73,13 @@ pub(crate) fn output(
         return Err(crm_result::CRM_BUFFER_TOO_SMALL);
     }
     if buf.is_null() {
+        // `(NULL, 0)` is a size probe: an empty answer fits it, as a long one gets
+        // `CRM_BUFFER_TOO_SMALL` above.
+        if bytes.is_empty() && cap == 0 {
+            // SAFETY: `out_len` is non-NULL and the caller promises it is writable.
+            unsafe { out_len.write(0) };
+            return Ok(());
+        }
         return Err(crm_result::CRM_NULL_PARAMETER);
     }
     // SAFETY: `buf` is non-NULL and the caller promises `cap` writable bytes; we write

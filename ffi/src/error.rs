@@ -91,6 +91,9 @@ pub enum crm_result {
     /// `crm_consent_withdraw` of a consent that is not in force (already withdrawn, or never
     /// given): nothing changed. Safe to treat as done when retrying a withdrawal.
     CRM_CONSENT_NOT_IN_FORCE = 3111,
+    /// The subject's session has ended before its expiry (logged out): grants issued to it
+    /// and calls presenting it are refused.
+    CRM_SESSION_ENDED = 3112,
     /// Not a grant token.
     CRM_TOKEN_MALFORMED = 4001,
     /// The token's signature does not verify.
@@ -119,6 +122,9 @@ pub enum crm_result {
     CRM_INVALID_CONFIG = 5102,
     /// An instant outside the representable range.
     CRM_TIME_OUT_OF_RANGE = 5103,
+    /// A key-encryption key or blind-index secret does not match the store (the wrong key
+    /// for these files); nothing was read or written.
+    CRM_KEY_MISMATCH = 5104,
     /// The credential was not accepted (unknown, forged or logged out; or no authenticator
     /// configured).
     CRM_CREDENTIAL_REJECTED = 6001,
@@ -165,6 +171,7 @@ pub(crate) const RESULTS: &[crm_result] = {
         CRM_IMMUTABLE,
         CRM_DISCLOSURE_REFUSED,
         CRM_CONSENT_NOT_IN_FORCE,
+        CRM_SESSION_ENDED,
         CRM_TOKEN_MALFORMED,
         CRM_TOKEN_BAD_SIGNATURE,
         CRM_TOKEN_UNKNOWN_KEY,
@@ -179,6 +186,7 @@ pub(crate) const RESULTS: &[crm_result] = {
         CRM_CONTENDED,
         CRM_INVALID_CONFIG,
         CRM_TIME_OUT_OF_RANGE,
+        CRM_KEY_MISMATCH,
         CRM_CREDENTIAL_REJECTED,
         CRM_PANIC,
         CRM_INTERNAL,
@@ -228,6 +236,7 @@ impl crm_result {
             Self::CRM_CONSENT_NOT_IN_FORCE => {
                 "no consent of this scope is in force; nothing changed"
             }
+            Self::CRM_SESSION_ENDED => "the session has ended (logged out)",
             Self::CRM_TOKEN_MALFORMED => "malformed grant token",
             Self::CRM_TOKEN_BAD_SIGNATURE => "grant token signature does not verify",
             Self::CRM_TOKEN_UNKNOWN_KEY => "grant token signed with an unknown key",
@@ -242,6 +251,7 @@ impl crm_result {
             Self::CRM_CONTENDED => "concurrent writers kept the chain busy; retry",
             Self::CRM_INVALID_CONFIG => "the custodian configuration is invalid",
             Self::CRM_TIME_OUT_OF_RANGE => "an instant is out of range",
+            Self::CRM_KEY_MISMATCH => "a key does not match the store",
             Self::CRM_CREDENTIAL_REJECTED => "the credential was not accepted",
             Self::CRM_PANIC => "internal error (panic caught at the boundary)",
             Self::CRM_INTERNAL => "internal error or an error unknown to this library version",
@@ -325,7 +335,7 @@ impl From<AccessError> for crm_result {
             AccessError::Restricted { .. } => Self::CRM_RESTRICTED,
             AccessError::Erased { .. } => Self::CRM_ERASED,
             AccessError::NdaMissing { .. } => Self::CRM_NDA_MISSING,
-            AccessError::SessionEnded { .. } => Self::CRM_SESSION_EXPIRED,
+            AccessError::SessionEnded { .. } => Self::CRM_SESSION_ENDED,
             AccessError::NotPermitted { .. } => Self::CRM_PURPOSE_NOT_PERMITTED,
         }
     }
@@ -336,6 +346,7 @@ impl From<IssueError> for crm_result {
         // Exhaustive on purpose.
         match e {
             IssueError::SessionExpired => Self::CRM_SESSION_EXPIRED,
+            IssueError::SessionEnded => Self::CRM_SESSION_ENDED,
             IssueError::ForeignSession => Self::CRM_FOREIGN_SESSION,
             IssueError::ProofRequired { .. } => Self::CRM_PROOF_REQUIRED,
             IssueError::UnknownLawfulRequest(_) => Self::CRM_NO_LAWFUL_REQUEST,
@@ -394,6 +405,7 @@ impl From<CryptoError> for crm_result {
             | CryptoError::KeyReused
             | CryptoError::KekName => Self::CRM_INVALID_ARGUMENT,
             CryptoError::KekDestroyed(_) => Self::CRM_SHREDDED,
+            CryptoError::WrongKek { .. } | CryptoError::WrongIndexSecret => Self::CRM_KEY_MISMATCH,
             CryptoError::Random | CryptoError::Seal => Self::CRM_INTERNAL,
             _ => Self::CRM_INTERNAL,
         }

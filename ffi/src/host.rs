@@ -83,8 +83,9 @@ pub unsafe extern "C" fn crm_authenticator_insert(
 
 /// Logs the session of `credential` out (unknown credentials are ignored). Grants issued to
 /// the session (owner access, conference creation, service grants for the session) fail
-/// with `CRM_SESSION_EXPIRED` from their next use, in every custodian using this
-/// authenticator; a session reached by several credentials ends with its last one.
+/// with `CRM_SESSION_ENDED` from their next use, in every custodian using this
+/// authenticator; a session reached by several credentials ends with its last one, and an
+/// ended session stays ended (a credential inserted later for its session id is refused).
 ///
 /// # Safety
 /// `credential` must be valid for `credential_len` bytes.
@@ -319,11 +320,9 @@ pub extern "C" fn crm_clock_advance(clock: *const crm_clock, seconds: i64) -> cr
     boundary(|| {
         let c = borrow(clock)?;
         let by = TimeDelta::try_seconds(seconds).ok_or(crm_result::CRM_TIME_OUT_OF_RANGE)?;
-        c.now()
-            .checked_add_signed(by)
-            .ok_or(crm_result::CRM_TIME_OUT_OF_RANGE)?;
-        c.advance(by);
-        Ok(())
+        c.try_advance(by)
+            .map(|_| ())
+            .ok_or(crm_result::CRM_TIME_OUT_OF_RANGE)
     })
 }
 

@@ -12,11 +12,23 @@ use crate::store::{ChainName, StoreError};
 /// A consent's evidence is kept in clear in the ledger: a reference to the proof (a form
 /// version, a request id), never the person's data (`data::screen`).
 fn screen_evidence(evidence: Option<&str>) -> Result<(), CustodianError> {
-    if evidence.is_some_and(crate::data::screen::looks_personal) {
+    let Some(evidence) = evidence else {
+        return Ok(());
+    };
+    if evidence.len() > MAX_EVIDENCE {
+        return Err(CustodianError::TooLarge {
+            kind: "consent evidence",
+            max: MAX_EVIDENCE,
+        });
+    }
+    if crate::data::screen::looks_personal(evidence) {
         return Err(CustodianError::PersonalDataInText("consent evidence"));
     }
     Ok(())
 }
+
+/// Longest consent evidence kept, in bytes: a reference to the proof, not the proof.
+pub const MAX_EVIDENCE: usize = 256;
 
 impl Custodian {
     /// Records the consent of the subject of `session` for `scope` (the ledger entry and its
@@ -27,7 +39,8 @@ impl Custodian {
     /// A foreign or expired session, [`CustodianError::Erased`] or store failures;
     /// [`CustodianError::PersonalDataInText`] for `evidence` that reads as personal data by
     /// its form (it is kept in clear in the ledger and the receipt: pass a reference to the
-    /// proof, such as a form version or a request id).
+    /// proof, such as a form version or a request id); [`CustodianError::TooLarge`] for
+    /// evidence over [`MAX_EVIDENCE`] bytes.
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %session.subject(), session = %session.id(), scope = ?scope, method = ?method), err(level = "info", Display)))]
     pub async fn give_consent(
         &self,
@@ -38,7 +51,7 @@ impl Custodian {
     ) -> Result<ConsentId, CustodianError> {
         screen_evidence(evidence)?;
         let now = self.now();
-        self.check_session(session, now)?;
+        self.check_session(session, now).await?;
         let subject = session.subject();
         self.catch_up().await?;
         if self.inner.state.is_erased(subject) {
@@ -148,7 +161,7 @@ impl Custodian {
     ) -> Result<ConsentId, CustodianError> {
         screen_evidence(evidence)?;
         let now = self.now();
-        self.check_session(session, now)?;
+        self.check_session(session, now).await?;
         let subject = session.subject();
         self.catch_up().await?;
         if self.inner.state.is_erased(subject) {
@@ -321,7 +334,9 @@ impl Custodian {
         Ok(self.inner.state.active_scopes(subject))
     }
 
-    pub(super) fn check_session(
+    /// The checks a session passes without asking the authenticator: this custodian's
+    /// authority, unexpired by the custodian's clock.
+    pub(super) fn check_session_claims(
         &self,
         session: &UserSession,
         now: chrono::DateTime<chrono::Utc>,
@@ -333,5 +348,39 @@ impl Custodian {
             return Err(crate::grant::IssueError::SessionExpired.into());
         }
         Ok(())
+    }
+
+    /// Every check of a session presented to a call: [`check_session_claims`], then the
+    /// authenticator confirms it is still live (not logged out), so a stale `UserSession`
+    /// cannot act for the subject after a logout.
+    ///
+    /// [`check_session_claims`]: Self::check_session_claims
+    pub(super) async fn check_session(
+        &self,
+        session: &UserSession,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), CustodianError> {
+        self.check_session_claims(session, now)?;
+        if !self
+            .session_is_live(session.subject(), session.id(), now)
+            .await
+        {
+            return Err(crate::grant::IssueError::SessionEnded.into());
+        }
+        Ok(())
+    }
+
+    /// Whether the authenticator reports `subject`'s session `session` live at `now`. No
+    /// authenticator, or an error, is "not live" (fail closed).
+    pub(super) async fn session_is_live(
+        &self,
+        subject: SubjectId,
+        session: crate::ids::SessionId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        match &self.inner.authenticator {
+            Some(a) => a.session_live(subject, session, now).await.unwrap_or(false),
+            None => false,
+        }
     }
 }

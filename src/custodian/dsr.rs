@@ -103,7 +103,7 @@ impl Custodian {
         request: DsrId,
         session: &UserSession,
     ) -> Result<DsrRequest, CustodianError> {
-        self.check_session(session, self.now())?;
+        self.check_session(session, self.now()).await?;
         let r = self.dsr_open(request).await?;
         if session.subject() != r.subject {
             return Err(DsrError::WrongSubject(request).into());

@@ -78,14 +78,7 @@ impl Custodian {
                 // The authenticator is asked at every use: a logout ends the session's
                 // grants in every process at their next call. No authenticator, or an
                 // error, fails closed.
-                let live = match &self.inner.authenticator {
-                    Some(a) => a
-                        .session_live(info.subject, session, now)
-                        .await
-                        .unwrap_or(false),
-                    None => false,
-                };
-                if !live {
+                if !self.session_is_live(info.subject, session, now).await {
                     return Err(AccessError::SessionEnded { grant: info.id });
                 }
             }

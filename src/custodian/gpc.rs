@@ -29,7 +29,7 @@ impl Custodian {
         reference: Option<&str>,
     ) -> Result<GpcOutcome, CustodianError> {
         let now = self.now();
-        self.check_session(session, now)?;
+        self.check_session(session, now).await?;
         if reference.is_some_and(|r| !gpc::valid_reference(r)) {
             return Err(CustodianError::Config("gpc reference"));
         }

@@ -21,6 +21,8 @@ use crate::store::AuthError;
 
 /// Longest component name kept in a grant (audit only).
 const MAX_COMPONENT: usize = 64;
+/// Longest component name accepted (and cut to [`MAX_COMPONENT`] bytes).
+const MAX_COMPONENT_GIVEN: usize = 256;
 /// Longest host purpose name a grant is issued for (tokens carry it in full).
 const MAX_HOST_PURPOSE: usize = 64;
 
@@ -66,16 +68,24 @@ impl<P: ServicePurpose> LookupGrant<P> {
 /// A service component's name, as kept in grants, tokens and audit events (in clear): cut
 /// to [`MAX_COMPONENT`] bytes, and refused if it reads as personal data (`data::screen`).
 fn component_name(component: &str) -> Result<std::borrow::Cow<'static, str>, CustodianError> {
-    if crate::data::screen::looks_personal(component) {
-        return Err(CustodianError::PersonalDataInText("service component name"));
+    // Bounds the screen's work: a name is a label, not a document.
+    if component.len() > MAX_COMPONENT_GIVEN {
+        return Err(CustodianError::TooLarge {
+            kind: "service component name",
+            max: MAX_COMPONENT_GIVEN,
+        });
     }
     let mut end = component.len().min(MAX_COMPONENT);
     while !component.is_char_boundary(end) {
         end -= 1;
     }
-    Ok(crate::grant::intern_component(
-        component.get(..end).unwrap_or_default(),
-    ))
+    let kept = component.get(..end).unwrap_or_default();
+    // Both the text given and the text kept: a cut can turn the one into the other
+    // (`… 10.1.2.2556` kept as `… 10.1.2.255`).
+    if crate::data::screen::looks_personal(component) || crate::data::screen::looks_personal(kept) {
+        return Err(CustodianError::PersonalDataInText("service component name"));
+    }
+    Ok(crate::grant::intern_component(kept))
 }
 
 impl Custodian {
@@ -112,14 +122,16 @@ impl Custodian {
     }
 
     /// Records that the subject of `session` asked for an action now (clause 3.7): the
-    /// proof a conference grant needs, stamped by the custodian's clock.
+    /// proof a conference grant needs, stamped by the custodian's clock. Synchronous, so the
+    /// authenticator is not asked here: [`grant_conference`](Self::grant_conference) refuses
+    /// the proof of a session that has ended since.
     ///
     /// # Errors
     /// [`IssueError::ForeignSession`] or [`IssueError::SessionExpired`].
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %session.subject(), session = %session.id()), err(level = "info", Display)))]
     pub fn user_request(&self, session: &UserSession) -> Result<UserInitiated, CustodianError> {
         let now = self.now();
-        self.check_session(session, now)?;
+        self.check_session_claims(session, now)?;
         Ok(UserInitiated::new(session, now))
     }
 
@@ -206,7 +218,7 @@ impl Custodian {
     /// purpose needs its own proof (legal compliance: [`grant_lawful`](Self::grant_lawful));
     /// [`CustodianError::PersonalDataInText`] for a component name that reads as an email
     /// address, an international phone number or an IP address, or holds a control
-    /// character.
+    /// character; [`CustodianError::TooLarge`] for a name over 256 bytes.
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject, purpose = P::NAME), err(level = "info", Display)))]
     pub async fn grant<P: ServicePurpose>(
         &self,
@@ -231,7 +243,7 @@ impl Custodian {
         &self,
         session: &UserSession,
     ) -> Result<Grant<P>, CustodianError> {
-        self.check_session(session, self.now())?;
+        self.check_session(session, self.now()).await?;
         let actor = Actor::Subject {
             session: session.id(),
         };
@@ -249,7 +261,7 @@ impl Custodian {
         &self,
         session: &UserSession,
     ) -> Result<Grant<OwnerAccess>, CustodianError> {
-        self.check_session(session, self.now())?;
+        self.check_session(session, self.now()).await?;
         let actor = Actor::Subject {
             session: session.id(),
         };
@@ -269,7 +281,7 @@ impl Custodian {
     ) -> Result<Grant<ConferenceCreation>, CustodianError> {
         let now = self.now();
         let session = proof.session();
-        self.check_session(session, now)?;
+        self.check_session(session, now).await?;
         let age = now.signed_duration_since(proof.requested_at());
         if age < chrono::TimeDelta::zero() || age > self.inner.request_max_age {
             return Err(IssueError::StaleRequest.into());

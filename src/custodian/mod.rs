@@ -68,6 +68,7 @@ use serde::Serialize;
 
 pub use audit::AuditSegment;
 pub use builder::{CustodianBuilder, RetentionRule};
+pub use consent::MAX_EVIDENCE;
 pub use dsr::DsrDesk;
 pub use error::CustodianError;
 pub use export::{ExportedConsent, ExportedHostConsent, ExportedRecord, Rendering, SubjectExport};

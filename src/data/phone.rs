@@ -53,7 +53,7 @@ static METADATA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/phone-metadat
 /// memcheck reports as "possibly lost" at exit (issue 17). This one is dropped by
 /// [`unload_metadata`] once no parse holds it; this module never touches the crate's static
 /// (its `parse` is called as `parse_with` on this database).
-pub(crate) struct Db {
+struct Db {
     meta: Database,
     anchored: RwLock<HashMap<usize, Option<Regex>>>,
 }

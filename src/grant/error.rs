@@ -114,6 +114,10 @@ pub enum IssueError {
     /// The session presented has expired.
     #[error("the session has expired")]
     SessionExpired,
+    /// The session presented has ended before its expiry (logged out): the authenticator
+    /// no longer reports it live.
+    #[error("the session has ended")]
+    SessionEnded,
     /// The session or proof was made by another custodian's authority.
     #[error("the session was not made by this custodian")]
     ForeignSession,

@@ -533,8 +533,10 @@ mod tests {
 }
 
 /// Maps credential digests (SHA-256, so credentials are not held in clear) to sessions.
-/// [`remove`](Self::remove) logs a session out: grants issued to it stop at their next use
-/// ([`Authenticator::session_live`]).
+/// [`remove`](Self::remove) of a session's last credential logs it out: grants issued to it
+/// stop at their next use ([`Authenticator::session_live`]), and the session stays ended
+/// until its expiry (a credential inserted later for the same session id is refused), so
+/// a logout cannot be undone by logging in again on the same id.
 #[derive(Debug, Default)]
 pub struct InMemoryAuthenticator {
     sessions: Mutex<Sessions>,
@@ -545,16 +547,59 @@ struct Sessions {
     by_credential: HashMap<[u8; 32], SessionClaims>,
     /// The credentials (digests) leading to each session: it ends with its last one.
     credentials_of: HashMap<crate::ids::SessionId, Vec<[u8; 32]>>,
+    /// The latest expiry any credential of each live session carried.
+    until: HashMap<crate::ids::SessionId, DateTime<Utc>>,
+    /// Sessions logged out, until their latest expiry (after it, their grants are expired
+    /// anyway).
+    ended: HashMap<crate::ids::SessionId, DateTime<Utc>>,
+    /// Prune `ended` when it reaches this size (doubling, so pruning is amortized).
+    prune_at: usize,
 }
 
 impl Sessions {
-    fn forget(&mut self, digest: &[u8; 32], claims: &SessionClaims) {
-        if let Some(list) = self.credentials_of.get_mut(&claims.session) {
-            list.retain(|d| d != digest);
-            if list.is_empty() {
-                self.credentials_of.remove(&claims.session);
-            }
+    /// Records `claims` under `digest`. Re-inserting a credential for its own session (a
+    /// sliding expiry, an idempotent upsert) keeps the session live; moving it to another
+    /// session detaches it from the first.
+    fn attach(&mut self, digest: [u8; 32], claims: SessionClaims) {
+        let session = claims.session;
+        let expires_at = claims.expires_at;
+        let old = self.by_credential.insert(digest, claims);
+        let list = self.credentials_of.entry(session).or_default();
+        if !list.contains(&digest) {
+            list.push(digest);
         }
+        let until = self.until.entry(session).or_insert(expires_at);
+        *until = (*until).max(expires_at);
+        if let Some(old) = old.filter(|o| o.session != session) {
+            self.detach(&digest, &old);
+        }
+    }
+
+    /// Drops one credential of a session; the session ends with its last one, and stays
+    /// ended until the latest expiry any of its credentials carried.
+    fn detach(&mut self, digest: &[u8; 32], claims: &SessionClaims) {
+        let Some(list) = self.credentials_of.get_mut(&claims.session) else {
+            return;
+        };
+        list.retain(|d| d != digest);
+        if list.is_empty() {
+            self.credentials_of.remove(&claims.session);
+            let latest = self
+                .until
+                .remove(&claims.session)
+                .map_or(claims.expires_at, |u| u.max(claims.expires_at));
+            let ended = self.ended.entry(claims.session).or_insert(latest);
+            *ended = (*ended).max(latest);
+        }
+    }
+
+    /// Whether `session` was logged out (pruning sessions past their expiry first).
+    fn has_ended(&mut self, session: crate::ids::SessionId, now: DateTime<Utc>) -> bool {
+        if self.ended.len() >= self.prune_at.max(64) {
+            self.ended.retain(|_, until| *until > now);
+            self.prune_at = self.ended.len() * 2;
+        }
+        self.ended.contains_key(&session)
     }
 }
 
@@ -572,22 +617,14 @@ impl InMemoryAuthenticator {
     }
     /// Registers a session under a credential (what the host's login would do).
     pub fn insert(&self, credential: &str, session: SessionClaims) {
-        let digest = credential_digest(credential);
-        let mut s = lock(&self.sessions);
-        if let Some(old) = s.by_credential.insert(digest, session.clone()) {
-            s.forget(&digest, &old);
-        }
-        s.credentials_of
-            .entry(session.session)
-            .or_default()
-            .push(digest);
+        lock(&self.sessions).attach(credential_digest(credential), session);
     }
     /// Logs a session out (the credential's; the session ends with its last credential).
     pub fn remove(&self, credential: &str) {
         let digest = credential_digest(credential);
         let mut s = lock(&self.sessions);
         if let Some(old) = s.by_credential.remove(&digest) {
-            s.forget(&digest, &old);
+            s.detach(&digest, &old);
         }
     }
 }
@@ -599,11 +636,15 @@ impl Authenticator for InMemoryAuthenticator {
         credential: &str,
         now: DateTime<Utc>,
     ) -> Result<SessionClaims, AuthError> {
-        let s = lock(&self.sessions)
+        let mut sessions = lock(&self.sessions);
+        let s = sessions
             .by_credential
             .get(&credential_digest(credential))
             .cloned()
             .ok_or(AuthError::Rejected)?;
+        if sessions.has_ended(s.session, now) {
+            return Err(AuthError::Rejected);
+        }
         if now >= s.expires_at {
             return Err(AuthError::Expired);
         }
@@ -616,7 +657,10 @@ impl Authenticator for InMemoryAuthenticator {
         session: crate::ids::SessionId,
         now: DateTime<Utc>,
     ) -> Result<bool, AuthError> {
-        let s = lock(&self.sessions);
+        let mut s = lock(&self.sessions);
+        if s.has_ended(session, now) {
+            return Ok(false);
+        }
         let credentials = s
             .credentials_of
             .get(&session)

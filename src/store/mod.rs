@@ -760,8 +760,10 @@ pub trait Authenticator: Debug + Send + Sync + 'static {
     /// Whether `subject`'s session `session` is still live at `now`: not logged out, not
     /// expired. The custodian asks at **every use** of a grant issued to a session (owner
     /// access, conference creation, service grants for the session), so a logout ends
-    /// them in every process at their next call. An error counts as "not live" (fail
-    /// closed).
+    /// them in every process at their next call; calls presenting a
+    /// [`UserSession`](crate::UserSession) ask too. An error counts as "not live" (fail
+    /// closed). A session that ended must stay ended: a later login must get a new session
+    /// id, or the logout would be undone for every grant issued before it.
     ///
     /// The default answers `true`: grants issued to a session then end at the session's
     /// expiry only. Implement it to end them at logout.

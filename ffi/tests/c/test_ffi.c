@@ -28,6 +28,7 @@ static const uint8_t KEK[32] = "k3Qz9!Lm#Vp2Xr7Tb0Yw5Nc8Hd1Jf4Gs";
 static const uint8_t IDX[32] = "i8Wq2@Ne$Ru6Zt1Ya4Kc9Mf0Lh3Pj7Ds";
 static const uint8_t TOK[32] = "t5Gh8#Kp1Zq4Wm7!Rv0Xb3Nd6Lc9Fs2J";
 static const uint8_t TOK_B[32] = "T2Bn7$Yx4Qe9Vk1@Ws6Hm3Jd8Pr0Lz5C";
+static const uint8_t KEK_WRONG[32] = "w9Lk2#Qa7Zp4!Xm1Vb8Nc5Rd0Te3Jy6H";
 
 static void test_messages(void) {
   uint8_t buf[128]; size_t n = 0;
@@ -243,6 +244,10 @@ static void test_custodian(const char *db) {
   EXPECT(crm_custodian_config_set_clock(cfg2, clock), CRM_OK);
   EXPECT(crm_custodian_open(S(db), KEK, 32, IDX, 32, TOK, 32, cfg2, &c2), CRM_OK);
   crm_custodian_config_free(cfg2);
+  /* The wrong key-encryption key for these files: a typed refusal, nothing opened. */
+  crm_custodian *c3 = NULL;
+  EXPECT(crm_custodian_open(S(db), KEK_WRONG, 32, IDX, 32, TOK, 32, NULL, &c3), CRM_KEY_MISMATCH);
+  CHECK(c3 == NULL);
   EXPECT(rd(c2, &t, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_OK);
   EXPECT(rd(c2, &rt, CRM_PURPOSE_NOTIFICATION, rec_email, out, sizeof out, &olen), CRM_GRANT_REVOKED);
   token t2;
@@ -280,6 +285,10 @@ static void test_custodian(const char *db) {
   EXPECT(crm_gpc_signal(S(" 1 "), &sig), CRM_OK); CHECK(sig == CRM_GPC_OPT_OUT);
   EXPECT(crm_gpc_signal(S("1, 1"), &sig), CRM_OK); CHECK(sig == CRM_GPC_ABSENT);
   EXPECT(crm_gpc_signal(S("0"), &sig), CRM_OK); CHECK(sig == CRM_GPC_ABSENT);
+  /* (NULL, 0) is the empty value, as the header allows: no signal. */
+  sig = 77;
+  EXPECT(crm_gpc_signal(NULL, 0, &sig), CRM_OK); CHECK(sig == CRM_GPC_ABSENT);
+  EXPECT(crm_gpc_signal(NULL, 1, &sig), CRM_NULL_PARAMETER);
   EXPECT(crm_gpc_signal((const uint8_t *)"", 0, &sig), CRM_OK); CHECK(sig == CRM_GPC_ABSENT);
   EXPECT(crm_gpc_signal(S("1"), NULL), CRM_NULL_PARAMETER);
   EXPECT(crm_gpc_apply(c, S("alice-cred"), 7, NULL, 0, &gpc_n), CRM_INVALID_ARGUMENT);
@@ -350,6 +359,13 @@ static void test_custodian(const char *db) {
   EXPECT(crm_grant_lookup(c, CRM_PURPOSE_IDENTITY_VERIFICATION, S("otp"), &lg_phone), CRM_OK);
   EXPECT(crm_find_by_phone(c, lg_phone, S("+4915112345678"), found, sizeof found, &flen), CRM_OK);
   CHECK(flen == 16 && memcmp(found, alice, 16) == 0);
+  /* (NULL, 0) is a size probe, with or without matches. */
+  flen = 99;
+  EXPECT(crm_find_by_phone(c, lg_phone, S("+4915112345678"), NULL, 0, &flen), CRM_BUFFER_TOO_SMALL);
+  CHECK(flen == 16);
+  EXPECT(crm_find_by_phone(c, lg_phone, S("+14155552671"), NULL, 0, &flen), CRM_OK);
+  CHECK(flen == 0);
+  EXPECT(crm_find_by_phone(c, lg_phone, S("+14155552671"), NULL, 8, &flen), CRM_NULL_PARAMETER);
   crm_lookup_grant_free(lg_phone);
 
   /* --- Staff: only with an NDA on file in the custodian's directory. --- */
@@ -403,7 +419,11 @@ static void test_custodian(const char *db) {
   EXPECT(crm_grant_owner(c, S("alice-tab"), (uint8_t *)tab_own.b, sizeof tab_own.b, &tab_own.n), CRM_OK);
   EXPECT(rd(c, &tab_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_OK);
   EXPECT(crm_authenticator_remove(auth, S("alice-tab")), CRM_OK);
-  EXPECT(rd(c, &tab_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_SESSION_EXPIRED);
+  EXPECT(rd(c, &tab_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_SESSION_ENDED);
+  /* Logging in again on the ended session's id does not bring it (or its grants) back. */
+  EXPECT(crm_authenticator_insert(auth, S("alice-tab"), alice, sess_tab, T0, T0 + 7200), CRM_OK);
+  EXPECT(rd(c, &tab_own, CRM_PURPOSE_OWNER_ACCESS, rec_name, out, sizeof out, &olen), CRM_SESSION_ENDED);
+  EXPECT(crm_grant_owner(c, S("alice-tab"), (uint8_t *)ot.b, sizeof ot.b, &ot.n), CRM_CREDENTIAL_REJECTED);
 
   /* --- Export for the owner only; sweep, verify, erase. --- */
   EXPECT(crm_grant_owner(c, S("alice-cred"), (uint8_t *)own.b, sizeof own.b, &own.n), CRM_OK);
