@@ -29,17 +29,30 @@ async fn fx() -> Fx {
 
 /// Logs `subject` in under `credential` for an hour, on session `session`.
 async fn login(f: &Fx, credential: &str, subject: SubjectId, session: SessionId) -> UserSession {
-    let now = f.c.now();
-    f.auth.insert(
-        credential,
-        SessionClaims {
-            subject,
-            session,
-            authenticated_at: now,
-            expires_at: now + TimeDelta::hours(1),
-        },
-    );
+    f.auth
+        .insert(credential, claims(f, subject, session, TimeDelta::hours(1)));
     f.c.authenticate(credential).await.unwrap()
+}
+
+/// `subject`'s claims on `session`, authenticated now by `f`'s clock, for `valid`.
+fn claims(f: &Fx, subject: SubjectId, session: SessionId, valid: TimeDelta) -> SessionClaims {
+    let now = f.c.now();
+    SessionClaims {
+        subject,
+        session,
+        authenticated_at: now,
+        expires_at: now + valid,
+    }
+}
+
+/// A registered subject with one stored email record.
+async fn subject_with_email(f: &Fx) -> (SubjectId, RecordId) {
+    let s = f.c.register_subject().await.unwrap();
+    let rec =
+        f.c.store(s, Email::parse("alice@example.com").unwrap())
+            .await
+            .unwrap();
+    (s, rec)
 }
 
 fn ended(r: Result<usize, CustodianError>) -> bool {
@@ -102,15 +115,8 @@ async fn a_logout_ends_the_sessions_grants_everywhere_at_their_next_use() {
     // Logging in again on the ended session's id (or the same credential) does not bring
     // the session or its grants back.
     let sid = session.id();
-    f.auth.insert(
-        "alice-web",
-        SessionClaims {
-            subject: alice,
-            session: sid,
-            authenticated_at: f.c.now(),
-            expires_at: f.c.now() + TimeDelta::hours(1),
-        },
-    );
+    f.auth
+        .insert("alice-web", claims(&f, alice, sid, TimeDelta::hours(1)));
     assert!(f.c.authenticate("alice-web").await.is_err());
     assert!(
         ended(read(&f.c, &owner, rec).await),
@@ -127,11 +133,7 @@ async fn a_logout_ends_the_sessions_grants_everywhere_at_their_next_use() {
 #[tokio::test]
 async fn a_session_lives_while_any_of_its_credentials_does() {
     let f = fx().await;
-    let alice = f.c.register_subject().await.unwrap();
-    let rec =
-        f.c.store(alice, Email::parse("alice@example.com").unwrap())
-            .await
-            .unwrap();
+    let (alice, rec) = subject_with_email(&f).await;
     let sid = SessionId::new_random();
     let session = login(&f, "alice-web", alice, sid).await;
     login(&f, "alice-refresh", alice, sid).await;
@@ -277,25 +279,13 @@ async fn a_stale_session_cannot_act_for_the_subject_after_a_logout() {
 #[tokio::test]
 async fn re_inserting_a_live_credential_keeps_its_session_live() {
     let f = fx().await;
-    let alice = f.c.register_subject().await.unwrap();
-    let rec =
-        f.c.store(alice, Email::parse("alice@example.com").unwrap())
-            .await
-            .unwrap();
+    let (alice, rec) = subject_with_email(&f).await;
     let sid = SessionId::new_random();
     let session = login(&f, "alice-web", alice, sid).await;
     let owner = f.c.grant_owner(&session).await.unwrap();
     // A sliding expiry: the host re-registers the same credential with a later end.
-    let now = f.c.now();
-    f.auth.insert(
-        "alice-web",
-        SessionClaims {
-            subject: alice,
-            session: sid,
-            authenticated_at: now,
-            expires_at: now + TimeDelta::hours(2),
-        },
-    );
+    f.auth
+        .insert("alice-web", claims(&f, alice, sid, TimeDelta::hours(2)));
     assert!(f.c.authenticate("alice-web").await.is_ok());
     assert!(
         f.c.with::<Email, _, _>(&owner, rec, |e| e.as_str().len())
@@ -311,14 +301,14 @@ async fn an_ended_session_stays_ended_until_its_latest_expiry() {
     let alice = f.c.register_subject().await.unwrap();
     let sid = SessionId::new_random();
     let now = f.c.now();
-    let claims = |hours| SessionClaims {
+    let on_sid = |hours| SessionClaims {
         subject: alice,
         session: sid,
         authenticated_at: now,
         expires_at: now + TimeDelta::hours(hours),
     };
-    f.auth.insert("short", claims(1));
-    f.auth.insert("long", claims(10));
+    f.auth.insert("short", on_sid(1));
+    f.auth.insert("long", on_sid(10));
     let session = f.c.authenticate("long").await.unwrap();
     f.auth.remove("long");
     f.auth.remove("short");
@@ -329,17 +319,12 @@ async fn an_ended_session_stays_ended_until_its_latest_expiry() {
         let cred = format!("other-{i}");
         f.auth.insert(
             &cred,
-            SessionClaims {
-                subject: alice,
-                session: SessionId::new_random(),
-                authenticated_at: now,
-                expires_at: now + TimeDelta::hours(1),
-            },
+            claims(&f, alice, SessionId::new_random(), TimeDelta::hours(1)),
         );
         f.auth.remove(&cred);
         let _ = f.c.authenticate("nobody").await;
     }
-    f.auth.insert("again", claims(10));
+    f.auth.insert("again", on_sid(10));
     assert!(f.c.authenticate("again").await.is_err());
     assert!(matches!(
         f.c.grant_owner(&session).await.unwrap_err(),
