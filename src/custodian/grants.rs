@@ -234,7 +234,7 @@ impl Custodian {
     /// Issues (and audits) a grant for a service purpose to the subject's own session; it
     /// ends with the session: at its expiry, and at a logout the authenticator reports
     /// ([`Authenticator::session_live`](crate::store::Authenticator::session_live), asked at
-    /// every use; [`AccessError::SessionEnded`](crate::AccessError::SessionEnded)).
+    /// every use; [`AccessError::SessionEnded`]).
     ///
     /// # Errors
     /// As [`grant`](Self::grant), and a foreign or expired session.
