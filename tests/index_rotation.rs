@@ -512,6 +512,21 @@ async fn own_email_record(records: &dyn RecordStore, subject: SubjectId) -> Reco
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rotation_under_load_has_no_errors_and_no_misses() {
+    // Every round must be free of errors and misses. The test is only meaningful if
+    // lookups actually ran while the re-index did, which the OS scheduler decides: on a
+    // saturated machine a short re-index can finish before a lookup thread gets a core, so
+    // a round without overlap is run again (fresh stores), up to ten times.
+    for _ in 0..10 {
+        if rotation_round().await {
+            return;
+        }
+    }
+    panic!("in ten rounds, no lookup ran while the re-index did");
+}
+
+/// One round of [`rotation_under_load_has_no_errors_and_no_misses`]: asserts no error and no
+/// miss, and returns whether lookups ran while the re-index did.
+async fn rotation_round() -> bool {
     let s = stores();
     let v1 = build(&s, OLD, None).await.unwrap();
     let n = 60;
@@ -600,10 +615,7 @@ async fn rotation_under_load_has_no_errors_and_no_misses() {
     assert!(report.finished, "{report:?}");
     // Rows the owner rectified meanwhile were moved by the rewrite itself.
     assert!(report.reindexed > 0 && report.remaining == 0, "{report:?}");
-    assert!(
-        lookups.load(Ordering::SeqCst) > during,
-        "lookups ran while the re-index did"
-    );
+    let overlapped = lookups.load(Ordering::SeqCst) > during;
     // Keep the load a little longer after the switch, then stop.
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     stop.store(true, Ordering::SeqCst);
@@ -622,6 +634,7 @@ async fn rotation_under_load_has_no_errors_and_no_misses() {
     assert_eq!(rest.remaining, 0);
     let only_new = build(&s, NEW, None).await.unwrap();
     assert_all_found(&only_new, &subjects).await;
+    overlapped
 }
 
 /// A record store that, right after the first blind-index query it answers, lets `mover`
