@@ -169,7 +169,7 @@ pub enum CustodianError {
     /// Host text that the custodian would keep in clear in the ledger or audit log (a
     /// consent's evidence, a service component's name) reads as personal data by its form:
     /// an email address, an international phone number, an IP address, or a control
-    /// character (clauses 6.2, 8.1; `docs/hardening.md`). Pass a reference instead. The
+    /// character (clauses 6.2, 8.1; `docs/threat-model.md`). Pass a reference instead. The
     /// text is never echoed.
     #[error("{0} reads as personal data: pass a reference, not the person's data")]
     PersonalDataInText(&'static str),

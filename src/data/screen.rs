@@ -53,9 +53,8 @@ const IPV6_MAX_GROUPS: usize = 10;
 /// Whether `text` carries personal data recognizable from its form (see the module
 /// documentation). `false` does not prove the text is free of personal data.
 pub(crate) fn looks_personal(text: &str) -> bool {
-    if text.chars().any(hides_text) {
-        return true;
-    }
+    // Hiding characters survive the reading (decoding and NFKC keep them, the filter
+    // keeps them), so one pass over the reading finds those given and those decoded.
     let read = reading(text);
     read.chars().any(hides_text)
         || read.contains('@')
@@ -256,8 +255,7 @@ fn has_international_phone(read: &str) -> bool {
                     .and_then(|j| bytes.get(j))
                     .is_some_and(u8::is_ascii_alphanumeric)
         })
-        .map(|(i, _)| i + 4)
-        .collect::<Vec<_>>();
+        .map(|(i, _)| i + 4);
     after_plus
         .chain(after_tel)
         .any(|from| phone_digits_after(read.get(from..).unwrap_or_default()))
