@@ -32,7 +32,7 @@ impl Custodian {
     /// [`decide`](Self::decide) run: authority, expiry, then — unless nothing changed since
     /// issue in this instance — revocation, erasure, restriction, consent in force and the
     /// lawful request.
-    fn grant_stands(
+    pub(super) fn grant_stands(
         &self,
         info: &GrantInfo,
         authority_ok: bool,

@@ -481,6 +481,26 @@ impl Custodian {
         self.admit_opened(opened, now).await
     }
 
+    /// The synchronous part of [`open_grant_bytes`](Self::open_grant_bytes) at a given
+    /// instant, for the `danger` feature's measurement of the token work: signature, layout,
+    /// purpose and key checks, then expiry, revocation, erasure, restriction and consent by
+    /// the state as of the last catch-up. Leaves out the clock, the catch-up, the session
+    /// and NDA lookups and the refusal audit; returns no grant.
+    #[cfg(feature = "danger")]
+    pub(crate) fn check_token_bytes_at<P: Purpose>(
+        &self,
+        token: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<GrantId, CustodianError> {
+        let (info, _) = self.inner.tokens.open_bytes(token, P::ID)?;
+        if now >= info.expires_at {
+            return Err(TokenError::Expired(info.id).into());
+        }
+        self.grant_stands(&info, true, P::LEGAL_BASIS, now, || false)
+            .map_err(|e| CustodianError::Token(TokenError::Refused(e)))?;
+        Ok(info.id)
+    }
+
     /// The part of opening shared by both token forms: expiry by `now`, then the gate.
     async fn admit_opened<P: Purpose>(
         &self,

@@ -22,7 +22,7 @@
 //! [`AuthorityId`] of one of its keys.
 
 use std::borrow::Cow;
-use std::sync::{OnceLock, PoisonError, RwLock};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
@@ -343,32 +343,52 @@ impl KeyRing {
     }
 }
 
+/// The interned names, filled in order (see [`intern_component`]).
+static TABLE: [OnceLock<&'static str>; MAX_INTERNED] = [const { OnceLock::new() }; MAX_INTERNED];
+/// Held while a slot of [`TABLE`] is filled.
+static FILL: Mutex<()> = Mutex::new(());
+
 /// The interned copy of a component name: the first [`MAX_INTERNED`] distinct names a
 /// process opens tokens for are kept for the life of the process and shared by every later
 /// token, so opening allocates nothing for them; later names are copied. Only names inside
 /// a verified token reach here (the deployment's own components, a handful), and the table
 /// is bounded, so a flood of names cannot grow it.
 pub(crate) fn intern_component(name: &str) -> Cow<'static, str> {
-    // A `Vec` rather than a hash set: the table is small and bounded, a linear scan of a few
-    // short names is as fast as hashing, and a `Vec` keeps a pointer to the start of its
-    // buffer — memcheck reports a hashbrown table held by a static (which points into the
-    // middle of its allocation) as "possibly lost", and C hosts run us under valgrind.
-    static TABLE: OnceLock<RwLock<Vec<&'static str>>> = OnceLock::new();
-    let table = TABLE.get_or_init(Default::default);
-    let find = |t: &[&'static str]| t.iter().copied().find(|k| *k == name);
-    if let Some(known) = find(&table.read().unwrap_or_else(PoisonError::into_inner)) {
-        return Cow::Borrowed(known);
-    }
-    let mut t = table.write().unwrap_or_else(PoisonError::into_inner);
-    if let Some(known) = find(&t) {
-        return Cow::Borrowed(known);
-    }
-    if t.len() >= MAX_INTERNED {
+    // Slots filled in order, each once, under `FILL`; read without a lock (one atomic load
+    // per slot), so concurrent opens do not contend on a lock's counter. A scan of a few
+    // short names is as fast as hashing, and each slot holds a pointer to the start of its
+    // allocation — memcheck reports a hashbrown table held by a static (which points into
+    // the middle of its allocation) as "possibly lost", and C hosts run us under valgrind.
+    let find = || {
+        for slot in &TABLE {
+            match slot.get() {
+                Some(known) if *known == name => return Ok(*known),
+                Some(_) => {}
+                None => return Err(false),
+            }
+        }
+        Err(true)
+    };
+    let full = match find() {
+        Ok(known) => return Cow::Borrowed(known),
+        Err(full) => full,
+    };
+    if full {
         return Cow::Owned(name.to_owned());
     }
-    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    t.push(leaked);
-    Cow::Borrowed(leaked)
+    let _fill = FILL.lock().unwrap_or_else(PoisonError::into_inner);
+    // Another thread may have added it (or filled the table) since the scan.
+    for slot in &TABLE {
+        match slot.get() {
+            Some(known) if *known == name => return Cow::Borrowed(known),
+            Some(_) => {}
+            None => {
+                let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+                return Cow::Borrowed(slot.get_or_init(|| leaked));
+            }
+        }
+    }
+    Cow::Owned(name.to_owned())
 }
 
 fn push_short(p: &mut Vec<u8>, b: &[u8]) {
@@ -402,5 +422,52 @@ impl<'a> Cursor<'a> {
         let (head, rest) = self.0.split_at_checked(n).ok_or(TokenError::Malformed)?;
         self.0 = rest;
         Ok(head)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_shares_one_copy_per_name_and_stays_bounded() {
+        let names: Vec<String> = (0..MAX_INTERNED + 40)
+            .map(|i| format!("intern-test-{i}"))
+            .collect();
+        // Eight threads intern overlapping halves at once.
+        std::thread::scope(|sc| {
+            for t in 0..8 {
+                let names = &names;
+                sc.spawn(move || {
+                    for n in names.iter().skip(t * 17).chain(names.iter().rev()) {
+                        assert_eq!(intern_component(n), n.as_str());
+                    }
+                });
+            }
+        });
+        let filled: Vec<&'static str> = TABLE.iter().filter_map(|s| s.get().copied()).collect();
+        assert_eq!(
+            filled.len(),
+            MAX_INTERNED,
+            "the table fills up to its bound"
+        );
+        let mut unique = filled.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), filled.len(), "a name is interned once");
+        for n in &names {
+            match (intern_component(n), intern_component(n)) {
+                (Cow::Borrowed(a), Cow::Borrowed(b)) => {
+                    assert!(core::ptr::eq(a, b));
+                    assert!(filled.contains(&a));
+                }
+                (Cow::Owned(a), Cow::Owned(b)) => {
+                    assert_eq!((a.as_str(), b.as_str()), (n.as_str(), n.as_str()));
+                    assert!(!filled.contains(&n.as_str()));
+                }
+                _ => panic!("the same name interned and copied"),
+            }
+        }
     }
 }
