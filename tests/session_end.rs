@@ -175,8 +175,8 @@ async fn a_custodian_without_an_authenticator_refuses_session_tokens() {
     ));
 }
 
-/// A host authenticator that does not implement `session_live`: grants of its sessions end
-/// at the session's expiry only (the documented default).
+/// A host authenticator without logouts: `session_live` answers "live" (grants of its
+/// sessions end at the session's expiry only).
 #[derive(Debug)]
 struct ExpiryOnly(Arc<InMemoryAuthenticator>);
 
@@ -189,10 +189,19 @@ impl Authenticator for ExpiryOnly {
     ) -> Result<SessionClaims, AuthError> {
         self.0.authenticate(credential, now).await
     }
+
+    async fn session_live(
+        &self,
+        _subject: SubjectId,
+        _session: SessionId,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, AuthError> {
+        Ok(true)
+    }
 }
 
 #[tokio::test]
-async fn an_authenticator_without_session_live_keeps_grants_until_expiry() {
+async fn an_authenticator_without_logout_keeps_grants_until_expiry() {
     let f = fx().await;
     let host = f
         .peer_builder(keyring())

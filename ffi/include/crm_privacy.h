@@ -150,6 +150,13 @@
 // Authenticate callback verdict: the session has expired.
 #define CRM_AUTH_EXPIRED 2
 
+// Session-live callback verdict: the session is live (not logged out, not expired).
+#define CRM_SESSION_IS_LIVE 0
+
+// Session-live callback verdict: the session has ended (logout or expiry). Any value
+// other than `CRM_SESSION_IS_LIVE` counts as ended.
+#define CRM_SESSION_HAS_ENDED 1
+
 // The result of every fallible call. `CRM_OK` is 0; codes are grouped in blocks of 1000:
 // 1xxx misuse of the API, 2xxx rejected data, 3xxx policy refusals, 4xxx grant tokens,
 // 5xxx storage, keys and configuration, 6xxx authentication, 9xxx internal. Codes added
@@ -322,6 +329,17 @@ typedef uint32_t (*crm_authenticate_callback)(void *userdata,
                                               const uint8_t *credential,
                                               size_t credential_len,
                                               struct crm_session_claims *out);
+
+// The host's session-live callback: whether session `session` (16 bytes) of subject
+// `subject` (16 bytes), both valid only during the call, is still live at `now_unix`
+// (seconds since the epoch, by the custodian's clock). Return `CRM_SESSION_IS_LIVE` only
+// for a live session; anything else ends every grant issued to the session at its next
+// use, in every process. A session that ended must stay ended (a later login gets a new
+// session id). Same threading rules as the authenticate callback.
+typedef uint32_t (*crm_session_live_callback)(void *userdata,
+                                              const uint8_t *subject,
+                                              const uint8_t *session,
+                                              int64_t now_unix);
 
 #ifdef __cplusplus
 extern "C" {
@@ -847,17 +865,20 @@ crm_result crm_custodian_config_new(struct crm_custodian_config **out);
 crm_result crm_custodian_config_set_authenticator(const struct crm_custodian_config *cfg,
                                                   const struct crm_authenticator *auth);
 
-// Uses the host's `callback` (called with `userdata`) as the authenticator (replacing any
-// earlier choice). The callback verifies credentials only: grants issued to its sessions
-// (owner access and the other session grants) end at the session's expiry, not at a
-// logout, which the callback cannot report. `crm_authenticator_new` ends them at
-// `crm_authenticator_remove`.
+// Uses the host's callbacks (each called with `userdata`) as the authenticator (replacing
+// any earlier choice): `authenticate` verifies a credential, `session_live` says whether a
+// session is still live and is asked at every use of a grant issued to a session (owner
+// access and the other session grants), so a logout ends them at their next call.
+// Both are required: a host whose sessions cannot end before their expiry returns
+// `CRM_SESSION_IS_LIVE` until then, as a choice it makes, not a default.
 //
 // # Safety
-// `callback` and `userdata` must stay valid, and be safe to call from any thread that uses
-// the custodian, until every custodian opened with this configuration is freed.
+// `authenticate`, `session_live` and `userdata` must stay valid, and be safe to call from
+// any thread that uses the custodian, until every custodian opened with this
+// configuration is freed.
 crm_result crm_custodian_config_set_authenticate_callback(const struct crm_custodian_config *cfg,
-                                                          crm_authenticate_callback callback,
+                                                          crm_authenticate_callback authenticate,
+                                                          crm_session_live_callback session_live,
                                                           void *userdata);
 
 // Uses the staff directory `dir`.

@@ -144,10 +144,33 @@ pub type crm_authenticate_callback = Option<
     ) -> u32,
 >;
 
+/// Session-live callback verdict: the session is live (not logged out, not expired).
+pub const CRM_SESSION_IS_LIVE: u32 = 0;
+/// Session-live callback verdict: the session has ended (logout or expiry). Any value
+/// other than `CRM_SESSION_IS_LIVE` counts as ended.
+pub const CRM_SESSION_HAS_ENDED: u32 = 1;
+
+/// The host's session-live callback: whether session `session` (16 bytes) of subject
+/// `subject` (16 bytes), both valid only during the call, is still live at `now_unix`
+/// (seconds since the epoch, by the custodian's clock). Return `CRM_SESSION_IS_LIVE` only
+/// for a live session; anything else ends every grant issued to the session at its next
+/// use, in every process. A session that ended must stay ended (a later login gets a new
+/// session id). Same threading rules as the authenticate callback.
+#[expect(non_camel_case_types, reason = "C naming")]
+pub type crm_session_live_callback = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        subject: *const u8,
+        session: *const u8,
+        now_unix: i64,
+    ) -> u32,
+>;
+
 /// An [`Authenticator`] calling back into the host.
 #[derive(Debug)]
 struct CallbackAuthenticator {
     callback: unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut crm_session_claims) -> u32,
+    session_live: unsafe extern "C" fn(*mut c_void, *const u8, *const u8, i64) -> u32,
     /// The host's context pointer, kept as an address so the type is `Send + Sync`; the host
     /// promises it stays valid and thread-safe for the custodian's life.
     userdata: usize,
@@ -190,6 +213,28 @@ impl Authenticator for CallbackAuthenticator {
             authenticated_at,
             expires_at,
         })
+    }
+
+    async fn session_live(
+        &self,
+        subject: SubjectId,
+        session: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AuthError> {
+        let (subject, session) = (subject.to_bytes(), session.to_bytes());
+        // SAFETY: the callback and `userdata` were given by the composition root with the
+        // promise (documented on `crm_custodian_config_set_authenticate_callback`) that they
+        // stay valid for the custodian's life; both pointers are to live 16-byte arrays on
+        // this stack frame, valid for the call.
+        let verdict = unsafe {
+            (self.session_live)(
+                self.userdata as *mut c_void,
+                subject.as_ptr(),
+                session.as_ptr(),
+                now.timestamp(),
+            )
+        };
+        Ok(verdict == CRM_SESSION_IS_LIVE)
     }
 }
 
@@ -403,25 +448,30 @@ pub extern "C" fn crm_custodian_config_set_authenticator(
     })
 }
 
-/// Uses the host's `callback` (called with `userdata`) as the authenticator (replacing any
-/// earlier choice). The callback verifies credentials only: grants issued to its sessions
-/// (owner access and the other session grants) end at the session's expiry, not at a
-/// logout, which the callback cannot report. `crm_authenticator_new` ends them at
-/// `crm_authenticator_remove`.
+/// Uses the host's callbacks (each called with `userdata`) as the authenticator (replacing
+/// any earlier choice): `authenticate` verifies a credential, `session_live` says whether a
+/// session is still live and is asked at every use of a grant issued to a session (owner
+/// access and the other session grants), so a logout ends them at their next call.
+/// Both are required: a host whose sessions cannot end before their expiry returns
+/// `CRM_SESSION_IS_LIVE` until then, as a choice it makes, not a default.
 ///
 /// # Safety
-/// `callback` and `userdata` must stay valid, and be safe to call from any thread that uses
-/// the custodian, until every custodian opened with this configuration is freed.
+/// `authenticate`, `session_live` and `userdata` must stay valid, and be safe to call from
+/// any thread that uses the custodian, until every custodian opened with this
+/// configuration is freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn crm_custodian_config_set_authenticate_callback(
     cfg: *const crm_custodian_config,
-    callback: crm_authenticate_callback,
+    authenticate: crm_authenticate_callback,
+    session_live: crm_session_live_callback,
     userdata: *mut c_void,
 ) -> crm_result {
     boundary(|| {
-        let callback = callback.ok_or(crm_result::CRM_NULL_PARAMETER)?;
+        let callback = authenticate.ok_or(crm_result::CRM_NULL_PARAMETER)?;
+        let session_live = session_live.ok_or(crm_result::CRM_NULL_PARAMETER)?;
         let a: DynAuthenticator = Arc::new(CallbackAuthenticator {
             callback,
+            session_live,
             userdata: userdata as usize,
         });
         with_config(cfg, |c| {

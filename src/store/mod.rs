@@ -765,17 +765,16 @@ pub trait Authenticator: Debug + Send + Sync + 'static {
     /// closed). A session that ended must stay ended: a later login must get a new session
     /// id, or the logout would be undone for every grant issued before it.
     ///
-    /// The default answers `true`: grants issued to a session then end at the session's
-    /// expiry only. Implement it to end them at logout.
+    /// There is no default: every authenticator says how its sessions end. One whose
+    /// sessions cannot end before their expiry (no logout) answers `Ok(true)` while
+    /// `now` is before the expiry its [`SessionClaims`] gave — and its grants then outlive
+    /// a logout the host may add later, which is why the compiler makes the choice explicit.
     async fn session_live(
         &self,
         subject: SubjectId,
         session: crate::ids::SessionId,
         now: DateTime<Utc>,
-    ) -> Result<bool, AuthError> {
-        let _ = (subject, session, now);
-        Ok(true)
-    }
+    ) -> Result<bool, AuthError>;
 }
 
 /// Shared trait objects.

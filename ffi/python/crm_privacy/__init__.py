@@ -7,7 +7,7 @@ than ``CRM_OK`` raises a subclass of :class:`CrmError`, one per block of codes; 
 ``repr``\\ s never contain personal data.
 
 Trust boundary: the code that opens the :class:`Custodian` (with its
-:class:`Authenticator` or ``authenticate`` callable, :class:`StaffDirectory` and, in tests,
+:class:`Authenticator` or ``authenticate`` and ``session_live`` callables, :class:`StaffDirectory` and, in tests,
 :class:`ManualClock`) is the composition root. Give the rest of the program the custodian
 only: sessions come from the authenticator, NDAs from the staff directory, time from the
 clock, and every grant from the custodian.
@@ -22,6 +22,7 @@ from .codes import Category, Purpose, ResultCode, Scope
 from .custodian import (
     AuditReport,
     AuthenticateFn,
+    SessionLiveFn,
     Authenticator,
     Custodian,
     LookupGrant,
@@ -53,7 +54,8 @@ __all__ = [
     "CrmError", "ApiMisuse", "InvalidData", "PolicyRefusal", "TokenRejected", "StorageError",
     "AuthenticationError", "InternalError", "result_message",
     "Custodian", "Authenticator", "StaffDirectory", "ManualClock", "LookupGrant",
-    "SweepReport", "AuditReport", "Verdict", "AuthenticateFn", "new_id", "permits",
+    "SweepReport", "AuditReport", "Verdict", "AuthenticateFn", "SessionLiveFn", "new_id",
+    "permits",
     "gpc_signal",
     "ENV_VAR", "library_path",
 ]

@@ -108,6 +108,12 @@ AUTH_CALLBACK = ctypes.CFUNCTYPE(
 AUTH_ACCEPTED, AUTH_REJECTED, AUTH_EXPIRED = 0, 1, 2
 """``CRM_AUTH_*`` verdicts of the authenticate callback."""
 
+SESSION_LIVE_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, u8p, u8p, ctypes.c_int64)
+"""``crm_session_live_callback``."""
+
+SESSION_IS_LIVE, SESSION_HAS_ENDED = 0, 1
+"""``CRM_SESSION_IS_LIVE`` / ``CRM_SESSION_HAS_ENDED``: verdicts of the session-live callback."""
+
 # name: (argument types, result type). Keep in the header's order of declaration.
 _SIGNATURES: Dict[str, Tuple[List[Any], Any]] = {
     "crm_consent_give": ([vp, u8p, sz, u32], res),
@@ -157,7 +163,8 @@ _SIGNATURES: Dict[str, Tuple[List[Any], Any]] = {
     "crm_clock_free": ([vp], None),
     "crm_custodian_config_new": ([vpp], res),
     "crm_custodian_config_set_authenticator": ([vp, vp], res),
-    "crm_custodian_config_set_authenticate_callback": ([vp, AUTH_CALLBACK, vp], res),
+    "crm_custodian_config_set_authenticate_callback": (
+        [vp, AUTH_CALLBACK, SESSION_LIVE_CALLBACK, vp], res),
     "crm_custodian_config_set_staff_directory": ([vp, vp], res),
     "crm_custodian_config_set_clock": ([vp, vp], res),
     "crm_custodian_config_set_grant_ttl": ([vp, u32], res),

@@ -23,7 +23,8 @@ from .errors import check, misuse
 
 __all__ = [
     "Authenticator", "StaffDirectory", "ManualClock", "LookupGrant", "Custodian",
-    "SweepReport", "AuditReport", "Verdict", "AuthenticateFn", "new_id", "permits",
+    "SweepReport", "AuditReport", "Verdict", "AuthenticateFn", "SessionLiveFn", "new_id",
+    "permits",
 ]
 
 Verdict = Union[Tuple[bytes, bytes, int, int], str, None]
@@ -33,6 +34,12 @@ that has expired, ``None`` to reject."""
 
 AuthenticateFn = Callable[[str], Verdict]
 """The host's login check: takes the credential and returns a :data:`Verdict`."""
+
+SessionLiveFn = Callable[[bytes, bytes, int], bool]
+"""The host's logout check: takes the subject and session ids (16 bytes each) and the
+custodian's time (seconds since the epoch) and returns ``True`` only while that session is
+live. Asked at every use of a grant issued to a session: after a logout it must return
+``False`` for good (a later login gets a new session id)."""
 
 PathArg = Union[str, "os.PathLike[str]"]
 _H = TypeVar("_H", bound="_Handle")
@@ -320,6 +327,8 @@ class Custodian(_Handle):
         authenticator: the only source of sessions, or
         authenticate: a callable taking the credential and returning a :data:`Verdict`. An
             exception raised by it, or a malformed verdict, rejects the credential.
+        session_live: required with ``authenticate``: a :data:`SessionLiveFn`. Anything but
+            ``True`` (an exception included) ends the session's grants.
         staff_directory: the only source of NDAs.
         clock: replaces the system clock (tests).
         grant_ttl: lifetime of grants in seconds (the library's default otherwise).
@@ -335,11 +344,13 @@ class Custodian(_Handle):
         self, path: PathArg, kek: bytes, index_key: bytes, token_key: bytes, *,
         authenticator: Optional[Authenticator] = None,
         authenticate: Optional[AuthenticateFn] = None,
+        session_live: Optional[SessionLiveFn] = None,
         staff_directory: Optional[StaffDirectory] = None,
         clock: Optional[ManualClock] = None,
         grant_ttl: Optional[int] = None,
     ) -> None:
         self._callback: Any = None
+        self._live_callback: Any = None
         p, pn = _args.text(os.fspath(path) if isinstance(path, os.PathLike) else path, "path")
         keys = [_args.raw_bytes(k, name) for k, name in
                 ((kek, "kek"), (index_key, "index_key"), (token_key, "token_key"))]
@@ -350,13 +361,15 @@ class Custodian(_Handle):
                     with authenticator._lock:
                         check(_ffi.fn.crm_custodian_config_set_authenticator(
                             h, authenticator._live()))
-                if authenticate is not None:
-                    if not callable(authenticate):
+                if authenticate is not None or session_live is not None:
+                    if not callable(authenticate) or not callable(session_live):
                         raise misuse(ResultCode.CRM_INVALID_ARGUMENT,
-                                     "authenticate must be callable")
+                                     "authenticate and session_live must both be callable")
                     self._callback = _ffi.AUTH_CALLBACK(_trampoline(authenticate))
+                    self._live_callback = _ffi.SESSION_LIVE_CALLBACK(
+                        _live_trampoline(session_live))
                     check(_ffi.fn.crm_custodian_config_set_authenticate_callback(
-                        h, self._callback, None))
+                        h, self._callback, self._live_callback, None))
                 if staff_directory is not None:
                     with staff_directory._lock:
                         check(_ffi.fn.crm_custodian_config_set_staff_directory(
@@ -379,14 +392,15 @@ class Custodian(_Handle):
         cls, path: PathArg, kek: bytes, index_key: bytes, token_key: bytes, *,
         authenticator: Optional[Authenticator] = None,
         authenticate: Optional[AuthenticateFn] = None,
+        session_live: Optional[SessionLiveFn] = None,
         staff_directory: Optional[StaffDirectory] = None,
         clock: Optional[ManualClock] = None,
         grant_ttl: Optional[int] = None,
     ) -> "Custodian":
         """Opens a custodian (same arguments as the constructor); use it with ``with``."""
         return cls(path, kek, index_key, token_key, authenticator=authenticator,
-                   authenticate=authenticate, staff_directory=staff_directory, clock=clock,
-                   grant_ttl=grant_ttl)
+                   authenticate=authenticate, session_live=session_live,
+                   staff_directory=staff_directory, clock=clock, grant_ttl=grant_ttl)
 
     # -- subjects and data -----------------------------------------------------------------
 
@@ -628,5 +642,20 @@ def _trampoline(authenticate: AuthenticateFn) -> Callable[..., int]:
             return _ffi.AUTH_ACCEPTED
         except BaseException:  # never unwind into the library
             return _ffi.AUTH_REJECTED
+
+    return callback
+
+
+def _live_trampoline(session_live: SessionLiveFn) -> Callable[..., int]:
+    """The C callback around the host's ``session_live``: never lets an exception unwind
+    into the library; anything but ``True`` ends the session (fail closed)."""
+
+    def callback(_userdata: Any, subject: Any, session: Any, now: int) -> int:
+        try:
+            live = session_live(ctypes.string_at(subject, _args.ID_LEN),
+                                ctypes.string_at(session, _args.ID_LEN), int(now))
+            return _ffi.SESSION_IS_LIVE if live is True else _ffi.SESSION_HAS_ENDED
+        except BaseException:  # never unwind into the library
+            return _ffi.SESSION_HAS_ENDED
 
     return callback

@@ -225,7 +225,7 @@ def test_authenticate_callables_that_misbehave_reject(tmp_path):
 
     with crm.ManualClock(T0 + 1) as clock, \
             crm.Custodian.open(tmp_path / "cb.db", **KEYS, authenticate=authenticate,
-                               clock=clock) as c:
+                               session_live=lambda s, ss, now: True, clock=clock) as c:
         subject["id"] = c.register_subject()
         for cred in ("raises", "short-id", "not-a-tuple", "bad-time", "other-string", "x"):
             with pytest.raises(crm.AuthenticationError) as e:
@@ -233,7 +233,13 @@ def test_authenticate_callables_that_misbehave_reject(tmp_path):
             assert CANARY not in _all_text(e.value)
         assert c.grant_owner("good").startswith("g1.")
     with pytest.raises(crm.ApiMisuse):
-        crm.Custodian(tmp_path / "nc.db", **KEYS, authenticate="not callable")  # type: ignore
+        crm.Custodian(tmp_path / "nc.db", **KEYS, authenticate="not callable",  # type: ignore
+                      session_live=lambda s, ss, now: True)
+    # An authenticator says how its sessions end: one callable without the other is refused.
+    with pytest.raises(crm.ApiMisuse):
+        crm.Custodian(tmp_path / "nl.db", **KEYS, authenticate=authenticate)
+    with pytest.raises(crm.ApiMisuse):
+        crm.Custodian(tmp_path / "na.db", **KEYS, session_live=lambda s, ss, now: True)
 
 
 def test_an_authenticate_callable_calling_its_own_custodian_is_refused(tmp_path):
@@ -252,7 +258,8 @@ def test_an_authenticate_callable_calling_its_own_custodian_is_refused(tmp_path)
         except crm.AuthenticationError as e:
             box["outer"] = e
 
-    c = crm.Custodian.open(tmp_path / "re.db", **KEYS, authenticate=authenticate)
+    c = crm.Custodian.open(tmp_path / "re.db", **KEYS, authenticate=authenticate,
+                           session_live=lambda s, ss, now: True)
     box["c"] = c
     worker = threading.Thread(target=attempt, daemon=True)
     worker.start()

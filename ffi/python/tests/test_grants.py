@@ -82,18 +82,41 @@ def test_callback_authenticator(tmp_path):
     def authenticate(credential):
         if credential == "cb-cred":
             return subject["id"], b"\x01" * 16, T0, T0 + 600
+        if credential == "cb-raise":
+            return subject["id"], b"\x02" * 16, T0, T0 + 600
         return "expired" if credential == "cb-expired" else None
+
+    ended = set()
+    asked = []
+
+    def session_live(subject_id, session, now):
+        asked.append((subject_id, session, now))
+        if session == b"\x02" * 16:
+            raise RuntimeError("a failing check ends the session")
+        return session not in ended
 
     clock = crm.ManualClock(T0 + 1)
     with crm.Custodian(str(tmp_path / "cb.db"), **KEYS, authenticate=authenticate,
-                       clock=clock) as c:
+                       session_live=session_live, clock=clock) as c:
         subject["id"] = c.register_subject()
-        c.grant_owner("cb-cred")
+        rec = c.store(subject["id"], crm.Category.PERSON_NAME, "Cb Owner")
+        own = c.grant_owner("cb-cred")
+        assert c.read(own, crm.Purpose.OWNER_ACCESS, rec) == "Cb Owner"
+        assert (subject["id"], b"\x01" * 16, T0 + 1) in asked
         with pytest.raises(crm.AuthenticationError):
             c.grant_owner("nope")
         with pytest.raises(crm.PolicyRefusal) as e:
             c.grant_owner("cb-expired")
         assert e.value.code == 3010
+        # A session_live that raises ends the session (fail closed), never unwinds.
+        with pytest.raises(crm.CrmError) as e:
+            c.read(c.grant_owner("cb-raise"), crm.Purpose.OWNER_ACCESS, rec)
+        assert e.value.code == 3112
+        # The host logs the session out: its owner grant stops reading at the next call.
+        ended.add(b"\x01" * 16)
+        with pytest.raises(crm.CrmError) as e:
+            c.read(own, crm.Purpose.OWNER_ACCESS, rec)
+        assert e.value.code == 3112
     clock.close()
 
 

@@ -57,7 +57,7 @@ static void test_policy(void) {
 }
 
 /* The host's authenticate callback: accepts "cb-cred" for the subject in userdata. */
-typedef struct { uint8_t subject[16]; int calls; } cb_ctx;
+typedef struct { uint8_t subject[16]; int calls; int logged_out; int live_calls; } cb_ctx;
 static uint32_t authenticate_cb(void *userdata, const uint8_t *cred, size_t len, crm_session_claims *out) {
   cb_ctx *ctx = userdata;
   ctx->calls++;
@@ -70,6 +70,16 @@ static uint32_t authenticate_cb(void *userdata, const uint8_t *cred, size_t len,
   }
   if (len == 11 && memcmp(cred, "cb-expired!", 11) == 0) return CRM_AUTH_EXPIRED;
   return CRM_AUTH_REJECTED;
+}
+
+/* The host's session-live callback: session 0x5a.. of the subject in userdata, until logout. */
+static uint32_t session_live_cb(void *userdata, const uint8_t *subject, const uint8_t *session, int64_t now) {
+  cb_ctx *ctx = userdata;
+  uint8_t want[16]; memset(want, 0x5a, 16);
+  ctx->live_calls++;
+  if (ctx->logged_out || now >= T0 + 600) return CRM_SESSION_HAS_ENDED;
+  if (memcmp(subject, ctx->subject, 16) != 0 || memcmp(session, want, 16) != 0) return CRM_SESSION_HAS_ENDED;
+  return CRM_SESSION_IS_LIVE;
 }
 
 static crm_result grant(crm_custodian *c, const uint8_t *subject, uint8_t purpose, const char *comp, token *t) {
@@ -125,7 +135,10 @@ static void test_custodian(const char *db) {
   EXPECT(crm_custodian_config_set_authenticator(cfg, auth), CRM_OK);
   EXPECT(crm_custodian_config_set_staff_directory(cfg, staff_dir), CRM_OK);
   EXPECT(crm_custodian_config_set_grant_ttl(cfg, 0), CRM_INVALID_ARGUMENT);
-  EXPECT(crm_custodian_config_set_authenticate_callback(cfg, NULL, NULL), CRM_NULL_PARAMETER);
+  EXPECT(crm_custodian_config_set_authenticate_callback(cfg, NULL, NULL, NULL), CRM_NULL_PARAMETER);
+  /* Both callbacks are required: an authenticator says how its sessions end. */
+  EXPECT(crm_custodian_config_set_authenticate_callback(cfg, authenticate_cb, NULL, NULL), CRM_NULL_PARAMETER);
+  EXPECT(crm_custodian_config_set_authenticate_callback(cfg, NULL, session_live_cb, NULL), CRM_NULL_PARAMETER);
   /* A handle of another type is refused, not reinterpreted. */
   EXPECT(crm_custodian_config_set_clock(cfg, (const crm_clock *)auth), CRM_INVALID_HANDLE);
   EXPECT(crm_custodian_config_set_authenticator(NULL, auth), CRM_NULL_PARAMETER);
@@ -469,7 +482,7 @@ static void test_callback_authenticator(const char *db) {
   EXPECT(crm_custodian_config_new(&cfg), CRM_OK);
   EXPECT(crm_clock_new_manual(T0 + 10, &clock), CRM_OK);
   EXPECT(crm_custodian_config_set_clock(cfg, clock), CRM_OK);
-  EXPECT(crm_custodian_config_set_authenticate_callback(cfg, authenticate_cb, &ctx), CRM_OK);
+  EXPECT(crm_custodian_config_set_authenticate_callback(cfg, authenticate_cb, session_live_cb, &ctx), CRM_OK);
   EXPECT(crm_custodian_open(S(path), KEK, 32, IDX, 32, TOK, 32, cfg, &c), CRM_OK);
   crm_custodian_config_free(cfg);
   EXPECT(crm_subject_register(c, ctx.subject, 16), CRM_OK);
@@ -479,6 +492,16 @@ static void test_callback_authenticator(const char *db) {
   EXPECT(crm_grant_owner(c, S("cb-expired!"), (uint8_t *)own.b, sizeof own.b, &own.n), CRM_SESSION_EXPIRED);
   EXPECT(crm_consent_give(c, S("cb-cred"), CRM_SCOPE_COOKIES), CRM_OK);
   CHECK(ctx.calls == 4);
+  /* The owner grant reads while the session is live, and not after the host's logout. */
+  uint8_t rec[16]; char out[64]; size_t olen = 0;
+  EXPECT(crm_field_store(c, ctx.subject, CRM_CATEGORY_PERSON_NAME, S("Cb Owner"), rec, 16), CRM_OK);
+  EXPECT(rd(c, &own, CRM_PURPOSE_OWNER_ACCESS, rec, out, sizeof out, &olen), CRM_OK);
+  CHECK(olen == 8 && memcmp(out, "Cb Owner", 8) == 0);
+  CHECK(ctx.live_calls >= 1);
+  ctx.logged_out = 1;
+  EXPECT(rd(c, &own, CRM_PURPOSE_OWNER_ACCESS, rec, out, sizeof out, &olen), CRM_SESSION_ENDED);
+  EXPECT(crm_consent_give(c, S("cb-cred"), CRM_SCOPE_COOKIES), CRM_SESSION_ENDED);
+  ctx.logged_out = 0;
   /* The callback's session ends at T0 + 600 by the custodian's clock. */
   EXPECT(crm_clock_set(clock, T0 + 601), CRM_OK);
   EXPECT(crm_consent_give(c, S("cb-cred"), CRM_SCOPE_COOKIES), CRM_SESSION_EXPIRED);
