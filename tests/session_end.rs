@@ -340,3 +340,124 @@ async fn an_ended_session_stays_ended_until_its_latest_expiry() {
         CustodianError::Issue(IssueError::SessionEnded)
     ));
 }
+
+/// An authenticator whose `session_live`, once armed, waits for the test to release it: a
+/// host whose session service is slow.
+#[derive(Debug)]
+struct Slow {
+    inner: Arc<InMemoryAuthenticator>,
+    armed: std::sync::atomic::AtomicBool,
+    entered: tokio::sync::Semaphore,
+    release: tokio::sync::Semaphore,
+}
+
+#[async_trait::async_trait]
+impl Authenticator for Slow {
+    async fn authenticate(
+        &self,
+        credential: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<SessionClaims, AuthError> {
+        self.inner.authenticate(credential, now).await
+    }
+
+    async fn session_live(
+        &self,
+        subject: SubjectId,
+        session: SessionId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, AuthError> {
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.entered.add_permits(1);
+            self.release.acquire().await.unwrap().forget();
+        }
+        self.inner.session_live(subject, session, now).await
+    }
+}
+
+#[tokio::test]
+async fn what_lands_while_the_session_check_runs_is_seen_by_the_waiting_read() {
+    let f = fx().await;
+    let slow = Arc::new(Slow {
+        inner: f.auth.clone(),
+        armed: false.into(),
+        entered: tokio::sync::Semaphore::new(0),
+        release: tokio::sync::Semaphore::new(0),
+    });
+    let host = f
+        .peer_builder(keyring())
+        .authenticator(slow.clone())
+        .token_key(token_key())
+        .build()
+        .await
+        .unwrap();
+    let peer = f
+        .peer_builder(keyring())
+        .token_key(token_key())
+        .build()
+        .await
+        .unwrap();
+    // Each case: a read through an owner grant waits in `session_live`; meanwhile `land`
+    // changes the state (here or in the other process); then the read goes on.
+    type Land = fn(Custodian, Custodian, SubjectId, String) -> futures_like::BoxFut;
+    let cases: [(&str, Land); 3] = [
+        ("revoked here", |h, _, _, t| {
+            Box::pin(async move { h.revoke_token::<OwnerAccess>(&t).await.unwrap() })
+        }),
+        ("revoked in another process", |_, p, _, t| {
+            Box::pin(async move { p.revoke_token::<OwnerAccess>(&t).await.unwrap() })
+        }),
+        ("erased in another process", |_, p, s, _| {
+            Box::pin(async move { p.erase(s).await.map(drop).unwrap() })
+        }),
+    ];
+    for (what, land) in cases {
+        for through_token in [false, true] {
+            let alice = host.register_subject().await.unwrap();
+            let rec = host
+                .store(alice, Email::parse("alice@example.com").unwrap())
+                .await
+                .unwrap();
+            let cred = format!("alice-{what}-{through_token}");
+            f.auth.insert(
+                &cred,
+                claims(&f, alice, SessionId::new_random(), TimeDelta::hours(1)),
+            );
+            let session = host.authenticate(&cred).await.unwrap();
+            let owner = host.grant_owner(&session).await.unwrap();
+            let token = host.seal_grant(&owner).unwrap();
+            assert!(
+                host.with::<Email, _, _>(&owner, rec, |e| e.as_str().len())
+                    .await
+                    .is_ok()
+            );
+            slow.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+            let reading = tokio::spawn({
+                let (h, g, t) = (host.clone(), owner.clone(), token.clone());
+                async move {
+                    if through_token {
+                        h.open_grant::<OwnerAccess>(&t).await.map(drop)
+                    } else {
+                        h.with::<Email, _, _>(&g, rec, |e| e.as_str().len())
+                            .await
+                            .map(drop)
+                    }
+                }
+            });
+            slow.entered.acquire().await.unwrap().forget();
+            land(host.clone(), peer.clone(), alice, token.clone()).await;
+            slow.release.add_permits(1);
+            let r = reading.await.unwrap();
+            assert!(
+                r.is_err(),
+                "{what}, through the {}: the read waiting on the session check went on",
+                if through_token { "token" } else { "grant" }
+            );
+        }
+    }
+}
+
+mod futures_like {
+    /// A boxed future of a state change made while a read waits.
+    pub(super) type BoxFut = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+}

@@ -117,7 +117,6 @@ impl Custodian {
             if !matches!(grant.info().actor, Actor::Subject { .. }) {
                 return Err(CustodianError::NotOwnSession);
             }
-            self.catch_up().await?;
             self.admit(grant, now).await?;
             let subject = grant.subject();
             let key = self.data_key(subject).await?;

@@ -10,14 +10,13 @@ use crate::ledger::{AuditEvent, AuditKind};
 use crate::purpose::{LegalBasis, Purpose};
 
 impl Custodian {
-    /// Whether the grant still stands, by this custodian's clock and current state, in the
-    /// order: authority, expiry, revocation, erasure, restriction, consent in force, lawful
-    /// request, NDA on file. The caller has caught up with the ledger.
+    /// Whether the grant still stands, by this custodian's clock and current state, as
+    /// [`admit_info`](Self::admit_info) decides (it catches up with the ledger itself).
     pub(super) async fn admit<P: Purpose>(
         &self,
         grant: &Grant<P>,
         now: DateTime<Utc>,
-    ) -> Result<(), AccessError> {
+    ) -> Result<(), CustodianError> {
         self.admit_info(
             grant.info(),
             grant.authority_ok(self),
@@ -52,6 +51,14 @@ impl Custodian {
         Ok(())
     }
 
+    /// The gate of every data path, in the order: what the grant says of itself
+    /// (authority, expiry); then the host's answers for its actor (the staff directory's
+    /// NDA, the authenticator's [`session_live`](crate::store::Authenticator::session_live)),
+    /// which may take as long as the host's service does; then, **after** them, a catch-up
+    /// with the ledger and the state's checks (revocation, erasure, restriction, consent,
+    /// lawful request). A revocation, restriction or erasure that lands — in this process or
+    /// another — while a host call is running is therefore seen by the read that was waiting
+    /// on it: the state is read as late as the gate can read it.
     #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all, fields(grant = %info.id, subject = %info.subject, purpose = ?info.purpose, basis = ?basis), ret(level = "debug"), err(level = "info", Display)))]
     pub(super) async fn admit_info(
         &self,
@@ -60,8 +67,13 @@ impl Custodian {
         basis: LegalBasis,
         now: DateTime<Utc>,
         unchanged: impl FnOnce() -> bool,
-    ) -> Result<(), AccessError> {
-        self.grant_stands(info, authority_ok, basis, now, unchanged)?;
+    ) -> Result<(), CustodianError> {
+        if !authority_ok {
+            return Err(AccessError::ForeignAuthority { grant: info.id }.into());
+        }
+        if now >= info.expires_at {
+            return Err(AccessError::Expired { grant: info.id }.into());
+        }
         match info.actor {
             Actor::Staff { staff } => {
                 // The directory is asked at every use: removing an NDA stops staff grants
@@ -71,7 +83,7 @@ impl Custodian {
                     None => None,
                 };
                 if !on_file.is_some_and(|n| n.staff() == staff && n.is_valid_at(now)) {
-                    return Err(AccessError::NdaMissing { staff });
+                    return Err(AccessError::NdaMissing { staff }.into());
                 }
             }
             Actor::Subject { session } => {
@@ -79,11 +91,13 @@ impl Custodian {
                 // grants in every process at their next call. No authenticator, or an
                 // error, fails closed.
                 if !self.session_is_live(info.subject, session, now).await {
-                    return Err(AccessError::SessionEnded { grant: info.id });
+                    return Err(AccessError::SessionEnded { grant: info.id }.into());
                 }
             }
             Actor::Service { .. } => {}
         }
+        self.catch_up().await?;
+        self.grant_stands(info, authority_ok, basis, now, unchanged)?;
         Ok(())
     }
 

@@ -442,7 +442,6 @@ impl Custodian {
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(purpose = P::NAME), err(level = "info", Display)))]
     pub async fn open_grant<P: Purpose>(&self, token: &str) -> Result<Grant<P>, CustodianError> {
         let now = self.now();
-        self.catch_up().await?;
         let opened = self.inner.tokens.open(token, P::ID)?;
         self.admit_opened(opened, now).await
     }
@@ -476,7 +475,6 @@ impl Custodian {
         token: &[u8],
     ) -> Result<Grant<P>, CustodianError> {
         let now = self.now();
-        self.catch_up().await?;
         let opened = self.inner.tokens.open_bytes(token, P::ID)?;
         self.admit_opened(opened, now).await
     }
@@ -515,6 +513,9 @@ impl Custodian {
             .admit_info(&info, true, P::LEGAL_BASIS, now, || false)
             .await
         {
+            let CustodianError::Access(e) = e else {
+                return Err(e);
+            };
             let err = CustodianError::Token(TokenError::Refused(e));
             // Boxed: the audit write's future is large and this branch is rare; inline, it
             // would be moved with every open's future.

@@ -195,7 +195,6 @@ impl Custodian {
         value: &Plain,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), CustodianError> {
-        self.catch_up().await?;
         self.admit(grant, now).await?;
         let row = self.visible_row(grant, record).await?;
         if row.sealed.kind != value.kind.name() {

@@ -26,7 +26,6 @@ impl Custodian {
     ) -> Result<(), CustodianError> {
         let now = self.now();
         self.audited(grant, None, now, async {
-            self.catch_up().await?;
             self.admit(grant, now).await?;
             let subject = grant.subject();
             let mut ev = AuditEvent::new(now, AuditKind::SharingChanged, subject);
