@@ -155,3 +155,17 @@ async fn a_lawful_request_with_an_officers_address_is_refused_as_personal_data()
     assert_eq!(e, DisclosureError::PersonalData("reference"));
     assert_clean("error", &format!("{e} {e:?}"));
 }
+
+#[tokio::test]
+async fn a_blank_component_name_is_refused_on_every_path() {
+    let f = common::deployment(t0(), keyring(), |b| b).await;
+    let s = f.c.register_subject().await.unwrap();
+    for blank in ["", " ", "\t\n", "\u{3000}", "\u{200B}\u{00A0}", "\u{2060}"] {
+        let e = f.c.grant::<Notification>(s, blank).await.unwrap_err();
+        assert!(matches!(e, CustodianError::BlankText(_)), "grant: {e}");
+        let e = f.c.grant_lookup::<Notification>(blank).await.unwrap_err();
+        assert!(matches!(e, CustodianError::BlankText(_)), "lookup: {e}");
+    }
+    // A name with one visible character is a name.
+    f.c.grant::<Notification>(s, " x ").await.unwrap();
+}

@@ -314,6 +314,7 @@ impl From<CustodianError> for crm_result {
             CustodianError::TooLarge { .. } => Self::CRM_VALUE_TOO_LARGE,
             CustodianError::TimeOutOfRange => Self::CRM_TIME_OUT_OF_RANGE,
             CustodianError::PersonalDataInText(_) => Self::CRM_INVALID_DATA,
+            CustodianError::BlankText(_) => Self::CRM_INVALID_ARGUMENT,
             _ => Self::CRM_INTERNAL,
         }
     }

@@ -173,4 +173,8 @@ pub enum CustodianError {
     /// text is never echoed.
     #[error("{0} reads as personal data: pass a reference, not the person's data")]
     PersonalDataInText(&'static str),
+    /// A name the custodian keeps in grants and audit events (a service component's) is
+    /// empty or only white space: the audit would not say who acted.
+    #[error("{0} is empty")]
+    BlankText(&'static str),
 }

@@ -66,7 +66,8 @@ impl<P: ServicePurpose> LookupGrant<P> {
 }
 
 /// A service component's name, as kept in grants, tokens and audit events (in clear): cut
-/// to [`MAX_COMPONENT`] bytes, and refused if it reads as personal data (`data::screen`).
+/// to [`MAX_COMPONENT`] bytes, and refused if it is blank or reads as personal data
+/// (`data::screen`).
 fn component_name(component: &str) -> Result<std::borrow::Cow<'static, str>, CustodianError> {
     // Bounds the screen's work: a name is a label, not a document.
     if component.len() > MAX_COMPONENT_GIVEN {
@@ -74,6 +75,12 @@ fn component_name(component: &str) -> Result<std::borrow::Cow<'static, str>, Cus
             kind: "service component name",
             max: MAX_COMPONENT_GIVEN,
         });
+    }
+    // Blank: nothing a reader of the audit log would see.
+    if component.chars().all(|c| {
+        c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{00AD}')
+    }) {
+        return Err(CustodianError::BlankText("service component name"));
     }
     let mut end = component.len().min(MAX_COMPONENT);
     while !component.is_char_boundary(end) {
@@ -220,7 +227,8 @@ impl Custodian {
     /// purpose needs its own proof (legal compliance: [`grant_lawful`](Self::grant_lawful));
     /// [`CustodianError::PersonalDataInText`] for a component name that reads as an email
     /// address, an international phone number or an IP address, or holds a control
-    /// character; [`CustodianError::TooLarge`] for a name over 256 bytes.
+    /// character; [`CustodianError::TooLarge`] for a name over 256 bytes;
+    /// [`CustodianError::BlankText`] for an empty or blank name.
     #[cfg_attr(feature = "tracing", tracing::instrument(skip_all, fields(subject = %subject, purpose = P::NAME), err(level = "info", Display)))]
     pub async fn grant<P: ServicePurpose>(
         &self,

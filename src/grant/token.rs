@@ -24,7 +24,9 @@
 use std::borrow::Cow;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use chrono::{DateTime, Utc};
+use std::cell::Cell;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -397,8 +399,38 @@ fn push_short(p: &mut Vec<u8>, b: &[u8]) {
     p.extend_from_slice(b);
 }
 
+/// Milliseconds since the epoch as a `DateTime`, exactly as
+/// `DateTime::from_timestamp_millis`. Most of chrono's conversion is the calendar date, and
+/// the tokens a process opens carry few distinct days (issue and expiry of grants living at
+/// most a day), so each thread keeps the last date of an even and of an odd day.
 fn millis(ms: i64) -> Result<DateTime<Utc>, TokenError> {
-    DateTime::from_timestamp_millis(ms).ok_or(TokenError::Malformed)
+    const DAY_MS: i64 = 86_400_000;
+    thread_local! {
+        static DATES: Cell<[Option<(i64, NaiveDate)>; 2]> = const { Cell::new([None; 2]) };
+    }
+    let day = ms.div_euclid(DAY_MS);
+    let in_day = ms.rem_euclid(DAY_MS);
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(
+        u32::try_from(in_day / 1000).map_err(|_| TokenError::Malformed)?,
+        u32::try_from(in_day % 1000 * 1_000_000).map_err(|_| TokenError::Malformed)?,
+    )
+    .ok_or(TokenError::Malformed)?;
+    let slot = usize::from(day & 1 == 1);
+    let mut dates = DATES.with(Cell::get);
+    let date = match dates.get(slot).copied().flatten() {
+        Some((d, date)) if d == day => date,
+        _ => {
+            let date = DateTime::from_timestamp(day * 86_400, 0)
+                .ok_or(TokenError::Malformed)?
+                .date_naive();
+            if let Some(s) = dates.get_mut(slot) {
+                *s = Some((day, date));
+            }
+            DATES.with(|c| c.set(dates));
+            date
+        }
+    };
+    Ok(NaiveDateTime::new(date, time).and_utc())
 }
 
 struct Cursor<'a>(&'a [u8]);
@@ -429,6 +461,30 @@ impl<'a> Cursor<'a> {
 #[allow(clippy::unwrap_used, reason = "test")]
 mod tests {
     use super::*;
+
+    #[test]
+    fn millis_is_chronos_conversion() {
+        let mut edges = vec![0, -1, 1, 86_399_999, 86_400_000, -86_400_000, -86_400_001];
+        edges.extend([i64::MIN, i64::MAX, i64::MIN + 1, i64::MAX - 1]);
+        for bound in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+            let b = bound.timestamp_millis();
+            edges.extend([b - 1, b, b + 1, b - 86_400_000, b + 86_400_000]);
+        }
+        // A walk across days, back and forth, so both cache slots hit and miss.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut walk = vec![];
+        for i in 0..20_000_i64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let jitter = i64::try_from(x % 200_000_000).unwrap() - 100_000_000;
+            walk.push(1_800_000_000_000 + (i % 7) * 43_200_000 + jitter);
+            walk.push(i64::from_ne_bytes(x.to_ne_bytes()));
+        }
+        for ms in edges.into_iter().chain(walk) {
+            assert_eq!(millis(ms).ok(), DateTime::from_timestamp_millis(ms), "{ms}");
+        }
+    }
 
     #[test]
     fn interning_shares_one_copy_per_name_and_stays_bounded() {
