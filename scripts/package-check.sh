@@ -33,6 +33,19 @@ if grep -rn "example\.invalid" Cargo.toml stores/*/Cargo.toml ffi/Cargo.toml; th
     exit 1
 fi
 
+# cargo extracts a crate of a local registry once per (registry path, name, version) and
+# reuses that extraction on later runs (it trusts a version never changes, as on crates.io).
+# The overlay registry above lives at the same path on every run from the same checkout, so
+# a second run would build the *previous* run's sources of our crates (seen: a new error
+# variant "not found" while verifying crm-privacy-ffi). Drop our own crates' extractions
+# from every registry but crates.io first.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+for src in "$cargo_home"/registry/src/*/; do
+    case "$(basename "$src")" in index.crates.io-*) continue ;; esac
+    rm -rf "$src"crm-privacy-[0-9]* "$src"crm-privacy-sqlite-* "$src"crm-privacy-postgres-* \
+        "$src"crm-privacy-ffi-*
+done
+
 # Package (and, unless --no-verify, build each package from its .crate) in dependency order.
 cargo package --workspace --locked "$@"
 
